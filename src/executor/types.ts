@@ -1,0 +1,54 @@
+// Where stage scripts run. An executor prepares one JobEnvironment per job; the job engine
+// (src/job) drives it only through `exec`, so the shell executor and the VM executor are
+// interchangeable. Tar streams in and out are built on `exec` in executor/streams.ts.
+import type { Readable, Writable } from 'node:stream';
+import type { JobPayload } from '../gitlab/payload.js';
+
+export interface ExecOptions {
+  /** argv; the first element is looked up on PATH inside the environment. */
+  command: string[];
+  /** Bytes fed to the command's stdin, then EOF. Absent: stdin is empty. */
+  stdin?: Readable | string | Buffer;
+  stdout?: Writable;
+  stderr?: Writable;
+  /** Extra environment variables for the command (added to the environment's base env). */
+  env?: Record<string, string>;
+  /** Working directory inside the environment. */
+  cwd?: string;
+  /** Aborting kills the command (whole process tree) and makes exec reject with signal.reason. */
+  signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  /** The command's exit status; 128+N when it was killed by signal N. */
+  exitCode: number;
+}
+
+export interface JobEnvironment {
+  /** Executor name as shown in the trace: "shell", "qemu", "firecracker". */
+  readonly executorName: string;
+  /** Absolute builds dir inside the environment (CI_BUILDS_DIR). */
+  readonly buildsDir: string;
+  /** True when the environment is thrown away after the job (CI_DISPOSABLE_ENVIRONMENT). */
+  readonly disposable: boolean;
+  /**
+   * Runs one command to completion. Writes its output to the given streams but never ends or
+   * destroys them, and resolves only after all output has been written to them.
+   */
+  exec(options: ExecOptions): Promise<ExecResult>;
+  /** Releases everything the environment holds (processes, VM, disks). Idempotent; never throws. */
+  close(): Promise<void>;
+}
+
+export interface PrepareOptions {
+  job: JobPayload;
+  /** Where the executor writes its own progress lines (already masked downstream). */
+  log: (line: string) => void;
+  signal: AbortSignal;
+}
+
+export interface Executor {
+  readonly name: string;
+  /** Acquires a fresh environment for one job (creates the dir, boots the VM, …). */
+  prepare(options: PrepareOptions): Promise<JobEnvironment>;
+}

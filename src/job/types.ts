@@ -1,0 +1,51 @@
+// The contract between the daemon (or `tart exec`) and the job engine.
+import type { Writable } from 'node:stream';
+import type { ArtifactTransport } from '../artifacts/transport.js';
+import type { Executor } from '../executor/types.js';
+import type { FailureReason, JobPayload } from '../gitlab/payload.js';
+
+/** What the engine needs to know about the [[runners]] entry that took the job. */
+export interface RunnerSettings {
+  /** `name` from config.toml, shown as "on NAME SHORT_TOKEN" in the header. */
+  name: string;
+  /** Full runner token; the engine derives the short token shown in the header. Never logged. */
+  token: string;
+  /** Runner `environment` entries, "KEY=VALUE". */
+  environment: string[];
+  /** Host directory holding the local cache store (`cache_dir`). */
+  cacheDir: string;
+  /** `builds_dir` override inside the environment; absent: the executor's default. */
+  buildsDir?: string;
+  /** `clone_url` override. */
+  cloneUrl?: string;
+  preGetSourcesScript?: string;
+  postGetSourcesScript?: string;
+  /** Tart's version for "Running with tart VERSION". */
+  version: string;
+}
+
+/**
+ * Why the job is being stopped from outside. `canceling`: GitLab asked for a graceful cancel
+ * (after_script still runs). `canceled`: stop now. `shutdown`: the daemon is stopping (SIGINT/SIGTERM).
+ */
+export type CancelReason = { kind: 'canceling' } | { kind: 'canceled' } | { kind: 'shutdown' };
+
+export interface RunJobOptions {
+  job: JobPayload;
+  executor: Executor;
+  runner: RunnerSettings;
+  /** Raw trace sink. The engine masks everything before it writes here. */
+  trace: Writable;
+  artifacts: ArtifactTransport;
+  /** Aborted with a CancelReason as its reason. The job timeout is handled inside the engine. */
+  cancel: AbortSignal;
+}
+
+export interface JobOutcome {
+  state: 'success' | 'failed';
+  failureReason?: FailureReason;
+  /** The script's exit code when a script failed (reported as exit_code). */
+  exitCode?: number;
+  /** One line for logs: why the job ended as it did. */
+  message: string;
+}
