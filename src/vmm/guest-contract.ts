@@ -1,0 +1,60 @@
+// The contract between the host (VMM drivers, VM executor) and the guest image (src/image):
+// which disk is which, what the seed disk holds, and what the guest's init does with it.
+// Both VMMs use raw disks only, so the same contract serves QEMU and Firecracker.
+//
+// Disks, in attach order (virtio-blk; the guest sees them as /dev/vda, /dev/vdb, /dev/vdc):
+//   1. rootfs  — the image's ext4 root, attached READ-ONLY and shared by every VM.
+//   2. scratch — a per-job sparse raw file (created with truncate: O(1) in the image size).
+//                The initramfs formats it (ext4) and mounts the root as overlayfs:
+//                lower = rootfs (ro), upper/work = on scratch. All job writes land here.
+//   3. seed    — a per-job raw file holding a plain tar archive (SEED_FILES below), mode 0600
+//                on the host in a 0700 directory. Read once by init, never mounted.
+//
+// The kernel command line carries no secret (it is visible in the host's process list for QEMU).
+
+export const GUEST_DEVICES = { rootfs: '/dev/vda', scratch: '/dev/vdb', seed: '/dev/vdc' } as const;
+
+/** Files inside the seed tar. All optional except authorized_keys and the host key pair. */
+export const SEED_FILES = {
+  /** OpenSSH authorized_keys line(s) for root: the per-VM ephemeral client key. */
+  authorizedKeys: 'authorized_keys',
+  /** The per-VM host key (OpenSSH private key format) and its .pub; the runner pins the public key. */
+  hostKey: 'ssh_host_ed25519_key',
+  hostKeyPub: 'ssh_host_ed25519_key.pub',
+  /** Shell-sourceable KEY=VALUE lines: see GuestNetworkConfig. */
+  network: 'network.env',
+  /** One line: the guest hostname. */
+  hostname: 'hostname',
+} as const;
+
+/**
+ * Guest network settings written to network.env as ADDRESS=10.0.2.15/24, GATEWAY=10.0.2.2,
+ * DNS=10.0.2.3 (space-separated list allowed), MTU=1500. The guest's init applies them with
+ * iproute2 to eth0 and writes /etc/resolv.conf.
+ */
+export interface GuestNetworkConfig {
+  address: string;
+  gateway: string;
+  dns: string[];
+  mtu?: number;
+}
+
+/** QEMU user-mode (slirp) defaults. */
+export const USER_MODE_NETWORK: GuestNetworkConfig = {
+  address: '10.0.2.15/24',
+  gateway: '10.0.2.2',
+  dns: ['10.0.2.3'],
+};
+
+/** The guest's sshd listens here; the runner logs in as root with the ephemeral key. */
+export const GUEST_SSH_PORT = 22;
+export const GUEST_SSH_USER = 'root';
+
+/** vsock port that the guest bridges to sshd (Firecracker hybrid vsock, QEMU vhost-vsock). */
+export const GUEST_VSOCK_SSH_PORT = 22;
+
+/**
+ * Init prints this line on the serial console when sshd is started, so drivers can log
+ * "kernel to init" and "sshd ready" timings.
+ */
+export const GUEST_READY_MARKER = 'tart-guest: sshd started';
