@@ -27,14 +27,21 @@ export async function copyTarIn(
  */
 export function copyTarOut(
   env: JobEnvironment,
-  options: { directory: string; paths: string[]; signal?: AbortSignal },
+  options: {
+    directory: string;
+    paths: string[];
+    signal?: AbortSignal;
+    /** Store every hard link as a regular file (archives whose format has no hard links, e.g. zip). */
+    dereferenceHardLinks?: boolean;
+  },
 ): Readable {
   const output = new PassThrough();
   const stderr = collect();
   const list = options.paths.map((path) => `${path}\0`).join('');
+  const hardLinks = options.dereferenceHardLinks === true ? ['--hard-dereference'] : [];
   env
     .exec({
-      command: ['tar', '-c', '-f', '-', '-C', options.directory, '--no-recursion', '--null', '-T', '-'],
+      command: ['tar', '-c', '-f', '-', '-C', options.directory, ...hardLinks, '--no-recursion', '--null', '-T', '-'],
       stdin: list,
       stdout: output,
       stderr: stderr.stream,

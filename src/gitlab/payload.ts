@@ -120,4 +120,8 @@ export type FailureReason =
   | 'archived_failure'
   | 'unmet_prerequisites'
   | 'scheduler_failure'
-  | 'data_integrity_failure';
+  | 'data_integrity_failure'
+  | 'runner_interrupted'
+  | 'job_canceled'
+  | 'artifact_download_failure'
+  | 'artifact_upload_failure';

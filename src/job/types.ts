@@ -22,6 +22,10 @@ export interface RunnerSettings {
   postGetSourcesScript?: string;
   /** Tart's version for "Running with tart VERSION". */
   version: string;
+  /** Build revision for "Running with tart VERSION (REVISION)"; absent: "unknown". */
+  revision?: string;
+  /** The runner's system ID (protocol §1.7), shown as ", system ID: …" in the header when known. */
+  systemId?: string;
 }
 
 /**

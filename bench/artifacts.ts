@@ -1,0 +1,87 @@
+// Artifact and cache throughput: 1,000 files / 200 MB (half random, half text) read out of a
+// host JobEnvironment as tar, zipped on the fly into the local cache store, then restored
+// into a fresh project dir. Run: npx tsx bench/artifacts.ts [fileCount] [totalMB]
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { archiveCaches } from '../src/cache/archive-cache.js';
+import { restoreCaches } from '../src/cache/restore-cache.js';
+import { LocalCacheStore } from '../src/cache/store.js';
+import type { JobPayload } from '../src/gitlab/payload.js';
+import { createHostEnvironment } from '../test/support/host-environment.js';
+
+const fileCount = Number(process.argv[2] ?? 1000);
+const totalMB = Number(process.argv[3] ?? 200);
+
+const env = await createHostEnvironment();
+try {
+  const projectDir = join(env.buildsDir, 'bench', 'project');
+  const bytes = await writeFiles(join(projectDir, 'data'), fileCount, totalMB * 1024 * 1024);
+  const store = new LocalCacheStore({ dir: join(env.root, 'cache') });
+  const job = benchJob();
+  const signal = new AbortController().signal;
+  const log = (): void => undefined;
+
+  let started = performance.now();
+  await archiveCaches({ env, job, projectDir, variables: [], store, jobSucceeded: true, log, signal });
+  const archiveSeconds = (performance.now() - started) / 1000;
+  const zipBytes = (await stat(join(env.root, 'cache/bench/project/bench/cache.zip'))).size;
+
+  await rm(projectDir, { recursive: true, force: true });
+  await mkdir(projectDir, { recursive: true });
+  started = performance.now();
+  await restoreCaches({ env, job, projectDir, variables: [], store, log, signal });
+  const restoreSeconds = (performance.now() - started) / 1000;
+  const restoredBytes = await sumSizes(join(projectDir, 'data'));
+  if (restoredBytes !== bytes) throw new Error(`restored ${restoredBytes} bytes, expected ${bytes}`);
+
+  const mb = bytes / 1024 / 1024;
+  console.log(`files: ${fileCount}, input: ${mb.toFixed(1)} MB, zip: ${(zipBytes / 1024 / 1024).toFixed(1)} MB`);
+  console.log(`zip from tar stream (archive_cache): ${archiveSeconds.toFixed(2)} s wall, ${(mb / archiveSeconds).toFixed(1)} MB/s`);
+  console.log(`cache restore into a fresh dir: ${restoreSeconds.toFixed(2)} s wall, ${(mb / restoreSeconds).toFixed(1)} MB/s`);
+} finally {
+  await env.close();
+}
+
+// Even-numbered files are random (incompressible), odd ones repetitive text.
+async function writeFiles(dir: string, count: number, total: number): Promise<number> {
+  const size = Math.floor(total / count);
+  const text = Buffer.alloc(size, 'lorem ipsum dolor sit amet, consectetur adipiscing elit\n');
+  let written = 0;
+  for (let index = 0; index < count; index += 1) {
+    const subdir = join(dir, `d${index % 20}`);
+    await mkdir(subdir, { recursive: true });
+    await writeFile(join(subdir, `f${index}.bin`), index % 2 === 0 ? randomBytes(size) : text);
+    written += size;
+  }
+  return written;
+}
+
+async function sumSizes(dir: string): Promise<number> {
+  const { readdir } = await import('node:fs/promises');
+  let total = 0;
+  for (const dirent of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, dirent.name);
+    total += dirent.isDirectory() ? await sumSizes(path) : (await stat(path)).size;
+  }
+  return total;
+}
+
+function benchJob(): JobPayload {
+  return {
+    id: 1,
+    token: 'bench',
+    job_info: { id: 1, name: 'bench', stage: 'test', project_id: 1, project_name: 'project', project_full_path: 'bench/project' },
+    git_info: { repo_url: 'https://example.com/bench/project.git', ref: 'main', sha: '', before_sha: '', ref_type: 'branch', refspecs: [], depth: 0 },
+    runner_info: { timeout: 3600 },
+    variables: [],
+    steps: [],
+    hooks: [],
+    artifacts: [],
+    cache: [{ key: 'bench', paths: ['data/'], policy: 'pull-push', when: 'on_success' }],
+    dependencies: [],
+    features: {},
+  };
+}

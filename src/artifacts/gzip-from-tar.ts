@@ -1,0 +1,110 @@
+// The `gzip` artifact format (reports such as junit, dotenv): one gzip member per regular file,
+// concatenated, each header carrying Name = base name, Comment = relative path, MTIME = the
+// file's mtime (protocol ref §6.1). Node's gzip writer cannot set those header fields, so the
+// header and trailer are written here around a raw deflate stream.
+import { posix } from 'node:path';
+import { Readable, Transform, type Writable } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { extract as tarExtract, type Header } from 'tar-stream';
+
+const FLAG_NAME = 0x08;
+const FLAG_COMMENT = 0x10;
+const OS_UNIX = 3;
+
+/** Concatenated gzip members of the regular files in `tar`, in tar order. */
+export function gzipMembersFromTar(tar: Readable): Readable {
+  const entries = tarExtract();
+  tar.on('error', (error) => entries.destroy(error));
+  tar.pipe(entries as unknown as Writable);
+  const output = Readable.from(members(entries as unknown as AsyncIterable<TarEntry>));
+  output.on('close', () => {
+    if (!output.readableEnded) tar.destroy();
+  });
+  return output;
+}
+
+type TarEntry = Readable & { header: Header };
+
+async function* members(entries: AsyncIterable<TarEntry>): AsyncGenerator<Buffer> {
+  for await (const entry of entries) {
+    if (entry.header.type !== 'file' && entry.header.type !== 'contiguous-file') {
+      entry.resume();
+      continue;
+    }
+    yield memberHeader(entry.header);
+    const checksum = { crc: 0, size: 0 };
+    const deflate = zlib.createDeflateRaw();
+    const counter = counting(checksum);
+    entry.on('error', (error) => deflate.destroy(error));
+    entry.pipe(counter).pipe(deflate);
+    for await (const chunk of deflate) yield chunk as Buffer;
+    yield memberTrailer(checksum.crc, checksum.size);
+  }
+}
+
+// Passes data through while keeping the CRC-32 and length the gzip trailer needs.
+function counting(checksum: { crc: number; size: number }): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      checksum.crc = crc32(chunk, checksum.crc);
+      checksum.size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+}
+
+/** RFC 1952 member header with FNAME and FCOMMENT. */
+export function memberHeader(header: Pick<Header, 'name' | 'mtime'>): Buffer {
+  const relative = header.name.replace(/^(\.\/)+/, '');
+  const fixed = Buffer.alloc(10);
+  fixed[0] = 0x1f;
+  fixed[1] = 0x8b;
+  fixed[2] = 8; // deflate
+  fixed[3] = FLAG_NAME | FLAG_COMMENT;
+  fixed.writeUInt32LE(Math.max(0, Math.floor((header.mtime?.getTime() ?? 0) / 1000)) >>> 0, 4);
+  fixed[8] = 0;
+  fixed[9] = OS_UNIX;
+  return Buffer.concat([fixed, latin1Field(posix.basename(relative)), latin1Field(relative)]);
+}
+
+function memberTrailer(crc: number, size: number): Buffer {
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  trailer.writeUInt32LE(size % 2 ** 32, 4);
+  return trailer;
+}
+
+// Header strings are ISO-8859-1 and NUL-terminated; other names go as `e:` + URL path escape.
+function latin1Field(text: string): Buffer {
+  const plain = /^[\x20-\x7e]*$/.test(text) && !text.includes('%');
+  return Buffer.from(`${plain ? text : `e:${pathEscape(text)}`}\0`, 'latin1');
+}
+
+// Go's url.PathEscape: keeps unreserved characters and `$&+,:;=@`.
+function pathEscape(text: string): string {
+  return [...Buffer.from(text, 'utf8')]
+    .map((byte) => {
+      const char = String.fromCharCode(byte);
+      return /[A-Za-z0-9\-_.~$&+,:;=@]/.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    })
+    .join('');
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let index = 0; index < 256; index += 1) {
+    let value = index;
+    for (let bit = 0; bit < 8; bit += 1) value = value & 1 ? 0xedb88320 ^ (value >>> 1) : value >>> 1;
+    table[index] = value >>> 0;
+  }
+  return table;
+})();
+
+/** CRC-32 (zlib's), continuing from `previous`; native when Node has it (20.15+). */
+export function crc32(data: Buffer, previous = 0): number {
+  const native = (zlib as { crc32?: (data: Buffer, value?: number) => number }).crc32;
+  if (native !== undefined) return native(data, previous);
+  let crc = (previous ^ 0xffffffff) >>> 0;
+  for (const byte of data) crc = ((CRC_TABLE[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8)) >>> 0;
+  return (crc ^ 0xffffffff) >>> 0;
+}

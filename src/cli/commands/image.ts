@@ -1,0 +1,49 @@
+// `tart image build [--output DIR] [--force]` and `tart image show [--output DIR]`.
+import type { Command } from 'commander';
+import { buildImage } from '../../image/build.js';
+import { CURRENT_LINK, defaultImageRoot, readImageManifest } from '../../image/layout.js';
+import { join } from 'node:path';
+
+export function registerImageCommand(program: Command): void {
+  const image = program
+    .command('image')
+    .description('build and inspect the guest image (kernel, initrd, rootfs)');
+
+  image
+    .command('build')
+    .description('build the guest image unless an image for the same inputs exists')
+    .option(
+      '--output <dir>',
+      'image root directory (default: $TART_IMAGE_DIR or the per-user/system default)',
+    )
+    .option('--force', 'rebuild even when the image is up to date', false)
+    .action(async (options: { output?: string; force: boolean }) => {
+      const controller = new AbortController();
+      const abort = (): void => controller.abort();
+      process.once('SIGINT', abort);
+      process.once('SIGTERM', abort);
+      try {
+        const result = await buildImage({
+          outputRoot: options.output ?? defaultImageRoot(),
+          force: options.force,
+          log: (line) => process.stdout.write(`${line}\n`),
+          signal: controller.signal,
+        });
+        process.stdout.write(`${result.dir}\n`);
+      } finally {
+        process.off('SIGINT', abort);
+        process.off('SIGTERM', abort);
+      }
+    });
+
+  image
+    .command('show')
+    .description('print the manifest of the current image (or of --version)')
+    .option('--output <dir>', 'image root directory')
+    .option('--version <version>', 'an image version instead of "current"')
+    .action(async (options: { output?: string; version?: string }) => {
+      const root = options.output ?? defaultImageRoot();
+      const manifest = await readImageManifest(join(root, options.version ?? CURRENT_LINK));
+      process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
+    });
+}

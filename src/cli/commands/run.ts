@@ -1,0 +1,115 @@
+// `tart run` (the multi-runner daemon) and `tart run-single` (one runner, optionally bounded).
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { UserError } from '../../errors.js';
+import { loadConfig } from '../../config/load.js';
+import { hostDefaults } from '../../config/paths.js';
+import { loadOrCreateSystemId } from '../../config/system-id.js';
+import type { TartConfig } from '../../config/types.js';
+import { Daemon } from '../../daemon/run.js';
+import { handleStopSignals } from '../../daemon/signals.js';
+import { contextOf, globalOptions, type CliContext } from '../context.js';
+import { tartVersion } from '../version.js';
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run the daemon: poll GitLab for jobs of every configured runner')
+    .option('--listen-address <host:port>', 'serve /metrics and /healthz here (overrides listen_address)')
+    .action(async (flags: { listenAddress?: string }, command: Command) => {
+      const context = contextOf(command);
+      const { configPath } = globalOptions(command);
+      const config = await loadConfig(configPath, hostDefaults(context.host));
+      if (flags.listenAddress) config.listenAddress = flags.listenAddress;
+      await runUntilStopped(context, configPath, config, {});
+    });
+
+  program
+    .command('run-single')
+    .description('run one runner from config.toml (by --name) until stopped, or for --max-builds jobs')
+    .option('-n, --name <name>', 'the [[runners]] entry to run (default: the only one)')
+    .option('--max-builds <n>', 'exit after this many jobs (0 = no bound)', parseCount, 0)
+    .option(
+      '--wait-timeout <seconds>',
+      'exit when no job arrived for this long (0 = wait forever)',
+      parseCount,
+      0,
+    )
+    .action(async (flags: { name?: string; maxBuilds: number; waitTimeout: number }, command: Command) => {
+      const context = contextOf(command);
+      const { configPath } = globalOptions(command);
+      const config = await loadConfig(configPath, hostDefaults(context.host));
+      const runner = pickRunner(config, flags.name);
+      await runUntilStopped(
+        context,
+        configPath,
+        { ...config, concurrent: 1, runners: [runner] },
+        {
+          maxBuilds: flags.maxBuilds,
+          waitTimeoutMs: flags.waitTimeout * 1000,
+        },
+      );
+    });
+}
+
+// Runs the daemon until a signal (or run-single's bounds) stops it.
+async function runUntilStopped(
+  context: CliContext,
+  configPath: string,
+  config: TartConfig,
+  bounds: { maxBuilds?: number; waitTimeoutMs?: number },
+): Promise<void> {
+  if (config.runners.length === 0)
+    throw new UserError('NO_RUNNERS', `${configPath}: no [[runners]] configured; run "tart register" first`);
+  context.logger.configure({ level: config.logLevel, format: config.logFormat });
+  const systemId = await loadOrCreateSystemId(configPath, {
+    onWarning: (message) => context.logger.warn(message),
+  });
+  let idleTimer: NodeJS.Timeout | undefined;
+  const daemon = new Daemon({
+    config,
+    systemId,
+    tartVersion: tartVersion(),
+    logger: context.logger,
+    defaultCacheDir: join(
+      context.host.uid === 0 ? '/var/cache/tart' : join(context.host.home, '.cache', 'tart'),
+    ),
+    maxBuilds: bounds.maxBuilds,
+    // --wait-timeout bounds the wait for the first job only.
+    onJobReceived: () => clearTimeout(idleTimer),
+  });
+  idleTimer = bounds.waitTimeoutMs
+    ? setTimeout(() => daemon.stopGracefully(), bounds.waitTimeoutMs)
+    : undefined;
+  const removeHandlers = handleStopSignals({
+    daemon,
+    shutdownTimeoutMs: config.shutdownTimeout * 1000,
+    logger: context.logger,
+    exit: (code) => process.exit(code),
+  });
+  try {
+    await daemon.start();
+    await daemon.whenStopped();
+  } finally {
+    if (idleTimer) clearTimeout(idleTimer);
+    removeHandlers();
+  }
+  context.logger.info('tart stopped');
+}
+
+function pickRunner(config: TartConfig, name: string | undefined) {
+  if (name === undefined) {
+    if (config.runners.length === 1 && config.runners[0]) return config.runners[0];
+    throw new UserError('RUNNER_NAME_REQUIRED', 'several runners are configured: choose one with --name');
+  }
+  const runner = config.runners.find((entry) => entry.name === name);
+  if (!runner) throw new UserError('RUNNER_NOT_FOUND', `no runner named "${name}" in the config`);
+  return runner;
+}
+
+function parseCount(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0)
+    throw new UserError('BAD_FLAG', `expected a whole number, got "${value}"`);
+  return number;
+}

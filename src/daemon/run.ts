@@ -1,0 +1,215 @@
+// `tart run`: the multi-runner daemon. Polls every [[runners]] entry on gitlab-runner's
+// schedule, runs jobs within `concurrent`/`limit`, serves /metrics, and stops on signals:
+// SIGQUIT gracefully (no new jobs, running ones finish), SIGINT/SIGTERM forcefully.
+import { join } from 'node:path';
+import type { RunnerConfig, TartConfig } from '../config/types.js';
+import type { Executor } from '../executor/types.js';
+import { buildRunnerInfo, type RunnerInfo } from '../gitlab/runner-info.js';
+import { requestJob, isUnhealthyRequestError } from '../gitlab/request-job.js';
+import { runJob as defaultRunJob } from '../job/run-job.js';
+import type { JobOutcome, RunJobOptions, RunnerSettings } from '../job/types.js';
+import type { Logger } from '../log/logger.js';
+import { createExecutorFor, type ExecutorFactory } from './executors.js';
+import { handleReceivedJob } from './job-runner.js';
+import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
+import { RunnerState } from './runner-state.js';
+import { Scheduler, type ScheduledRunner } from './scheduler.js';
+import { startStatusServer, type StatusServer } from './status-server.js';
+
+export interface DaemonOptions {
+  config: TartConfig;
+  systemId: string;
+  tartVersion: string;
+  logger: Logger;
+  /** Where `cache_dir` defaults to when a runner has none. */
+  defaultCacheDir: string;
+  metrics?: DaemonMetrics;
+  createExecutor?: ExecutorFactory;
+  runJob?: (options: RunJobOptions) => Promise<JobOutcome>;
+  /** run-single: stop requesting after this many jobs were received (0 = no bound). */
+  maxBuilds?: number;
+  /** Called when GitLab assigns a job (run-single's --wait-timeout stops waiting then). */
+  onJobReceived?: () => void;
+  /** For tests: trace pacing. */
+  traceUpdateIntervalMs?: number;
+}
+
+interface DaemonRunner extends ScheduledRunner {
+  config: RunnerConfig;
+  executor: Executor;
+  info: RunnerInfo;
+  settings: RunnerSettings;
+  lastUpdate?: string;
+}
+
+export class Daemon {
+  private readonly shutdownController = new AbortController();
+  private readonly metrics: DaemonMetrics;
+  private readonly scheduler: Scheduler<DaemonRunner, unknown>;
+  private statusServer: StatusServer | undefined;
+  private receivedJobs = 0;
+  private runningJobs = 0;
+  private stopping: 'graceful' | 'forceful' | undefined;
+
+  constructor(private readonly options: DaemonOptions) {
+    this.metrics = options.metrics ?? createDaemonMetrics();
+    const runners = options.config.runners.filter((runner) => runner.token.trim() !== '').map((runner) => this.makeRunner(runner));
+    this.metrics.setLimits(options.config.concurrent, Object.fromEntries(runners.map((r) => [r.name, r.config.limit])));
+    this.scheduler = new Scheduler<DaemonRunner, unknown>({
+      runners,
+      concurrent: options.config.concurrent,
+      checkIntervalMs: (options.config.checkInterval > 0 ? options.config.checkInterval : 3) * 1000,
+      requestJob: (runner, signal) => this.requestOne(runner, signal),
+      runJob: (runner, raw) => this.runOne(runner, raw),
+    });
+  }
+
+  /** Starts polling (and the status server when listen_address is set). */
+  async start(): Promise<void> {
+    const listenAddress = this.options.config.listenAddress;
+    if (listenAddress) {
+      this.statusServer = await startStatusServer({
+        listenAddress,
+        metrics: this.metrics,
+        health: () => ({ healthy: this.stopping === undefined, detail: { running_jobs: this.runningJobs } }),
+      });
+      this.options.logger.info('status server listening', { address: this.statusServer.address });
+    }
+    this.scheduler.start();
+    this.options.logger.info('tart is running', {
+      runners: this.options.config.runners.length,
+      concurrent: this.options.config.concurrent,
+    });
+  }
+
+  /** SIGQUIT: stop taking jobs; running jobs finish. */
+  stopGracefully(): void {
+    if (this.stopping) return;
+    this.stopping = 'graceful';
+    this.options.logger.info('graceful shutdown: waiting for running jobs to finish', { running: this.runningJobs });
+    this.scheduler.stopRequesting();
+  }
+
+  /** SIGINT/SIGTERM: stop taking jobs and cancel the running ones (reported as failed). */
+  stopForcefully(): void {
+    this.stopping = 'forceful';
+    this.options.logger.warn('forceful shutdown: canceling running jobs', { running: this.runningJobs });
+    this.scheduler.stopRequesting();
+    this.shutdownController.abort({ kind: 'shutdown' });
+  }
+
+  /** Resolves when polling stopped and every job has finished. */
+  async whenStopped(): Promise<void> {
+    await this.scheduler.whenStopped();
+    await this.statusServer?.close();
+  }
+
+  get address(): string | undefined {
+    return this.statusServer?.address;
+  }
+
+  private makeRunner(config: RunnerConfig): DaemonRunner {
+    const logger = this.options.logger;
+    logger.addSecret(config.token);
+    return {
+      name: config.name,
+      config,
+      state: new RunnerState({
+        limit: config.limit,
+        requestConcurrency: Math.max(1, config.requestConcurrency),
+        unhealthyRequestsLimit: 3,
+        unhealthyIntervalMs: 60 * 60 * 1000,
+      }),
+      executor: (this.options.createExecutor ?? createExecutorFor)(config),
+      info: buildRunnerInfo({ tartVersion: this.options.tartVersion, executor: config.executor }),
+      settings: {
+        name: config.name,
+        token: config.token,
+        environment: config.environment,
+        cacheDir: config.cacheDir ?? join(this.options.defaultCacheDir, config.name || 'runner'),
+        buildsDir: config.buildsDir,
+        cloneUrl: config.cloneUrl,
+        preGetSourcesScript: config.preGetSourcesScript,
+        postGetSourcesScript: config.postGetSourcesScript,
+        version: this.options.tartVersion,
+      },
+    };
+  }
+
+  // One POST /jobs/request for `runner`; returns the raw 201 body when a job was assigned.
+  private async requestOne(runner: DaemonRunner, signal: AbortSignal): Promise<unknown> {
+    if (this.options.maxBuilds && this.receivedJobs >= this.options.maxBuilds) return undefined;
+    try {
+      const result = await requestJob({
+        url: runner.config.url,
+        tls: runner.config.tlsCaFile ? { caFile: runner.config.tlsCaFile } : undefined,
+        tartVersion: this.options.tartVersion,
+        onRequest: (event) => this.metrics.apiRequest(event.endpoint, event.status),
+        token: runner.config.token,
+        systemId: this.options.systemId,
+        lastUpdate: runner.lastUpdate,
+        info: runner.info,
+        signal,
+      });
+      runner.state.recordHealth(true, Date.now());
+      if (result.kind === 'none') {
+        if (result.lastUpdate) runner.lastUpdate = result.lastUpdate;
+        return undefined;
+      }
+      this.receivedJobs += 1;
+      this.options.onJobReceived?.();
+      if (this.options.maxBuilds && this.receivedJobs >= this.options.maxBuilds) this.stopGracefully();
+      return result.raw;
+    } catch (error) {
+      if (signal.aborted) return undefined;
+      const unhealthy = isUnhealthyRequestError(error);
+      runner.state.recordHealth(!unhealthy, Date.now());
+      this.metrics.error(unhealthy ? 'error' : 'warning');
+      this.options.logger[unhealthy ? 'error' : 'warn']('checking for jobs failed', {
+        runner: runner.name,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return undefined;
+    }
+  }
+
+  // Runs one received job to its final update, with metrics.
+  private async runOne(runner: DaemonRunner, raw: unknown): Promise<void> {
+    this.runningJobs += 1;
+    this.metrics.jobStarted(runner.name);
+    const started = Date.now();
+    let state: 'success' | 'failed' = 'failed';
+    let failureReason: string | undefined;
+    try {
+      const handled = await handleReceivedJob(raw, {
+        url: runner.config.url,
+        tls: runner.config.tlsCaFile ? { caFile: runner.config.tlsCaFile } : undefined,
+        tartVersion: this.options.tartVersion,
+        info: runner.info,
+        runner: runner.settings,
+        outputLimitBytes: runner.config.outputLimit * 1024,
+        executor: runner.executor,
+        logger: this.options.logger.child({ runner: shortName(runner) }),
+        shutdown: this.shutdownController.signal,
+        runJob: this.options.runJob ?? defaultRunJob,
+        onRequest: (event) => this.metrics.apiRequest(event.endpoint, event.status),
+        traceUpdateIntervalMs: this.options.traceUpdateIntervalMs,
+      });
+      if (handled.result === 'finished') {
+        state = handled.outcome.state;
+        failureReason = handled.outcome.failureReason;
+      } else if (handled.result === 'rejected') {
+        failureReason = 'runner_system_failure';
+        this.metrics.error('error');
+      }
+    } finally {
+      this.runningJobs -= 1;
+      this.metrics.jobFinished(runner.name, state, (Date.now() - started) / 1000, failureReason);
+    }
+  }
+}
+
+// Logs name runners by their name or short token, never the token itself.
+function shortName(runner: DaemonRunner): string {
+  return runner.config.name || 'runner';
+}

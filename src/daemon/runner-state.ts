@@ -1,0 +1,65 @@
+// Per-[[runners]] bookkeeping: build slots (`limit`), request slots (`request_concurrency`,
+// adaptive as FF_USE_ADAPTIVE_REQUEST_CONCURRENCY), and health (unhealthy_requests_limit).
+
+export interface RunnerLimits {
+  /** 0 = no limit. */
+  limit: number;
+  requestConcurrency: number;
+  unhealthyRequestsLimit: number;
+  unhealthyIntervalMs: number;
+}
+
+export class RunnerState {
+  runningJobs = 0;
+  requestsInFlight = 0;
+  private adaptiveConcurrency = 1;
+  private consecutiveUnhealthy = 0;
+  private unhealthyUntil = 0;
+
+  constructor(private readonly limits: RunnerLimits) {}
+
+  /** Takes a build slot unless `limit` jobs already run. */
+  tryAcquireBuild(): boolean {
+    if (this.limits.limit > 0 && this.runningJobs >= this.limits.limit) return false;
+    this.runningJobs += 1;
+    return true;
+  }
+
+  releaseBuild(): void {
+    this.runningJobs = Math.max(0, this.runningJobs - 1);
+  }
+
+  /** Takes a request slot unless the (adaptive) request concurrency is reached. */
+  tryAcquireRequest(): boolean {
+    const effective = Math.min(this.limits.requestConcurrency, Math.max(1, Math.ceil(this.adaptiveConcurrency)));
+    if (this.requestsInFlight >= effective) return false;
+    this.requestsInFlight += 1;
+    return true;
+  }
+
+  /** Releases a request slot and adapts the concurrency to what the request returned. */
+  releaseRequest(result: 'job' | 'none' | 'retried'): void {
+    this.requestsInFlight = Math.max(0, this.requestsInFlight - 1);
+    const factor = result === 'job' ? 1.1 : result === 'none' ? 0.95 : 0.5;
+    this.adaptiveConcurrency = Math.min(this.limits.requestConcurrency, Math.max(1, this.adaptiveConcurrency * factor));
+  }
+
+  /** Records a healthy (any answer but 403 or a broken client) or unhealthy request. */
+  recordHealth(healthy: boolean, now: number): void {
+    if (healthy) {
+      this.consecutiveUnhealthy = 0;
+      this.unhealthyUntil = 0;
+      return;
+    }
+    this.consecutiveUnhealthy += 1;
+    if (this.consecutiveUnhealthy >= this.limits.unhealthyRequestsLimit) {
+      this.unhealthyUntil = now + this.limits.unhealthyIntervalMs;
+      // After the pause one request is forced: start counting afresh.
+      this.consecutiveUnhealthy = 0;
+    }
+  }
+
+  isHealthy(now: number): boolean {
+    return now >= this.unhealthyUntil;
+  }
+}

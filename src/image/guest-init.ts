@@ -1,0 +1,154 @@
+// The guest's PID 1 (/sbin/tart-init, bash) and the sshd configuration it runs with: reads the
+// seed disk, applies identity, keys and network, starts sshd, prints the ready marker, reaps
+// zombies and ends the VM when sshd dies or on SIGTERM. No systemd.
+import { GUEST_DEVICES, GUEST_READY_MARKER, GUEST_SSH_PORT, SEED_FILES } from '../vmm/guest-contract.js';
+
+/**
+ * Optional seed files this init understands beyond the contract's SEED_FILES:
+ * `random_seed` (bytes mixed into the kernel pool) and `time` (Unix seconds for the clock).
+ */
+export const EXTRA_SEED_FILES = { randomSeed: 'random_seed', time: 'time' } as const;
+
+export const SEED_MOUNT = '/run/tart-seed';
+
+/** sshd_config: key-only root login, no passwords/PAM/DNS, host key from the seed. */
+export function renderSshdConfig(): string {
+  return `# Written by tart image build: key-only root login, per-VM host key from the seed disk.
+Port ${GUEST_SSH_PORT}
+HostKey /etc/ssh/${SEED_FILES.hostKey}
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+AuthorizedKeysFile .ssh/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitEmptyPasswords no
+UsePAM no
+UseDNS no
+PrintMotd no
+PrintLastLog no
+MaxSessions 64
+MaxStartups 64:30:128
+AcceptEnv LANG LC_*
+Subsystem sftp internal-sftp
+`;
+}
+
+/** Renders /sbin/tart-init. */
+export function renderGuestInit(): string {
+  const seed = SEED_MOUNT;
+  const f = SEED_FILES;
+  return `#!/bin/bash
+# tart guest init (PID 1): seed → identity, keys, network; then sshd until it exits or SIGTERM.
+set -u
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+umask 022
+
+log() { echo "tart-guest: $*"; }
+
+# sysrq 'o' powers off where the VMM supports it; 'b' (reboot) ends QEMU (-no-reboot, reboot=t)
+# and Firecracker (reboot=k) otherwise.
+power_off() {
+  log "powering off ($1)"
+  sync
+  echo o > /proc/sysrq-trigger
+  sleep 1
+  echo b > /proc/sysrq-trigger
+  sleep 5
+}
+
+fail() {
+  log "FAILED: $*"
+  power_off "init failure"
+}
+
+mount_filesystems() {
+  mount -t proc -o nosuid,nodev,noexec proc /proc
+  mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
+  mkdir -p /dev/pts /dev/shm
+  mount -t devpts -o gid=5,mode=620,ptmxmode=000 devpts /dev/pts
+  mount -t tmpfs -o nosuid,nodev tmpfs /dev/shm
+  mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs /run
+  mkdir -p /run/lock /run/sshd
+  [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+}
+
+# Seed tar → a 0700 tmpfs that is never on disk.
+read_seed() {
+  mkdir -p ${seed}
+  mount -t tmpfs -o mode=0700,size=4m,nosuid,nodev,noexec tmpfs ${seed} || fail "seed tmpfs"
+  tar -x --no-same-owner -f ${GUEST_DEVICES.seed} -C ${seed} || fail "cannot read seed tar from ${GUEST_DEVICES.seed}"
+}
+
+apply_identity() {
+  local name=tart-guest
+  [ -s ${seed}/${f.hostname} ] && name=$(head -n1 ${seed}/${f.hostname} | tr -cd 'A-Za-z0-9.-')
+  echo "$name" > /proc/sys/kernel/hostname
+  echo "$name" > /etc/hostname
+  printf '127.0.0.1\\tlocalhost\\n127.0.1.1\\t%s\\n::1\\tlocalhost ip6-localhost ip6-loopback\\n' "$name" > /etc/hosts
+  if [ -s ${seed}/${EXTRA_SEED_FILES.randomSeed} ]; then cat ${seed}/${EXTRA_SEED_FILES.randomSeed} > /dev/urandom; fi
+  if [ -s ${seed}/${EXTRA_SEED_FILES.time} ]; then date -u -s "@$(head -c 20 ${seed}/${EXTRA_SEED_FILES.time} | tr -cd 0-9)" > /dev/null; fi
+}
+
+install_keys() {
+  [ -s ${seed}/${f.authorizedKeys} ] || fail "seed has no ${f.authorizedKeys}"
+  [ -s ${seed}/${f.hostKey} ] || fail "seed has no ${f.hostKey}"
+  install -d -m 0700 /root/.ssh
+  install -m 0600 ${seed}/${f.authorizedKeys} /root/.ssh/authorized_keys
+  install -m 0600 ${seed}/${f.hostKey} /etc/ssh/${f.hostKey}
+  if [ -s ${seed}/${f.hostKeyPub} ]; then
+    install -m 0644 ${seed}/${f.hostKeyPub} /etc/ssh/${f.hostKeyPub}
+  fi
+}
+
+# network.env: KEY=VALUE lines (ADDRESS, GATEWAY, DNS, MTU), parsed rather than sourced.
+configure_network() {
+  ip link set lo up
+  [ -f ${seed}/${f.network} ] || { log "no ${f.network}: eth0 left down"; return 0; }
+  local key value ADDRESS= GATEWAY= DNS= MTU=
+  while IFS='=' read -r key value; do
+    value=\${value%\\"}; value=\${value#\\"}; value=\${value%\\'}; value=\${value#\\'}
+    case "$key" in
+      ADDRESS) ADDRESS=$value ;;
+      GATEWAY) GATEWAY=$value ;;
+      DNS) DNS=$value ;;
+      MTU) MTU=$value ;;
+    esac
+  done < ${seed}/${f.network}
+  [ -n "$MTU" ] && ip link set dev eth0 mtu "$MTU"
+  ip link set dev eth0 up || fail "no eth0"
+  [ -n "$ADDRESS" ] && { ip addr add "$ADDRESS" dev eth0 || fail "ip addr $ADDRESS"; }
+  [ -n "$GATEWAY" ] && { ip route add default via "$GATEWAY" dev eth0 || fail "ip route $GATEWAY"; }
+  : > /etc/resolv.conf
+  for server in $DNS; do echo "nameserver $server" >> /etc/resolv.conf; done
+}
+
+# Ready once sshd's socket is listening (state 0A in /proc/net/tcp), not merely forked.
+start_sshd() {
+  /usr/sbin/sshd -D -e &
+  sshd_pid=$!
+  local port_hex tries=0
+  port_hex=$(printf ':%04X ' ${GUEST_SSH_PORT})
+  until grep -q "$port_hex.* 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
+    kill -0 "$sshd_pid" 2>/dev/null || fail "sshd exited at start"
+    tries=$((tries + 1))
+    [ "$tries" -gt 400 ] && fail "sshd not listening after 20 s"
+    sleep 0.05
+  done
+  echo "${GUEST_READY_MARKER}"
+}
+
+mount_filesystems
+read_seed
+apply_identity
+install_keys
+configure_network
+start_sshd
+
+trap 'log "SIGTERM"; kill -TERM "$sshd_pid" 2>/dev/null' TERM INT
+# bash reaps every child that ends (adopted orphans included) while it waits here.
+while kill -0 "$sshd_pid" 2>/dev/null; do
+  wait "$sshd_pid"
+done
+power_off "sshd ended"
+`;
+}

@@ -1,0 +1,99 @@
+// How a job ends: the failure kinds the engine distinguishes, the footer line for each, and
+// the failure_reason GitLab gets (protocol reference §5.4, job execution reference §1.2, §7).
+import type { FailureReason, JobFeatures } from '../gitlab/payload.js';
+import type { JobOutcome } from './types.js';
+
+export type JobFailure =
+  /** A script stage exited non-zero; `message` replaces "exit code N" when set. */
+  | { kind: 'script'; exitCode: number; message?: string }
+  /** The environment or the runner itself broke (executor, exec, helper crash). */
+  | { kind: 'system'; message: string }
+  /** The job deadline or RUNNER_SCRIPT_TIMEOUT. */
+  | { kind: 'timeout'; message: string }
+  /** GitLab canceled the job (gracefully or not). */
+  | { kind: 'canceled' }
+  /** The daemon is shutting down. */
+  | { kind: 'interrupted' }
+  | { kind: 'artifact-download'; message: string }
+  | { kind: 'artifact-upload'; message: string };
+
+/** Reasons GitLab always understands (failure_reason_mapper.go). */
+const ALWAYS_SUPPORTED: readonly string[] = [
+  'script_failure',
+  'runner_system_failure',
+  'job_execution_timeout',
+];
+
+/** gitlab-runner's compatibility map for reasons an older GitLab does not list; anything else → unknown_failure. */
+const COMPATIBLE: Readonly<Record<string, FailureReason>> = {
+  image_pull_failure: 'runner_system_failure',
+  runner_configuration_error: 'script_failure',
+  runner_external_dependency_failure: 'runner_system_failure',
+  // gitlab-runner downloads and uploads in a stage script, so a failure there is a script failure.
+  artifact_download_failure: 'script_failure',
+  artifact_upload_failure: 'script_failure',
+};
+
+/** The text after "Job failed: " (or "Job failed (system failure): "). */
+export function failureMessage(failure: JobFailure): string {
+  switch (failure.kind) {
+    case 'script':
+      return failure.message ?? `exit code ${failure.exitCode}`;
+    case 'system':
+    case 'timeout':
+    case 'artifact-download':
+    case 'artifact-upload':
+      return failure.message;
+    case 'canceled':
+      return 'canceled';
+    case 'interrupted':
+      return 'aborted: runner shutting down';
+  }
+}
+
+/** The footer's text: "Job failed: …" or "Job failed (system failure): …". */
+export function footerText(failure: JobFailure): string {
+  const label = failure.kind === 'system' ? 'Job failed (system failure)' : 'Job failed';
+  return `${label}: ${failureMessage(failure)}`;
+}
+
+/** What the daemon reports to GitLab for this failure. */
+export function failureOutcome(failure: JobFailure, features: JobFeatures): JobOutcome {
+  const outcome: JobOutcome = {
+    state: 'failed',
+    failureReason: mapFailureReason(runnerReason(failure), features.failure_reasons ?? []),
+    message: footerText(failure),
+  };
+  if (failure.kind === 'script') outcome.exitCode = failure.exitCode;
+  return outcome;
+}
+
+/** Maps a runner reason to one the GitLab instance accepts (protocol reference §5.4). */
+export function mapFailureReason(reason: string, supported: readonly string[]): FailureReason {
+  let current = reason;
+  for (;;) {
+    if (ALWAYS_SUPPORTED.includes(current) || supported.includes(current)) return current as FailureReason;
+    const next = COMPATIBLE[current];
+    if (next === undefined) return 'unknown_failure';
+    current = next;
+  }
+}
+
+function runnerReason(failure: JobFailure): string {
+  switch (failure.kind) {
+    case 'script':
+      return 'script_failure';
+    case 'system':
+      return 'runner_system_failure';
+    case 'timeout':
+      return 'job_execution_timeout';
+    case 'canceled':
+      return 'job_canceled';
+    case 'interrupted':
+      return 'runner_interrupted';
+    case 'artifact-download':
+      return 'artifact_download_failure';
+    case 'artifact-upload':
+      return 'artifact_upload_failure';
+  }
+}

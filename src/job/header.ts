@@ -1,0 +1,15 @@
+// The first lines of every job trace (protocol reference §7.3, job execution reference §9.4).
+import type { RunnerSettings } from './types.js';
+import { shortRunnerToken } from './variables.js';
+
+/** "Running with tart VERSION (REVISION)" and "  on NAME SHORT_TOKEN[, system ID: ID]". */
+export function headerLines(runner: RunnerSettings): string[] {
+  const lines = [`Running with tart ${runner.version} (${runner.revision ?? 'unknown'})`];
+  const token = shortRunnerToken(runner.token);
+  // gitlab-runner skips the "on" line when the short token is empty.
+  if (token !== '') {
+    const systemId = runner.systemId === undefined ? '' : `, system ID: ${runner.systemId}`;
+    lines.push(`  on ${runner.name} ${token}${systemId}`);
+  }
+  return lines;
+}

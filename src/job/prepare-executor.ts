@@ -1,0 +1,50 @@
+// The prepare_executor stage: acquire an environment from the executor, retried as
+// gitlab-runner does (3 attempts, 3 s apart; a user error is not retried).
+import { UserError } from '../errors.js';
+import type { Executor, JobEnvironment } from '../executor/types.js';
+import type { JobPayload } from '../gitlab/payload.js';
+import { errorMessage, settleWithin, sleep } from './abortable.js';
+import type { JobFailure } from './failure.js';
+import type { JobControl } from './job-control.js';
+import type { EngineTuning } from './job-run.js';
+import { stopFailure } from './job-run.js';
+import { prepareExecutorDescription, STAGE } from './stage-names.js';
+import type { TraceWriter } from './trace-writer.js';
+
+export async function prepareEnvironment(input: {
+  executor: Executor;
+  job: JobPayload;
+  trace: TraceWriter;
+  control: JobControl;
+  tuning: EngineTuning;
+  jobTimeoutMs: number;
+}): Promise<{ env: JobEnvironment } | { failure: JobFailure }> {
+  const { executor, trace, control, tuning } = input;
+  const signal = control.job;
+  trace.sectionStart(STAGE.prepareExecutor, prepareExecutorDescription(executor.name));
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const pending = executor.prepare({ job: input.job, log: (line) => trace.plain(line), signal });
+      const settled = await settleWithin(pending, signal, tuning.abortSettleMs);
+      if ('value' in settled && !signal.aborted) return { env: settled.value };
+      if (signal.aborted) {
+        // An environment that arrives after the stop is released at once.
+        void pending.then(
+          (env) => env.close(),
+          () => undefined,
+        );
+        return { failure: stopFailure(control.jobStop, input.jobTimeoutMs) };
+      }
+      const error = 'error' in settled ? settled.error : undefined;
+      trace.error(`Preparation failed: ${errorMessage(error)}`);
+      if (attempt >= tuning.prepareAttempts || error instanceof UserError) {
+        return { failure: { kind: 'system', message: errorMessage(error) } };
+      }
+      trace.plain(`Will be retried in ${Math.round(tuning.prepareRetryDelayMs / 1000)}s ...`);
+      if (!(await sleep(tuning.prepareRetryDelayMs, signal)))
+        return { failure: stopFailure(control.jobStop, input.jobTimeoutMs) };
+    }
+  } finally {
+    trace.sectionEnd(STAGE.prepareExecutor);
+  }
+}

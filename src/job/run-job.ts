@@ -1,0 +1,80 @@
+// One job's life, independent of where it runs: header, prepare the environment, the stages
+// in gitlab-runner's order, the footer, and always the environment's release.
+import { LocalCacheStore } from '../cache/store.js';
+import type { JobEnvironment } from '../executor/types.js';
+import { errorMessage } from './abortable.js';
+import { failureOutcome, footerText, type JobFailure } from './failure.js';
+import { headerLines } from './header.js';
+import { JobControl } from './job-control.js';
+import { earlyVariables, scriptContextFor, traceMaskingFor } from './job-plan.js';
+import { DEFAULT_TUNING, type EngineTuning } from './job-run.js';
+import { prepareEnvironment } from './prepare-executor.js';
+import { runStages } from './run-stages.js';
+import { jobTimeoutMs, readEngineSettings } from './settings.js';
+import { TraceWriter } from './trace-writer.js';
+import type { JobOutcome, RunJobOptions } from './types.js';
+import { getVariable } from './variables.js';
+
+export type { EngineTuning } from './job-run.js';
+
+/** Runs one job to its end and says how it ended. Never throws; the trace sink is left open. */
+export async function runJob(
+  options: RunJobOptions,
+  tuning: Partial<EngineTuning> = {},
+): Promise<JobOutcome> {
+  const { job, runner } = options;
+  const engineTuning = { ...DEFAULT_TUNING, ...tuning };
+  const timeoutMs = jobTimeoutMs(job.runner_info.timeout);
+  const early = earlyVariables(job, runner);
+  const trace = new TraceWriter({
+    sink: options.trace,
+    masking: traceMaskingFor(job, early),
+    traceSections: job.features.trace_sections === true,
+  });
+  const settings = readEngineSettings((key) => getVariable(early, key), timeoutMs);
+  const control = new JobControl({ cancel: options.cancel, timeoutMs });
+  let env: JobEnvironment | undefined;
+  let failure: JobFailure | undefined;
+  try {
+    for (const line of headerLines(runner)) trace.plain(line);
+    if (settings.warnings.length > 0) trace.warning(settings.warnings.join('\n'));
+    const prepared = await prepareEnvironment({
+      executor: options.executor,
+      job,
+      trace,
+      control,
+      tuning: engineTuning,
+      jobTimeoutMs: timeoutMs,
+    });
+    if ('failure' in prepared) {
+      failure = prepared.failure;
+    } else {
+      env = prepared.env;
+      const script = scriptContextFor({ job, runner, env });
+      trace.setMasking(traceMaskingFor(job, script.variables));
+      const cacheStore = new LocalCacheStore({ dir: runner.cacheDir });
+      failure = await runStages({
+        env,
+        trace,
+        control,
+        settings,
+        script,
+        artifacts: options.artifacts,
+        cacheStore,
+        tuning: engineTuning,
+        jobTimeoutMs: timeoutMs,
+      });
+    }
+  } catch (error) {
+    failure = { kind: 'system', message: errorMessage(error) };
+  } finally {
+    control.dispose();
+    if (failure === undefined) trace.info('Job succeeded');
+    else trace.error(footerText(failure));
+    await env?.close();
+    await trace.finish();
+  }
+  return failure === undefined
+    ? { state: 'success', message: 'Job succeeded' }
+    : failureOutcome(failure, job.features);
+}

@@ -1,0 +1,48 @@
+// The variable exports written at the top of every stage but prepare_script (job-execution §2.4).
+import type { JobVariable } from '../gitlab/payload.js';
+import { escapeShell, quotePath } from './escape.js';
+
+export interface ExportOptions {
+  variables: JobVariable[];
+  /** `<CI_PROJECT_DIR>.tmp`: file variables and GITLAB_ENV live here. */
+  tmpDir: string;
+  /** Cleanup only exports the paths of file variables; it does not write them again. */
+  writeFiles: boolean;
+}
+
+/** BODY lines exporting every variable in list order (the last duplicate wins), then GITLAB_ENV. */
+export function exportLines(options: ExportOptions): string[] {
+  return [
+    ...options.variables.flatMap((variable) => exportVariable(variable, options)),
+    ...gitlabEnvLines(options.tmpDir),
+  ];
+}
+
+/** Path of the file that holds a file-type variable's contents. */
+export function fileVariablePath(tmpDir: string, key: string): string {
+  return `${tmpDir}/${key}`;
+}
+
+// One variable: `export KEY=value`, or for a file variable its contents in a 0600 file and the path.
+function exportVariable(variable: JobVariable, options: ExportOptions): string[] {
+  if (!variable.file) return [`export ${escapeShell(variable.key)}=${escapeShell(variable.value)}`];
+  const path = quotePath(fileVariablePath(options.tmpDir, variable.key));
+  const write = options.writeFiles
+    ? [
+        `mkdir -p ${quotePath(options.tmpDir)}`,
+        `(umask 077 && printf '%s' ${escapeShell(variable.value)} > ${path})`,
+      ]
+    : [];
+  return [...write, `export ${escapeShell(variable.key)}=${path}`];
+}
+
+// GITLAB_ENV: KEY=VALUE lines a job appends there are exported again in every later stage.
+function gitlabEnvLines(tmpDir: string): string[] {
+  const envFile = `${tmpDir}/gitlab_runner_env`;
+  return [
+    `export GITLAB_ENV=${escapeShell(envFile)}`,
+    `mkdir -p ${quotePath(tmpDir)}`,
+    `touch ${quotePath(envFile)}`,
+    `while read -r line; do export "$line"; done < ${quotePath(envFile)}`,
+  ];
+}

@@ -1,0 +1,118 @@
+// get_sources plumbing around git itself (job-execution §3.3a–b): lock/config cleanup, the
+// template dir every `git init` copies, and the external config that carries the credentials.
+import type { GitRemote } from '../job/git-credentials.js';
+import { escapeShell, quotePath, shellCommand } from './escape.js';
+
+/** Paths under `<CI_PROJECT_DIR>.tmp` that get_sources and cleanup share. */
+export function gitPaths(tmpDir: string): {
+  templateDir: string;
+  extConfig: string;
+  credentialsFile: string;
+} {
+  return {
+    templateDir: `${tmpDir}/git-template`,
+    extConfig: `${tmpDir}/.gitlab-runner.ext.conf`,
+    credentialsFile: `${tmpDir}/.gitlab-runner.credentials`,
+  };
+}
+
+/**
+ * Removes stale git locks (a killed job leaves them) and, unless `keepConfig`, the repo config and
+ * hooks a previous job could have planted.
+ */
+export function gitCleanupLines(input: {
+  projectDir: string;
+  tmpDir: string;
+  keepConfig: boolean;
+  submodules: boolean;
+}): string[] {
+  const git = `${input.projectDir}/.git`;
+  const { templateDir } = gitPaths(input.tmpDir);
+  const locks = ['index.lock', 'shallow.lock', 'HEAD.lock', 'hooks/post-checkout', 'config.lock'];
+  return [
+    ...locks.map((name) => `rm "-f" ${quotePath(`${git}/${name}`)}`),
+    ...(input.submodules
+      ? [
+          findDelete(
+            `${git}/modules`,
+            `\\( ${locks.map((name) => `-path ${quotePath(`*/${name}`)}`).join(' -o ')} \\) -type f`,
+          ),
+        ]
+      : []),
+    findDelete(`${git}/refs`, '-name "*.lock" -type f'),
+    ...(input.keepConfig
+      ? []
+      : [
+          `rm "-f" ${quotePath(`${templateDir}/config`)}`,
+          ...removeDirLines(`${templateDir}/hooks`),
+          `rm "-f" ${quotePath(`${git}/config`)}`,
+          ...removeDirLines(`${git}/hooks`),
+        ]),
+  ];
+}
+
+/** `rm -r -f` of a directory, first making it writable so read-only trees go too. */
+export function removeDirLines(dir: string): string[] {
+  return [
+    `if [ -d ${quotePath(dir)} ]; then chmod "-R" "u+rwX" ${quotePath(dir)}; fi`,
+    `rm "-r" "-f" ${quotePath(dir)}`,
+  ];
+}
+
+/**
+ * The template dir and the external config. Repos include the ext config through `include.path`
+ * (the template puts it into every new .git/config); it names a credential helper for the GitLab
+ * host that prints a 0600 credentials file, written by the `printf` builtin so the token is never
+ * on a command line and never in .git/config.
+ */
+export function gitConfigLines(input: { tmpDir: string; remote: GitRemote; sslLines?: string[] }): string[] {
+  const { templateDir, extConfig, credentialsFile } = gitPaths(input.tmpDir);
+  const templateConfig = `${templateDir}/config`;
+  const settings: Array<[string, string]> = [
+    ['init.defaultBranch', 'none'],
+    ['fetch.recurseSubmodules', 'false'],
+    ['credential.interactive', 'never'],
+    ['gc.autoDetach', 'false'],
+  ];
+  const { credentials } = input.remote;
+  return [
+    `mkdir -p ${quotePath(templateDir)}`,
+    ...settings.map(([key, value]) => shellCommand('git', 'config', '-f', templateConfig, key, value)),
+    `rm "-f" ${quotePath(extConfig)} ${quotePath(credentialsFile)}`,
+    ...(credentials
+      ? [
+          `(umask 077 && printf '%s' ${escapeShell(`username=${credentials.username}\npassword=${credentials.password}\n`)} > ${quotePath(credentialsFile)})`,
+        ]
+      : []),
+    `(umask 077 && printf '%s' ${escapeShell(extConfigText(input.remote, credentialsFile, input.sslLines ?? []))} > ${quotePath(extConfig)})`,
+    `git "config" "--file" ${quotePath(templateConfig)} "--replace-all" "include.path" ${quotePath(extConfig)} "\\.gitlab-runner\\.ext\\.conf$"`,
+    `export GLR_EXT_GIT_CONFIG_PATH=${quotePath(extConfig)}`,
+  ];
+}
+
+// git config file text: a credential helper per GitLab host (after disabling any other helper
+// there, so no credential store keeps the token), plus any extra `[http]` lines.
+function extConfigText(remote: GitRemote, credentialsFile: string, sslLines: string[]): string {
+  const helper = `!f(){ if [ "$1" = get ] ; then cat ${shSingleQuote(credentialsFile)} ; fi ; } ; f`;
+  const sections = remote.credentials
+    ? remote.credentialBases.map(
+        (base) => `[credential ${configQuote(base)}]\n\thelper = ""\n\thelper = ${configQuote(helper)}\n`,
+      )
+    : [];
+  return [...sections, ...sslLines.map((line) => `${line}\n`)].join('');
+}
+
+// A POSIX-sh single-quoted word.
+function shSingleQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A double-quoted git config string (subsection names and values share these escapes). */
+export function configQuote(value: string): string {
+  return `"${value.replace(/[\\"]/g, (char) => `\\${char}`)}"`;
+}
+
+// `find … -exec rm -f` guarded by the dir existing, with the portable `+`/`;` probe gitlab-runner uses.
+function findDelete(dir: string, filter: string): string {
+  return `if [ -d ${quotePath(dir)} ]; then et='+' ; find /dev/null -exec true {} + 2>/dev/null || et=';' ; find ${quotePath(dir)} ${filter} -exec rm -f {} "\${et}"; fi`;
+}

@@ -1,0 +1,159 @@
+// Stage → the complete bash script fed on stdin to a fresh `bash` (job-execution §2, §2.7).
+import { hostname } from 'node:os';
+import type { JobPayload, JobVariable } from '../gitlab/payload.js';
+import { gitRemoteFor } from '../job/git-credentials.js';
+import { readGitSettings } from '../job/git-settings.js';
+import type { RunnerSettings } from '../job/types.js';
+import { expandVariables, getVariable, isTruthy } from '../job/variables.js';
+import { echoNotice, userCommandLines } from './echo.js';
+import { quotePath, shellCommand } from './escape.js';
+import { exportLines, fileVariablePath } from './exports.js';
+import { credentialRejectLines, getSourcesLines } from './get-sources.js';
+import { gitCleanupLines, gitPaths } from './git-config.js';
+import { wrapStageBody } from './wrap.js';
+
+export type ScriptStage =
+  | 'prepare_script'
+  | 'get_sources'
+  | 'step_script'
+  | `step_${string}`
+  | 'after_script'
+  | 'cleanup_file_variables';
+
+export interface ScriptContext {
+  job: JobPayload;
+  /** The job's variables from buildJobVariables (already expanded). */
+  variables: JobVariable[];
+  buildsDir: string;
+  projectDir: string;
+  /** `${projectDir}.tmp`: file variables, git config, GITLAB_ENV. */
+  tmpDir: string;
+  runner: RunnerSettings;
+  /** CI_DEBUG_TRACE is on and not disabled by the runner: `set -o xtrace`. */
+  debugTrace: boolean;
+  /** features.trace_sections: with FF_SCRIPT_SECTIONS, multi-line commands get their own section. */
+  traceSections: boolean;
+  /** Executor name; "shell" keeps .git/config between jobs (gitlab-runner's clean_git_config default). */
+  executorName?: string;
+  /** Runner `pre_build_script` / `post_build_script`, run in the step_* shell around the step lines. */
+  preBuildScript?: string;
+  postBuildScript?: string;
+  /** after_script only: CI_JOB_STATUS (success, failed, canceled, timedout). */
+  jobStatus?: string;
+  /** Shown in prepare_script's "Running on … via HOST..."; default: this host's name. */
+  runnerHostname?: string;
+}
+
+/**
+ * The full bash text of one stage, or undefined when the stage has nothing to run (no such step,
+ * no after_script lines). Throws a TartError for invalid GIT_SUBMODULE_* settings.
+ */
+export function buildStageScript(stage: ScriptStage, ctx: ScriptContext): string | undefined {
+  const body = stageBody(stage, ctx);
+  return body === undefined ? undefined : wrapStageBody(body, { debugTrace: ctx.debugTrace });
+}
+
+// BODY lines per stage.
+function stageBody(stage: ScriptStage, ctx: ScriptContext): string[] | undefined {
+  const scriptSections = ctx.traceSections && isTruthy(getVariable(ctx.variables, 'FF_SCRIPT_SECTIONS'));
+  switch (stage) {
+    case 'prepare_script':
+      return prepareLines(ctx);
+    case 'get_sources':
+      return getSourcesLines(ctx, scriptSections);
+    case 'after_script':
+      return afterScriptLines(ctx, scriptSections);
+    case 'cleanup_file_variables':
+      return cleanupLines(ctx);
+    default:
+      return stepLines(stage.slice('step_'.length), ctx, scriptSections);
+  }
+}
+
+// prepare_script: where the job runs, and a fresh GITLAB_ENV. No exports.
+function prepareLines(ctx: ScriptContext): string[] {
+  const host = ctx.runnerHostname ?? hostname();
+  return [
+    `echo "Running on $(hostname) via ${host.replace(/[\\"$`]/g, (char) => `\\${char}`)}..."`,
+    `rm "-f" ${quotePath(`${ctx.tmpDir}/gitlab_runner_env`)}`,
+    `rm "-f" ${quotePath(`${ctx.tmpDir}/masking.db`)}`,
+  ];
+}
+
+// step_<name>: exports, cd, pre_build_script, the step's lines, post_build_script.
+function stepLines(name: string, ctx: ScriptContext, scriptSections: boolean): string[] | undefined {
+  const step = ctx.job.steps.find((candidate) => candidate.name.toLowerCase() === name);
+  if (!step) return undefined;
+  // A release step is the one kind of user line the runner expands itself.
+  const lines =
+    name === 'release' ? step.script.map((line) => expandVariables(line, ctx.variables)) : step.script;
+  return [
+    ...exportLines({ variables: ctx.variables, tmpDir: ctx.tmpDir, writeFiles: true }),
+    shellCommand('cd', ctx.projectDir),
+    ...userCommandLines(ctx.preBuildScript ? [ctx.preBuildScript] : [], {
+      prefix: 'pre_build_script',
+      scriptSections,
+    }),
+    ...userCommandLines(lines, { prefix: 'script_step', scriptSections }),
+    ...userCommandLines(ctx.postBuildScript ? [ctx.postBuildScript] : [], {
+      prefix: 'post_build_script',
+      scriptSections,
+    }),
+  ];
+}
+
+// after_script: a separate shell with CI_JOB_STATUS set to the outcome.
+function afterScriptLines(ctx: ScriptContext, scriptSections: boolean): string[] | undefined {
+  const step = ctx.job.steps.find((candidate) => candidate.name === 'after_script');
+  if (!step || step.script.length === 0) return undefined;
+  const variables =
+    ctx.jobStatus === undefined
+      ? ctx.variables
+      : [...ctx.variables, { key: 'CI_JOB_STATUS', value: ctx.jobStatus }];
+  return [
+    ...exportLines({ variables, tmpDir: ctx.tmpDir, writeFiles: true }),
+    shellCommand('cd', ctx.projectDir),
+    echoNotice('Running after script...'),
+    ...userCommandLines(step.script, { prefix: 'after_script_step', scriptSections }),
+  ];
+}
+
+// cleanup_file_variables: drop the credentials, file variables and runner files. No cd.
+function cleanupLines(ctx: ScriptContext): string[] {
+  const { extConfig, credentialsFile } = gitPaths(ctx.tmpDir);
+  const remote = gitRemoteFor({ job: ctx.job, runner: ctx.runner, variables: ctx.variables });
+  const fileKeys = [
+    ...new Set(ctx.variables.filter((variable) => variable.file).map((variable) => variable.key)),
+  ];
+  const strategy = safeStrategy(ctx);
+  return [
+    ...exportLines({ variables: ctx.variables, tmpDir: ctx.tmpDir, writeFiles: false }),
+    ...credentialRejectLines(remote),
+    ...[
+      `${ctx.tmpDir}/gitlab_runner_env`,
+      `${ctx.tmpDir}/masking.db`,
+      extConfig,
+      credentialsFile,
+      `${ctx.tmpDir}/.glr.gconf`,
+    ].map((path) => `rm "-f" ${quotePath(path)}`),
+    ...fileKeys.map((key) => `rm "-f" ${quotePath(fileVariablePath(ctx.tmpDir, key))}`),
+    ...(strategy === 'clone' || strategy === 'fetch'
+      ? gitCleanupLines({
+          projectDir: ctx.projectDir,
+          tmpDir: ctx.tmpDir,
+          keepConfig: ctx.executorName === 'shell',
+          submodules: false,
+        })
+      : []),
+    `rm "-f" ${quotePath(`${ctx.buildsDir}/.gitlab-build-uid-gid`)}`,
+  ];
+}
+
+// The git strategy for cleanup; a settings error was already reported by get_sources.
+function safeStrategy(ctx: ScriptContext): string | undefined {
+  try {
+    return readGitSettings(ctx.job, ctx.variables).strategy;
+  } catch {
+    return undefined;
+  }
+}

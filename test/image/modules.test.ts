@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hasCode } from '../../src/errors.js';
+import {
+  GUEST_MODULES,
+  initramfsModulePath,
+  moduleNameOf,
+  parseModuleIndex,
+  readModuleIndex,
+  readModuleObject,
+  resolveModuleLoadOrder,
+} from '../../src/image/modules.js';
+import { spawnCommand } from '../../src/image/spawn.js';
+import { hostKernelRelease } from './support.js';
+
+const DEP = `kernel/drivers/virtio/virtio.ko: kernel/drivers/virtio/virtio_ring.ko
+kernel/drivers/virtio/virtio_ring.ko:
+kernel/drivers/virtio/virtio_mmio.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko
+kernel/drivers/block/virtio_blk.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko
+kernel/drivers/net/virtio_net.ko: kernel/drivers/net/net_failover.ko kernel/net/core/failover.ko kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko
+kernel/drivers/net/net_failover.ko: kernel/net/core/failover.ko
+kernel/net/core/failover.ko:
+kernel/fs/overlayfs/overlay.ko.xz:
+kernel/drivers/char/hw_random/virtio-rng.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko
+`;
+const BUILTIN = 'kernel/fs/ext4/ext4.ko\nkernel/fs/jbd2/jbd2.ko\n';
+
+test('module names drop the directory and compression suffix and use underscores', () => {
+  assert.equal(moduleNameOf('kernel/drivers/char/hw_random/virtio-rng.ko.xz'), 'virtio_rng');
+  assert.equal(moduleNameOf('kernel/fs/overlayfs/overlay.ko.zst'), 'overlay');
+  assert.equal(initramfsModulePath('kernel/fs/overlayfs/overlay.ko.zst'), 'lib/modules/overlay.ko');
+});
+
+test('dependencies load before their users, each module once, built-ins skipped', () => {
+  const order = resolveModuleLoadOrder(parseModuleIndex(DEP, BUILTIN), GUEST_MODULES);
+  const names = order.map(moduleNameOf);
+  assert.deepEqual(names.slice(0, 3), ['virtio_ring', 'virtio', 'virtio_mmio']);
+  assert.equal(new Set(names).size, names.length);
+  assert.ok(names.indexOf('failover') < names.indexOf('net_failover'));
+  assert.ok(names.indexOf('net_failover') < names.indexOf('virtio_net'));
+  assert.ok(!names.includes('ext4'), 'ext4 is built in');
+  assert.ok(names.includes('virtio_rng'));
+});
+
+test('a missing required module is an error, a missing optional one is skipped', () => {
+  const index = parseModuleIndex(DEP, BUILTIN);
+  assert.throws(
+    () => resolveModuleLoadOrder(index, [{ name: 'vsock_does_not_exist' }]),
+    (error: unknown) => hasCode(error, 'IMAGE_MODULE_MISSING'),
+  );
+  assert.deepEqual(resolveModuleLoadOrder(index, [{ name: 'vsock_does_not_exist', optional: true }]), []);
+});
+
+test('compressed modules are decompressed when read', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tart-modules-test-'));
+  try {
+    await writeFile(join(dir, 'm.ko'), 'ELF-plain');
+    const { spawnSync } = await import('node:child_process');
+    spawnSync('sh', ['-c', `printf ELF-xz | xz -c > "${dir}/x.ko.xz" && printf ELF-zst | zstd -q -c > "${dir}/z.ko.zst"`]);
+    const read = (path: string) => readModuleObject({ modulesDir: dir, path, run: spawnCommand });
+    assert.equal((await read('m.ko')).toString(), 'ELF-plain');
+    assert.equal((await read('x.ko.xz')).toString(), 'ELF-xz');
+    assert.equal((await read('z.ko.zst')).toString(), 'ELF-zst');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the real Debian kernel provides every module the guest needs in a loadable order', async (t) => {
+  const release = await hostKernelRelease();
+  if (!release) return t.skip('no Debian cloud kernel modules on this host');
+  const order = resolveModuleLoadOrder(await readModuleIndex(`/lib/modules/${release}`), GUEST_MODULES);
+  const names = order.map(moduleNameOf);
+  for (const needed of ['virtio_ring', 'virtio', 'virtio_mmio', 'virtio_blk', 'virtio_net', 'overlay']) {
+    assert.ok(names.includes(needed), `${needed} in ${names.join(',')}`);
+  }
+  assert.ok(names.indexOf('virtio_ring') < names.indexOf('virtio'));
+  assert.ok(names.indexOf('virtio') < names.indexOf('virtio_mmio'));
+});

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { userCommandLines, echoNotice, echoWarning } from '../../src/shell/echo.js';
+import { escapeShell, quotePath } from '../../src/shell/escape.js';
+import { wrapStageBody } from '../../src/shell/wrap.js';
+
+describe('escapeShell', () => {
+  it('matches gitlab-runner on its documented examples', () => {
+    assert.equal(escapeShell('foo'), 'foo');
+    assert.equal(escapeShell('x&(y)'), "$'x&(y)'");
+    assert.equal(escapeShell("'$HOME'"), "$'\\'$HOME\\''");
+    assert.equal(escapeShell('c:\\windows'), "$'c:\\\\windows'");
+    assert.equal(escapeShell(''), "''");
+  });
+
+  it('leaves only [A-Za-z0-9,-./@_] bare', () => {
+    assert.equal(escapeShell('a-Z_0.9,/@'), 'a-Z_0.9,/@');
+    assert.equal(escapeShell('a b'), "$'a b'");
+    assert.equal(escapeShell('a=b'), "$'a=b'");
+    assert.equal(escapeShell('`id`'), "$'`id`'");
+  });
+
+  it('escapes control bytes by name and every other byte as lower-case \\xHH', () => {
+    assert.equal(escapeShell('\x07\b\t\n\v\f\r'), "$'\\a\\b\\t\\n\\v\\f\\r'");
+    assert.equal(escapeShell('\x1b[0;m\x7f\x01'), "$'\\x1b[0;m\\x7f\\x01'");
+    assert.equal(escapeShell('é→'), "$'\\xc3\\xa9\\xe2\\x86\\x92'");
+  });
+});
+
+describe('quotePath', () => {
+  it('double-quotes plain paths like Go %q and neutralises expansion characters', () => {
+    assert.equal(quotePath('/builds/acme/widget.tmp'), '"/builds/acme/widget.tmp"');
+    assert.equal(quotePath('/b/$x/`y`/"z"\\'), '"/b/\\$x/\\`y\\`/\\"z\\"\\\\"');
+  });
+});
+
+describe('echo lines', () => {
+  it('colours notices green and warnings yellow without a prefix', () => {
+    assert.equal(echoNotice('Fetching changes...'), "echo $'\\x1b[32;1mFetching changes...\\x1b[0;m'");
+    assert.equal(
+      echoWarning('Updating submodules failed. Retrying...'),
+      "echo $'\\x1b[0;33mUpdating submodules failed. Retrying...\\x1b[0;m'",
+    );
+  });
+
+  it('echoes a single line with $ and writes it verbatim, unexpanded in the echo', () => {
+    assert.deepEqual(
+      userCommandLines(['  echo "$FOO"  '], { prefix: 'script_step', scriptSections: false }),
+      ['echo $\'\\x1b[32;1m$ echo "$FOO"\\x1b[0;m\'', 'echo "$FOO"'],
+    );
+  });
+
+  it('shows only the first line of a multi-line command, and echoes an empty line for a blank one', () => {
+    assert.deepEqual(
+      userCommandLines(['if true; then\n  echo x\nfi', '   '], {
+        prefix: 'script_step',
+        scriptSections: false,
+      }),
+      [
+        "echo $'\\x1b[32;1m$ if true; then # collapsed multi-line command\\x1b[0;m'",
+        'if true; then\n  echo x\nfi',
+        'echo',
+        '',
+      ],
+    );
+  });
+
+  it('puts a multi-line command in a collapsed section when script sections are on', () => {
+    const lines = userCommandLines(['echo a\necho b'], { prefix: 'after_script_step', scriptSections: true });
+    assert.equal(lines.length, 3);
+    assert.equal(
+      lines[0],
+      `printf '%s\\n' "section_start:$(date +%s):section_after_script_step_0"$'[hide_duration=true,collapsed=true]\\r\\x1b[0K\\x1b[32;1m$ echo a\\necho b\\x1b[0;m'`,
+    );
+    assert.equal(
+      lines[1],
+      `printf '%s\\n' "section_end:$(date +%s):section_after_script_step_0"$'\\r\\x1b[0K'`,
+    );
+    assert.equal(lines[2], 'echo a\necho b');
+  });
+});
+
+describe('wrapStageBody', () => {
+  it('writes the 19.1+ frame: TERM trap, pipefail probe, eval of one ANSI-C string in a subshell', () => {
+    assert.equal(
+      wrapStageBody(['echo hi', "echo 'x'"], { debugTrace: false }),
+      [
+        '#!/usr/bin/env bash',
+        '',
+        "trap 'exit 1' TERM",
+        '',
+        'case "$(set -o)" in *"pipefail"*) set -o pipefail;; esac; set -o errexit',
+        'set +o noclobber',
+        "(trap 'exit 1' TERM; eval $'echo hi\\necho \\'x\\'') < /dev/null",
+        'exit 0',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('turns on xtrace before errexit for CI_DEBUG_TRACE', () => {
+    const lines = wrapStageBody(['true'], { debugTrace: true }).split('\n');
+    assert.equal(lines[4], 'set -o xtrace');
+    assert.match(lines[5] ?? '', /^case "\$\(set -o\)"/);
+  });
+});

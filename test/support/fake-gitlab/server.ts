@@ -1,0 +1,178 @@
+// The HTTP front: routes each request to its handler, applies scripted faults, logs the outcome.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { FaultEndpoint, FaultQueue } from './faults.js';
+import { GitHttpBackend, matchGitPath } from './git-http.js';
+import { messageReply, readBody, redactPath, writeReply, type Reply } from './http-io.js';
+import { downloadArtifact, downloadObject, uploadArtifact } from './routes/artifacts.js';
+import type { ResolvedOptions, RouteHandler } from './routes/context.js';
+import { updateJob } from './routes/job-update.js';
+import { requestJob } from './routes/jobs-request.js';
+import {
+  deleteRunner,
+  deleteRunnerManager,
+  registerRunner,
+  resetRunnerToken,
+  verifyRunner,
+} from './routes/runners.js';
+import { patchTrace } from './routes/trace.js';
+import type { FakeGitLabState, RequestLogEntry } from './state.js';
+
+interface Route {
+  method: string;
+  path: RegExp;
+  endpoint: FaultEndpoint;
+  handler: RouteHandler;
+}
+
+const ROUTES: Route[] = [
+  { method: 'POST', path: /^\/api\/v4\/runners$/, endpoint: 'register', handler: registerRunner },
+  { method: 'POST', path: /^\/api\/v4\/runners\/verify$/, endpoint: 'verify', handler: verifyRunner },
+  { method: 'DELETE', path: /^\/api\/v4\/runners$/, endpoint: 'unregister', handler: deleteRunner },
+  {
+    method: 'DELETE',
+    path: /^\/api\/v4\/runners\/managers$/,
+    endpoint: 'unregister-manager',
+    handler: deleteRunnerManager,
+  },
+  {
+    method: 'POST',
+    path: /^\/api\/v4\/runners\/reset_authentication_token$/,
+    endpoint: 'reset-token',
+    handler: resetRunnerToken,
+  },
+  { method: 'POST', path: /^\/api\/v4\/jobs\/request$/, endpoint: 'request', handler: requestJob },
+  { method: 'PUT', path: /^\/api\/v4\/jobs\/(\d+)$/, endpoint: 'update', handler: updateJob },
+  { method: 'PATCH', path: /^\/api\/v4\/jobs\/(\d+)\/trace$/, endpoint: 'trace', handler: patchTrace },
+  {
+    method: 'POST',
+    path: /^\/api\/v4\/jobs\/(\d+)\/artifacts$/,
+    endpoint: 'artifacts-upload',
+    handler: uploadArtifact,
+  },
+  {
+    method: 'GET',
+    path: /^\/api\/v4\/jobs\/(\d+)\/artifacts$/,
+    endpoint: 'artifacts-download',
+    handler: downloadArtifact,
+  },
+  {
+    method: 'GET',
+    path: /^\/_object-storage\/[0-9a-f]+$/,
+    endpoint: 'object-storage',
+    handler: downloadObject,
+  },
+];
+
+export interface FakeServerParts {
+  state: FakeGitLabState;
+  faults: FaultQueue;
+  options: ResolvedOptions;
+}
+
+/** Listens on 127.0.0.1 at a free port; resolves once listening. */
+export async function listenFakeServer(
+  parts: FakeServerParts,
+): Promise<{ server: Server; git: GitHttpBackend; port: number }> {
+  const git = new GitHttpBackend(parts.state);
+  const server = createServer((req, res) => {
+    dispatch(parts, git, req, res).catch((error: unknown) => {
+      parts.state.violation(
+        `fake GitLab internal error on ${req.method} ${redactPath(req.url ?? '')}: ${String(error)}`,
+      );
+      if (!res.headersSent) writeReply(res, messageReply(500, '500 Internal Server Error'));
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('fake GitLab did not get a TCP port');
+  return { server, git, port: address.port };
+}
+
+async function dispatch(
+  parts: FakeServerParts,
+  git: GitHttpBackend,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://fake-gitlab.invalid');
+  const log = (
+    endpoint: string,
+    status: RequestLogEntry['status'],
+    extra: Partial<RequestLogEntry> = {},
+  ): void => {
+    parts.state.requests.push({
+      endpoint,
+      method: req.method ?? '',
+      path: redactPath(url.pathname + url.search),
+      status,
+      ...extra,
+    });
+  };
+  const gitPath = matchGitPath(url.pathname);
+  const route =
+    gitPath === undefined
+      ? ROUTES.find((r) => r.method === req.method && r.path.test(url.pathname))
+      : undefined;
+  if (gitPath === undefined && route === undefined) {
+    const knownPath = ROUTES.some((r) => r.path.test(url.pathname));
+    const reply = knownPath
+      ? messageReply(405, '405 Method Not Allowed')
+      : messageReply(404, '404 Not Found');
+    await readBody(req, 0);
+    writeReply(res, reply);
+    return log('unknown', reply.status);
+  }
+  const endpoint: FaultEndpoint = route?.endpoint ?? 'git';
+  const fault = parts.faults.nextGeneric(endpoint);
+  if (fault?.kind === 'delay') await sleepUnlessClosing(parts.state, fault.ms);
+  if (fault?.kind === 'drop' && fault.afterHandling !== true) {
+    req.socket.destroy();
+    return log(endpoint, 'dropped');
+  }
+  if (fault?.kind === 'status') {
+    await readBody(req, 0);
+    const reply: Reply = {
+      status: fault.status,
+      headers: { 'Content-Type': 'application/json', ...fault.headers },
+      body: fault.body ?? JSON.stringify({ message: `${fault.status} (injected)` }),
+    };
+    writeReply(res, reply);
+    return log(endpoint, reply.status);
+  }
+  if (gitPath !== undefined) {
+    const gitProtocol = req.headers['git-protocol'];
+    const status = await git.serve(req, res, url, gitPath);
+    return log(endpoint, status, typeof gitProtocol === 'string' ? { gitProtocol } : {});
+  }
+  const jobId = Number(route?.path.exec(url.pathname)?.[1] ?? Number.NaN);
+  const reply = await (route as Route).handler({
+    req,
+    url,
+    state: parts.state,
+    faults: parts.faults,
+    options: parts.options,
+    jobId,
+  });
+  if (fault?.kind === 'drop') {
+    req.socket.destroy();
+    return log(endpoint, 'dropped');
+  }
+  writeReply(res, reply);
+  log(endpoint, reply.status);
+}
+
+function sleepUnlessClosing(state: FakeGitLabState, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      state.events.off('closing', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    state.events.on('closing', done);
+  });
+}
