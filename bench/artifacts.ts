@@ -2,8 +2,8 @@
 // host JobEnvironment as tar, zipped on the fly into the local cache store, then restored
 // into a fresh project dir. Run: npx tsx bench/artifacts.ts [fileCount] [totalMB]
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, stat } from 'node:fs/promises';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { archiveCaches } from '../src/cache/archive-cache.js';
@@ -24,25 +24,35 @@ try {
   const signal = new AbortController().signal;
   const log = (): void => undefined;
 
+  let cpu = process.cpuUsage();
   let started = performance.now();
   await archiveCaches({ env, job, projectDir, variables: [], store, jobSucceeded: true, log, signal });
   const archiveSeconds = (performance.now() - started) / 1000;
+  const archiveCpu = cpuSeconds(process.cpuUsage(cpu));
   const zipBytes = (await stat(join(env.root, 'cache/bench/project/bench/cache.zip'))).size;
 
   await rm(projectDir, { recursive: true, force: true });
   await mkdir(projectDir, { recursive: true });
+  cpu = process.cpuUsage();
   started = performance.now();
   await restoreCaches({ env, job, projectDir, variables: [], store, log, signal });
   const restoreSeconds = (performance.now() - started) / 1000;
+  const restoreCpu = cpuSeconds(process.cpuUsage(cpu));
   const restoredBytes = await sumSizes(join(projectDir, 'data'));
   if (restoredBytes !== bytes) throw new Error(`restored ${restoredBytes} bytes, expected ${bytes}`);
 
   const mb = bytes / 1024 / 1024;
   console.log(`files: ${fileCount}, input: ${mb.toFixed(1)} MB, zip: ${(zipBytes / 1024 / 1024).toFixed(1)} MB`);
-  console.log(`zip from tar stream (archive_cache): ${archiveSeconds.toFixed(2)} s wall, ${(mb / archiveSeconds).toFixed(1)} MB/s`);
-  console.log(`cache restore into a fresh dir: ${restoreSeconds.toFixed(2)} s wall, ${(mb / restoreSeconds).toFixed(1)} MB/s`);
+  console.log(`load average: ${loadavg().map((load) => load.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
+  console.log(`zip from tar stream (archive_cache): ${archiveSeconds.toFixed(2)} s wall, ${(mb / archiveSeconds).toFixed(1)} MB/s, ${archiveCpu.toFixed(2)} s CPU in node`);
+  console.log(`cache restore into a fresh dir: ${restoreSeconds.toFixed(2)} s wall, ${(mb / restoreSeconds).toFixed(1)} MB/s, ${restoreCpu.toFixed(2)} s CPU in node`);
 } finally {
   await env.close();
+}
+
+// User + system time of this process, zlib's thread pool included (not the tar children).
+function cpuSeconds(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6;
 }
 
 // Even-numbered files are random (incompressible), odd ones repetitive text.
@@ -60,7 +70,6 @@ async function writeFiles(dir: string, count: number, total: number): Promise<nu
 }
 
 async function sumSizes(dir: string): Promise<number> {
-  const { readdir } = await import('node:fs/promises');
   let total = 0;
   for (const dirent of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, dirent.name);

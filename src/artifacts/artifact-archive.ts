@@ -41,10 +41,15 @@ export function planArtifactArchive(input: {
       };
     }
     case 'gzip':
-      return { filename: `${baseName}.gz`, open: (signal) => gzipMembersFromTar(tarOf(regularFiles, signal)) };
+      return {
+        filename: `${baseName}.gz`,
+        open: (signal) => gzipMembersFromTar(tarOf(regularFiles, signal)),
+      };
     case 'raw':
       if (regularFiles.length !== 1) {
-        throw new TartError('ARTIFACT_RAW_NOT_SINGLE', 'only one file can be sent as raw', { details: { files: regularFiles.length } });
+        throw new TartError('ARTIFACT_RAW_NOT_SINGLE', 'only one file can be sent as raw', {
+          details: { files: regularFiles.length },
+        });
       }
       return { filename: baseName, open: (signal) => firstFileOf(tarOf(regularFiles, signal)) };
     default:

@@ -38,7 +38,12 @@ async function downloadOne(dependency: JobDependency, input: DownloadArtifactsIn
   try {
     const zipPath = join(staging, 'artifacts.zip');
     await fetchToFile(dependency, zipPath, input);
-    input.log(helperLine('info', 'Downloading artifacts from coordinator... ok', { id: dependency.id, responseStatus: '200 OK' }));
+    input.log(
+      helperLine('info', 'Downloading artifacts from coordinator... ok', {
+        id: dependency.id,
+        responseStatus: '200 OK',
+      }),
+    );
     await requireZip(zipPath, dependency);
     await extractIntoEnvironment(zipPath, dependency, input);
   } finally {
@@ -46,7 +51,11 @@ async function downloadOne(dependency: JobDependency, input: DownloadArtifactsIn
   }
 }
 
-async function fetchToFile(dependency: JobDependency, zipPath: string, input: DownloadArtifactsInput): Promise<void> {
+async function fetchToFile(
+  dependency: JobDependency,
+  zipPath: string,
+  input: DownloadArtifactsInput,
+): Promise<void> {
   try {
     const body = await input.transport.download({ dependency, signal: input.signal });
     await pipeline(body, createWriteStream(zipPath, { mode: 0o600 }), { signal: input.signal });
@@ -64,14 +73,23 @@ async function requireZip(zipPath: string, dependency: JobDependency): Promise<v
     const { buffer, bytesRead } = await file.read(Buffer.alloc(4), 0, 4, 0);
     const magic = buffer.subarray(0, bytesRead);
     if (magic[0] === 0x50 && magic[1] === 0x4b) return;
-    const kind = magic[0] === 0x1f && magic[1] === 0x8b ? 'gzip' : magic.equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd])) ? 'zstd' : 'unknown';
+    const kind =
+      magic[0] === 0x1f && magic[1] === 0x8b
+        ? 'gzip'
+        : magic.equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))
+          ? 'zstd'
+          : 'unknown';
     throw failed(dependency, `unsupported archive format (${kind}); only zip archives can be extracted`);
   } finally {
     await file.close();
   }
 }
 
-async function extractIntoEnvironment(zipPath: string, dependency: JobDependency, input: DownloadArtifactsInput): Promise<void> {
+async function extractIntoEnvironment(
+  zipPath: string,
+  dependency: JobDependency,
+  input: DownloadArtifactsInput,
+): Promise<void> {
   try {
     const { tar } = await openZipAsTar({ zipPath, projectDir: input.projectDir });
     await copyTarIn(input.env, { directory: input.projectDir, tar, signal: input.signal });
@@ -85,8 +103,12 @@ async function extractIntoEnvironment(zipPath: string, dependency: JobDependency
 }
 
 function failed(dependency: JobDependency, message: string, cause?: unknown): TartError {
-  return new TartError('ARTIFACT_DOWNLOAD_FAILED', `artifacts of ${dependency.name} (${dependency.id}): ${message}`, {
-    cause,
-    details: { dependencyId: dependency.id },
-  });
+  return new TartError(
+    'ARTIFACT_DOWNLOAD_FAILED',
+    `artifacts of ${dependency.name} (${dependency.id}): ${message}`,
+    {
+      cause,
+      details: { dependencyId: dependency.id },
+    },
+  );
 }

@@ -85,7 +85,9 @@ function pathEscape(text: string): string {
   return [...Buffer.from(text, 'utf8')]
     .map((byte) => {
       const char = String.fromCharCode(byte);
-      return /[A-Za-z0-9\-_.~$&+,:;=@]/.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+      return /[A-Za-z0-9\-_.~$&+,:;=@]/.test(char)
+        ? char
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
     })
     .join('');
 }

@@ -67,7 +67,11 @@ export function parseFindOutput(output: Buffer): EnvironmentEntry[] {
     const type = toEntryType(record.slice(0, firstSpace));
     const path = normaliseFoundPath(record.slice(secondSpace + 1));
     if (type === undefined || path === undefined) continue;
-    entries.push({ path, type, mtimeMs: Math.round(Number(record.slice(firstSpace + 1, secondSpace)) * 1000) });
+    entries.push({
+      path,
+      type,
+      mtimeMs: Math.round(Number(record.slice(firstSpace + 1, secondSpace)) * 1000),
+    });
   }
   return entries;
 }
@@ -106,9 +110,13 @@ async function runCollecting(
     signal: options.signal,
   });
   if (!options.acceptExitCodes.includes(exitCode)) {
-    throw new TartError('FILE_LISTING_FAILED', `${options.command[0]} in ${options.cwd} failed (exit ${exitCode}): ${stderrText.trim()}`, {
-      details: { exitCode },
-    });
+    throw new TartError(
+      'FILE_LISTING_FAILED',
+      `${options.command[0]} in ${options.cwd} failed (exit ${exitCode}): ${stderrText.trim()}`,
+      {
+        details: { exitCode },
+      },
+    );
   }
   return Buffer.concat(stdoutChunks);
 }

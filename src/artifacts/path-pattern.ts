@@ -35,7 +35,9 @@ export function globBase(pattern: string): string {
 export function compilePathPattern(pattern: string): PathPattern {
   const directoriesOnly = pattern.length > 1 && pattern.endsWith('/');
   const trimmed = directoriesOnly ? pattern.replace(/\/+$/, '') : pattern;
-  const alternatives = expandBraces(trimmed).map((alternative) => new RegExp(`^${componentsToRegExp(alternative)}$`));
+  const alternatives = expandBraces(trimmed).map(
+    (alternative) => new RegExp(`^${componentsToRegExp(alternative)}$`),
+  );
   return {
     source: pattern,
     directoriesOnly,

@@ -5,7 +5,11 @@ import { posix } from 'node:path';
 import type { JobEnvironment } from '../executor/types.js';
 import type { JobVariable } from '../gitlab/payload.js';
 import { expandVariables } from '../job/variables.js';
-import { listEnvironmentEntries, listUntrackedFiles, type EnvironmentEntry } from './list-environment-files.js';
+import {
+  listEnvironmentEntries,
+  listUntrackedFiles,
+  type EnvironmentEntry,
+} from './list-environment-files.js';
 import { compilePathPattern, globBase } from './path-pattern.js';
 import { helperLine } from './trace-lines.js';
 
@@ -52,7 +56,9 @@ function resolvePattern(raw: string, request: FileSelectionRequest): ResolvedPat
   }
   const relative = projectRelative(display, request.projectDir);
   if (relative === undefined) {
-    request.log(helperLine('warning', `processPath: artifact path is not a subpath of project directory: ${display}`));
+    request.log(
+      helperLine('warning', `processPath: artifact path is not a subpath of project directory: ${display}`),
+    );
     return undefined;
   }
   const base = globBase(relative.replace(/\/+$/, ''));
@@ -88,7 +94,9 @@ function addMatches(
     // find lists in pre-order, so a directory's contents directly follow it.
     const inside = walkingUnder !== undefined && entry.path.startsWith(walkingUnder);
     const matched =
-      inside || pattern.relative === '' || (compiled.matches(entry.path) && (!compiled.directoriesOnly || entry.type === 'directory'));
+      inside ||
+      pattern.relative === '' ||
+      (compiled.matches(entry.path) && (!compiled.directoriesOnly || entry.type === 'directory'));
     if (!inside) walkingUnder = undefined;
     if (!matched) continue;
     if (!inside && entry.type === 'directory') walkingUnder = `${entry.path}/`;
@@ -111,7 +119,15 @@ async function addUntracked(
   listing: EnvironmentEntry[],
   selected: Map<string, EnvironmentEntry>,
 ): Promise<void> {
-  const untracked = new Set(await listUntrackedFiles(request));
+  let untracked: Set<string>;
+  try {
+    untracked = new Set(await listUntrackedFiles(request));
+  } catch (error) {
+    // Not a git work tree (GIT_STRATEGY=none, …): nothing is untracked, as with gitlab-runner.
+    if (request.signal.aborted) throw error;
+    request.log(helperLine('warning', `untracked: ${(error as Error).message}`));
+    untracked = new Set();
+  }
   let count = 0;
   for (const entry of listing) {
     if (!untracked.has(entry.path)) continue;
@@ -123,7 +139,11 @@ async function addUntracked(
 }
 
 // Exclusion matches the exact path (not recursive), like doublestar Match in gitlab-runner.
-function removeExcluded(raw: string, request: FileSelectionRequest, selected: Map<string, EnvironmentEntry>): void {
+function removeExcluded(
+  raw: string,
+  request: FileSelectionRequest,
+  selected: Map<string, EnvironmentEntry>,
+): void {
   const display = expandVariables(raw, request.variables);
   const relative = projectRelative(display, request.projectDir);
   if (relative === undefined || relative === '') return;

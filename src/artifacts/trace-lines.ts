@@ -29,7 +29,11 @@ export type HelperLevel = 'info' | 'warning' | 'error' | 'fatal';
  * A helper-binary line: coloured prefix, message padded to 50 − prefix length, RESET, a space,
  * then ` key=value` per field in key order.
  */
-export function helperLine(level: HelperLevel, message: string, fields: Record<string, string | number> = {}): string {
+export function helperLine(
+  level: HelperLevel,
+  message: string,
+  fields: Record<string, string | number> = {},
+): string {
   const { colour, prefix } = LEVELS[level];
   const padded = message.padEnd(MESSAGE_WIDTH - prefix.length);
   const renderedFields = Object.keys(fields)

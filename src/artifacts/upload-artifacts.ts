@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobEnvironment } from '../executor/types.js';
 import type { JobArtifact, JobPayload, JobVariable } from '../gitlab/payload.js';
 import { expandVariables } from '../job/variables.js';
+import { compressionLevel } from './compression-level.js';
 import { planArtifactArchive, type ArtifactArchive } from './artifact-archive.js';
 import { selectFiles } from './select-files.js';
 import { helperLine, notice } from './trace-lines.js';
@@ -34,7 +35,14 @@ export async function uploadArtifacts(input: UploadArtifactsInput): Promise<{ ok
   for (const artifact of input.job.artifacts) {
     if (!whenMatches(artifact.when, input.jobSucceeded) || !hasSomethingToUpload(artifact)) continue;
     input.log(notice('Uploading artifacts...'));
-    if (!(await uploadOne(artifact, input))) ok = false;
+    try {
+      if (!(await uploadOne(artifact, input))) ok = false;
+    } catch (error) {
+      // Listing failed (environment gone, …): this entry fails, the others still get their try.
+      if (input.signal.aborted) throw error;
+      input.log(helperLine('fatal', (error as Error).message));
+      ok = false;
+    }
   }
   return { ok };
 }
@@ -70,6 +78,7 @@ async function uploadOne(artifact: JobArtifact, input: UploadArtifactsInput): Pr
       entries,
       name: expandVariables(artifact.name ?? 'artifacts', input.variables),
       format: artifact.artifact_format,
+      compressionLevel: compressionLevel('ARTIFACT_COMPRESSION_LEVEL', input.variables, input.log),
     });
   } catch (error) {
     input.log(helperLine('fatal', (error as Error).message));
@@ -78,17 +87,28 @@ async function uploadOne(artifact: JobArtifact, input: UploadArtifactsInput): Pr
   return uploadWithRetries(artifact, archive, input);
 }
 
-async function uploadWithRetries(artifact: JobArtifact, archive: ArtifactArchive, input: UploadArtifactsInput): Promise<boolean> {
+async function uploadWithRetries(
+  artifact: JobArtifact,
+  archive: ArtifactArchive,
+  input: UploadArtifactsInput,
+): Promise<boolean> {
   const delays = input.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const what = `Uploading artifacts as "${artifact.artifact_type}" to coordinator...`;
   for (let attempt = 1; ; attempt += 1) {
     const result = await uploadOnce(artifact, archive, input);
     if (result.outcome === 'uploaded') {
-      input.log(helperLine('info', `${what} 201 Created`, { id: input.job.id, responseStatus: '201 Created' }));
+      input.log(
+        helperLine('info', `${what} 201 Created`, { id: input.job.id, responseStatus: '201 Created' }),
+      );
       return true;
     }
     if (result.outcome === 'too-large') {
-      input.log(helperLine('error', `${what} too large archive`, { id: input.job.id, responseStatus: '413 Request Entity Too Large' }));
+      input.log(
+        helperLine('error', `${what} too large archive`, {
+          id: input.job.id,
+          responseStatus: '413 Request Entity Too Large',
+        }),
+      );
       if (result.message !== '') input.log(helperLine('error', result.message));
       input.log(helperLine('fatal', 'too large'));
       return false;
@@ -107,7 +127,11 @@ async function uploadWithRetries(artifact: JobArtifact, archive: ArtifactArchive
 }
 
 // One try. The archive's tar command is stopped whatever happens to the upload.
-async function uploadOnce(artifact: JobArtifact, archive: ArtifactArchive, input: UploadArtifactsInput): Promise<ArtifactUploadResult> {
+async function uploadOnce(
+  artifact: JobArtifact,
+  archive: ArtifactArchive,
+  input: UploadArtifactsInput,
+): Promise<ArtifactUploadResult> {
   const controller = new AbortController();
   const stop = (): void => controller.abort(input.signal.reason);
   input.signal.addEventListener('abort', stop, { once: true });
@@ -127,8 +151,10 @@ async function uploadOnce(artifact: JobArtifact, archive: ArtifactArchive, input
       artifactFormat: artifact.artifact_format,
       expireIn: artifact.expire_in ?? undefined,
     });
+    if (input.signal.aborted) throw input.signal.reason;
     // A body that failed half-way must never count as uploaded.
-    if (bodyError !== undefined && result.outcome === 'uploaded') return { outcome: 'failed', message: bodyError.message };
+    if (bodyError !== undefined && result.outcome === 'uploaded')
+      return { outcome: 'failed', message: bodyError.message };
     return result;
   } catch (error) {
     if (input.signal.aborted) throw error;

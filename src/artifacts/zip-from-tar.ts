@@ -42,7 +42,11 @@ export function zipFromTar(tar: Readable, options: ZipFromTarOptions = {}): Read
 }
 
 // Feeds tar entries to yazl one at a time; each data stream is read by yazl before the next.
-async function copyEntries(entries: AsyncIterable<TarEntry>, zip: yazl.ZipFile, compressionLevel: number): Promise<void> {
+async function copyEntries(
+  entries: AsyncIterable<TarEntry>,
+  zip: yazl.ZipFile,
+  compressionLevel: number,
+): Promise<void> {
   for await (const entry of entries) {
     const header = entry.header;
     const name = entryName(header.name);
@@ -69,7 +73,10 @@ async function copyEntries(entries: AsyncIterable<TarEntry>, zip: yazl.ZipFile, 
         entry.resume();
         break;
       case 'link':
-        throw new TartError('ARCHIVE_UNSUPPORTED_ENTRY', `hard link ${header.name} in the file stream (tar must dereference hard links)`);
+        throw new TartError(
+          'ARCHIVE_UNSUPPORTED_ENTRY',
+          `hard link ${header.name} in the file stream (tar must dereference hard links)`,
+        );
       default:
         // Devices and fifos are not archived, as in gitlab-runner.
         entry.resume();

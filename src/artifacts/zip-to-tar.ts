@@ -57,7 +57,9 @@ async function openZip(zipPath: string): Promise<yauzl.ZipFile> {
   try {
     return await yauzl.openPromise(zipPath, { lazyEntries: true, decodeStrings: false, autoClose: false });
   } catch (error) {
-    throw new TartError('ARCHIVE_INVALID', `not a valid zip archive: ${(error as Error).message}`, { cause: error });
+    throw new TartError('ARCHIVE_INVALID', `not a valid zip archive: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -71,18 +73,31 @@ async function readPlan(zip: yauzl.ZipFile): Promise<PlannedEntry[]> {
     }
   } catch (error) {
     if (error instanceof TartError) throw error;
-    throw new TartError('ARCHIVE_INVALID', `corrupt zip archive: ${(error as Error).message}`, { cause: error });
+    throw new TartError('ARCHIVE_INVALID', `corrupt zip archive: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return entries;
 }
 
 async function planEntry(zip: yauzl.ZipFile, source: yauzl.Entry): Promise<PlannedEntry | undefined> {
   // Backslashes stay literal: on Linux they are ordinary name characters, not separators.
-  const rawName = yauzl.getFileNameLowLevel(source.generalPurposeBitFlag, source.fileNameRaw, source.extraFields, true);
+  const rawName = yauzl.getFileNameLowLevel(
+    source.generalPurposeBitFlag,
+    source.fileNameRaw,
+    source.extraFields,
+    true,
+  );
   const name = safeEntryName(rawName);
   if (name === '') return undefined;
-  if (source.isEncrypted() || (source.compressionMethod !== STORED && source.compressionMethod !== DEFLATED)) {
-    throw new TartError('ARCHIVE_INVALID', `zip entry ${name} uses an unsupported compression method or encryption`);
+  if (
+    source.isEncrypted() ||
+    (source.compressionMethod !== STORED && source.compressionMethod !== DEFLATED)
+  ) {
+    throw new TartError(
+      'ARCHIVE_INVALID',
+      `zip entry ${name} uses an unsupported compression method or encryption`,
+    );
   }
   const unixMode = source.versionMadeBy >> 8 === MADE_BY_UNIX ? source.externalFileAttributes >>> 16 : 0;
   const type = entryType(rawName, unixMode);
@@ -133,7 +148,8 @@ export function checkEntriesStayInside(
   for (const entry of entries) {
     const parent = underSymlink(entry.name, symlinks);
     if (parent !== undefined) throw unsafe(entry.name, `it lies under the symlink ${parent}`);
-    if (entry.type === 'symlink') checkSymlinkTarget(entry.name, entry.linkTarget ?? '', projectDir, symlinks);
+    if (entry.type === 'symlink')
+      checkSymlinkTarget(entry.name, entry.linkTarget ?? '', projectDir, symlinks);
   }
 }
 
@@ -164,15 +180,19 @@ function checkSymlinkTarget(name: string, target: string, projectDir: string, sy
       resolved.push(component);
       continue;
     }
-    if (resolved.length === 0) throw unsafe(name, `symlink target ${target} is outside the project directory`);
+    if (resolved.length === 0)
+      throw unsafe(name, `symlink target ${target} is outside the project directory`);
     const through = resolved.join('/');
-    if (symlinks.has(through)) throw unsafe(name, `symlink target ${target} climbs out of the symlink ${through}`);
+    if (symlinks.has(through))
+      throw unsafe(name, `symlink target ${target} climbs out of the symlink ${through}`);
     resolved.pop();
   }
 }
 
 function unsafe(name: string, reason: string): TartError {
-  return new TartError('ARTIFACT_UNSAFE_ENTRY', `refusing archive entry "${name}": ${reason}`, { details: { entry: name, reason } });
+  return new TartError('ARTIFACT_UNSAFE_ENTRY', `refusing archive entry "${name}": ${reason}`, {
+    details: { entry: name, reason },
+  });
 }
 
 // Streams the planned entries into a tar pack, one zip entry at a time.
@@ -195,11 +215,14 @@ async function writeEntries(zip: yauzl.ZipFile, tar: Pack, entries: PlannedEntry
   for (const entry of entries) {
     const header = { name: entry.name, mode: entry.mode, mtime: entry.mtime };
     if (entry.type === 'directory') await addWithoutData(tar, { ...header, type: 'directory' });
-    else if (entry.type === 'symlink') await addWithoutData(tar, { ...header, type: 'symlink', linkname: entry.linkTarget ?? '' });
+    else if (entry.type === 'symlink')
+      await addWithoutData(tar, { ...header, type: 'symlink', linkname: entry.linkTarget ?? '' });
     else {
       const data = await openVerifiedData(zip, entry);
       await new Promise<void>((resolve, reject) => {
-        const sink = tar.entry({ ...header, type: 'file', size: entry.size }, (error) => (error ? reject(error) : resolve()));
+        const sink = tar.entry({ ...header, type: 'file', size: entry.size }, (error) =>
+          error ? reject(error) : resolve(),
+        );
         data.on('error', (error) => {
           sink.destroy(error);
           reject(error);

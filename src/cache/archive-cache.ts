@@ -4,6 +4,7 @@
 import { copyTarOut } from '../executor/streams.js';
 import type { JobEnvironment } from '../executor/types.js';
 import type { JobPayload, JobVariable } from '../gitlab/payload.js';
+import { compressionLevel } from '../artifacts/compression-level.js';
 import type { EnvironmentEntry } from '../artifacts/list-environment-files.js';
 import { selectFiles } from '../artifacts/select-files.js';
 import { helperLine, notice, scriptWarning } from '../artifacts/trace-lines.js';
@@ -45,7 +46,11 @@ export async function archiveCaches(input: ArchiveCachesInput): Promise<void> {
 }
 
 async function archiveOne(project: string, planned: PlannedCache, input: ArchiveCachesInput): Promise<void> {
-  const entries = await selectFiles({ ...input, paths: planned.cache.paths, untracked: planned.cache.untracked });
+  const entries = await selectFiles({
+    ...input,
+    paths: planned.cache.paths,
+    untracked: planned.cache.untracked,
+  });
   if (entries.length === 0) {
     input.log(helperLine('warning', 'No files to cache.'));
     return;
@@ -59,7 +64,8 @@ async function archiveOne(project: string, planned: PlannedCache, input: Archive
   const controller = new AbortController();
   const stop = (): void => controller.abort(input.signal.reason);
   input.signal.addEventListener('abort', stop, { once: true });
-  if (input.store.remoteUrl !== undefined) input.log(helperLine('info', `Uploading cache.zip to ${input.store.remoteUrl}`));
+  if (input.store.remoteUrl !== undefined)
+    input.log(helperLine('info', `Uploading cache.zip to ${input.store.remoteUrl}`));
   try {
     const tar = copyTarOut(input.env, {
       directory: input.projectDir,
@@ -67,13 +73,21 @@ async function archiveOne(project: string, planned: PlannedCache, input: Archive
       signal: controller.signal,
       dereferenceHardLinks: true,
     });
-    await input.store.publish(ref, zipFromTar(tar), { signal: controller.signal });
+    const level = compressionLevel('CACHE_COMPRESSION_LEVEL', input.variables, input.log);
+    await input.store.publish(ref, zipFromTar(tar, { compressionLevel: level }), {
+      signal: controller.signal,
+    });
   } finally {
     input.signal.removeEventListener('abort', stop);
     controller.abort();
   }
   if (input.store.remoteUrl === undefined) {
-    input.log(helperLine('info', 'No URL provided, cache will not be uploaded to shared cache server. Cache will be stored only locally.'));
+    input.log(
+      helperLine(
+        'info',
+        'No URL provided, cache will not be uploaded to shared cache server. Cache will be stored only locally.',
+      ),
+    );
   }
 }
 

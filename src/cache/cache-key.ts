@@ -14,7 +14,10 @@ export type SanitisedKey = { ok: true; key: string; changed: boolean } | { ok: f
  */
 export function sanitiseCacheKey(raw: string): SanitisedKey {
   const decoded = raw.replace(/%2f/gi, '/').replace(/%2e/gi, '.').replace(/\\/g, '/');
-  const segments = posix.resolve('/', decoded).split('/').filter((segment) => segment !== '');
+  const segments = posix
+    .resolve('/', decoded)
+    .split('/')
+    .filter((segment) => segment !== '');
   while (segments.length > 0) {
     const last = (segments[segments.length - 1] as string).trimEnd();
     if (last !== '') {
@@ -51,7 +54,9 @@ export function cachePolicy(cache: JobCache, key: string, variables: JobVariable
     case 'push':
       return { pull: false, push: true };
     default:
-      throw new TartError('CACHE_POLICY_UNKNOWN', `unknown cache policy ${policy} for ${key}`, { details: { policy, key } });
+      throw new TartError('CACHE_POLICY_UNKNOWN', `unknown cache policy ${policy} for ${key}`, {
+        details: { policy, key },
+      });
   }
 }
 

@@ -34,13 +34,22 @@ export function cacheProject(job: JobPayload): string {
 }
 
 /** Entries with paths or untracked; entries whose key cannot be sanitised are skipped with a warning. */
-export function planCaches(job: JobPayload, variables: JobVariable[], log: (line: string) => void): PlannedCache[] {
+export function planCaches(
+  job: JobPayload,
+  variables: JobVariable[],
+  log: (line: string) => void,
+): PlannedCache[] {
   const planned: PlannedCache[] = [];
   for (const cache of job.cache) {
     if (cache.paths.length === 0 && cache.untracked !== true) continue;
     const key = sanitised(expandCacheKey(cache, job, variables), log);
     if (key === undefined) continue;
-    planned.push({ cache, key, policy: cachePolicy(cache, key, variables), fallbackKeys: fallbackKeys(cache, variables, log) });
+    planned.push({
+      cache,
+      key,
+      policy: cachePolicy(cache, key, variables),
+      fallbackKeys: fallbackKeys(cache, variables, log),
+    });
   }
   return planned;
 }

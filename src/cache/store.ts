@@ -52,7 +52,12 @@ export class LocalCacheStore implements CacheStore {
 
   /** The archive path for `ref` (exists or not). */
   archivePath(ref: CacheRef): string {
-    return join(this.dir, ...safeSegments(ref.project, 'project'), ...safeSegments(ref.key, 'key'), ARCHIVE_NAME);
+    return join(
+      this.dir,
+      ...safeSegments(ref.project, 'project'),
+      ...safeSegments(ref.key, 'key'),
+      ARCHIVE_NAME,
+    );
   }
 
   async stat(ref: CacheRef): Promise<StoredCache | undefined> {
@@ -74,13 +79,19 @@ export class LocalCacheStore implements CacheStore {
     return stored;
   }
 
-  async publish(ref: CacheRef, archive: Readable, options: { signal?: AbortSignal } = {}): Promise<StoredCache> {
+  async publish(
+    ref: CacheRef,
+    archive: Readable,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<StoredCache> {
     const path = this.archivePath(ref);
     const keyDir = dirname(path);
     await mkdir(keyDir, { recursive: true, mode: 0o700 });
     const temp = join(keyDir, `.${ARCHIVE_NAME}.${randomUUID()}.tmp`);
     try {
-      await pipeline(archive, createWriteStream(temp, { flags: 'wx', mode: 0o600 }), { signal: options.signal });
+      await pipeline(archive, createWriteStream(temp, { flags: 'wx', mode: 0o600 }), {
+        signal: options.signal,
+      });
       await writeAtomically(join(keyDir, METADATA_NAME), `${JSON.stringify({ cachekey: ref.key })}\n`);
       await rename(temp, path);
     } catch (error) {
@@ -88,7 +99,8 @@ export class LocalCacheStore implements CacheStore {
       throw error;
     }
     const stored = await this.stat(ref);
-    if (stored === undefined) throw new TartError('CACHE_PUBLISH_FAILED', `cache archive vanished after publishing: ${path}`);
+    if (stored === undefined)
+      throw new TartError('CACHE_PUBLISH_FAILED', `cache archive vanished after publishing: ${path}`);
     if (this.maxSizeBytes !== undefined) await this.evict(this.maxSizeBytes, path);
     return stored;
   }

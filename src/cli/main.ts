@@ -12,6 +12,8 @@ import { registerListCommand } from './commands/list.js';
 import { registerRegisterCommand } from './commands/register.js';
 import { registerUnregisterCommand } from './commands/unregister.js';
 import { registerVerifyCommand } from './commands/verify.js';
+import { registerRunCommand } from './commands/run.js';
+import { registerImageCommand } from './commands/image.js';
 
 /** Every command module, in help order. Add one line per new `src/cli/commands/*.ts`. */
 const COMMANDS: ((program: Command) => void)[] = [
@@ -19,6 +21,8 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerVerifyCommand,
   registerUnregisterCommand,
   registerListCommand,
+  registerRunCommand,
+  registerImageCommand,
 ];
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */

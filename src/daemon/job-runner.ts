@@ -73,6 +73,9 @@ async function runAcceptedJob(job: JobPayload, context: JobRunnerContext, log: L
       info: context.info,
       debugTrace: isDebugTrace(job),
       ...(context.traceUpdateIntervalMs ? { updateIntervalMs: context.traceUpdateIntervalMs } : {}),
+      // A silent job still learns of a cancel within one update interval: when no patch went
+      // out, the sender touches the job (gitlab-runner waits up to 30 s here).
+      forceSendIntervalMs: 0,
     });
     const cancel = linkCancel(context.shutdown, sender);
     sender.start();

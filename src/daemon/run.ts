@@ -104,6 +104,11 @@ export class Daemon {
     await this.statusServer?.close();
   }
 
+  /** Jobs being handled right now (from the 201 to the final update). */
+  get runningJobCount(): number {
+    return this.runningJobs;
+  }
+
   get address(): string | undefined {
     return this.statusServer?.address;
   }

@@ -115,17 +115,20 @@ export class TraceSender extends EventEmitter<TraceSenderEvents> {
 
   async #run(): Promise<void> {
     while (this.#running && !this.#aborted) {
-      await this.#sendPending();
-      if (this.#running && !this.#aborted) await this.#keepAliveIfQuiet();
+      const last = await this.#sendPending();
+      // As gitlab-runner: a keep-alive only follows a cycle whose patches did not fail.
+      if (this.#running && !this.#aborted && last === 'nothing') await this.#keepAliveIfQuiet();
       if (this.#running && !this.#aborted) await this.#sleep(this.#intervalMs);
     }
   }
 
   // Everything written so far, in chunks of at most maxPatchBytes; stops at the first setback.
-  async #sendPending(): Promise<void> {
+  async #sendPending(): Promise<PatchResult> {
     while (this.#running && !this.#aborted) {
-      if ((await this.#sendPatch()) !== 'sent') return;
+      const result = await this.#sendPatch();
+      if (result !== 'sent') return result;
     }
+    return 'abort';
   }
 
   async #sendPatch(): Promise<PatchResult> {

@@ -20,7 +20,8 @@ import {
 import { GUEST_MODULES } from './modules.js';
 import {
   FIRECRACKER_KERNEL_CMDLINE,
-  QEMU_KERNEL_CMDLINE,
+  parseCpuinfoKhz,
+  qemuKernelCmdline,
   imageRecipe,
   imageVersion,
   recipeForManifest,
@@ -70,14 +71,29 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
   await rm(workDir, { recursive: true, force: true });
   await mkdir(workDir, { recursive: true, mode: 0o755 });
   try {
-    const manifest = await buildInto({ workDir, outputRoot, recipe, version, run, log, signal });
+    const manifest = await buildInto({ workDir, outputRoot, recipe, version, run, log, signal, aptDir: options.aptDir });
     await publish(join(workDir, 'image'), dir);
     await pointCurrentAt(outputRoot, version);
     log(`image ${version} ready in ${manifest.buildSeconds} s`);
     return { version, dir, built: true, manifest };
   } finally {
-    await rm(workDir, { recursive: true, force: true });
+    await removeWorkDir(workDir, log);
   }
+}
+
+// A killed mmdebstrap can leave /proc, /sys or /dev mounted in its tree; deleting recursively
+// through those would reach the host's files, so such a work dir is left for the operator.
+async function removeWorkDir(workDir: string, log: (line: string) => void): Promise<void> {
+  const mounts = await readFile('/proc/self/mounts', 'utf8').catch(() => '');
+  const inside = mounts
+    .split('\n')
+    .map((line) => line.split(' ')[1] ?? '')
+    .filter((mountPoint) => mountPoint.startsWith(`${workDir}/`));
+  if (inside.length > 0) {
+    log(`leaving ${workDir} in place: ${inside.length} file systems are still mounted inside it`);
+    return;
+  }
+  await rm(workDir, { recursive: true, force: true });
 }
 
 // Resolves everything the version depends on without downloading or building anything.
@@ -97,6 +113,7 @@ async function buildInto(options: {
   run: CommandRunner;
   log: (line: string) => void;
   signal?: AbortSignal;
+  aptDir?: string;
 }): Promise<ImageManifest> {
   const { workDir, recipe, run, log, signal } = options;
   const started = Date.now();
@@ -122,7 +139,7 @@ async function buildInto(options: {
   log(`initramfs: ${initramfs.modules.length} modules, ${initramfs.image.length} bytes (${elapsed(stepStarted)} s)`);
 
   const aptSourcesFile = join(workDir, 'guest.sources');
-  await writeFile(aptSourcesFile, renderDeb822(sourcesForSuite(await readHostAptSources(), ROOTFS_SUITE)));
+  await writeFile(aptSourcesFile, renderDeb822(sourcesForSuite(await readHostAptSources(options.aptDir), ROOTFS_SUITE)));
   await buildRootfs({
     workDir,
     output: join(stage, IMAGE_FILES.rootfs),
@@ -139,7 +156,7 @@ async function buildInto(options: {
     version: options.version,
     createdAt: new Date().toISOString(),
     kernelRelease: recipe.kernelRelease,
-    kernelCmdline: QEMU_KERNEL_CMDLINE,
+    kernelCmdline: qemuKernelCmdline(parseCpuinfoKhz(await readFile('/proc/cpuinfo', 'utf8').catch(() => ''))),
     kernelCmdlineFirecracker: FIRECRACKER_KERNEL_CMDLINE,
     vmlinuxPvh: elf.hasPvhNote,
     inputs: { ...recipeForManifest(recipe), kernelSource: kernelFiles.source, initramfsModules: initramfs.modules },

@@ -134,10 +134,15 @@ start_sshd() {
     [ "$tries" -gt 400 ] && fail "sshd not listening after 20 s"
     sleep 0.05
   done
+  local uptime
+  read -r uptime _ < /proc/uptime
+  log "sshd listening at \${uptime} s"
   echo "${GUEST_READY_MARKER}"
 }
 
 mount_filesystems
+read -r uptime _ < /proc/uptime
+log "init started at \${uptime} s"
 read_seed
 apply_identity
 install_keys

@@ -31,6 +31,8 @@ fail() {
 mount -t proc proc /proc
 mount -t devtmpfs -o mode=0755 devtmpfs /dev || fail "mount devtmpfs"
 exec </dev/console >/dev/console 2>&1
+read -r uptime _ < /proc/uptime
+echo "tart-initramfs: started at \${uptime} s"
 
 for module in ${options.modules.join(' ')}; do
   insmod "/$module" || fail "insmod $module"
@@ -61,6 +63,8 @@ mount -t overlay overlay -o lowerdir=/lower,upperdir=/scratch/upper,workdir=/scr
   || fail "mount overlay root"
 
 mount --move /dev /newroot/dev || fail "move /dev"
+read -r uptime _ < /proc/uptime
+echo "tart-initramfs: root ready at \${uptime} s"
 umount /proc
 exec switch_root /newroot ${GUEST_INIT_PATH}
 `;

@@ -38,7 +38,10 @@ export interface ImageManifest {
   createdAt: string;
   /** `uname -r` of the guest kernel, e.g. 6.1.0-56-cloud-amd64. */
   kernelRelease: string;
-  /** Recommended command line for QEMU microvm (reboot=t with -no-reboot ends QEMU). */
+  /**
+   * Recommended command line for QEMU microvm (reboot=t with -no-reboot ends QEMU; carries the
+   * build host's tsc_early_khz, without which TCG boots hang intermittently on a loaded host).
+   */
   kernelCmdline: string;
   /** Recommended command line for Firecracker (reboot=k ends the Firecracker process). */
   kernelCmdlineFirecracker: string;

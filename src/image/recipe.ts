@@ -26,12 +26,27 @@ export interface ImageRecipe {
 }
 
 /** Shared by both kernel command lines; quiet keeps the slow emulated serial console short. */
-const COMMON_CMDLINE = 'console=ttyS0 root=/dev/vda ro panic=-1 pci=off quiet loglevel=4 random.trust_cpu=on cryptomgr.notests i8042.noaux i8042.nomux i8042.dumbkbd';
+const COMMON_CMDLINE =
+  'console=ttyS0 root=/dev/vda ro panic=-1 pci=off quiet loglevel=4 random.trust_cpu=on cryptomgr.notests i8042.noaux i8042.nomux i8042.dumbkbd';
 
-/** QEMU microvm: reboot=t (triple fault) ends QEMU run with -no-reboot. */
-export const QEMU_KERNEL_CMDLINE = `${COMMON_CMDLINE} reboot=t`;
 /** Firecracker: reboot=k (i8042 reset) ends the Firecracker process. */
 export const FIRECRACKER_KERNEL_CMDLINE = `${COMMON_CMDLINE} reboot=k`;
+
+/**
+ * QEMU microvm: reboot=t (triple fault) ends QEMU run with -no-reboot. tsc_early_khz skips the
+ * PIT calibration of the TSC, which under TCG on a loaded host fails and then hangs the boot
+ * (measured here); the guest TSC runs at the host's rate, so the host's value is the right one.
+ */
+export function qemuKernelCmdline(hostTscKhz: number | undefined): string {
+  const tsc = hostTscKhz && hostTscKhz > 0 ? ` tsc_early_khz=${Math.round(hostTscKhz)}` : '';
+  return `${COMMON_CMDLINE} reboot=t${tsc}`;
+}
+
+/** The host's TSC rate from /proc/cpuinfo ("cpu MHz", which is the TSC rate on x86 Linux). */
+export function parseCpuinfoKhz(cpuinfo: string): number | undefined {
+  const mhz = /^cpu MHz\s*:\s*([0-9.]+)/m.exec(cpuinfo)?.[1];
+  return mhz ? Math.round(Number(mhz) * 1000) : undefined;
+}
 
 export function imageRecipe(options: { kernel: KernelPackage; busyboxVersion: string; initramfsInitSource: string }): ImageRecipe {
   return {

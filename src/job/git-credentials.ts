@@ -41,6 +41,32 @@ export function gitRemoteFor(input: {
   };
 }
 
+/**
+ * GIT_SUBMODULE_FORCE_HTTPS: insteadOf rewrites that send SSH submodule URLs on the GitLab host
+ * (`git@host:` and `ssh://git@host[:port]/`) to its HTTP(S) base, where the credential helper answers.
+ */
+export function forceHttpsRewrites(
+  remote: GitRemote,
+  variables: JobVariable[],
+): Array<{ url: string; insteadOf: string }> {
+  if (!/^https?:\/\//.test(remote.base)) return [];
+  const host =
+    getVariable(variables, 'CI_SERVER_SHELL_SSH_HOST') ||
+    getVariable(variables, 'CI_SERVER_HOST') ||
+    hostName(remote.base);
+  const port = getVariable(variables, 'CI_SERVER_SHELL_SSH_PORT');
+  const sshBase = `ssh://git@${host}${port && port !== '22' ? `:${port}` : ''}/`;
+  return [
+    { url: `${remote.base}/`, insteadOf: `git@${host}:` },
+    { url: `${remote.base}/`, insteadOf: sshBase },
+  ];
+}
+
+// The host of `scheme://host[:port]`, without the port.
+function hostName(base: string): string {
+  return base.replace(/^[^:]+:\/\//, '').replace(/:\d+$/, '');
+}
+
 // `group/project` for clone_url remotes.
 function projectPath(input: { job: JobPayload; variables: JobVariable[] }): string {
   return (

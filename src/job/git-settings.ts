@@ -16,6 +16,8 @@ export interface GitSettings {
   submodulePaths: string[];
   submoduleDepth: number;
   submoduleUpdateFlags: string[];
+  /** GIT_SUBMODULE_FORCE_HTTPS: SSH submodule URLs on the GitLab host are fetched over HTTP(S). */
+  submoduleForceHttps: boolean;
   lfsSkipSmudge: boolean;
   depth: number;
   /** Messages for invalid settings that fell back to a default (printed as warnings). */
@@ -41,6 +43,7 @@ export function readGitSettings(job: JobPayload, variables: JobVariable[]): GitS
     submodulePaths: readSubmodulePaths(get('GIT_SUBMODULE_PATHS')),
     submoduleDepth: readDepth(get('GIT_SUBMODULE_DEPTH'), depth),
     submoduleUpdateFlags: flagList(get('GIT_SUBMODULE_UPDATE_FLAGS'), []),
+    submoduleForceHttps: isTruthy(get('GIT_SUBMODULE_FORCE_HTTPS')),
     lfsSkipSmudge: isTruthy(get('GIT_LFS_SKIP_SMUDGE')),
     depth,
     warnings,

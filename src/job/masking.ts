@@ -128,9 +128,9 @@ function isTokenByte(byte: number): boolean {
 }
 
 /**
- * Replaces every non-overlapping occurrence of one phrase, scanning left to right (KMP). The held
- * bytes are exactly the longest phrase prefix that ends the input so far, so a phrase split at any
- * offset across writes is still caught.
+ * Replaces every non-overlapping occurrence of one phrase, leftmost first (native `indexOf`). The
+ * held bytes are the longest phrase prefix that ends the input so far, found with the KMP table,
+ * so a phrase split at any offset across writes is still caught.
  */
 class PhraseMasker implements MaskingStage {
   private readonly failure: number[];
@@ -141,30 +141,20 @@ class PhraseMasker implements MaskingStage {
   }
 
   write(data: Buffer): Buffer {
-    // Re-scanning the held prefix from state 0 lands in the same state, since it is a phrase prefix.
     const buffer = this.held.length > 0 ? Buffer.concat([this.held, data]) : data;
-    const first = this.phrase[0] ?? 0;
     const out: Buffer[] = [];
-    let emitFrom = 0;
-    let matched = 0;
-    let index = 0;
-    while (index < buffer.length) {
-      if (matched === 0) {
-        index = buffer.indexOf(first, index);
-        if (index < 0) break;
-      }
-      const byte = buffer[index];
-      while (matched > 0 && byte !== this.phrase[matched]) matched = this.failure[matched - 1] ?? 0;
-      if (byte === this.phrase[matched]) matched += 1;
-      index += 1;
-      if (matched === this.phrase.length) {
-        out.push(buffer.subarray(emitFrom, index - matched), MASKED);
-        emitFrom = index;
-        matched = 0;
-      }
+    let position = 0;
+    for (
+      let found = buffer.indexOf(this.phrase, position);
+      found >= 0;
+      found = buffer.indexOf(this.phrase, position)
+    ) {
+      out.push(buffer.subarray(position, found), MASKED);
+      position = found + this.phrase.length;
     }
-    out.push(buffer.subarray(emitFrom, buffer.length - matched));
-    this.held = Buffer.from(buffer.subarray(buffer.length - matched));
+    const tail = this.partialMatchAtEnd(buffer, position);
+    out.push(buffer.subarray(position, buffer.length - tail));
+    this.held = Buffer.from(buffer.subarray(buffer.length - tail));
     return Buffer.concat(out);
   }
 
@@ -172,6 +162,17 @@ class PhraseMasker implements MaskingStage {
     const rest = this.held;
     this.held = Buffer.alloc(0);
     return rest;
+  }
+
+  // Length of the longest phrase prefix that ends `buffer` (no full match lies in the scanned window).
+  private partialMatchAtEnd(buffer: Buffer, from: number): number {
+    let matched = 0;
+    for (let index = Math.max(from, buffer.length - this.phrase.length + 1); index < buffer.length; index++) {
+      const byte = buffer[index];
+      while (matched > 0 && byte !== this.phrase[matched]) matched = this.failure[matched - 1] ?? 0;
+      if (byte === this.phrase[matched]) matched += 1;
+    }
+    return matched;
   }
 }
 
@@ -189,11 +190,12 @@ function failureTable(phrase: Buffer): number[] {
 
 /**
  * Masks the run of bytes that follows a leader (a token prefix, or `?private_token=`), keeping the
- * leader visible. A possible leader at the end of a write is held back until the next one decides it.
+ * leader visible. Leaders are found by one native regex over the bytes read as latin1 (one char
+ * per byte). A possible leader at the end of a write is held back until the next write decides it.
  */
 class RunMasker implements MaskingStage {
-  private readonly leaders: Buffer[];
-  private readonly firstBytes: Set<number>;
+  private readonly leaders: string[];
+  private readonly pattern: RegExp;
   private held = Buffer.alloc(0);
   private inRun = false;
   private runLength = 0;
@@ -206,9 +208,16 @@ class RunMasker implements MaskingStage {
     },
   ) {
     this.leaders = options.leaders
-      .map((leader) => Buffer.from(options.caseInsensitive ? leader.toLowerCase() : leader, 'utf8'))
+      .filter((leader) => leader !== '')
+      .map((leader) =>
+        Buffer.from(options.caseInsensitive ? leader.toLowerCase() : leader, 'utf8').toString('latin1'),
+      )
       .sort((a, b) => b.length - a.length);
-    this.firstBytes = new Set(this.leaders.flatMap((leader) => (leader.length > 0 ? [leader[0] ?? 0] : [])));
+    const alternatives = this.leaders.map((leader) => leader.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    this.pattern = new RegExp(
+      alternatives.length > 0 ? alternatives.join('|') : '(?!)',
+      options.caseInsensitive ? 'gi' : 'g',
+    );
   }
 
   write(data: Buffer): Buffer {
@@ -217,63 +226,51 @@ class RunMasker implements MaskingStage {
 
   end(): Buffer {
     const out = this.scan(this.held, true);
-    const closing = this.closeRun();
-    return Buffer.concat([out, closing]);
+    return Buffer.concat([out, this.closeRun()]);
   }
 
   private scan(buffer: Buffer, final: boolean): Buffer {
     this.held = Buffer.alloc(0);
+    const text = buffer.toString('latin1');
     const out: Buffer[] = [];
     let emitFrom = 0;
     let index = 0;
     while (index < buffer.length) {
-      const byte = buffer[index] ?? 0;
       if (this.inRun) {
-        if (this.options.isRunByte(byte)) {
-          this.runLength += 1;
-          index += 1;
-          emitFrom = index;
-          continue;
-        }
+        while (index < buffer.length && this.options.isRunByte(buffer[index] ?? 0)) index += 1;
+        this.runLength += index - emitFrom;
+        emitFrom = index;
+        if (index === buffer.length) break;
         out.push(this.closeRun());
       }
-      if (!this.firstBytes.has(this.fold(byte))) {
-        index += 1;
-        continue;
-      }
-      const leader = this.leaderAt(buffer, index, final);
-      if (leader === 'undecided') {
-        this.held = Buffer.from(buffer.subarray(index));
-        out.push(buffer.subarray(emitFrom, index));
+      this.pattern.lastIndex = index;
+      const match = this.pattern.exec(text);
+      const partial = final ? -1 : this.partialLeaderStart(text, index);
+      if (partial >= 0 && (match === null || partial <= match.index)) {
+        this.held = Buffer.from(buffer.subarray(partial));
+        out.push(buffer.subarray(emitFrom, partial));
         return Buffer.concat(out);
       }
-      if (leader > 0) {
-        index += leader;
-        out.push(buffer.subarray(emitFrom, index));
-        emitFrom = index;
-        this.inRun = true;
-        this.runLength = 0;
-        continue;
-      }
-      index += 1;
+      if (match === null) break;
+      index = match.index + match[0].length;
+      out.push(buffer.subarray(emitFrom, index));
+      emitFrom = index;
+      this.inRun = true;
+      this.runLength = 0;
     }
     out.push(buffer.subarray(emitFrom));
     return Buffer.concat(out);
   }
 
-  // Length of the longest leader at `index`; 'undecided' while a longer one may still complete.
-  private leaderAt(buffer: Buffer, index: number, final: boolean): number | 'undecided' {
-    const available = buffer.length - index;
-    for (const leader of this.leaders) {
-      const compared = Math.min(leader.length, available);
-      let same = true;
-      for (let offset = 0; offset < compared && same; offset++)
-        same = this.fold(buffer[index + offset] ?? 0) === leader[offset];
-      if (!same) continue;
-      if (compared === leader.length) return leader.length;
-      if (!final) return 'undecided';
+  // The first position (at or after `from`) where the text's end is a proper prefix of a leader.
+  private partialLeaderStart(text: string, from: number): number {
+    const first = Math.max(from, text.length - (this.leaders[0]?.length ?? 0) + 1);
+    const tail = this.options.caseInsensitive ? text.slice(first).toLowerCase() : text.slice(first);
+    for (let start = first; start < text.length; start++) {
+      const rest = tail.slice(start - first);
+      if (this.leaders.some((leader) => leader.length > rest.length && leader.startsWith(rest))) return start;
     }
-    return 0;
+    return -1;
   }
 
   // Ends a run: `[MASKED]` stands for the token bytes that were swallowed.
@@ -282,9 +279,5 @@ class RunMasker implements MaskingStage {
     this.inRun = false;
     this.runLength = 0;
     return out;
-  }
-
-  private fold(byte: number): number {
-    return this.options.caseInsensitive && byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte;
   }
 }

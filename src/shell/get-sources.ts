@@ -1,5 +1,5 @@
 // The get_sources stage body (job-execution §3.2–§3.4): hooks, strategy, checkout, submodules.
-import { gitRemoteFor, type GitRemote } from '../job/git-credentials.js';
+import { forceHttpsRewrites, gitRemoteFor, type GitRemote } from '../job/git-credentials.js';
 import { readGitSettings, type GitSettings } from '../job/git-settings.js';
 import { getVariable, isTruthy } from '../job/variables.js';
 import { echoNotice, echoWarning, userCommandLines, type UserLinesOptions } from './echo.js';
@@ -71,6 +71,7 @@ function strategyLines(ctx: ScriptContext, settings: GitSettings, remote: GitRem
           tmpDir: ctx.tmpDir,
           remote,
           sslLines: isDisposable(ctx) ? [] : extSslLines(ctx, remote),
+          rewrites: settings.submoduleForceHttps ? forceHttpsRewrites(remote, ctx.variables) : [],
         }),
         ...(settings.strategy === 'clone' ? removeDirLines(projectDir) : []),
         ...fetchLines(ctx, settings, remote),

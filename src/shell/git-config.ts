@@ -65,7 +65,13 @@ export function removeDirLines(dir: string): string[] {
  * host that prints a 0600 credentials file, written by the `printf` builtin so the token is never
  * on a command line and never in .git/config.
  */
-export function gitConfigLines(input: { tmpDir: string; remote: GitRemote; sslLines?: string[] }): string[] {
+export function gitConfigLines(input: {
+  tmpDir: string;
+  remote: GitRemote;
+  sslLines?: string[];
+  /** insteadOf rewrites for GIT_SUBMODULE_FORCE_HTTPS. */
+  rewrites?: Array<{ url: string; insteadOf: string }>;
+}): string[] {
   const { templateDir, extConfig, credentialsFile } = gitPaths(input.tmpDir);
   const templateConfig = `${templateDir}/config`;
   const settings: Array<[string, string]> = [
@@ -84,7 +90,7 @@ export function gitConfigLines(input: { tmpDir: string; remote: GitRemote; sslLi
           `(umask 077 && printf '%s' ${escapeShell(`username=${credentials.username}\npassword=${credentials.password}\n`)} > ${quotePath(credentialsFile)})`,
         ]
       : []),
-    `(umask 077 && printf '%s' ${escapeShell(extConfigText(input.remote, credentialsFile, input.sslLines ?? []))} > ${quotePath(extConfig)})`,
+    `(umask 077 && printf '%s' ${escapeShell(extConfigText(input, credentialsFile))} > ${quotePath(extConfig)})`,
     `git "config" "--file" ${quotePath(templateConfig)} "--replace-all" "include.path" ${quotePath(extConfig)} "\\.gitlab-runner\\.ext\\.conf$"`,
     `export GLR_EXT_GIT_CONFIG_PATH=${quotePath(extConfig)}`,
   ];
@@ -92,14 +98,21 @@ export function gitConfigLines(input: { tmpDir: string; remote: GitRemote; sslLi
 
 // git config file text: a credential helper per GitLab host (after disabling any other helper
 // there, so no credential store keeps the token), plus any extra `[http]` lines.
-function extConfigText(remote: GitRemote, credentialsFile: string, sslLines: string[]): string {
+function extConfigText(
+  input: { remote: GitRemote; sslLines?: string[]; rewrites?: Array<{ url: string; insteadOf: string }> },
+  credentialsFile: string,
+): string {
+  const { remote } = input;
   const helper = `!f(){ if [ "$1" = get ] ; then cat ${shSingleQuote(credentialsFile)} ; fi ; } ; f`;
-  const sections = remote.credentials
+  const credentials = remote.credentials
     ? remote.credentialBases.map(
         (base) => `[credential ${configQuote(base)}]\n\thelper = ""\n\thelper = ${configQuote(helper)}\n`,
       )
     : [];
-  return [...sections, ...sslLines.map((line) => `${line}\n`)].join('');
+  const rewrites = (input.rewrites ?? []).map(
+    (rewrite) => `[url ${configQuote(rewrite.url)}]\n\tinsteadOf = ${configQuote(rewrite.insteadOf)}\n`,
+  );
+  return [...credentials, ...rewrites, ...(input.sslLines ?? []).map((line) => `${line}\n`)].join('');
 }
 
 // A POSIX-sh single-quoted word.

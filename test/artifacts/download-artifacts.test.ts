@@ -17,7 +17,12 @@ describe('downloadArtifacts', () => {
   let env: HostEnvironment;
   let projectDir: string;
   let transport: ArtifactTransportDouble;
-  const dependency: JobDependency = { id: 7, name: 'compile', token: 't', artifacts_file: { filename: 'artifacts.zip', size: 1 } };
+  const dependency: JobDependency = {
+    id: 7,
+    name: 'compile',
+    token: 't',
+    artifacts_file: { filename: 'artifacts.zip', size: 1 },
+  };
 
   beforeEach(async () => {
     env = await createHostEnvironment();
@@ -32,7 +37,14 @@ describe('downloadArtifacts', () => {
     const trace = traceCollector();
     const job = jobPayload({ dependencies: [dependency, { id: 8, name: 'lint', token: 't' }] });
     try {
-      await downloadArtifacts({ env, job, projectDir, transport, log: trace.log, signal: new AbortController().signal });
+      await downloadArtifacts({
+        env,
+        job,
+        projectDir,
+        transport,
+        log: trace.log,
+        signal: new AbortController().signal,
+      });
       return { text: trace.text() };
     } catch (error) {
       return { text: trace.text(), error };
@@ -50,12 +62,21 @@ describe('downloadArtifacts', () => {
     assert.equal(await readFile(join(projectDir, 'out/app.bin'), 'utf8'), 'binary');
     assert.equal(await readlink(join(projectDir, 'out/current')), 'app.bin');
     assert.match(result.text, /^Downloading artifacts for compile \(7\)\.\.\.$/m);
-    assert.match(result.text, /^Downloading artifacts from coordinator\.\.\. ok +id=7 responseStatus=200 OK$/m);
+    assert.match(
+      result.text,
+      /^Downloading artifacts from coordinator\.\.\. ok +id=7 responseStatus=200 OK$/m,
+    );
     assert.doesNotMatch(result.text, /lint/, 'dependencies without artifacts_file are skipped');
   });
 
   const UNSAFE: Array<[string, HandmadeEntry[]]> = [
-    ['a ../ entry', [{ name: 'ok.txt', data: 'fine' }, { name: '../evil.txt', data: 'x' }]],
+    [
+      'a ../ entry',
+      [
+        { name: 'ok.txt', data: 'fine' },
+        { name: '../evil.txt', data: 'x' },
+      ],
+    ],
     ['a nested ../ entry', [{ name: 'a/../../evil.txt', data: 'x' }]],
     ['an absolute path', [{ name: '/tmp/tart-evil.txt', data: 'x' }]],
     ['a symlink to a parent dir', [{ name: 'link', data: '../../..', mode: SYMLINK }]],
@@ -81,7 +102,10 @@ describe('downloadArtifacts', () => {
     it(`refuses an archive with ${what} and writes nothing anywhere`, async () => {
       const before = await listTree(env.root);
       const result = await download(entries);
-      assert.ok(hasCode(result.error, 'ARTIFACT_UNSAFE_ENTRY'), `expected ARTIFACT_UNSAFE_ENTRY, got ${String(result.error)}`);
+      assert.ok(
+        hasCode(result.error, 'ARTIFACT_UNSAFE_ENTRY'),
+        `expected ARTIFACT_UNSAFE_ENTRY, got ${String(result.error)}`,
+      );
       assert.deepEqual(await listTree(env.root), before);
       assert.match(result.text, /ERROR: refusing archive entry/);
     });
@@ -96,7 +120,14 @@ describe('downloadArtifacts', () => {
     const trace = traceCollector();
     const job = jobPayload({ dependencies: [{ ...dependency, id: 99 }] });
     await assert.rejects(
-      downloadArtifacts({ env, job, projectDir, transport, log: trace.log, signal: new AbortController().signal }),
+      downloadArtifacts({
+        env,
+        job,
+        projectDir,
+        transport,
+        log: trace.log,
+        signal: new AbortController().signal,
+      }),
       (error) => hasCode(error, 'ARTIFACT_DOWNLOAD_FAILED'),
     );
   });
@@ -106,8 +137,14 @@ describe('archive entry checks', () => {
   it('normalises harmless names and refuses escaping ones', () => {
     assert.equal(safeEntryName('./a//b/./c/'), 'a/b/c');
     assert.equal(safeEntryName('a\\..\\b'), 'a\\..\\b', 'a backslash is a name character on Linux');
-    assert.throws(() => safeEntryName('a/../../b'), (error) => hasCode(error, 'ARTIFACT_UNSAFE_ENTRY'));
-    assert.throws(() => safeEntryName('C:/windows'), (error) => hasCode(error, 'ARTIFACT_UNSAFE_ENTRY'));
+    assert.throws(
+      () => safeEntryName('a/../../b'),
+      (error) => hasCode(error, 'ARTIFACT_UNSAFE_ENTRY'),
+    );
+    assert.throws(
+      () => safeEntryName('C:/windows'),
+      (error) => hasCode(error, 'ARTIFACT_UNSAFE_ENTRY'),
+    );
   });
 
   it('accepts symlinks that stay inside the project dir', () => {

@@ -1,14 +1,34 @@
 // Shared by the artifacts and cache tests: project trees on disk, a snapshot of a tree that
 // compares contents, modes, symlinks and mtimes, and a minimal job payload.
 import { createHash } from 'node:crypto';
-import { chmod, link, lstat, mkdir, readdir, readFile, readlink, symlink, utimes, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  link,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { JobPayload } from '../../src/gitlab/payload.js';
 
-export type TreeSpec = Record<string, string | Buffer | { mode?: number; content?: string | Buffer; symlink?: string; dir?: true; hardlinkTo?: string }>;
+export type TreeSpec = Record<
+  string,
+  | string
+  | Buffer
+  | { mode?: number; content?: string | Buffer; symlink?: string; dir?: true; hardlinkTo?: string }
+>;
 
 /** Writes `spec` under `root`; mtimes are pinned so round trips can compare them. */
-export async function writeTree(root: string, spec: TreeSpec, mtime = new Date('2024-05-06T07:08:09Z')): Promise<void> {
+export async function writeTree(
+  root: string,
+  spec: TreeSpec,
+  mtime = new Date('2024-05-06T07:08:09Z'),
+): Promise<void> {
   await mkdir(root, { recursive: true });
   for (const [path, value] of Object.entries(spec)) {
     const target = join(root, path);
@@ -47,16 +67,22 @@ export interface SnapshotEntry {
 }
 
 /** Every entry under `root` by relative path (symlinks not followed). */
-export async function snapshotTree(root: string, options: { mtimes?: boolean } = {}): Promise<Record<string, SnapshotEntry>> {
+export async function snapshotTree(
+  root: string,
+  options: { mtimes?: boolean } = {},
+): Promise<Record<string, SnapshotEntry>> {
   const snapshot: Record<string, SnapshotEntry> = {};
   for (const name of await walk(root)) {
     const path = join(root, name);
     const info = await lstat(path);
     const mtime = options.mtimes === false ? undefined : Math.floor(info.mtimeMs / 1000);
-    if (info.isSymbolicLink()) snapshot[name] = { type: 'symlink', mode: 0o777, target: await readlink(path) };
+    if (info.isSymbolicLink())
+      snapshot[name] = { type: 'symlink', mode: 0o777, target: await readlink(path) };
     else if (info.isDirectory()) snapshot[name] = { type: 'directory', mode: info.mode & 0o7777, mtime };
     else {
-      const sha256 = createHash('sha256').update(await readFile(path)).digest('hex');
+      const sha256 = createHash('sha256')
+        .update(await readFile(path))
+        .digest('hex');
       snapshot[name] = { type: 'file', mode: info.mode & 0o7777, mtime, sha256 };
     }
   }
@@ -83,7 +109,14 @@ export function jobPayload(overrides: Partial<JobPayload> = {}): JobPayload {
   return {
     id: 4130,
     token: 'glcbt-64_secrettoken',
-    job_info: { id: 4130, name: 'build', stage: 'build', project_id: 42, project_name: 'widget', project_full_path: 'acme/widget' },
+    job_info: {
+      id: 4130,
+      name: 'build',
+      stage: 'build',
+      project_id: 42,
+      project_name: 'widget',
+      project_full_path: 'acme/widget',
+    },
     git_info: {
       repo_url: 'https://gitlab.example.com/acme/widget.git',
       ref: 'main',

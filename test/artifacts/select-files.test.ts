@@ -43,7 +43,10 @@ describe('selectFiles', () => {
     const entries = await selectFiles({
       env,
       projectDir,
-      variables: [{ key: 'CI_PROJECT_DIR', value: projectDir }, { key: 'OUT', value: 'build' }],
+      variables: [
+        { key: 'CI_PROJECT_DIR', value: projectDir },
+        { key: 'OUT', value: 'build' },
+      ],
       paths: [],
       log: trace.log,
       signal: new AbortController().signal,
@@ -54,13 +57,27 @@ describe('selectFiles', () => {
 
   it('walks a matched directory recursively, listing directories and files', async () => {
     const { paths, text } = await select({ paths: ['build'] });
-    assert.deepEqual(paths, ['build', 'build/app', 'build/empty', 'build/obj', 'build/obj/a.o', 'build/obj/b.o', 'build/obj/keep.txt']);
+    assert.deepEqual(paths, [
+      'build',
+      'build/app',
+      'build/empty',
+      'build/obj',
+      'build/obj/a.o',
+      'build/obj/b.o',
+      'build/obj/keep.txt',
+    ]);
     assert.match(text, /^build: found 7 matching artifact files and directories$/m);
   });
 
   it('matches globs with ** and braces', async () => {
-    assert.deepEqual((await select({ paths: ['reports/**/junit.xml'] })).paths, ['reports/e2e/junit.xml', 'reports/unit/junit.xml']);
-    assert.deepEqual((await select({ paths: ['build/obj/{a,b}.o'] })).paths, ['build/obj/a.o', 'build/obj/b.o']);
+    assert.deepEqual((await select({ paths: ['reports/**/junit.xml'] })).paths, [
+      'reports/e2e/junit.xml',
+      'reports/unit/junit.xml',
+    ]);
+    assert.deepEqual((await select({ paths: ['build/obj/{a,b}.o'] })).paths, [
+      'build/obj/a.o',
+      'build/obj/b.o',
+    ]);
     assert.deepEqual((await select({ paths: ['**/*.o'] })).paths, ['build/obj/a.o', 'build/obj/b.o']);
   });
 
@@ -77,14 +94,22 @@ describe('selectFiles', () => {
   it('refuses paths outside the project dir with a warning', async () => {
     const { paths, text } = await select({ paths: ['../../etc', '/etc/passwd'] });
     assert.deepEqual(paths, []);
-    assert.match(text, /^WARNING: processPath: artifact path is not a subpath of project directory: \.\.\/\.\.\/etc$/m);
-    assert.match(text, /^WARNING: processPath: artifact path is not a subpath of project directory: \/etc\/passwd$/m);
+    assert.match(
+      text,
+      /^WARNING: processPath: artifact path is not a subpath of project directory: \.\.\/\.\.\/etc$/m,
+    );
+    assert.match(
+      text,
+      /^WARNING: processPath: artifact path is not a subpath of project directory: \/etc\/passwd$/m,
+    );
   });
 
   it('warns about paths without matches and empty paths', async () => {
     const { text } = await select({ paths: ['nothing/here', '$UNSET'] });
     assert.ok(
-      text.includes(`WARNING: nothing/here: no matching files. Ensure that the artifact path is relative to the working directory (${projectDir})`),
+      text.includes(
+        `WARNING: nothing/here: no matching files. Ensure that the artifact path is relative to the working directory (${projectDir})`,
+      ),
       text,
     );
     assert.match(text, /^WARNING: No matching files\. Path is empty\.$/m);
@@ -101,7 +126,10 @@ describe('selectFiles', () => {
   it('adds untracked files from git, .gitignored ones included', async () => {
     const { paths, text } = await select({ untracked: true });
     assert.ok(paths.includes('new-file.txt'));
-    assert.ok(paths.includes('ignored.log'), 'gitlab-runner uses `git ls-files -o` without --exclude-standard');
+    assert.ok(
+      paths.includes('ignored.log'),
+      'gitlab-runner uses `git ls-files -o` without --exclude-standard',
+    );
     assert.ok(paths.includes('build/obj/a.o'));
     assert.ok(!paths.includes('README.md'));
     assert.ok(!paths.includes('src/main.c'));

@@ -1,7 +1,11 @@
 // An in-memory ArtifactTransport: records every upload (body read to the end, like a server
 // would) and answers with scripted outcomes by call number; serves downloads from buffers.
 import { Readable } from 'node:stream';
-import type { ArtifactTransport, ArtifactUpload, ArtifactUploadResult } from '../../src/artifacts/transport.js';
+import type {
+  ArtifactTransport,
+  ArtifactUpload,
+  ArtifactUploadResult,
+} from '../../src/artifacts/transport.js';
 import { TartError } from '../../src/errors.js';
 
 export interface RecordedUpload extends Omit<ArtifactUpload, 'body'> {

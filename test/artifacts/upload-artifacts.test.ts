@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { uploadArtifacts, whenMatches } from '../../src/artifacts/upload-artifacts.js';
-import type { JobArtifact } from '../../src/gitlab/payload.js';
+import type { JobArtifact, JobVariable } from '../../src/gitlab/payload.js';
 import { createHostEnvironment, type HostEnvironment } from '../support/host-environment.js';
 import { jobPayload, traceCollector, writeTree } from './fixtures.js';
 import { ArtifactTransportDouble } from './transport-double.js';
@@ -29,14 +31,17 @@ describe('uploadArtifacts', () => {
   });
   after(() => env.close());
 
-  async function upload(artifacts: JobArtifact[], options: { transport?: ArtifactTransportDouble; jobSucceeded?: boolean } = {}) {
+  async function upload(
+    artifacts: JobArtifact[],
+    options: { transport?: ArtifactTransportDouble; jobSucceeded?: boolean; variables?: JobVariable[] } = {},
+  ) {
     const transport = options.transport ?? new ArtifactTransportDouble();
     const trace = traceCollector();
     const result = await uploadArtifacts({
       env,
       job: jobPayload({ artifacts }),
       projectDir,
-      variables: [{ key: 'BUILD_NAME', value: 'widget-build' }],
+      variables: [{ key: 'BUILD_NAME', value: 'widget-build' }, ...(options.variables ?? [])],
       transport,
       jobSucceeded: options.jobSucceeded ?? true,
       log: trace.log,
@@ -62,6 +67,19 @@ describe('uploadArtifacts', () => {
     assert.match(text, /^Uploading artifacts\.\.\.$/m);
     assert.match(text, /^Uploading artifacts as "archive" to coordinator\.\.\. 201 Created +id=4130 responseStatus=201 Created$/m);
     assert.doesNotMatch(text, /secrettoken/);
+  });
+
+  it('stores without compression for ARTIFACT_COMPRESSION_LEVEL=fastest and warns about unknown levels', async () => {
+    const methods = async (level: string): Promise<{ listing: string; text: string }> => {
+      const { transport, text } = await upload([ARCHIVE], { variables: [{ key: 'ARTIFACT_COMPRESSION_LEVEL', value: level }] });
+      const zipPath = join(env.root, `level-${level}.zip`);
+      await writeFile(zipPath, transport.uploads[0]!.bytes);
+      return { listing: execFileSync('zipinfo', [zipPath], { encoding: 'utf8' }), text };
+    };
+    assert.match((await methods('fastest')).listing, /stor .* dist\/app\.js$/m);
+    const unknown = await methods('turbo');
+    assert.match(unknown.listing, /defN .* dist\/app\.js$/m);
+    assert.match(unknown.text, /^WARNING: compression level "turbo" is invalid, falling back to default$/m);
   });
 
   it('names the archive "artifacts.zip" by default', async () => {
@@ -149,5 +167,31 @@ describe('uploadArtifacts', () => {
     const second = await upload([ARCHIVE], { transport: forbidden });
     assert.equal(forbidden.uploads.length, 1);
     assert.match(second.text, /^FATAL: permission denied$/m);
+  });
+
+  it('stops the archiving command and rejects when the job is cancelled mid-upload', async () => {
+    await writeTree(join(projectDir, 'big'), { 'blob.bin': randomBytes(8 * 1024 * 1024) });
+    const stalling = new ArtifactTransportDouble();
+    stalling.upload = async (upload) => {
+      upload.body.once('readable', () => controller.abort(new Error('job cancelled')));
+      await new Promise((resolve) => upload.body.once('close', resolve));
+      return { outcome: 'failed', message: 'body closed' };
+    };
+    const controller = new AbortController();
+    await assert.rejects(
+      uploadArtifacts({
+        env,
+        job: jobPayload({ artifacts: [{ ...ARCHIVE, paths: ['big/'] }] }),
+        projectDir,
+        variables: [],
+        transport: stalling,
+        jobSucceeded: true,
+        log: () => undefined,
+        signal: controller.signal,
+      }),
+      /job cancelled/,
+    );
+    await sleep(100);
+    assert.equal(env.running, 0, 'no tar left running');
   });
 });

@@ -119,6 +119,23 @@ describe('GitLabArtifactTransport.upload', () => {
     assert.equal(server.requests.length, 3);
   });
 
+  it('reports a failed archive stream as failed instead of retrying it', async (t) => {
+    const server = await startScriptedServer([reply(500), reply(201)]);
+    t.after(() => server.close());
+    const broken = Readable.from(
+      (async function* () {
+        yield Buffer.from('partial zip');
+        throw new Error('zip writer crashed');
+      })(),
+    );
+    const result = await new GitLabArtifactTransport({ url: server.url, retryRules: rules }).upload({
+      ...upload(Buffer.alloc(0)),
+      body: broken,
+    });
+    assert.equal(result.outcome, 'failed');
+    assert.match(result.outcome === 'failed' ? result.message : '', /zip writer crashed/);
+  });
+
   it('follows a 307 to the new host, keeping the API path', async (t) => {
     const target = await startScriptedServer([reply(201)]);
     t.after(() => target.close());

@@ -152,6 +152,23 @@ describe('TraceSender', () => {
     await sender.finish();
   });
 
+  it('learns of a graceful cancel from the keep-alive PUT of a silent job', async (t) => {
+    let status = 'running';
+    const { gitlab, buffer, sender, cancels } = await setup(
+      t,
+      { jobStatus: () => status },
+      { forceSendIntervalMs: 0 },
+    );
+    sender.start();
+    await waitFor(() => gitlab.puts.length > 0);
+    status = 'canceling';
+    await waitFor(() => cancels.length > 0);
+    assert.deepEqual(cancels, [{ kind: 'canceling' }]);
+    assert.equal(gitlab.patches.length, 0, 'no empty patch is ever sent');
+    buffer.end();
+    assert.deepEqual(await sender.finish(), { complete: true });
+  });
+
   it('flushes everything on finish() even when never started', async (t) => {
     const { gitlab, buffer, sender } = await setup(t, {});
     buffer.end('all at the end\n');

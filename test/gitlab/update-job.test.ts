@@ -131,6 +131,7 @@ describe('mapFailureReason', () => {
     assert.equal(mapFailureReason('runner_configuration_error', undefined), 'script_failure');
     assert.equal(mapFailureReason('image_pull_failure', undefined), 'runner_system_failure');
     assert.equal(mapFailureReason('runner_external_dependency_failure', []), 'runner_system_failure');
+    assert.equal(mapFailureReason('artifact_upload_failure', full), 'script_failure');
   });
   it('falls back to unknown_failure, and to script_failure for an empty reason', () => {
     assert.equal(mapFailureReason('runner_interrupted', undefined), 'unknown_failure');

@@ -209,6 +209,28 @@ describe('get_sources against real git repositories', () => {
     assert.throws(() => fill('elsewhere.invalid'), 'no credentials for other hosts');
   });
 
+  it('rewrites SSH submodule URLs on the GitLab host to HTTPS with GIT_SUBMODULE_FORCE_HTTPS', async () => {
+    const variables = [
+      { key: 'CI_PROJECT_PATH', value: 'acme/widget' },
+      { key: 'GIT_SUBMODULE_FORCE_HTTPS', value: 'true' },
+      { key: 'CI_SERVER_SHELL_SSH_HOST', value: 'ssh.gitlab.invalid' },
+      { key: 'CI_SERVER_SHELL_SSH_PORT', value: '2222' },
+    ];
+    const job = widgetJob({
+      repoUrl: `https://gitlab-ci-token:${JOB_TOKEN}@gitlab.invalid/acme/widget.git`,
+      variables,
+    });
+    const ctx = freshContext(job, {}, makeRunner({ cloneUrl: `file://${srv}` }));
+    assert.equal((await runStage('get_sources', ctx)).exitCode, 0);
+    const resolve = (url: string): string => git(ctx.projectDir, 'ls-remote', '--get-url', url);
+    assert.equal(resolve('git@ssh.gitlab.invalid:acme/lib.git'), 'https://gitlab.invalid/acme/lib.git');
+    assert.equal(
+      resolve('ssh://git@ssh.gitlab.invalid:2222/acme/lib.git'),
+      'https://gitlab.invalid/acme/lib.git',
+    );
+    assert.equal(resolve('git@elsewhere.invalid:acme/lib.git'), 'git@elsewhere.invalid:acme/lib.git');
+  });
+
   it('answers an HTTP Basic challenge with the job token while the remote URL has none', async () => {
     const seen: Array<{ url: string; authorization?: string }> = [];
     const server = createServer((request, response) => {

@@ -200,6 +200,25 @@ describe('git smart HTTP', () => {
     ]);
   });
 
+  it('streams a chunked upload-pack request through to the backend and back', async () => {
+    const job = await runningJob();
+    const pkt = (line: string) => `${(line.length + 4).toString(16).padStart(4, '0')}${line}`;
+    const request = `${pkt(`want ${widget.head()}\n`)}0000${pkt('done\n')}`;
+    const answer = await callApi(fake.url, {
+      method: 'POST',
+      path: 'acme/widget.git/git-upload-pack',
+      body: [Buffer.from(request.slice(0, 20)), Buffer.from(request.slice(20))],
+      headers: {
+        Authorization: `Basic ${Buffer.from(`gitlab-ci-token:${job.token}`).toString('base64')}`,
+        'Content-Type': 'application/x-git-upload-pack-request',
+      },
+    });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers['content-type'], 'application/x-git-upload-pack-result');
+    assert.equal(answer.bytes.subarray(0, 8).toString(), '0008NAK\n');
+    assert.equal(answer.bytes.subarray(8, 12).toString(), 'PACK');
+  });
+
   it('fails a clone when a git fault is injected', async () => {
     const job = await runningJob();
     fake.injectFault({ endpoint: 'git', kind: 'status', status: 503 });

@@ -101,6 +101,21 @@ describe('runner registration', () => {
     assert.equal((await api('POST', 'jobs/request', jobRequestBody(RUNNER))).status, 403);
     assert.equal((await api('POST', 'jobs/request', jobRequestBody(token))).status, 204);
   });
+
+  it('refuses an expired runner token everywhere, and gives a rotated token the same lifetime', async () => {
+    fake.addRunner({ token: 'glrt-expired', tokenExpiresAt: new Date(Date.now() - 1000).toISOString() });
+    assert.equal((await api('POST', 'jobs/request', jobRequestBody('glrt-expired'))).status, 403);
+    assert.equal(
+      (await api('POST', 'runners/verify', { token: 'glrt-expired', system_id: 's_0123456789ab' })).status,
+      403,
+    );
+    const hour = 3_600_000;
+    fake.addRunner({ token: 'glrt-hourly', tokenExpiresAt: new Date(Date.now() + hour).toISOString() });
+    const rotated = await api('POST', 'runners/reset_authentication_token', { token: 'glrt-hourly' });
+    const expiresIn =
+      Date.parse((rotated.json as { token_expires_at: string }).token_expires_at) - Date.now();
+    assert.ok(expiresIn > hour - 60_000 && expiresIn <= hour, `expires in ${expiresIn} ms`);
+  });
 });
 
 describe('POST /jobs/request', () => {
@@ -265,6 +280,25 @@ describe('lifecycle', () => {
     await slow.close();
     assert.ok(['answered', 'failed'].includes(await settled));
     assert.ok(Date.now() - started < 2000);
+  });
+});
+
+describe('listening', () => {
+  it('listens on another loopback address when asked, and tags every answer with X-Request-Id', async () => {
+    const other = await startFakeGitLab({ listenHost: '127.0.0.2' });
+    try {
+      other.addRunner({ token: RUNNER });
+      assert.equal(other.url, `http://127.0.0.2:${other.port}/`);
+      const answer = await callApi(other.url, {
+        method: 'POST',
+        path: 'api/v4/jobs/request',
+        json: jobRequestBody(RUNNER),
+      });
+      assert.equal(answer.status, 204);
+      assert.match(answer.headers['x-request-id'] ?? '', /^[0-9A-F]{26}$/);
+    } finally {
+      await other.close();
+    }
   });
 });
 

@@ -12,6 +12,8 @@ export interface HostEnvironment extends JobEnvironment {
   readonly root: string;
   /** How many commands were started, for tests that count round trips. */
   readonly execCount: number;
+  /** How many commands are still running (0 after every well-behaved caller). */
+  readonly running: number;
 }
 
 /** Creates a fresh temp dir and an environment whose builds dir is `<root>/builds`. */
@@ -26,6 +28,9 @@ export async function createHostEnvironment(): Promise<HostEnvironment> {
     root,
     get execCount() {
       return execCount;
+    },
+    get running() {
+      return live.size;
     },
     exec(options) {
       execCount += 1;
@@ -64,7 +69,10 @@ function runCommand(root: string, options: ExecOptions, live: Set<() => void>): 
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
     feedStdin(child.stdin, options.stdin);
-    const drained = Promise.all([forward(child.stdout, options.stdout), forward(child.stderr, options.stderr)]);
+    const drained = Promise.all([
+      forward(child.stdout, options.stdout),
+      forward(child.stderr, options.stderr),
+    ]);
     let spawnError: Error | undefined;
     child.on('error', (error) => {
       spawnError = error;
@@ -103,7 +111,12 @@ function forward(source: Readable, target: Writable | undefined): Promise<void> 
 }
 
 function signalNumber(signal: NodeJS.Signals | null): number {
-  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGPIPE: 13 };
+  const numbers: Partial<Record<NodeJS.Signals, number>> = {
+    SIGKILL: 9,
+    SIGTERM: 15,
+    SIGINT: 2,
+    SIGPIPE: 13,
+  };
   return (signal !== null ? numbers[signal] : undefined) ?? 1;
 }
 

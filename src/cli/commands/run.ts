@@ -65,7 +65,7 @@ async function runUntilStopped(
   const systemId = await loadOrCreateSystemId(configPath, {
     onWarning: (message) => context.logger.warn(message),
   });
-  let idleTimer: NodeJS.Timeout | undefined;
+  const timers: { idle?: NodeJS.Timeout } = {};
   const daemon = new Daemon({
     config,
     systemId,
@@ -76,9 +76,9 @@ async function runUntilStopped(
     ),
     maxBuilds: bounds.maxBuilds,
     // --wait-timeout bounds the wait for the first job only.
-    onJobReceived: () => clearTimeout(idleTimer),
+    onJobReceived: () => clearTimeout(timers.idle),
   });
-  idleTimer = bounds.waitTimeoutMs
+  timers.idle = bounds.waitTimeoutMs
     ? setTimeout(() => daemon.stopGracefully(), bounds.waitTimeoutMs)
     : undefined;
   const removeHandlers = handleStopSignals({
@@ -91,7 +91,7 @@ async function runUntilStopped(
     await daemon.start();
     await daemon.whenStopped();
   } finally {
-    if (idleTimer) clearTimeout(idleTimer);
+    clearTimeout(timers.idle);
     removeHandlers();
   }
   context.logger.info('tart stopped');

@@ -29,6 +29,8 @@ export interface FakeGitLabOptions {
   /** The GitLab URL written into payloads (repo_url, CI_SERVER_URL…), for jobs run inside VMs:
    *  a string where `{port}` is replaced, e.g. `http://10.0.2.2:{port}/`, or a function of the port. */
   baseUrlForGuests?: string | ((port: number) => string);
+  /** The address to listen on (default `127.0.0.1`); e.g. a TAP or namespace address for VM tests. */
+  listenHost?: string;
   /** The first job id handed out (default 1000). */
   firstJobId?: number;
 }
@@ -42,6 +44,7 @@ export class FakeGitLab {
     private readonly state: FakeGitLabState,
     private readonly faults: FaultQueue,
     readonly port: number,
+    private readonly host: string,
     private readonly guestBase: string | undefined,
   ) {}
 
@@ -55,15 +58,16 @@ export class FakeGitLab {
       artifactsDownloadRedirect: options.artifactsDownloadRedirect ?? false,
     };
     const faults = new FaultQueue();
-    const { server, git, port } = await listenFakeServer({ state, faults, options: resolved });
+    const listenHost = options.listenHost ?? '127.0.0.1';
+    const { server, git, port } = await listenFakeServer({ listenHost, state, faults, options: resolved });
     const guest = options.baseUrlForGuests;
     const guestBase = typeof guest === 'function' ? guest(port) : guest?.replaceAll('{port}', String(port));
-    return new FakeGitLab(server, git, state, faults, port, guestBase);
+    return new FakeGitLab(server, git, state, faults, port, urlHost(listenHost), guestBase);
   }
 
   /** The API base the runner is configured with, e.g. `http://127.0.0.1:41234/`. */
   get url(): string {
-    return `http://127.0.0.1:${this.port}/`;
+    return `http://${this.host}:${this.port}/`;
   }
 
   /** The base URL job payloads carry (the guest URL when baseUrlForGuests is set). */
@@ -216,7 +220,13 @@ export class FakeGitLab {
   }
 }
 
-/** Starts a fake GitLab on 127.0.0.1 at a free port. */
+/** The host part of URLs for a listen address: wildcards are reached through loopback. */
+function urlHost(listenHost: string): string {
+  if (listenHost === '0.0.0.0' || listenHost === '::') return '127.0.0.1';
+  return listenHost.includes(':') ? `[${listenHost}]` : listenHost;
+}
+
+/** Starts a fake GitLab on 127.0.0.1 (or `listenHost`) at a free port. */
 export function startFakeGitLab(options?: FakeGitLabOptions): Promise<FakeGitLab> {
   return FakeGitLab.start(options);
 }

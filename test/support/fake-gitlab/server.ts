@@ -1,4 +1,5 @@
 // The HTTP front: routes each request to its handler, applies scripted faults, logs the outcome.
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { FaultEndpoint, FaultQueue } from './faults.js';
 import { GitHttpBackend, matchGitPath } from './git-http.js';
@@ -64,17 +65,20 @@ const ROUTES: Route[] = [
 ];
 
 export interface FakeServerParts {
+  listenHost: string;
   state: FakeGitLabState;
   faults: FaultQueue;
   options: ResolvedOptions;
 }
 
-/** Listens on 127.0.0.1 at a free port; resolves once listening. */
+/** Listens on `listenHost` at a free port; resolves once listening. */
 export async function listenFakeServer(
   parts: FakeServerParts,
 ): Promise<{ server: Server; git: GitHttpBackend; port: number }> {
   const git = new GitHttpBackend(parts.state);
   const server = createServer((req, res) => {
+    // GitLab answers every request with a correlation id; runners reuse the job request's for Gitaly.
+    res.setHeader('X-Request-Id', randomBytes(13).toString('hex').toUpperCase());
     dispatch(parts, git, req, res).catch((error: unknown) => {
       parts.state.violation(
         `fake GitLab internal error on ${req.method} ${redactPath(req.url ?? '')}: ${String(error)}`,
@@ -85,7 +89,7 @@ export async function listenFakeServer(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, parts.listenHost, () => resolve());
   });
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('fake GitLab did not get a TCP port');
@@ -129,7 +133,8 @@ async function dispatch(
   const endpoint: FaultEndpoint = route?.endpoint ?? 'git';
   const fault = parts.faults.nextGeneric(endpoint);
   if (fault?.kind === 'delay') await sleepUnlessClosing(parts.state, fault.ms);
-  if (fault?.kind === 'drop' && fault.afterHandling !== true) {
+  // Git answers stream, so a git drop always happens before handling.
+  if (fault?.kind === 'drop' && (fault.afterHandling !== true || gitPath !== undefined)) {
     req.socket.destroy();
     return log(endpoint, 'dropped');
   }

@@ -18,6 +18,7 @@ export interface RunnerRecord {
   /** `legacy` tokens come from POST /runners; `created` ones are `glrt-` tokens made in the UI/API. */
   kind: 'legacy' | 'created';
   tokenExpiresAt: string | null;
+  tokenIssuedAt: Date;
   managers: Map<string, RunnerManager>;
 }
 
@@ -136,6 +137,14 @@ export class FakeGitLabState {
 
   violation(message: string): void {
     this.violations.push(message);
+  }
+
+  /** The runner with this token, unless it is unknown or its token has expired (§1.6: 403 everywhere). */
+  liveRunner(token: string): RunnerRecord | undefined {
+    const runner = this.runners.get(token);
+    if (runner === undefined) return undefined;
+    const expired = runner.tokenExpiresAt !== null && Date.parse(runner.tokenExpiresAt) <= Date.now();
+    return expired ? undefined : runner;
   }
 
   /** The job whose token matches, or undefined; the token is compared, never logged. */

@@ -27,7 +27,7 @@ export async function requestJob(ctx: RouteContext): Promise<Reply> {
     await waitForQueueTick(ctx, ctx.options.longPollMs);
     return emptyReply(204, polling);
   }
-  const runner = ctx.state.runners.get(token);
+  const runner = ctx.state.liveRunner(token);
   if (runner === undefined) return messageReply(403, FORBIDDEN);
   const systemId = recordManager(ctx, runner, body);
   if (lastUpdate !== undefined && lastUpdate === ctx.state.lastUpdate) {

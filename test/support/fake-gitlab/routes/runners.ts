@@ -32,7 +32,7 @@ export async function verifyRunner(ctx: RouteContext): Promise<Reply> {
   const body = await readJsonBody(ctx);
   const token = stringField(body, 'token');
   if (token === undefined) return missingParamReply('token');
-  const runner = ctx.state.runners.get(token);
+  const runner = ctx.state.liveRunner(token);
   if (runner === undefined) return messageReply(403, FORBIDDEN);
   recordManager(ctx, runner, body);
   return jsonReply(200, { id: runner.id, token: runner.token, token_expires_at: runner.tokenExpiresAt });
@@ -42,7 +42,7 @@ export async function verifyRunner(ctx: RouteContext): Promise<Reply> {
 export async function deleteRunner(ctx: RouteContext): Promise<Reply> {
   const token = stringField(await readJsonBody(ctx), 'token');
   if (token === undefined) return missingParamReply('token');
-  if (!ctx.state.runners.has(token)) return messageReply(403, FORBIDDEN);
+  if (ctx.state.liveRunner(token) === undefined) return messageReply(403, FORBIDDEN);
   if (token.startsWith('glrt-'))
     ctx.state.violation('DELETE /runners used with a glrt- token (use /runners/managers)');
   ctx.state.runners.delete(token);
@@ -56,7 +56,7 @@ export async function deleteRunnerManager(ctx: RouteContext): Promise<Reply> {
   if (token === undefined) return missingParamReply('token');
   const systemId = stringField(body, 'system_id');
   if (systemId === undefined) return missingParamReply('system_id');
-  const runner = ctx.state.runners.get(token);
+  const runner = ctx.state.liveRunner(token);
   if (runner === undefined) return messageReply(403, FORBIDDEN);
   if (!runner.managers.delete(systemId)) return messageReply(404, '404 Runner manager not found');
   return emptyReply(204);
@@ -66,11 +66,21 @@ export async function deleteRunnerManager(ctx: RouteContext): Promise<Reply> {
 export async function resetRunnerToken(ctx: RouteContext): Promise<Reply> {
   const token = stringField(await readJsonBody(ctx), 'token');
   if (token === undefined) return missingParamReply('token');
-  const runner = ctx.state.runners.get(token);
+  const runner = ctx.state.liveRunner(token);
   if (runner === undefined) return messageReply(403, FORBIDDEN);
   ctx.state.runners.delete(token);
   const prefix = runner.kind === 'created' ? 'glrt-' : 't1_';
-  const rotated: RunnerRecord = { ...runner, token: `${prefix}${randomToken(20)}` };
+  // The new token lives as long as the old one was meant to (§1.5, §1.6).
+  const lifetime =
+    runner.tokenExpiresAt === null
+      ? undefined
+      : Date.parse(runner.tokenExpiresAt) - runner.tokenIssuedAt.getTime();
+  const rotated: RunnerRecord = {
+    ...runner,
+    token: `${prefix}${randomToken(20)}`,
+    tokenIssuedAt: new Date(),
+    tokenExpiresAt: lifetime === undefined ? null : new Date(Date.now() + lifetime).toISOString(),
+  };
   ctx.state.runners.set(rotated.token, rotated);
   return jsonReply(201, { token: rotated.token, token_expires_at: rotated.tokenExpiresAt });
 }
@@ -102,6 +112,7 @@ export function addRunnerRecord(
     token,
     kind: token.startsWith('glrt-') ? 'created' : 'legacy',
     tokenExpiresAt,
+    tokenIssuedAt: new Date(),
     managers: new Map(),
   };
   ctx.state.runners.set(token, runner);

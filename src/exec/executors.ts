@@ -1,0 +1,39 @@
+// The executor for `tart exec --executor <kind>`: the same factory `tart run` uses, fed a
+// runner entry built from config defaults, so exec gets VM support exactly when the daemon does.
+import { join } from 'node:path';
+import { parseConfig } from '../config/load.js';
+import type { HostDefaults } from '../config/fields.js';
+import type { RunnerConfig } from '../config/types.js';
+import { createExecutorFor } from '../daemon/executors.js';
+import type { Executor } from '../executor/types.js';
+
+export type ExecExecutorKind = 'shell' | 'qemu' | 'firecracker';
+
+export const EXEC_EXECUTOR_KINDS: readonly ExecExecutorKind[] = ['shell', 'qemu', 'firecracker'];
+
+/** Where jobs reach the host by default: QEMU user-mode networking maps the host's loopback to 10.0.2.2. */
+export function defaultServerHost(kind: ExecExecutorKind): string {
+  return kind === 'qemu' ? '10.0.2.2' : '127.0.0.1';
+}
+
+/**
+ * One executor per concurrency slot. Shell jobs share the host, so each slot gets its own builds
+ * dir (`<buildsRoot>/slot-N`); VM executors are disposable and could share one, but stay per slot for symmetry.
+ */
+export function execExecutorFactory(options: { kind: ExecExecutorKind; buildsRoot: string; defaults: HostDefaults; image?: string }): (slot: number) => Executor {
+  const executors = new Map<number, Executor>();
+  return (slot) => {
+    let executor = executors.get(slot);
+    if (!executor) {
+      executor = createExecutorFor(runnerEntry(options.kind, join(options.buildsRoot, `slot-${slot}`), options.defaults, options.image));
+      executors.set(slot, executor);
+    }
+    return executor;
+  };
+}
+
+function runnerEntry(kind: ExecExecutorKind, buildsDir: string, defaults: HostDefaults, image: string | undefined): RunnerConfig {
+  const toml = `[[runners]]\nname = "tart-exec"\nurl = "http://127.0.0.1"\ntoken = "glrt-tart-exec-local"\nexecutor = "${kind}"\n`;
+  const runner = parseConfig(toml, '(tart exec)', defaults).runners[0] as RunnerConfig;
+  return { ...runner, buildsDir, ...(image ? { vm: { ...runner.vm, image } } : {}) };
+}

@@ -1,0 +1,154 @@
+// Runs a planned pipeline: stage order or the `needs` DAG, up to `concurrency` jobs at once,
+// `when:` against the outcome of what came before, allow_failure, retry. How one job runs is a
+// seam (`runJob`), so the scheduling is tested without executors.
+import type { PipelinePlan, PlannedJob } from '../ci-yaml/types.js';
+import type { JobDependency } from '../gitlab/payload.js';
+import type { JobOutcome } from '../job/types.js';
+import type { JobStatus, JobSummary } from './output.js';
+
+export interface JobAttempt {
+  job: PlannedJob;
+  jobId: number;
+  attempt: number;
+  /** Earlier jobs whose artifacts this job downloads (artifacts_file filled by the caller). */
+  dependencies: Array<Pick<JobDependency, 'id' | 'name'>>;
+}
+
+export interface RunPipelineOptions {
+  plan: PipelinePlan;
+  /** Job names to run (with --needs: also what they need); empty: the whole pipeline. */
+  only: string[];
+  withNeeds: boolean;
+  concurrency: number;
+  runJob: (attempt: JobAttempt) => Promise<JobOutcome>;
+  /** Told when a job will not run and why (skipped, manual). */
+  onNotRun?: (job: PlannedJob, status: JobStatus) => void;
+  /** First job id; ids increase by one per attempt. */
+  firstJobId?: number;
+}
+
+export interface PipelineResult {
+  passed: boolean;
+  jobs: JobSummary[];
+}
+
+interface JobState {
+  job: PlannedJob;
+  status?: JobStatus;
+  jobId?: number;
+  durationMs?: number;
+  attempts: number;
+}
+
+export async function runPipeline(options: RunPipelineOptions): Promise<PipelineResult> {
+  const jobs = selectJobs(options.plan, options.only, options.withNeeds);
+  const named = new Set(options.only);
+  const states = new Map(jobs.map((job) => [job.name, { job, attempts: 0 } as JobState]));
+  const stageIndex = (job: PlannedJob) => options.plan.stages.indexOf(job.stage);
+  const upstreamOf = (job: PlannedJob): JobState[] =>
+    job.needs ? job.needs.map((need) => states.get(need.job)).filter((state): state is JobState => state !== undefined) : [...states.values()].filter((other) => stageIndex(other.job) < stageIndex(job));
+  let nextJobId = options.firstJobId ?? 1;
+  const running = new Map<string, Promise<void>>();
+
+  const start = (state: JobState) => {
+    const started = Date.now();
+    const run = async () => {
+      for (;;) {
+        state.attempts++;
+        state.jobId = nextJobId++;
+        const outcome = await options.runJob({ job: state.job, jobId: state.jobId, attempt: state.attempts, dependencies: dependenciesOf(state.job, states, upstreamOf(state.job)) });
+        if (outcome.state === 'success') {
+          state.status = 'success';
+          break;
+        }
+        if (!shouldRetry(state.job, outcome, state.attempts)) {
+          state.status = failureAllowed(state.job, outcome) ? 'allowed-failure' : 'failed';
+          break;
+        }
+      }
+      state.durationMs = Date.now() - started;
+    };
+    running.set(state.job.name, run().finally(() => running.delete(state.job.name)));
+  };
+
+  for (;;) {
+    for (const state of states.values()) {
+      if (state.status !== undefined || running.has(state.job.name) || running.size >= options.concurrency) continue;
+      const upstream = upstreamOf(state.job);
+      if (upstream.some((other) => other.status === undefined)) continue;
+      const decision = decide(state.job, upstream, named.has(state.job.name) || named.has(state.job.definedAs));
+      if (decision === 'run') start(state);
+      else {
+        state.status = decision;
+        options.onNotRun?.(state.job, decision);
+      }
+    }
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+  }
+
+  const summaries = [...states.values()].map((state) => ({ name: state.job.name, stage: state.job.stage, status: state.status ?? 'skipped', durationMs: state.durationMs, attempts: state.attempts }));
+  return { passed: summaries.every((summary) => summary.status !== 'failed'), jobs: summaries };
+}
+
+/** The named jobs (and, with needs, everything they need, transitively); all jobs when none are named. */
+export function selectJobs(plan: PipelinePlan, only: string[], withNeeds: boolean): PlannedJob[] {
+  if (only.length === 0) return plan.jobs;
+  const chosen = new Set<string>();
+  const add = (job: PlannedJob) => {
+    if (chosen.has(job.name)) return;
+    chosen.add(job.name);
+    if (!withNeeds) return;
+    const needed = job.needs ? job.needs.map((need) => need.job) : plan.jobs.filter((other) => plan.stages.indexOf(other.stage) < plan.stages.indexOf(job.stage)).map((other) => other.name);
+    for (const name of needed) {
+      const target = plan.jobs.find((other) => other.name === name);
+      if (target) add(target);
+    }
+  };
+  for (const job of plan.jobs) if (only.includes(job.name) || only.includes(job.definedAs)) add(job);
+  return plan.jobs.filter((job) => chosen.has(job.name));
+}
+
+// GitLab's `when:` against the jobs before: a failure that is not allowed counts as failed;
+// skipped and manual jobs neither pass nor fail for stage ordering, but block jobs that need them.
+function decide(job: PlannedJob, upstream: JobState[], namedOnCommandLine: boolean): 'run' | 'skipped' | 'manual' {
+  const failed = upstream.some((other) => other.status === 'failed');
+  const missingNeed = job.needs !== undefined && upstream.some((other) => other.status === 'skipped' || other.status === 'manual');
+  switch (job.when) {
+    case 'manual':
+      if (!namedOnCommandLine) return 'manual';
+      return failed || missingNeed ? 'skipped' : 'run';
+    case 'always':
+      return 'run';
+    case 'on_failure':
+      return failed ? 'run' : 'skipped';
+    case 'never':
+      return 'skipped';
+    default:
+      return failed || missingNeed ? 'skipped' : 'run';
+  }
+}
+
+function dependenciesOf(job: PlannedJob, states: Map<string, JobState>, upstream: JobState[]): JobAttempt['dependencies'] {
+  const names = job.dependencies
+    ? job.dependencies.flatMap((name) => [...states.values()].filter((state) => state.job.name === name || state.job.definedAs === name).map((state) => state.job.name))
+    : job.needs
+      ? job.needs.filter((need) => need.artifacts).map((need) => need.job)
+      : upstream.map((state) => state.job.name);
+  return names.flatMap((name) => {
+    const state = states.get(name);
+    return state?.jobId !== undefined && (state.status === 'success' || state.status === 'allowed-failure' || state.status === 'failed') ? [{ id: state.jobId, name }] : [];
+  });
+}
+
+// retry:when names failure reasons; tart exec reports script failures as script_failure.
+function shouldRetry(job: PlannedJob, outcome: JobOutcome, attempts: number): boolean {
+  if (attempts > job.retry.max) return false;
+  const reason = outcome.failureReason ?? 'unknown_failure';
+  return job.retry.when.includes('always') || job.retry.when.includes(reason);
+}
+
+function failureAllowed(job: PlannedJob, outcome: JobOutcome): boolean {
+  if (job.allowFailure.allowed) return true;
+  return outcome.exitCode !== undefined && job.allowFailure.exitCodes.includes(outcome.exitCode);
+}

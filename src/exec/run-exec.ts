@@ -1,0 +1,181 @@
+// `tart exec`: plan the local .gitlab-ci.yml, serve the repository to jobs, and run the
+// pipeline through the same job engine and executors as `tart run`.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { CiConfigError } from '../ci-yaml/errors.js';
+import { planPipeline } from '../ci-yaml/plan.js';
+import type { PipelinePlan } from '../ci-yaml/types.js';
+import type { Executor } from '../executor/types.js';
+import type { JobOutcome, RunJobOptions, RunnerSettings } from '../job/types.js';
+import { resolveCaches } from './cache-keys.js';
+import { createGitRunner, type GitRunner } from './git.js';
+import { startGitServer } from './git-server.js';
+import { createCommitProjectFiles } from './git-project-files.js';
+import { LocalArtifactTransport } from './local-artifacts.js';
+import { PipelineOutput, type WriteStreams } from './output.js';
+import { buildJobPayload } from './payload.js';
+import { runPipeline, type JobAttempt, type PipelineResult } from './pipeline.js';
+import { pipelineVariables, type PipelineFacts } from './predefined-variables.js';
+import { changedFiles, readRepository, type RepositoryState } from './repository.js';
+import { prepareSourceRepository } from './source-repository.js';
+
+export interface RunExecOptions {
+  /** Any directory inside the repository. */
+  cwd: string;
+  /** CI file, relative to the repository root. */
+  file: string;
+  jobs: string[];
+  withNeeds: boolean;
+  dirty: boolean;
+  concurrency: number;
+  variables: Array<{ key: string; value: string }>;
+  /** The executor for one concurrency slot (0-based); shell executors need a builds dir per slot. */
+  executorForSlot: (slot: number) => Executor;
+  /** Host jobs use to reach tart exec's git server: 127.0.0.1 (shell), 10.0.2.2 (QEMU user-mode). */
+  serverHost: string;
+  /** Address the git server listens on; default 127.0.0.1. */
+  bindAddress?: string;
+  cacheDir: string;
+  version: string;
+  streams: WriteStreams;
+  /** Aborted with a CancelReason on Ctrl-C. */
+  signal?: AbortSignal;
+  /** The job engine (src/job/run-job.ts); a seam for tests. */
+  runJob: (options: RunJobOptions) => Promise<JobOutcome>;
+  git?: GitRunner;
+  tempRoot?: string;
+}
+
+export interface RunExecResult {
+  exitCode: 0 | 1;
+  result: PipelineResult;
+}
+
+export async function runExec(options: RunExecOptions): Promise<RunExecResult> {
+  const git = options.git ?? createGitRunner();
+  const output = new PipelineOutput(options.streams);
+  const repo = await readRepository(git, options.cwd);
+  if (repo.dirty && !options.dirty) output.warn('Uncommitted changes are not part of this pipeline (tart exec runs the committed state; add --dirty to include them).');
+  const pipelineId = Math.floor(Date.now() / 1000);
+  const token = `glcbt-tartexec_${randomBytes(20).toString('hex')}`;
+  const source = await prepareSourceRepository({ git, repo, pipelineId, dirty: options.dirty, tempRoot: options.tempRoot });
+  const cleanups: Array<() => Promise<void>> = [() => source.remove()];
+  try {
+    const server = await startGitServer({ projectRoot: source.root, username: 'gitlab-ci-token', password: token, bindAddress: options.bindAddress });
+    cleanups.unshift(() => server.close());
+    const artifactsDir = await mkdtemp(join(options.tempRoot ?? tmpdir(), 'tart-exec-artifacts-'));
+    cleanups.push(() => rm(artifactsDir, { recursive: true, force: true }));
+    const facts: PipelineFacts = {
+      pipelineId,
+      pipelineIid: 1,
+      createdAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      repo,
+      sha: source.sha,
+      server: { url: `http://${options.serverHost}:${server.port}`, host: options.serverHost, port: server.port },
+      projectId: 1,
+      configPath: options.file,
+      version: options.version,
+    };
+    const plan = await planPipeline({
+      files: createCommitProjectFiles({ git, root: source.root, sha: source.sha, gitDir: join(source.root, source.name) }),
+      entryFile: options.file,
+      pipelineVariables: [...pipelineVariables(facts), ...options.variables],
+      changedFiles: (compareTo) => changedFiles(git, repo, { compareTo, includeUncommitted: options.dirty }),
+    });
+    checkNamedJobs(plan, options.jobs);
+    const transport = new LocalArtifactTransport({ dir: artifactsDir });
+    const repoUrl = server.repoUrl(options.serverHost, source.name);
+    const slots = new SlotPool();
+    output.note(`Pipeline ${pipelineId} for ${repo.ref} at ${source.sha.slice(0, 8)}${options.dirty ? ' (with uncommitted changes)' : ''}: ${plan.jobs.length} jobs`);
+    const result = await runPipeline({
+      plan,
+      only: options.jobs,
+      withNeeds: options.withNeeds,
+      concurrency: options.concurrency,
+      onNotRun: (job, status) => output.note(`[${job.name}] ${status === 'manual' ? 'manual job, not run (name it on the command line to run it)' : 'skipped'}`),
+      runJob: (attempt) => slots.use((slot) => runOneJob({ attempt, slot, options, facts, repo, git, token, repoUrl, transport, output })),
+    });
+    output.summary(result.jobs);
+    return { exitCode: result.passed ? 0 : 1, result };
+  } finally {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+  }
+}
+
+async function runOneJob(input: {
+  attempt: JobAttempt;
+  slot: number;
+  options: RunExecOptions;
+  facts: PipelineFacts;
+  repo: RepositoryState;
+  git: GitRunner;
+  token: string;
+  repoUrl: string;
+  transport: LocalArtifactTransport;
+  output: PipelineOutput;
+}): Promise<JobOutcome> {
+  const { attempt, options, transport } = input;
+  const caches = await resolveCaches(attempt.job.cache, { git: input.git, root: input.repo.root, sha: input.repo.sha });
+  const payload = buildJobPayload({
+    job: attempt.job,
+    pipeline: input.facts,
+    jobFacts: { jobId: attempt.jobId, startedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), token: input.token, repoUrl: input.repoUrl, executorName: options.executorForSlot(input.slot).name },
+    cliVariables: options.variables,
+    caches,
+    dependencies: attempt.dependencies.map((dependency) => {
+      const archive = transport.archiveOf(dependency.id);
+      return { ...dependency, token: input.token, ...(archive ? { artifacts_file: { filename: archive.filename, size: archive.size } } : {}) };
+    }),
+  });
+  if (attempt.attempt > 1) input.output.note(`[${attempt.job.name}] retrying (attempt ${attempt.attempt})`);
+  const trace = input.output.jobTrace(attempt.job.name);
+  const outcome = await options.runJob({
+    job: payload,
+    executor: options.executorForSlot(input.slot),
+    runner: runnerSettings(options),
+    trace,
+    artifacts: transport,
+    cancel: options.signal ?? new AbortController().signal,
+  });
+  trace.end();
+  await finished(trace);
+  return outcome;
+}
+
+function runnerSettings(options: RunExecOptions): RunnerSettings {
+  return {
+    name: 'tart-exec',
+    // Authenticates nothing; constant so shell builds dirs (<short token>/...) are reused between runs.
+    token: 'glrt-tart-exec-local',
+    environment: [],
+    cacheDir: options.cacheDir,
+    version: options.version,
+  };
+}
+
+function checkNamedJobs(plan: PipelinePlan, names: string[]): void {
+  for (const name of names) {
+    if (!plan.jobs.some((job) => job.name === name || job.definedAs === name)) {
+      throw new CiConfigError('CI_UNKNOWN_JOB', `no job named "${name}" in this pipeline (jobs: ${plan.jobs.map((job) => job.name).join(', ')})`);
+    }
+  }
+}
+
+// Lowest free slot index per running job, so each concurrent job gets its own builds dir.
+class SlotPool {
+  readonly #busy = new Set<number>();
+
+  async use<T>(work: (slot: number) => Promise<T>): Promise<T> {
+    let slot = 0;
+    while (this.#busy.has(slot)) slot++;
+    this.#busy.add(slot);
+    try {
+      return await work(slot);
+    } finally {
+      this.#busy.delete(slot);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+// Runs an in-process Daemon against the fake GitLab with the shell executor, for the daemon tests.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { parseConfig } from '../../src/config/load.js';
+import { Daemon } from '../../src/daemon/run.js';
+import { runJob } from '../../src/job/run-job.js';
+import type { RunJobOptions } from '../../src/job/types.js';
+import { createLogger } from '../../src/log/logger.js';
+import { createDaemonMetrics } from '../../src/daemon/metrics.js';
+
+export interface Harness {
+  daemon: Daemon;
+  dir: string;
+  /** Everything the daemon logged. */
+  logs: () => string;
+  /** Per job id: the exact bytes the engine wrote to the trace. */
+  printed: Map<number, Buffer>;
+  /** True when the daemon handles no job. */
+  daemonIdle: (jobId?: number) => boolean;
+  cleanup: () => Promise<void>;
+}
+
+/** A daemon whose config.toml is `extraToml` appended to a runner entry for `url`/`token`. */
+export async function startDaemon(options: {
+  url: string;
+  token: string;
+  concurrent?: number;
+  runnerToml?: string;
+  globalToml?: string;
+  name?: string;
+}): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), 'tart-daemon-'));
+  const toml = [
+    `concurrent = ${options.concurrent ?? 1}`,
+    'check_interval = 1',
+    'shutdown_timeout = 5',
+    options.globalToml ?? '',
+    '[[runners]]',
+    `name = "${options.name ?? 'test-runner'}"`,
+    `url = "${options.url}"`,
+    `token = "${options.token}"`,
+    'executor = "shell"',
+    `builds_dir = "${join(dir, 'builds')}"`,
+    `cache_dir = "${join(dir, 'cache')}"`,
+    options.runnerToml ?? '',
+  ].join('\n');
+  const config = parseConfig(toml, join(dir, 'config.toml'), { imageDir: join(dir, 'image'), hostname: 'test' });
+  let logText = '';
+  const logger = createLogger({ level: 'debug', format: 'json', stream: { write: (chunk: string) => (logText += chunk) } });
+  const printed = new Map<number, Buffer>();
+  const recordingRunJob = (jobOptions: RunJobOptions) => {
+    const chunks: Buffer[] = [];
+    printed.set(jobOptions.job.id, Buffer.alloc(0));
+    const tee = teeInto(jobOptions.trace, (chunk) => {
+      chunks.push(chunk);
+      printed.set(jobOptions.job.id, Buffer.concat(chunks));
+    });
+    return runJob({ ...jobOptions, trace: tee });
+  };
+  const daemon = new Daemon({
+    config,
+    systemId: 's_0123456789ab',
+    tartVersion: '0.1.0-test',
+    logger,
+    defaultCacheDir: join(dir, 'cache'),
+    metrics: createDaemonMetrics({ defaultMetrics: false }),
+    runJob: recordingRunJob,
+    traceUpdateIntervalMs: 200,
+  });
+  await daemon.start();
+  return {
+    daemon,
+    dir,
+    logs: () => logText,
+    printed,
+    daemonIdle: () => daemon.runningJobCount === 0,
+    cleanup: async () => {
+      daemon.stopForcefully();
+      await daemon.whenStopped();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// A Writable that records every chunk and forwards it at once (with backpressure) to `target`.
+function teeInto(target: Writable, record: (chunk: Buffer) => void): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      record(chunk);
+      if (target.write(chunk)) callback();
+      else target.once('drain', () => callback());
+    },
+    final(callback) {
+      callback();
+    },
+  });
+}

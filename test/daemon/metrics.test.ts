@@ -1,0 +1,69 @@
+// /metrics and /healthz on listen_address, with gitlab-runner-style metric names.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
+import { createRepo, type TestRepo } from '../support/git-repo.js';
+import { parseListenAddress } from '../../src/daemon/status-server.js';
+import { startDaemon, type Harness } from './daemon-harness.js';
+
+describe('the status server', () => {
+  let fake: FakeGitLab;
+  let repo: TestRepo;
+  let harness: Harness;
+
+  before(async () => {
+    fake = await startFakeGitLab();
+    repo = await createRepo({ files: { 'README.md': 'hi\n' } });
+    fake.addProject({ path: 'acme/widget', repo });
+    fake.addRunner({ token: 'glrt-metrics_token_00001' });
+    harness = await startDaemon({
+      url: fake.url,
+      token: 'glrt-metrics_token_00001',
+      globalToml: 'listen_address = "127.0.0.1:0"',
+    });
+  });
+
+  after(async () => {
+    await harness.cleanup();
+    await fake.close();
+    await repo.cleanup();
+  });
+
+  it('counts jobs, durations and API requests by endpoint and status', async () => {
+    const job = fake.enqueueJob({ project: 'acme/widget', script: ['exit 1'] });
+    await fake.waitForJob(job.id, (j) => j.state === 'failed', 30_000);
+    await waitFor(() => harness.daemonIdle(), 5_000);
+    const response = await fetch(`http://${harness.daemon.address}/metrics`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /text\/plain/);
+    const text = await response.text();
+    assert.match(text, /^tart_jobs\{runner="test-runner"\} 0$/m);
+    assert.match(text, /^tart_jobs_total\{runner="test-runner",state="failed",failure_reason="script_failure"\} 1$/m);
+    assert.match(text, /^tart_job_duration_seconds_count\{runner="test-runner"\} 1$/m);
+    assert.match(text, /^tart_api_request_statuses_total\{endpoint="\/jobs\/request",status="201"\} 1$/m);
+    assert.match(text, /^tart_api_request_statuses_total\{endpoint="\/jobs\/:id\/trace",status="202"\} \d+$/m);
+    assert.match(text, /^tart_concurrent 1$/m);
+    assert.doesNotMatch(text, /glrt-|glcbt-/);
+  });
+
+  it('answers /healthz with 200 while running', async () => {
+    const response = await fetch(`http://${harness.daemon.address}/healthz`);
+    assert.equal(response.status, 200);
+    assert.equal(((await response.json()) as { status: string }).status, 'ok');
+  });
+
+  it('parses gitlab-runner listen_address forms', () => {
+    assert.deepEqual(parseListenAddress(':9252'), { host: '0.0.0.0', port: 9252 });
+    assert.deepEqual(parseListenAddress('[::1]:9252'), { host: '::1', port: 9252 });
+    assert.deepEqual(parseListenAddress('127.0.0.1:0'), { host: '127.0.0.1', port: 0 });
+    assert.throws(() => parseListenAddress('nonsense'), { code: 'LISTEN_ADDRESS_INVALID' });
+  });
+});
+
+async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,0 +1,92 @@
+// `tart run` as a real process: SIGQUIT lets the running job finish; SIGTERM cancels and reports it.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
+import { createRepo, type TestRepo } from '../support/git-repo.js';
+
+const TART = resolve('bin/tart.js');
+const RUNNER_TOKEN = 'glrt-signals_test_token_01';
+
+describe('tart run stop signals (real process)', () => {
+  let fake: FakeGitLab;
+  let repo: TestRepo;
+  let dir: string;
+  let configPath: string;
+
+  before(async () => {
+    fake = await startFakeGitLab({ traceUpdateInterval: 1 });
+    repo = await createRepo({ files: { 'README.md': 'hi\n' } });
+    fake.addProject({ path: 'acme/widget', repo });
+    fake.addRunner({ token: RUNNER_TOKEN });
+    dir = await mkdtemp(join(tmpdir(), 'tart-signals-'));
+    configPath = join(dir, 'config.toml');
+    await writeFile(
+      configPath,
+      [
+        'concurrent = 1',
+        'check_interval = 1',
+        'shutdown_timeout = 20',
+        'listen_address = "127.0.0.1:0"',
+        '[[runners]]',
+        'name = "signals"',
+        `url = "${fake.url}"`,
+        `token = "${RUNNER_TOKEN}"`,
+        'executor = "shell"',
+        `builds_dir = "${join(dir, 'builds')}"`,
+        `cache_dir = "${join(dir, 'cache')}"`,
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+  });
+
+  after(async () => {
+    await fake.close();
+    await repo.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('SIGQUIT waits for the running job to finish, then exits 0', async () => {
+    const job = fake.enqueueJob({ project: 'acme/widget', script: ['echo working', 'sleep 3', 'echo finished work'] });
+    const daemon = startTart(configPath);
+    await fake.waitForJob(job.id, (j) => j.trace.toString().includes('working'), 30_000);
+    daemon.process.kill('SIGQUIT');
+    const code = await daemon.exitCode;
+    const done = fake.job(job.id);
+    assert.equal(code, 0, daemon.stderr());
+    assert.equal(done.state, 'success');
+    assert.match(done.trace.toString(), /finished work/);
+    assert.equal(done.checksumOk, true);
+    assert.doesNotMatch(daemon.stderr(), new RegExp(RUNNER_TOKEN));
+  });
+
+  it('SIGTERM cancels the running job and reports it failed before exiting', async () => {
+    const job = fake.enqueueJob({ project: 'acme/widget', script: ['echo working', 'sleep 60', 'echo never'] });
+    const daemon = startTart(configPath);
+    await fake.waitForJob(job.id, (j) => j.trace.toString().includes('working'), 30_000);
+    const signaledAt = Date.now();
+    daemon.process.kill('SIGTERM');
+    await daemon.exitCode;
+    const done = fake.job(job.id);
+    assert.ok(Date.now() - signaledAt < 10_000, 'exited promptly');
+    assert.equal(done.state, 'failed');
+    assert.equal(done.failureReasonSent, 'runner_interrupted');
+    assert.doesNotMatch(done.trace.toString(), /never/);
+  });
+});
+
+function startTart(configPath: string): { process: ChildProcess; exitCode: Promise<number | null>; stderr: () => string } {
+  const child = spawn(process.execPath, [TART, 'run', '--config', configPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TART_FROM_SOURCE: '1' },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout?.resume();
+  const exitCode = once(child, 'exit').then(([code]) => code as number | null);
+  return { process: child, exitCode, stderr: () => stderr };
+}
