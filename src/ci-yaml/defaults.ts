@@ -22,12 +22,16 @@ function collectDefaults(config: CiMap): CiMap {
   const defaults: CiMap = {};
   for (const key of DEPRECATED_GLOBAL_DEFAULTS) if (config[key] !== undefined) defaults[key] = config[key];
   if (isPlainMap(config.default)) {
-    for (const key of DEFAULTABLE_KEYS) if (config.default[key] !== undefined) defaults[key] = config.default[key];
+    for (const key of DEFAULTABLE_KEYS)
+      if (config.default[key] !== undefined) defaults[key] = config.default[key];
   }
   return defaults;
 }
 
-function inheritedKeys(inherit: CiValue | undefined, kind: 'default' | 'variables'): (name: string) => boolean {
+function inheritedKeys(
+  inherit: CiValue | undefined,
+  kind: 'default' | 'variables',
+): (name: string) => boolean {
   const setting = isPlainMap(inherit) ? inherit[kind] : undefined;
   if (setting === false) return () => false;
   if (Array.isArray(setting)) {

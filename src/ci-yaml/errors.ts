@@ -36,8 +36,14 @@ export class CiConfigError extends UserError {
   readonly location?: SourceLocation;
   readonly job?: string;
 
-  constructor(code: CiConfigErrorCode, problem: string, where: { location?: SourceLocation; job?: string } = {}) {
-    super(code, formatMessage(problem, where), { details: { file: where.location?.file, line: where.location?.line, job: where.job } });
+  constructor(
+    code: CiConfigErrorCode,
+    problem: string,
+    where: { location?: SourceLocation; job?: string } = {},
+  ) {
+    super(code, formatMessage(problem, where), {
+      details: { file: where.location?.file, line: where.location?.line, job: where.job },
+    });
     this.name = 'CiConfigError';
     this.location = where.location;
     this.job = where.job;

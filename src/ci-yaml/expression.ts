@@ -64,7 +64,8 @@ export function parseExpression(text: string): Expr {
     if (next?.kind === 'operator' && next.op !== '&&' && next.op !== '||') {
       position++;
       const right = tokens[position++];
-      if (right === undefined || right.kind === 'operator' || right.kind === 'paren') return fail(`"${next.op}" needs a value on its right`);
+      if (right === undefined || right.kind === 'operator' || right.kind === 'paren')
+        return fail(`"${next.op}" needs a value on its right`);
       return { kind: 'compare', op: next.op, left: token, right };
     }
     return { kind: 'operand', operand: token };
@@ -140,14 +141,21 @@ function tokenize(text: string): Token[] {
   while (position < text.length) {
     pattern.lastIndex = position;
     const match = pattern.exec(text);
-    if (!match) throw new CiConfigError('CI_EXPRESSION_SYNTAX', `invalid expression "${text}": cannot read "${text.slice(position)}"`);
+    if (!match)
+      throw new CiConfigError(
+        'CI_EXPRESSION_SYNTAX',
+        `invalid expression "${text}": cannot read "${text.slice(position)}"`,
+      );
     position = pattern.lastIndex;
     const [, braced, bare, double, single, regex, flags, op, paren, nullWord] = match;
-    if (braced !== undefined || bare !== undefined) tokens.push({ kind: 'variable', name: (braced ?? bare) as string });
+    if (braced !== undefined || bare !== undefined)
+      tokens.push({ kind: 'variable', name: (braced ?? bare) as string });
     else if (double !== undefined) tokens.push({ kind: 'string', value: double.replace(/\\(.)/g, '$1') });
     else if (single !== undefined) tokens.push({ kind: 'string', value: single });
-    else if (regex !== undefined) tokens.push({ kind: 'regex', source: checkRegex(text, regex, flags ?? ''), flags: flags ?? '' });
-    else if (op !== undefined) tokens.push({ kind: 'operator', op: op as Extract<Token, { kind: 'operator' }>['op'] });
+    else if (regex !== undefined)
+      tokens.push({ kind: 'regex', source: checkRegex(text, regex, flags ?? ''), flags: flags ?? '' });
+    else if (op !== undefined)
+      tokens.push({ kind: 'operator', op: op as Extract<Token, { kind: 'operator' }>['op'] });
     else if (paren !== undefined) tokens.push({ kind: 'paren', open: paren === '(' });
     else if (nullWord !== undefined) tokens.push({ kind: 'null' });
   }
@@ -159,6 +167,9 @@ function checkRegex(text: string, source: string, flags: string): string {
     new RegExp(source, flags);
     return source;
   } catch (error) {
-    throw new CiConfigError('CI_EXPRESSION_SYNTAX', `invalid expression "${text}": bad regex /${source}/${flags}: ${(error as Error).message}`);
+    throw new CiConfigError(
+      'CI_EXPRESSION_SYNTAX',
+      `invalid expression "${text}": bad regex /${source}/${flags}: ${(error as Error).message}`,
+    );
   }
 }

@@ -16,19 +16,31 @@ export function resolveExtends(content: CiMap, sources: SourceMap): CiMap {
     if (done) return done;
     const location = sources.get(pathKey([name, 'extends'])) ?? sources.get(pathKey([name]));
     if (chain.includes(name)) {
-      throw new CiConfigError('CI_EXTENDS_CYCLE', `extends cycle: ${[...chain, name].join(' → ')}`, { location, job: chain[0] });
+      throw new CiConfigError('CI_EXTENDS_CYCLE', `extends cycle: ${[...chain, name].join(' → ')}`, {
+        location,
+        job: chain[0],
+      });
     }
     if (chain.length > MAX_EXTENDS_DEPTH) {
-      throw new CiConfigError('CI_EXTENDS_TOO_DEEP', `extends is nested more than ${MAX_EXTENDS_DEPTH} levels`, { location, job: chain[0] });
+      throw new CiConfigError(
+        'CI_EXTENDS_TOO_DEEP',
+        `extends is nested more than ${MAX_EXTENDS_DEPTH} levels`,
+        { location, job: chain[0] },
+      );
     }
     const job = content[name];
-    if (!isPlainMap(job)) throw new CiConfigError('CI_INVALID_VALUE', 'a job must be a mapping', { location, job: name });
+    if (!isPlainMap(job))
+      throw new CiConfigError('CI_INVALID_VALUE', 'a job must be a mapping', { location, job: name });
     const { extends: parentsValue, ...own } = job;
-    const parents = parentsValue === undefined ? [] : Array.isArray(parentsValue) ? parentsValue : [parentsValue];
+    const parents =
+      parentsValue === undefined ? [] : Array.isArray(parentsValue) ? parentsValue : [parentsValue];
     let merged: CiMap = {};
     for (const parent of parents) {
       if (typeof parent !== 'string' || !isPlainMap(content[parent])) {
-        throw new CiConfigError('CI_EXTENDS_UNKNOWN', `extends unknown job "${String(parent)}"`, { location, job: name });
+        throw new CiConfigError('CI_EXTENDS_UNKNOWN', `extends unknown job "${String(parent)}"`, {
+          location,
+          job: name,
+        });
       }
       merged = deepMerge(merged, resolveJob(parent, [...chain, name]));
     }

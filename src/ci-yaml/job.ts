@@ -15,7 +15,8 @@ export function scriptLines(value: CiValue | undefined, key: string, where: Wher
   if (value === undefined || value === null) return [];
   const list = Array.isArray(value) ? value.flat(10) : [value];
   return list.map((line) => {
-    if (typeof line === 'string' || typeof line === 'number' || typeof line === 'boolean') return String(line);
+    if (typeof line === 'string' || typeof line === 'number' || typeof line === 'boolean')
+      return String(line);
     throw new CiConfigError('CI_INVALID_VALUE', `${key} must be a string or a list of strings`, where);
   });
 }
@@ -28,21 +29,30 @@ export function parseNeeds(value: CiValue | undefined, where: Where): NeedSpec[]
     if (isPlainMap(need) && typeof need.job === 'string') {
       return { job: need.job, artifacts: need.artifacts !== false, optional: need.optional === true };
     }
-    throw new CiConfigError('CI_INVALID_VALUE', 'needs entries must be job names or { job, artifacts, optional } (cross-project needs are not supported)', where);
+    throw new CiConfigError(
+      'CI_INVALID_VALUE',
+      'needs entries must be job names or { job, artifacts, optional } (cross-project needs are not supported)',
+      where,
+    );
   });
 }
 
 export function parseRetry(value: CiValue | undefined, where: Where): RetryPolicy {
   if (value === undefined || value === null) return { max: 0, when: ['always'] };
   const max = typeof value === 'number' ? value : isPlainMap(value) ? Number(value.max ?? 0) : NaN;
-  if (!Number.isInteger(max) || max < 0 || max > 2) throw new CiConfigError('CI_INVALID_VALUE', 'retry must be 0, 1 or 2 (or { max, when })', where);
-  const when = isPlainMap(value) && value.when !== undefined ? (Array.isArray(value.when) ? value.when : [value.when]).map(String) : ['always'];
+  if (!Number.isInteger(max) || max < 0 || max > 2)
+    throw new CiConfigError('CI_INVALID_VALUE', 'retry must be 0, 1 or 2 (or { max, when })', where);
+  const when =
+    isPlainMap(value) && value.when !== undefined
+      ? (Array.isArray(value.when) ? value.when : [value.when]).map(String)
+      : ['always'];
   return { max, when };
 }
 
 export function parseTimeout(value: CiValue | undefined, where: Where): number | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' && typeof value !== 'number') throw new CiConfigError('CI_DURATION_INVALID', 'timeout must be a duration', where);
+  if (typeof value !== 'string' && typeof value !== 'number')
+    throw new CiConfigError('CI_DURATION_INVALID', 'timeout must be a duration', where);
   return parseDuration(value, where);
 }
 
@@ -50,7 +60,10 @@ export function parseImage(value: CiValue | undefined, where: Where): ImageSpec 
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return { name: value };
   if (isPlainMap(value) && typeof value.name === 'string') {
-    return { name: value.name, ...(Array.isArray(value.entrypoint) ? { entrypoint: value.entrypoint.map(String) } : {}) };
+    return {
+      name: value.name,
+      ...(Array.isArray(value.entrypoint) ? { entrypoint: value.entrypoint.map(String) } : {}),
+    };
   }
   throw new CiConfigError('CI_INVALID_VALUE', 'image must be a name or { name, entrypoint }', where);
 }
@@ -74,7 +87,8 @@ export function parseArtifacts(value: CiValue | undefined, where: Where): Artifa
   if (isPlainMap(value.reports)) {
     for (const [type, paths] of Object.entries(value.reports)) {
       // coverage_report: { coverage_format: cobertura, path: x } is reported under its format.
-      if (type === 'coverage_report' && isPlainMap(paths)) reports[String(paths.coverage_format)] = stringList(paths.path);
+      if (type === 'coverage_report' && isPlainMap(paths))
+        reports[String(paths.coverage_format)] = stringList(paths.path);
       else reports[type] = stringList(paths);
     }
   }
@@ -84,7 +98,9 @@ export function parseArtifacts(value: CiValue | undefined, where: Where): Artifa
     exclude: stringList(value.exclude),
     ...(typeof value.untracked === 'boolean' ? { untracked: value.untracked } : {}),
     when: whenOf(value.when, ['on_success', 'on_failure', 'always'], 'artifacts:when', where),
-    ...(value.expire_in !== undefined && value.expire_in !== null ? { expireIn: String(value.expire_in) } : {}),
+    ...(value.expire_in !== undefined && value.expire_in !== null
+      ? { expireIn: String(value.expire_in) }
+      : {}),
     reports,
   };
 }
@@ -92,7 +108,8 @@ export function parseArtifacts(value: CiValue | undefined, where: Where): Artifa
 export function parseCache(value: CiValue | undefined, where: Where): CacheSpec[] {
   if (value === undefined || value === null) return [];
   return (Array.isArray(value) ? value : [value]).map((entry) => {
-    if (!isPlainMap(entry)) throw new CiConfigError('CI_INVALID_VALUE', 'cache must be a mapping (or a list of them)', where);
+    if (!isPlainMap(entry))
+      throw new CiConfigError('CI_INVALID_VALUE', 'cache must be a mapping (or a list of them)', where);
     return {
       key: cacheKey(entry.key, where),
       paths: stringList(entry.paths),
@@ -108,7 +125,10 @@ function cacheKey(value: CiValue | undefined, where: Where): CacheSpec['key'] {
   if (value === undefined || value === null) return 'default';
   if (typeof value === 'string' || typeof value === 'number') return String(value);
   if (isPlainMap(value) && value.files !== undefined) {
-    return { files: stringList(value.files), ...(value.prefix !== undefined ? { prefix: String(value.prefix) } : {}) };
+    return {
+      files: stringList(value.files),
+      ...(value.prefix !== undefined ? { prefix: String(value.prefix) } : {}),
+    };
   }
   throw new CiConfigError('CI_INVALID_VALUE', 'cache:key must be a string or { files, prefix }', where);
 }
@@ -123,4 +143,3 @@ export function stringList(value: CiValue | undefined): string[] {
   if (value === undefined || value === null) return [];
   return (Array.isArray(value) ? value.flat(10) : [value]).map(String);
 }
-

@@ -1,7 +1,18 @@
 // Phase 1: YAML text → plain values plus a map from value paths to source lines.
 // We convert the yaml AST ourselves so anchors, merge keys (`<<`) and `!reference` come out
 // exactly as GitLab treats them, and every key keeps the line it was written on.
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLSeq } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+  type YAMLSeq,
+} from 'yaml';
 import { CiConfigError, type SourceLocation } from './errors.js';
 
 /** `!reference [job, key, ...]`, resolved after all files are merged. */
@@ -12,7 +23,8 @@ export class ReferenceTag {
   ) {}
 }
 
-export type CiValue = string | number | boolean | null | ReferenceTag | CiValue[] | { [key: string]: CiValue };
+export type CiValue =
+  string | number | boolean | null | ReferenceTag | CiValue[] | { [key: string]: CiValue };
 export type CiMap = { [key: string]: CiValue };
 
 /** Where each value path (`pathKey(["job", "script"])`) was written. */
@@ -35,13 +47,17 @@ export function loadCiFile(file: string, text: string): LoadedFile {
   const firstError = document.errors[0];
   if (firstError) {
     const line = lineCounter.linePos(firstError.pos[0]).line;
-    throw new CiConfigError('CI_YAML_SYNTAX', `invalid YAML: ${firstError.message.split('\n')[0]}`, { location: { file, line } });
+    throw new CiConfigError('CI_YAML_SYNTAX', `invalid YAML: ${firstError.message.split('\n')[0]}`, {
+      location: { file, line },
+    });
   }
   const converter = new Converter(file, document, lineCounter);
   const content = converter.convert(document.contents, []);
   if (content === null || content === undefined) return { file, content: {}, sources: converter.sources };
   if (!isPlainMap(content)) {
-    throw new CiConfigError('CI_YAML_SYNTAX', 'the top level must be a mapping of keywords and jobs', { location: { file, line: 1 } });
+    throw new CiConfigError('CI_YAML_SYNTAX', 'the top level must be a mapping of keywords and jobs', {
+      location: { file, line: 1 },
+    });
   }
   return { file, content, sources: converter.sources };
 }
@@ -52,7 +68,9 @@ export function pathKey(path: readonly (string | number)[]): string {
 }
 
 export function isPlainMap(value: unknown): value is CiMap {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof ReferenceTag);
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof ReferenceTag)
+  );
 }
 
 // Walks the yaml AST once, producing plain values and recording the line of every key/item.
@@ -77,7 +95,9 @@ class Converter {
       });
     }
     if (isMap(node)) return this.mapping(node.items, path);
-    throw new CiConfigError('CI_YAML_SYNTAX', 'unsupported YAML node', { location: this.locate(node as Node) });
+    throw new CiConfigError('CI_YAML_SYNTAX', 'unsupported YAML node', {
+      location: this.locate(node as Node),
+    });
   }
 
   // Explicit keys win over merged ones wherever they appear, as in YAML 1.1 merge keys.
@@ -105,7 +125,10 @@ class Converter {
     const items = isSeq(resolved) ? resolved.items : [resolved];
     return items.map((item) => {
       const converted = this.convert(item, path);
-      if (!isPlainMap(converted)) throw new CiConfigError('CI_YAML_SYNTAX', 'merge key "<<" needs a mapping', { location: this.locate(item as Node) });
+      if (!isPlainMap(converted))
+        throw new CiConfigError('CI_YAML_SYNTAX', 'merge key "<<" needs a mapping', {
+          location: this.locate(item as Node),
+        });
       return converted;
     });
   }
@@ -114,7 +137,11 @@ class Converter {
     const location = this.locate(node);
     const parts = node.items.map((item) => (isScalar(item) ? String(item.value) : ''));
     if (parts.length === 0 || parts.some((part) => part === '')) {
-      throw new CiConfigError('CI_REFERENCE_MISSING', '!reference needs a list of keys, e.g. !reference [.setup, script]', { location });
+      throw new CiConfigError(
+        'CI_REFERENCE_MISSING',
+        '!reference needs a list of keys, e.g. !reference [.setup, script]',
+        { location },
+      );
     }
     this.sources.set(pathKey(path), this.sources.get(pathKey(path)) ?? location);
     return new ReferenceTag(parts, location);

@@ -12,14 +12,22 @@ export interface ParallelInstance {
 // GitLab refuses more than 200 parallel jobs from one definition.
 const MAX_PARALLEL = 200;
 
-export function expandParallel(name: string, parallel: CiValue | undefined, where: { location?: SourceLocation; job: string }): ParallelInstance[] {
+export function expandParallel(
+  name: string,
+  parallel: CiValue | undefined,
+  where: { location?: SourceLocation; job: string },
+): ParallelInstance[] {
   if (parallel === undefined || parallel === null) return [{ name, variables: [] }];
   if (typeof parallel === 'number') return numbered(name, parallel, where);
   if (isPlainMap(parallel) && Array.isArray(parallel.matrix)) return matrix(name, parallel.matrix, where);
   throw new CiConfigError('CI_INVALID_VALUE', 'parallel must be a number or { matrix: [...] }', where);
 }
 
-function numbered(name: string, total: number, where: { location?: SourceLocation; job: string }): ParallelInstance[] {
+function numbered(
+  name: string,
+  total: number,
+  where: { location?: SourceLocation; job: string },
+): ParallelInstance[] {
   if (!Number.isInteger(total) || total < 1 || total > MAX_PARALLEL) {
     throw new CiConfigError('CI_INVALID_VALUE', `parallel must be between 1 and ${MAX_PARALLEL}`, where);
   }
@@ -30,12 +38,30 @@ function numbered(name: string, total: number, where: { location?: SourceLocatio
   }));
 }
 
-function matrix(name: string, entries: CiValue[], where: { location?: SourceLocation; job: string }): ParallelInstance[] {
+function matrix(
+  name: string,
+  entries: CiValue[],
+  where: { location?: SourceLocation; job: string },
+): ParallelInstance[] {
   const combinations = entries.flatMap((entry) => {
-    if (!isPlainMap(entry)) throw new CiConfigError('CI_INVALID_VALUE', 'each parallel:matrix entry must be a mapping of variables', where);
-    return cartesian(Object.entries(entry).map(([key, value]) => (Array.isArray(value) ? value : [value]).map((item) => ({ key, value: String(item) }))));
+    if (!isPlainMap(entry))
+      throw new CiConfigError(
+        'CI_INVALID_VALUE',
+        'each parallel:matrix entry must be a mapping of variables',
+        where,
+      );
+    return cartesian(
+      Object.entries(entry).map(([key, value]) =>
+        (Array.isArray(value) ? value : [value]).map((item) => ({ key, value: String(item) })),
+      ),
+    );
   });
-  if (combinations.length > MAX_PARALLEL) throw new CiConfigError('CI_INVALID_VALUE', `parallel:matrix makes more than ${MAX_PARALLEL} jobs`, where);
+  if (combinations.length > MAX_PARALLEL)
+    throw new CiConfigError(
+      'CI_INVALID_VALUE',
+      `parallel:matrix makes more than ${MAX_PARALLEL} jobs`,
+      where,
+    );
   return combinations.map((variables, offset) => ({
     name: `${name}: [${variables.map((variable) => variable.value).join(', ')}]`,
     variables: [...variables, ...nodeVariables(offset + 1, combinations.length)],
@@ -44,7 +70,10 @@ function matrix(name: string, entries: CiValue[], where: { location?: SourceLoca
 }
 
 function cartesian(axes: CiVariable[][]): CiVariable[][] {
-  return axes.reduce<CiVariable[][]>((products, axis) => products.flatMap((product) => axis.map((value) => [...product, value])), [[]]);
+  return axes.reduce<CiVariable[][]>(
+    (products, axis) => products.flatMap((product) => axis.map((value) => [...product, value])),
+    [[]],
+  );
 }
 
 function nodeVariables(index: number, total: number): CiVariable[] {

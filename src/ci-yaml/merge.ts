@@ -14,6 +14,7 @@ export function deepMerge(base: CiMap, override: CiMap): CiMap {
 /** A deep copy, so merged jobs never share nested objects. ReferenceTags are immutable and kept. */
 export function cloneValue<T extends CiValue>(value: T): T {
   if (Array.isArray(value)) return value.map((item) => cloneValue(item)) as T;
-  if (isPlainMap(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, cloneValue(item)])) as T;
+  if (isPlainMap(value))
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, cloneValue(item)])) as T;
   return value;
 }

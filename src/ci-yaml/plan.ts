@@ -4,7 +4,18 @@ import { CiConfigError } from './errors.js';
 import { resolveExtends } from './extends.js';
 import { loadWithIncludes } from './includes.js';
 import { applyDefaults, inheritsVariable } from './defaults.js';
-import { parseArtifacts, parseCache, parseImage, parseNeeds, parseRetry, parseServices, parseTimeout, scriptLines, stringList, type Where } from './job.js';
+import {
+  parseArtifacts,
+  parseCache,
+  parseImage,
+  parseNeeds,
+  parseRetry,
+  parseServices,
+  parseTimeout,
+  scriptLines,
+  stringList,
+  type Where,
+} from './job.js';
 import { DEFAULT_STAGES, isHiddenJob, isJobKey } from './keywords.js';
 import { isPlainMap, pathKey, type CiMap, type SourceMap } from './load.js';
 import { expandParallel } from './matrix.js';
@@ -34,8 +45,14 @@ export interface ExpandedConfiguration {
 }
 
 /** The configuration after includes, !reference, extends and defaults (what `--preview` prints). */
-export async function expandConfiguration(options: Pick<PlanOptions, 'files' | 'entryFile'>): Promise<ExpandedConfiguration> {
-  const merged = await loadWithIncludes(options.files, options.entryFile ?? '.gitlab-ci.yml', validateAgainstSchema);
+export async function expandConfiguration(
+  options: Pick<PlanOptions, 'files' | 'entryFile'>,
+): Promise<ExpandedConfiguration> {
+  const merged = await loadWithIncludes(
+    options.files,
+    options.entryFile ?? '.gitlab-ci.yml',
+    validateAgainstSchema,
+  );
   const extended = resolveExtends(resolveReferences(merged.content), merged.sources);
   const content: CiMap = {};
   for (const [key, value] of Object.entries(extended)) {
@@ -49,46 +66,92 @@ export async function expandConfiguration(options: Pick<PlanOptions, 'files' | '
 
 export async function planPipeline(options: PlanOptions): Promise<PipelinePlan> {
   const config = await expandConfiguration(options);
-  const globalVariables = normaliseVariables(config.content.variables, { location: config.sources.get(pathKey(['variables'])) });
+  const globalVariables = normaliseVariables(config.content.variables, {
+    location: config.sources.get(pathKey(['variables'])),
+  });
   const workflow = await evaluateWorkflow(config, options, globalVariables);
   const jobs: PlannedJob[] = [];
   const definedJobs = new Set<string>();
+  const ignored: NonNullable<PipelinePlan['ignored']> = [];
   for (const [name, value] of Object.entries(config.content)) {
     if (!isJobKey(name) || !isPlainMap(value)) continue;
     definedJobs.add(name);
-    if (workflow.included) jobs.push(...(await planJob(name, value, config, options, [...globalVariables, ...workflow.variables])));
+    // Downstream pipelines and CI Steps jobs need a GitLab server; they are listed, not run.
+    if (value.script === undefined && (value.trigger !== undefined || value.run !== undefined)) {
+      ignored.push({
+        name,
+        reason:
+          value.trigger !== undefined
+            ? 'trigger jobs need a GitLab server'
+            : 'run: (CI Steps) jobs are not supported',
+      });
+      continue;
+    }
+    if (workflow.included)
+      jobs.push(
+        ...(await planJob(name, value, config, options, [...globalVariables, ...workflow.variables])),
+      );
   }
-  const ordered = checkPipeline({ jobs: orderByStage(jobs, config.stages), stages: config.stages, definedJobs });
-  if (definedJobs.size === 0) throw new CiConfigError('CI_NO_JOBS', 'the configuration defines no jobs', { location: { file: config.files[0] ?? '.gitlab-ci.yml', line: 1 } });
-  return { stages: config.stages, jobs: ordered, files: config.files };
+  const ordered = checkPipeline({
+    jobs: orderByStage(jobs, config.stages),
+    stages: config.stages,
+    definedJobs,
+  });
+  if (definedJobs.size === 0)
+    throw new CiConfigError('CI_NO_JOBS', 'the configuration defines no jobs', {
+      location: { file: config.files[0] ?? '.gitlab-ci.yml', line: 1 },
+    });
+  return {
+    stages: config.stages,
+    jobs: ordered,
+    files: config.files,
+    ...(ignored.length > 0 ? { ignored } : {}),
+  };
 }
 
 // workflow:rules decides whether the pipeline exists at all, and may add variables.
-async function evaluateWorkflow(config: ExpandedConfiguration, options: PlanOptions, globals: CiVariable[]): Promise<{ included: boolean; variables: CiVariable[] }> {
+async function evaluateWorkflow(
+  config: ExpandedConfiguration,
+  options: PlanOptions,
+  globals: CiVariable[],
+): Promise<{ included: boolean; variables: CiVariable[] }> {
   const workflow = config.content.workflow;
   if (!isPlainMap(workflow) || workflow.rules === undefined) return { included: true, variables: [] };
-  const outcome = await evaluateJobRules({ rules: workflow.rules }, rulesContext(options, variableMap(globals, options.pipelineVariables)), {
-    location: config.sources.get(pathKey(['workflow'])),
-    job: 'workflow',
-  });
-  return outcome.included ? { included: true, variables: outcome.variables } : { included: false, variables: [] };
+  const outcome = await evaluateJobRules(
+    { rules: workflow.rules },
+    rulesContext(options, variableMap(globals, options.pipelineVariables)),
+    {
+      location: config.sources.get(pathKey(['workflow'])),
+      job: 'workflow',
+    },
+  );
+  return outcome.included
+    ? { included: true, variables: outcome.variables }
+    : { included: false, variables: [] };
 }
 
-async function planJob(definedAs: string, job: CiMap, config: ExpandedConfiguration, options: PlanOptions, globals: CiVariable[]): Promise<PlannedJob[]> {
+async function planJob(
+  definedAs: string,
+  job: CiMap,
+  config: ExpandedConfiguration,
+  options: PlanOptions,
+  globals: CiVariable[],
+): Promise<PlannedJob[]> {
   const where: Where = { location: config.sources.get(pathKey([definedAs])), job: definedAs };
-  if (job.script === undefined && job.trigger === undefined && job.run === undefined) {
-    throw new CiConfigError('CI_SCRIPT_MISSING', 'job has no script', where);
-  }
-  if (job.script === undefined) throw new CiConfigError('CI_SCRIPT_MISSING', 'trigger and run jobs are not supported by tart exec', where);
+  if (job.script === undefined) throw new CiConfigError('CI_SCRIPT_MISSING', 'job has no script', where);
   const inherits = inheritsVariable(job);
   const ownVariables = normaliseVariables(job.variables, where);
   const planned: PlannedJob[] = [];
   for (const instance of expandParallel(definedAs, job.parallel, where)) {
-    const baseVariables = [...globals.filter((variable) => inherits(variable.key)), ...ownVariables, ...instance.variables];
+    const baseVariables = [
+      ...globals.filter((variable) => inherits(variable.key)),
+      ...ownVariables,
+      ...instance.variables,
+    ];
     const context = rulesContext(options, variableMap(baseVariables, options.pipelineVariables));
     const rules = await evaluateJobRules(job, context, { ...where, job: instance.name });
     if (!rules.included) continue;
-    const when = rules.when ?? ((job.when as JobWhen | undefined) ?? 'on_success');
+    const when = rules.when ?? (job.when as JobWhen | undefined) ?? 'on_success';
     if (when === 'never') continue;
     const jobWhere = { ...where, job: instance.name };
     planned.push({
@@ -96,10 +159,18 @@ async function planJob(definedAs: string, job: CiMap, config: ExpandedConfigurat
       definedAs,
       stage: typeof job.stage === 'string' ? job.stage : 'test',
       when,
-      ...(job.start_in !== undefined || rules.startIn !== undefined ? { startIn: parseTimeout(rules.startIn ?? job.start_in, jobWhere) } : {}),
-      allowFailure: rules.allowFailure ?? (job.allow_failure === undefined && when === 'manual' && job.rules === undefined ? { allowed: true, exitCodes: [] } : parseAllowFailure(job.allow_failure, jobWhere)),
+      ...(job.start_in !== undefined || rules.startIn !== undefined
+        ? { startIn: parseTimeout(rules.startIn ?? job.start_in, jobWhere) }
+        : {}),
+      allowFailure:
+        rules.allowFailure ??
+        (job.allow_failure === undefined && when === 'manual' && job.rules === undefined
+          ? { allowed: true, exitCodes: [] }
+          : parseAllowFailure(job.allow_failure, jobWhere)),
       ...optionalNeeds(rules.needs ?? job.needs, jobWhere),
-      ...(job.dependencies !== undefined && job.dependencies !== null ? { dependencies: stringList(job.dependencies) } : {}),
+      ...(job.dependencies !== undefined && job.dependencies !== null
+        ? { dependencies: stringList(job.dependencies) }
+        : {}),
       variables: [...baseVariables, ...rules.variables],
       beforeScript: scriptLines(job.before_script, 'before_script', jobWhere),
       script: scriptLines(job.script, 'script', jobWhere),
@@ -110,7 +181,16 @@ async function planJob(definedAs: string, job: CiMap, config: ExpandedConfigurat
       cache: parseCache(job.cache, jobWhere),
       ...optional('timeout', parseTimeout(job.timeout, jobWhere)),
       retry: parseRetry(job.retry, jobWhere),
-      hooks: isPlainMap(job.hooks) && job.hooks.pre_get_sources_script !== undefined ? { preGetSourcesScript: scriptLines(job.hooks.pre_get_sources_script, 'hooks:pre_get_sources_script', jobWhere) } : {},
+      hooks:
+        isPlainMap(job.hooks) && job.hooks.pre_get_sources_script !== undefined
+          ? {
+              preGetSourcesScript: scriptLines(
+                job.hooks.pre_get_sources_script,
+                'hooks:pre_get_sources_script',
+                jobWhere,
+              ),
+            }
+          : {},
       tags: stringList(job.tags),
       ...optional('node', instance.node),
       ...optional('location', where.location),
@@ -119,7 +199,10 @@ async function planJob(definedAs: string, job: CiMap, config: ExpandedConfigurat
   return planned;
 }
 
-function optionalNeeds(value: Parameters<typeof parseNeeds>[0], where: Where): { needs?: PlannedJob['needs'] } {
+function optionalNeeds(
+  value: Parameters<typeof parseNeeds>[0],
+  where: Where,
+): { needs?: PlannedJob['needs'] } {
   const needs = parseNeeds(value, where);
   return needs === undefined ? {} : { needs };
 }
@@ -139,5 +222,8 @@ function rulesContext(options: PlanOptions, variables: Map<string, string>): Rul
 // Stage order, file order within a stage; jobs in unknown stages are left for checkPipeline to name.
 function orderByStage(jobs: PlannedJob[], stages: string[]): PlannedJob[] {
   const rank = (job: PlannedJob) => (stages.includes(job.stage) ? stages.indexOf(job.stage) : stages.length);
-  return jobs.map((job, index) => ({ job, index })).sort((a, b) => rank(a.job) - rank(b.job) || a.index - b.index).map(({ job }) => job);
+  return jobs
+    .map((job, index) => ({ job, index }))
+    .sort((a, b) => rank(a.job) - rank(b.job) || a.index - b.index)
+    .map(({ job }) => job);
 }

@@ -17,12 +17,18 @@ export function createProjectFiles(root: string): ProjectFiles {
       try {
         return await readFile(join(root, path), 'utf8');
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EISDIR') return undefined;
+        if (
+          (error as NodeJS.ErrnoException).code === 'ENOENT' ||
+          (error as NodeJS.ErrnoException).code === 'EISDIR'
+        )
+          return undefined;
         throw error;
       }
     },
     list() {
-      listing ??= walk(root).then((files) => files.map((file) => relative(root, file).split(sep).join('/')).sort());
+      listing ??= walk(root).then((files) =>
+        files.map((file) => relative(root, file).split(sep).join('/')).sort(),
+      );
       return listing;
     },
   };

@@ -11,7 +11,8 @@ export function resolveReferences(content: CiMap): CiMap {
   const resolve = (value: CiValue, chain: string[]): CiValue => {
     if (value instanceof ReferenceTag) return resolveTag(value, chain);
     if (Array.isArray(value)) return value.map((item) => resolve(item, chain));
-    if (isPlainMap(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolve(item, chain)]));
+    if (isPlainMap(value))
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolve(item, chain)]));
     return value;
   };
 
@@ -19,15 +20,27 @@ export function resolveReferences(content: CiMap): CiMap {
     const name = tag.path.join('.');
     const job = tag.path[0] ?? '';
     if (chain.includes(name)) {
-      throw new CiConfigError('CI_REFERENCE_CYCLE', `!reference [${tag.path.join(', ')}] refers to itself (${[...chain, name].join(' → ')})`, { location: tag.location, job });
+      throw new CiConfigError(
+        'CI_REFERENCE_CYCLE',
+        `!reference [${tag.path.join(', ')}] refers to itself (${[...chain, name].join(' → ')})`,
+        { location: tag.location, job },
+      );
     }
     if (chain.length >= MAX_REFERENCE_DEPTH) {
-      throw new CiConfigError('CI_REFERENCE_CYCLE', `!reference nesting is deeper than ${MAX_REFERENCE_DEPTH} levels`, { location: tag.location });
+      throw new CiConfigError(
+        'CI_REFERENCE_CYCLE',
+        `!reference nesting is deeper than ${MAX_REFERENCE_DEPTH} levels`,
+        { location: tag.location },
+      );
     }
     let target: CiValue | undefined = content;
     for (const key of tag.path) target = isPlainMap(target) ? target[key] : undefined;
     if (target === undefined) {
-      throw new CiConfigError('CI_REFERENCE_MISSING', `!reference [${tag.path.join(', ')}]: ${describeMissing(content, tag.path)}`, { location: tag.location });
+      throw new CiConfigError(
+        'CI_REFERENCE_MISSING',
+        `!reference [${tag.path.join(', ')}]: ${describeMissing(content, tag.path)}`,
+        { location: tag.location },
+      );
     }
     return resolve(cloneValue(target), [...chain, name]);
   };
@@ -39,7 +52,10 @@ function describeMissing(content: CiMap, path: string[]): string {
   let current: CiValue | undefined = content;
   for (const [index, key] of path.entries()) {
     const next: CiValue | undefined = isPlainMap(current) ? current[key] : undefined;
-    if (next === undefined) return index === 0 ? `job "${key}" does not exist` : `"${path.slice(0, index).join('.')}" has no key "${key}"`;
+    if (next === undefined)
+      return index === 0
+        ? `job "${key}" does not exist`
+        : `"${path.slice(0, index).join('.')}" has no key "${key}"`;
     current = next;
   }
   return 'not found';

@@ -4,7 +4,7 @@ import picomatch from 'picomatch';
 import { CiConfigError, type SourceLocation } from './errors.js';
 import { evaluateExpression } from './expression.js';
 import { isPlainMap, type CiMap, type CiValue } from './load.js';
-import type { AllowFailure, CiVariable, JobWhen, NeedSpec } from './types.js';
+import type { AllowFailure, CiVariable, JobWhen } from './types.js';
 import { expandKeepingUnknown, normaliseVariables } from './variables.js';
 
 export interface RulesContext {
@@ -18,7 +18,14 @@ export interface RulesContext {
 
 export type RulesOutcome =
   | { included: false }
-  | { included: true; when?: JobWhen; allowFailure?: AllowFailure; variables: CiVariable[]; needs?: CiValue; startIn?: string };
+  | {
+      included: true;
+      when?: JobWhen;
+      allowFailure?: AllowFailure;
+      variables: CiVariable[];
+      needs?: CiValue;
+      startIn?: string;
+    };
 
 interface Where {
   location?: SourceLocation;
@@ -26,22 +33,34 @@ interface Where {
 }
 
 /** Applies `rules`, else `only`/`except`, to one job. */
-export async function evaluateJobRules(job: CiMap, context: RulesContext, where: Where): Promise<RulesOutcome> {
+export async function evaluateJobRules(
+  job: CiMap,
+  context: RulesContext,
+  where: Where,
+): Promise<RulesOutcome> {
   if (job.rules !== undefined && job.rules !== null) return evaluateRules(job.rules, context, where);
-  return (await evaluateOnlyExcept(job, context, where)) ? { included: true, variables: [] } : { included: false };
+  return (await evaluateOnlyExcept(job, context, where))
+    ? { included: true, variables: [] }
+    : { included: false };
 }
 
 async function evaluateRules(rules: CiValue, context: RulesContext, where: Where): Promise<RulesOutcome> {
   const list = Array.isArray(rules) ? rules.flat(10) : [rules];
   for (const rule of list) {
-    if (!isPlainMap(rule)) throw new CiConfigError('CI_INVALID_VALUE', 'each rule must be a mapping (if, changes, exists, when, ...)', where);
+    if (!isPlainMap(rule))
+      throw new CiConfigError(
+        'CI_INVALID_VALUE',
+        'each rule must be a mapping (if, changes, exists, when, ...)',
+        where,
+      );
     if (!(await ruleMatches(rule, context, where))) continue;
     const when = rule.when === undefined || rule.when === null ? undefined : (String(rule.when) as JobWhen);
     if (when === 'never') return { included: false };
     return {
       included: true,
       when,
-      allowFailure: rule.allow_failure === undefined ? undefined : parseAllowFailure(rule.allow_failure, where),
+      allowFailure:
+        rule.allow_failure === undefined ? undefined : parseAllowFailure(rule.allow_failure, where),
       variables: normaliseVariables(rule.variables, where),
       needs: rule.needs,
       startIn: typeof rule.start_in === 'string' ? rule.start_in : undefined,
@@ -73,7 +92,8 @@ async function existsMatches(exists: CiValue, context: RulesContext): Promise<bo
 }
 
 async function changesMatch(changes: CiValue, context: RulesContext): Promise<boolean> {
-  const compareTo = isPlainMap(changes) && typeof changes.compare_to === 'string' ? changes.compare_to : undefined;
+  const compareTo =
+    isPlainMap(changes) && typeof changes.compare_to === 'string' ? changes.compare_to : undefined;
   const changed = await context.changedFiles(compareTo);
   if (changed === undefined) return true;
   const patterns = pathList(isPlainMap(changes) ? changes.paths : changes, context);
@@ -91,14 +111,21 @@ function pathList(value: CiValue | undefined, context: RulesContext): string[] {
 }
 
 /** `allow_failure: true|false|{ exit_codes: N | [N...] }`. */
-export function parseAllowFailure(value: CiValue | undefined, where: { location?: SourceLocation; job?: string }): AllowFailure {
+export function parseAllowFailure(
+  value: CiValue | undefined,
+  where: { location?: SourceLocation; job?: string },
+): AllowFailure {
   if (value === undefined || value === null) return { allowed: false, exitCodes: [] };
   if (typeof value === 'boolean') return { allowed: value, exitCodes: [] };
   if (isPlainMap(value) && value.exit_codes !== undefined) {
     const codes = Array.isArray(value.exit_codes) ? value.exit_codes : [value.exit_codes];
     return { allowed: false, exitCodes: codes.map(Number) };
   }
-  throw new CiConfigError('CI_INVALID_VALUE', 'allow_failure must be true, false or { exit_codes: [...] }', where);
+  throw new CiConfigError(
+    'CI_INVALID_VALUE',
+    'allow_failure must be true, false or { exit_codes: [...] }',
+    where,
+  );
 }
 
 // `only`/`except` as GitLab documents the basic forms: a list of refs, or { refs, variables, changes }.
@@ -123,8 +150,15 @@ async function policyMatches(policy: CiValue, context: RulesContext, where: Wher
 
 // `only: [pushes, schedules, ...]` keywords → CI_PIPELINE_SOURCE values.
 const ONLY_SOURCE_KEYWORDS: Record<string, string> = {
-  pushes: 'push', web: 'web', schedules: 'schedule', api: 'api', triggers: 'trigger', pipelines: 'pipeline',
-  chat: 'chat', external: 'external', external_pull_requests: 'external_pull_request_event',
+  pushes: 'push',
+  web: 'web',
+  schedules: 'schedule',
+  api: 'api',
+  triggers: 'trigger',
+  pipelines: 'pipeline',
+  chat: 'chat',
+  external: 'external',
+  external_pull_requests: 'external_pull_request_event',
 };
 
 function refsMatch(refs: CiValue, context: RulesContext): boolean {

@@ -15,18 +15,31 @@ export function validateAgainstSchema(file: LoadedFile): void {
   if (validator(toSchemaShape(file.content, '', referencePaths))) return;
   // A !reference may sit where the schema expects another type (e.g. a variable value); GitLab
   // resolves it first, so errors at or inside a reference are not the user's mistake.
-  const errors = (validator.errors ?? []).filter((error) => !referencePaths.some((path) => error.instancePath === path || error.instancePath.startsWith(`${path}/`)));
+  const errors = (validator.errors ?? []).filter(
+    (error) =>
+      !referencePaths.some(
+        (path) => error.instancePath === path || error.instancePath.startsWith(`${path}/`),
+      ),
+  );
   const error = mostSpecific(errors);
   if (!error) return;
   const path = error.instancePath.split('/').slice(1).map(decodePointer);
-  const job = path.length > 0 && !['variables', 'default', 'stages', 'include', 'workflow'].includes(path[0] as string) ? (path[0] as string) : undefined;
-  throw new CiConfigError('CI_SCHEMA', `${path.join('.') || '(top level)'} ${describe(error)}`, { location: locate(file, path), job });
+  const job =
+    path.length > 0 && !['variables', 'default', 'stages', 'include', 'workflow'].includes(path[0] as string)
+      ? (path[0] as string)
+      : undefined;
+  throw new CiConfigError('CI_SCHEMA', `${path.join('.') || '(top level)'} ${describe(error)}`, {
+    location: locate(file, path),
+    job,
+  });
 }
 
 function compile(): ValidateFunction {
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
   // ajv-formats is CommonJS; its default export arrives wrapped under NodeNext.
-  const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => void;
+  const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+    ajv: Ajv,
+  ) => void;
   addFormats(ajv);
   return ajv.compile(schema);
 }
@@ -37,25 +50,36 @@ function toSchemaShape(value: CiValue, pointer: string, references: string[]): C
     references.push(pointer);
     return value.path;
   }
-  if (Array.isArray(value)) return value.map((item, index) => toSchemaShape(item, `${pointer}/${index}`, references));
+  if (Array.isArray(value))
+    return value.map((item, index) => toSchemaShape(item, `${pointer}/${index}`, references));
   if (isPlainMap(value)) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toSchemaShape(item, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, references)])) as CiMap;
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [
+        key,
+        toSchemaShape(item, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, references),
+      ]),
+    ) as CiMap;
   }
   return value;
 }
 
 // anyOf/oneOf report every branch; the deepest concrete error is the one a person can act on.
 function mostSpecific(errors: ErrorObject[]): ErrorObject | undefined {
-  const concrete = errors.filter((error) => !['anyOf', 'oneOf', 'allOf', 'if', 'not'].includes(error.keyword));
+  const concrete = errors.filter(
+    (error) => !['anyOf', 'oneOf', 'allOf', 'if', 'not'].includes(error.keyword),
+  );
   const pool = concrete.length > 0 ? concrete : errors;
-  const depth = (error: ErrorObject) => error.instancePath.split('/').length + (error.keyword === 'additionalProperties' ? 1 : 0);
+  const depth = (error: ErrorObject) =>
+    error.instancePath.split('/').length + (error.keyword === 'additionalProperties' ? 1 : 0);
   return [...pool].sort((a, b) => depth(b) - depth(a))[0];
 }
 
 function describe(error: ErrorObject): string {
   const params = error.params as Record<string, unknown>;
-  if (error.keyword === 'additionalProperties') return `has unknown key "${String(params.additionalProperty)}"`;
-  if (error.keyword === 'enum') return `must be one of ${(params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`;
+  if (error.keyword === 'additionalProperties')
+    return `has unknown key "${String(params.additionalProperty)}"`;
+  if (error.keyword === 'enum')
+    return `must be one of ${(params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`;
   return error.message ?? 'is invalid';
 }
 

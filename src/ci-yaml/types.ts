@@ -96,4 +96,6 @@ export interface PipelinePlan {
   jobs: PlannedJob[];
   /** Files read, main file first. */
   files: string[];
+  /** Jobs tart exec cannot run (trigger, run:), with why. */
+  ignored?: Array<{ name: string; reason: string }>;
 }

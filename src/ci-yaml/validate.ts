@@ -4,11 +4,19 @@
 import { CiConfigError } from './errors.js';
 import type { NeedSpec, PlannedJob } from './types.js';
 
-export function checkPipeline(input: { jobs: PlannedJob[]; stages: string[]; definedJobs: Set<string> }): PlannedJob[] {
+export function checkPipeline(input: {
+  jobs: PlannedJob[];
+  stages: string[];
+  definedJobs: Set<string>;
+}): PlannedJob[] {
   const { jobs, stages, definedJobs } = input;
   for (const job of jobs) {
     if (!stages.includes(job.stage)) {
-      throw new CiConfigError('CI_UNKNOWN_STAGE', `stage "${job.stage}" is not defined in stages (${stages.join(', ')})`, { location: job.location, job: job.name });
+      throw new CiConfigError(
+        'CI_UNKNOWN_STAGE',
+        `stage "${job.stage}" is not defined in stages (${stages.join(', ')})`,
+        { location: job.location, job: job.name },
+      );
     }
   }
   const instances = (name: string) => jobs.filter((job) => job.name === name || job.definedAs === name);
@@ -19,12 +27,18 @@ export function checkPipeline(input: { jobs: PlannedJob[]; stages: string[]; def
       const targets = instances(need.job);
       if (targets.length === 0) {
         if (need.optional) return [];
-        const why = definedJobs.has(need.job) ? `needs "${need.job}", which is not in this pipeline (excluded by rules/only/except)` : `needs unknown job "${need.job}"`;
+        const why = definedJobs.has(need.job)
+          ? `needs "${need.job}", which is not in this pipeline (excluded by rules/only/except)`
+          : `needs unknown job "${need.job}"`;
         throw new CiConfigError('CI_NEEDS_UNKNOWN_JOB', why, { location: job.location, job: job.name });
       }
       for (const target of targets) {
         if (stageOf(target) > stageOf(job)) {
-          throw new CiConfigError('CI_NEEDS_LATER_STAGE', `needs "${target.name}", which runs in a later stage (${target.stage})`, { location: job.location, job: job.name });
+          throw new CiConfigError(
+            'CI_NEEDS_LATER_STAGE',
+            `needs "${target.name}", which runs in a later stage (${target.stage})`,
+            { location: job.location, job: job.name },
+          );
         }
       }
       return targets.map((target) => ({ ...need, job: target.name }));
@@ -39,9 +53,14 @@ export function checkPipeline(input: { jobs: PlannedJob[]; stages: string[]; def
 function checkDependencies(job: PlannedJob, jobs: PlannedJob[], stageOf: (job: PlannedJob) => number): void {
   for (const name of job.dependencies ?? []) {
     const targets = jobs.filter((other) => other.name === name || other.definedAs === name);
-    const earlier = targets.filter((target) => stageOf(target) < stageOf(job) || job.needs?.some((need) => need.job === target.name));
+    const earlier = targets.filter(
+      (target) => stageOf(target) < stageOf(job) || job.needs?.some((need) => need.job === target.name),
+    );
     if (earlier.length === 0) {
-      const why = targets.length === 0 ? `dependencies names unknown job "${name}"` : `dependencies names "${name}", which does not run before this job`;
+      const why =
+        targets.length === 0
+          ? `dependencies names unknown job "${name}"`
+          : `dependencies names "${name}", which does not run before this job`;
       throw new CiConfigError('CI_DEPENDENCIES_UNKNOWN_JOB', why, { location: job.location, job: job.name });
     }
   }
@@ -53,7 +72,10 @@ function checkNeedsCycles(jobs: PlannedJob[]): void {
   const visit = (job: PlannedJob, path: string[]): void => {
     if (state.get(job.name) === 'done') return;
     if (state.get(job.name) === 'visiting') {
-      throw new CiConfigError('CI_NEEDS_CYCLE', `needs cycle: ${[...path, job.name].join(' → ')}`, { location: job.location, job: job.name });
+      throw new CiConfigError('CI_NEEDS_CYCLE', `needs cycle: ${[...path, job.name].join(' → ')}`, {
+        location: job.location,
+        job: job.name,
+      });
     }
     state.set(job.name, 'visiting');
     for (const need of job.needs ?? []) {

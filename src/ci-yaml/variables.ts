@@ -3,9 +3,13 @@ import { CiConfigError, type SourceLocation } from './errors.js';
 import { isPlainMap, type CiValue } from './load.js';
 import type { CiVariable } from './types.js';
 
-export function normaliseVariables(value: CiValue | undefined, where: { location?: SourceLocation; job?: string }): CiVariable[] {
+export function normaliseVariables(
+  value: CiValue | undefined,
+  where: { location?: SourceLocation; job?: string },
+): CiVariable[] {
   if (value === undefined || value === null) return [];
-  if (!isPlainMap(value)) throw new CiConfigError('CI_INVALID_VALUE', 'variables must be a mapping of names to values', where);
+  if (!isPlainMap(value))
+    throw new CiConfigError('CI_INVALID_VALUE', 'variables must be a mapping of names to values', where);
   return Object.entries(value).map(([key, definition]) => {
     if (isPlainMap(definition)) {
       const raw = definition.expand === false;
@@ -17,7 +21,8 @@ export function normaliseVariables(value: CiValue | undefined, where: { location
 
 function scalarText(value: CiValue, key: string, where: { location?: SourceLocation; job?: string }): string {
   if (value === null) return '';
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return String(value);
   throw new CiConfigError('CI_INVALID_VALUE', `variable ${key} must be a string, number or boolean`, where);
 }
 
@@ -26,11 +31,14 @@ function scalarText(value: CiValue, key: string, where: { location?: SourceLocat
  * references literally, as GitLab does before handing variables to the runner.
  */
 export function expandKeepingUnknown(text: string, lookup: ReadonlyMap<string, string>): string {
-  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, braced?: string, bare?: string) => {
-    if (match === '$$') return match;
-    const value = lookup.get((braced ?? bare) as string);
-    return value ?? match;
-  });
+  return text.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (match, braced?: string, bare?: string) => {
+      if (match === '$$') return match;
+      const value = lookup.get((braced ?? bare) as string);
+      return value ?? match;
+    },
+  );
 }
 
 /** Name → value, later entries winning; raw values are kept as written. */

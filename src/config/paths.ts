@@ -3,6 +3,7 @@
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { HostDefaults } from './fields.js';
+import { currentImageDir, defaultImageRoot } from '../image/layout.js';
 
 export interface HostFacts {
   env: NodeJS.ProcessEnv;
@@ -23,13 +24,14 @@ export function resolveConfigPath(flag: string | undefined, host: HostFacts = cu
   return host.uid === 0 ? '/etc/tart/config.toml' : join(host.home, '.tart', 'config.toml');
 }
 
-/** `$TART_IMAGE_DIR`, else `/var/lib/tart/images/current` as root, `~/.local/share/tart/images/current` otherwise. */
+/** The `current` image of the default image root (see src/image/layout.ts: `$TART_IMAGE_DIR`,
+ * else /var/lib/tart/images as root, else ~/.local/share/tart/images). */
 export function defaultImageDir(host: HostFacts = currentHost()): string {
-  const fromEnv = host.env.TART_IMAGE_DIR;
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  return host.uid === 0
-    ? '/var/lib/tart/images/current'
-    : join(host.home, '.local', 'share', 'tart', 'images', 'current');
+  const root =
+    host.env.TART_IMAGE_DIR || host.uid === 0
+      ? defaultImageRoot(host.env, host.uid)
+      : join(host.env.XDG_DATA_HOME || join(host.home, '.local', 'share'), 'tart', 'images');
+  return currentImageDir(root);
 }
 
 /** Defaults of config keys that depend on the host. */

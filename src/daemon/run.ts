@@ -10,6 +10,7 @@ import { runJob as defaultRunJob } from '../job/run-job.js';
 import type { JobOutcome, RunJobOptions, RunnerSettings } from '../job/types.js';
 import type { Logger } from '../log/logger.js';
 import { createExecutorFor, type ExecutorFactory } from './executors.js';
+import { defaultRuntimeRoot, reapOrphans } from '../executor/vm/index.js';
 import { handleReceivedJob } from './job-runner.js';
 import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
 import { RunnerState } from './runner-state.js';
@@ -28,6 +29,8 @@ export interface DaemonOptions {
   runJob?: (options: RunJobOptions) => Promise<JobOutcome>;
   /** run-single: stop requesting after this many jobs were received (0 = no bound). */
   maxBuilds?: number;
+  /** Where VM runtime dirs live (default: defaultRuntimeRoot()). */
+  runtimeRoot?: string;
   /** Called when GitLab assigns a job (run-single's --wait-timeout stops waiting then). */
   onJobReceived?: () => void;
   /** For tests: trace pacing. */
@@ -66,6 +69,7 @@ export class Daemon {
 
   /** Starts polling (and the status server when listen_address is set). */
   async start(): Promise<void> {
+    await this.reapOrphanedVms();
     const listenAddress = this.options.config.listenAddress;
     if (listenAddress) {
       this.statusServer = await startStatusServer({
@@ -80,6 +84,13 @@ export class Daemon {
       runners: this.options.config.runners.length,
       concurrent: this.options.config.concurrent,
     });
+  }
+
+  // VMs, disks and sockets left behind by a runner that was killed (SIGKILL, power loss).
+  private async reapOrphanedVms(): Promise<void> {
+    if (!this.options.config.runners.some((runner) => runner.executor !== 'shell')) return;
+    const { reaped, killedPids } = await reapOrphans({ runtimeRoot: this.options.runtimeRoot ?? defaultRuntimeRoot() });
+    if (reaped.length > 0) this.options.logger.warn('reaped VMs left by a previous runner', { vms: reaped.length, killed: killedPids.length });
   }
 
   /** SIGQUIT: stop taking jobs; running jobs finish. */

@@ -8,7 +8,10 @@ import { tryGit, type GitRunner } from './git.js';
 
 const UNPROTECTED_SUFFIX = '-non_protected';
 
-export async function resolveCaches(caches: CacheSpec[], options: { git: GitRunner; root: string; sha: string }): Promise<JobCache[]> {
+export async function resolveCaches(
+  caches: CacheSpec[],
+  options: { git: GitRunner; root: string; sha: string },
+): Promise<JobCache[]> {
   return Promise.all(
     caches.map(async (cache) => ({
       key: `${await cacheKey(cache.key, options)}${UNPROTECTED_SUFFIX}`,
@@ -21,10 +24,18 @@ export async function resolveCaches(caches: CacheSpec[], options: { git: GitRunn
   );
 }
 
-async function cacheKey(key: CacheSpec['key'], options: { git: GitRunner; root: string; sha: string }): Promise<string> {
+async function cacheKey(
+  key: CacheSpec['key'],
+  options: { git: GitRunner; root: string; sha: string },
+): Promise<string> {
   if (typeof key === 'string') return key;
-  const ids = await Promise.all(key.files.map((file) => tryGit(options.git, { args: ['log', '-1', '--format=%H', options.sha, '--', file], cwd: options.root })));
+  const ids = await Promise.all(
+    key.files.map((file) =>
+      tryGit(options.git, { args: ['log', '-1', '--format=%H', options.sha, '--', file], cwd: options.root }),
+    ),
+  );
   const commits = [...new Set(ids.filter((id): id is string => Boolean(id)))].sort();
-  const digest = commits.length === 0 ? 'default' : createHash('sha1').update(commits.join('-')).digest('hex');
+  const digest =
+    commits.length === 0 ? 'default' : createHash('sha1').update(commits.join('-')).digest('hex');
   return key.prefix === undefined ? digest : `${key.prefix}-${digest}`;
 }

@@ -20,19 +20,31 @@ export function defaultServerHost(kind: ExecExecutorKind): string {
  * One executor per concurrency slot. Shell jobs share the host, so each slot gets its own builds
  * dir (`<buildsRoot>/slot-N`); VM executors are disposable and could share one, but stay per slot for symmetry.
  */
-export function execExecutorFactory(options: { kind: ExecExecutorKind; buildsRoot: string; defaults: HostDefaults; image?: string }): (slot: number) => Executor {
+export function execExecutorFactory(options: {
+  kind: ExecExecutorKind;
+  buildsRoot: string;
+  defaults: HostDefaults;
+  image?: string;
+}): (slot: number) => Executor {
   const executors = new Map<number, Executor>();
   return (slot) => {
     let executor = executors.get(slot);
     if (!executor) {
-      executor = createExecutorFor(runnerEntry(options.kind, join(options.buildsRoot, `slot-${slot}`), options.defaults, options.image));
+      executor = createExecutorFor(
+        runnerEntry(options.kind, join(options.buildsRoot, `slot-${slot}`), options.defaults, options.image),
+      );
       executors.set(slot, executor);
     }
     return executor;
   };
 }
 
-function runnerEntry(kind: ExecExecutorKind, buildsDir: string, defaults: HostDefaults, image: string | undefined): RunnerConfig {
+function runnerEntry(
+  kind: ExecExecutorKind,
+  buildsDir: string,
+  defaults: HostDefaults,
+  image: string | undefined,
+): RunnerConfig {
   const toml = `[[runners]]\nname = "tart-exec"\nurl = "http://127.0.0.1"\ntoken = "glrt-tart-exec-local"\nexecutor = "${kind}"\n`;
   const runner = parseConfig(toml, '(tart exec)', defaults).runners[0] as RunnerConfig;
   return { ...runner, buildsDir, ...(image ? { vm: { ...runner.vm, image } } : {}) };

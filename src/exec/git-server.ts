@@ -24,7 +24,9 @@ export interface GitServerOptions {
 }
 
 export async function startGitServer(options: GitServerOptions): Promise<GitServer> {
-  const expected = Buffer.from(`Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}`);
+  const expected = Buffer.from(
+    `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}`,
+  );
   const server = createServer((request, response) => {
     if (!authorised(request, expected)) {
       response.writeHead(401, { 'WWW-Authenticate': 'Basic realm="tart exec"' }).end();
@@ -42,7 +44,8 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
   const port = (server.address() as AddressInfo).port;
   return {
     port,
-    repoUrl: (host, name) => `http://${encodeURIComponent(options.username)}:${encodeURIComponent(options.password)}@${host}:${port}/${name}`,
+    repoUrl: (host, name) =>
+      `http://${encodeURIComponent(options.username)}:${encodeURIComponent(options.password)}@${host}:${port}/${name}`,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -57,7 +60,11 @@ function authorised(request: IncomingMessage, expected: Buffer): boolean {
 }
 
 // CGI: request metadata in the environment, body on stdin, "Header: value" lines then the body on stdout.
-async function serveWithHttpBackend(request: IncomingMessage, response: ServerResponse, projectRoot: string): Promise<void> {
+async function serveWithHttpBackend(
+  request: IncomingMessage,
+  response: ServerResponse,
+  projectRoot: string,
+): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   if (url.pathname.includes('git-receive-pack')) {
     response.writeHead(403).end('read-only');
@@ -73,8 +80,12 @@ async function serveWithHttpBackend(request: IncomingMessage, response: ServerRe
       QUERY_STRING: url.search.replace(/^\?/, ''),
       CONTENT_TYPE: request.headers['content-type'] ?? '',
       ...(request.headers['content-length'] ? { CONTENT_LENGTH: request.headers['content-length'] } : {}),
-      ...(request.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: request.headers['content-encoding'] } : {}),
-      ...(typeof request.headers['git-protocol'] === 'string' ? { GIT_PROTOCOL: request.headers['git-protocol'] } : {}),
+      ...(request.headers['content-encoding']
+        ? { HTTP_CONTENT_ENCODING: request.headers['content-encoding'] }
+        : {}),
+      ...(typeof request.headers['git-protocol'] === 'string'
+        ? { GIT_PROTOCOL: request.headers['git-protocol'] }
+        : {}),
       REMOTE_ADDR: request.socket.remoteAddress ?? '',
     },
     stdio: ['pipe', 'pipe', 'ignore'],

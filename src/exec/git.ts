@@ -18,10 +18,22 @@ export function createGitRunner(): GitRunner {
   return {
     run({ args, cwd, env }) {
       return new Promise((resolve, reject) => {
-        execFile('git', args, { cwd, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
-          if (error) reject(new TartError('GIT_FAILED', `git ${args[0] ?? ''} failed: ${stderr.trim() || error.message}`, { cause: error, details: { args } }));
-          else resolve(stdout);
-        });
+        execFile(
+          'git',
+          args,
+          { cwd, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
+          (error, stdout, stderr) => {
+            if (error)
+              reject(
+                new TartError(
+                  'GIT_FAILED',
+                  `git ${args[0] ?? ''} failed: ${stderr.trim() || error.message}`,
+                  { cause: error, details: { args } },
+                ),
+              );
+            else resolve(stdout);
+          },
+        );
       });
     },
   };

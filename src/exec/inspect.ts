@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { createProjectFiles, type ProjectFiles } from '../ci-yaml/project-files.js';
 import { expandConfiguration, planPipeline } from '../ci-yaml/plan.js';
 import type { PipelinePlan } from '../ci-yaml/types.js';
-import { createCommitProjectFiles } from './git-project-files.js';
+import { checkConfigCommitted, createCommitProjectFiles } from './git-project-files.js';
 import { createGitRunner, type GitRunner } from './git.js';
 import { pipelineVariables } from './predefined-variables.js';
 import { changedFiles, readRepository, type RepositoryState } from './repository.js';
@@ -24,7 +24,17 @@ export async function planLocalPipeline(options: InspectOptions): Promise<Pipeli
     files,
     entryFile: options.file,
     pipelineVariables: [
-      ...pipelineVariables({ pipelineId: 1, pipelineIid: 1, createdAt: new Date().toISOString(), repo, sha: repo.sha, server: { url: 'http://127.0.0.1', host: '127.0.0.1', port: 80 }, projectId: 1, configPath: options.file, version: options.version }),
+      ...pipelineVariables({
+        pipelineId: 1,
+        pipelineIid: 1,
+        createdAt: new Date().toISOString(),
+        repo,
+        sha: repo.sha,
+        server: { url: 'http://127.0.0.1', host: '127.0.0.1', port: 80 },
+        projectId: 1,
+        configPath: options.file,
+        version: options.version,
+      }),
       ...options.variables,
     ],
     changedFiles: (compareTo) => changedFiles(git, repo, { compareTo, includeUncommitted: options.dirty }),
@@ -40,8 +50,19 @@ export function formatJobList(plan: PipelinePlan): string {
     job.needs ? (job.needs.length === 0 ? '[]' : job.needs.map((need) => need.job).join(', ')) : '',
   ]);
   const header = ['JOB', 'STAGE', 'WHEN', 'NEEDS'];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  return [header, ...rows].map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  return (
+    [header, ...rows]
+      .map((row) =>
+        row
+          .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 /** Text for --preview: the configuration after includes, !reference, extends and defaults, as YAML. */
@@ -51,9 +72,14 @@ export async function previewConfiguration(options: InspectOptions): Promise<str
   return stringify({ stages: expanded.stages, ...expanded.content }, { lineWidth: 0 });
 }
 
-async function openProject(options: InspectOptions): Promise<{ git: GitRunner; repo: RepositoryState; files: ProjectFiles }> {
+async function openProject(
+  options: InspectOptions,
+): Promise<{ git: GitRunner; repo: RepositoryState; files: ProjectFiles }> {
   const git = options.git ?? createGitRunner();
   const repo = await readRepository(git, options.cwd);
-  const files = options.dirty ? createProjectFiles(repo.root) : createCommitProjectFiles({ git, root: repo.root, sha: repo.sha });
+  const files = options.dirty
+    ? createProjectFiles(repo.root)
+    : createCommitProjectFiles({ git, root: repo.root, sha: repo.sha });
+  if (!options.dirty) await checkConfigCommitted(files, options.file, repo.root);
   return { git, repo, files };
 }

@@ -32,7 +32,13 @@ export class LocalArtifactTransport implements ArtifactTransport {
       await mkdir(directory, { recursive: true });
       await pipeline(upload.body, createWriteStream(path, { mode: 0o600 }));
       const { size } = await stat(path);
-      this.#stored.push({ jobId: upload.jobId, artifactType: upload.artifactType, filename: basename(path), path, size });
+      this.#stored.push({
+        jobId: upload.jobId,
+        artifactType: upload.artifactType,
+        filename: basename(path),
+        path,
+        size,
+      });
       return { outcome: 'uploaded' };
     } catch (error) {
       upload.body.destroy();
@@ -42,13 +48,19 @@ export class LocalArtifactTransport implements ArtifactTransport {
 
   async download(options: { dependency: JobDependency; signal?: AbortSignal }): Promise<Readable> {
     const archive = this.archiveOf(options.dependency.id);
-    if (!archive) throw new TartError('ARTIFACT_NOT_FOUND', `job ${options.dependency.name} (${options.dependency.id}) has no artifacts archive`);
+    if (!archive)
+      throw new TartError(
+        'ARTIFACT_NOT_FOUND',
+        `job ${options.dependency.name} (${options.dependency.id}) has no artifacts archive`,
+      );
     return createReadStream(archive.path, { signal: options.signal });
   }
 
   /** The zip archive a job uploaded (what `dependencies[].artifacts_file` describes), if any. */
   archiveOf(jobId: number): StoredArtifact | undefined {
-    return this.#stored.findLast((artifact) => artifact.jobId === jobId && artifact.artifactType === 'archive');
+    return this.#stored.findLast(
+      (artifact) => artifact.jobId === jobId && artifact.artifactType === 'archive',
+    );
   }
 
   /** Everything stored, in upload order (reports included). */

@@ -21,7 +21,13 @@ export interface JobSummary {
 
 const JOB_COLOURS = ['\x1b[36m', '\x1b[35m', '\x1b[34m', '\x1b[33m', '\x1b[32m', '\x1b[96m'];
 const RESET = '\x1b[0m';
-const STATUS_COLOURS: Record<JobStatus, string> = { success: '\x1b[32m', failed: '\x1b[31m', 'allowed-failure': '\x1b[33m', skipped: '\x1b[90m', manual: '\x1b[90m' };
+const STATUS_COLOURS: Record<JobStatus, string> = {
+  success: '\x1b[32m',
+  failed: '\x1b[31m',
+  'allowed-failure': '\x1b[33m',
+  skipped: '\x1b[90m',
+  manual: '\x1b[90m',
+};
 
 /** Section markers and the CR/clear-line sequences of the raw trace. */
 const SECTION_MARKER = /section_(?:start|end):\d+:[^\r\n]*\r\x1b\[0K/g;
@@ -69,14 +75,24 @@ export class PipelineOutput {
 
   /** The table printed at the end: job, stage, status, duration. */
   summary(jobs: JobSummary[]): void {
-    const rows = jobs.map((job) => [job.name, job.stage, job.status + (job.attempts && job.attempts > 1 ? ` (${job.attempts} attempts)` : ''), formatDuration(job.durationMs)]);
+    const rows = jobs.map((job) => [
+      job.name,
+      job.stage,
+      job.status + (job.attempts && job.attempts > 1 ? ` (${job.attempts} attempts)` : ''),
+      formatDuration(job.durationMs),
+    ]);
     const header = ['JOB', 'STAGE', 'STATUS', 'DURATION'];
-    const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+    const widths = header.map((title, column) =>
+      Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+    );
     const format = (row: string[], status?: JobStatus) =>
       row
         .map((cell, column) => {
-          const padded = column === row.length - 1 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0);
-          return column === 2 && status && this.#streams.isTTY ? `${STATUS_COLOURS[status]}${padded}${RESET}` : padded;
+          const padded =
+            column === row.length - 1 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0);
+          return column === 2 && status && this.#streams.isTTY
+            ? `${STATUS_COLOURS[status]}${padded}${RESET}`
+            : padded;
         })
         .join('  ');
     this.note('');

@@ -3,7 +3,12 @@
 import type { ArtifactsSpec, PlannedJob } from '../ci-yaml/types.js';
 import { expandKeepingUnknown, variableMap } from '../ci-yaml/variables.js';
 import type { JobArtifact, JobCache, JobDependency, JobPayload, JobVariable } from '../gitlab/payload.js';
-import { jobVariables, pipelineVariables, type JobFacts, type PipelineFacts } from './predefined-variables.js';
+import {
+  jobVariables,
+  pipelineVariables,
+  type JobFacts,
+  type PipelineFacts,
+} from './predefined-variables.js';
 
 /** GitLab's default project timeout. */
 export const DEFAULT_JOB_TIMEOUT_SECONDS = 3600;
@@ -58,26 +63,53 @@ export function buildJobPayload(input: BuildPayloadInput): ExecJobPayload {
     runner_info: { timeout },
     variables,
     steps: [
-      { name: 'script', script: [...job.beforeScript, ...job.script], timeout, when: 'on_success', allow_failure: false },
-      ...(job.afterScript.length > 0 ? [{ name: 'after_script', script: job.afterScript, timeout, when: 'always', allow_failure: true }] : []),
+      {
+        name: 'script',
+        script: [...job.beforeScript, ...job.script],
+        timeout,
+        when: 'on_success',
+        allow_failure: false,
+      },
+      ...(job.afterScript.length > 0
+        ? [{ name: 'after_script', script: job.afterScript, timeout, when: 'always', allow_failure: true }]
+        : []),
     ],
-    hooks: job.hooks.preGetSourcesScript ? [{ name: 'pre_get_sources_script', script: job.hooks.preGetSourcesScript }] : [],
+    hooks: job.hooks.preGetSourcesScript
+      ? [{ name: 'pre_get_sources_script', script: job.hooks.preGetSourcesScript }]
+      : [],
     ...(job.image ? { image: { name: job.image.name } } : {}),
     services: job.services,
     artifacts: job.artifacts ? artifactEntries(job.artifacts) : [],
     cache: input.caches,
     credentials: [],
     dependencies: input.dependencies,
-    features: { trace_sections: true, failure_reasons: ['script_failure', 'runner_system_failure', 'job_execution_timeout', 'unknown_failure', 'stuck_or_timeout_failure', 'unmet_prerequisites', 'data_integrity_failure'] },
+    features: {
+      trace_sections: true,
+      failure_reasons: [
+        'script_failure',
+        'runner_system_failure',
+        'job_execution_timeout',
+        'unknown_failure',
+        'stuck_or_timeout_failure',
+        'unmet_prerequisites',
+        'data_integrity_failure',
+      ],
+    },
   };
 }
 
 // Predefined, then YAML (global, job, matrix, rules), then command-line variables; YAML values
 // expanded against what GitLab knows, unknown references kept for the runner (§10.3).
 function payloadVariables(input: BuildPayloadInput): JobVariable[] {
-  const predefined = [...pipelineVariables(input.pipeline), ...jobVariables(input.job, input.jobFacts, input.pipeline)];
+  const predefined = [
+    ...pipelineVariables(input.pipeline),
+    ...jobVariables(input.job, input.jobFacts, input.pipeline),
+  ];
   const known = variableMap(predefined, input.job.variables, input.cliVariables);
-  const entry = (variable: { key: string; value: string; raw?: boolean; masked?: boolean; public?: boolean }, expand: boolean): JobVariable => ({
+  const entry = (
+    variable: { key: string; value: string; raw?: boolean; masked?: boolean; public?: boolean },
+    expand: boolean,
+  ): JobVariable => ({
     key: variable.key,
     value: expand && !variable.raw ? expandKeepingUnknown(variable.value, known) : variable.value,
     public: variable.public ?? true,
@@ -94,13 +126,36 @@ function payloadVariables(input: BuildPayloadInput): JobVariable[] {
 function refspecs(pipelineId: number, ref: string, refType: string, depth: number): string[] {
   const pipelineRef = `+refs/pipelines/${pipelineId}:refs/pipelines/${pipelineId}`;
   if (depth === 0) return [pipelineRef, '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*'];
-  return [pipelineRef, refType === 'tag' ? `+refs/tags/${ref}:refs/tags/${ref}` : `+refs/heads/${ref}:refs/remotes/origin/${ref}`];
+  return [
+    pipelineRef,
+    refType === 'tag'
+      ? `+refs/tags/${ref}:refs/tags/${ref}`
+      : `+refs/heads/${ref}:refs/remotes/origin/${ref}`,
+  ];
 }
 
 // Default file names and formats per report type (protocol §6.1).
-const GZIP_REPORTS = new Set(['junit', 'metrics', 'metrics_referee', 'network_referee', 'dotenv', 'cobertura', 'jacoco', 'cluster_applications', 'cyclonedx', 'annotations', 'repository_xray']);
+const GZIP_REPORTS = new Set([
+  'junit',
+  'metrics',
+  'metrics_referee',
+  'network_referee',
+  'dotenv',
+  'cobertura',
+  'jacoco',
+  'cluster_applications',
+  'cyclonedx',
+  'annotations',
+  'repository_xray',
+]);
 const ZIP_REPORTS = new Set(['lsif', 'scip']);
-const REPORT_NAMES: Record<string, string> = { junit: 'junit.xml', cobertura: 'cobertura-coverage.xml', jacoco: 'jacoco.xml', dotenv: '.env', metrics: 'metrics.txt' };
+const REPORT_NAMES: Record<string, string> = {
+  junit: 'junit.xml',
+  cobertura: 'cobertura-coverage.xml',
+  jacoco: 'jacoco.xml',
+  dotenv: '.env',
+  metrics: 'metrics.txt',
+};
 
 function artifactEntries(spec: ArtifactsSpec): JobArtifact[] {
   const entries: JobArtifact[] = [];

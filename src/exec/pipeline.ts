@@ -46,7 +46,11 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   const states = new Map(jobs.map((job) => [job.name, { job, attempts: 0 } as JobState]));
   const stageIndex = (job: PlannedJob) => options.plan.stages.indexOf(job.stage);
   const upstreamOf = (job: PlannedJob): JobState[] =>
-    job.needs ? job.needs.map((need) => states.get(need.job)).filter((state): state is JobState => state !== undefined) : [...states.values()].filter((other) => stageIndex(other.job) < stageIndex(job));
+    job.needs
+      ? job.needs
+          .map((need) => states.get(need.job))
+          .filter((state): state is JobState => state !== undefined)
+      : [...states.values()].filter((other) => stageIndex(other.job) < stageIndex(job));
   let nextJobId = options.firstJobId ?? 1;
   const running = new Map<string, Promise<void>>();
 
@@ -56,7 +60,12 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       for (;;) {
         state.attempts++;
         state.jobId = nextJobId++;
-        const outcome = await options.runJob({ job: state.job, jobId: state.jobId, attempt: state.attempts, dependencies: dependenciesOf(state.job, states, upstreamOf(state.job)) });
+        const outcome = await options.runJob({
+          job: state.job,
+          jobId: state.jobId,
+          attempt: state.attempts,
+          dependencies: dependenciesOf(state.job, states, upstreamOf(state.job)),
+        });
         if (outcome.state === 'success') {
           state.status = 'success';
           break;
@@ -68,15 +77,23 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       }
       state.durationMs = Date.now() - started;
     };
-    running.set(state.job.name, run().finally(() => running.delete(state.job.name)));
+    running.set(
+      state.job.name,
+      run().finally(() => running.delete(state.job.name)),
+    );
   };
 
   for (;;) {
     for (const state of states.values()) {
-      if (state.status !== undefined || running.has(state.job.name) || running.size >= options.concurrency) continue;
+      if (state.status !== undefined || running.has(state.job.name) || running.size >= options.concurrency)
+        continue;
       const upstream = upstreamOf(state.job);
       if (upstream.some((other) => other.status === undefined)) continue;
-      const decision = decide(state.job, upstream, named.has(state.job.name) || named.has(state.job.definedAs));
+      const decision = decide(
+        state.job,
+        upstream,
+        named.has(state.job.name) || named.has(state.job.definedAs),
+      );
       if (decision === 'run') start(state);
       else {
         state.status = decision;
@@ -87,7 +104,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     await Promise.race(running.values());
   }
 
-  const summaries = [...states.values()].map((state) => ({ name: state.job.name, stage: state.job.stage, status: state.status ?? 'skipped', durationMs: state.durationMs, attempts: state.attempts }));
+  const summaries = [...states.values()].map((state) => ({
+    name: state.job.name,
+    stage: state.job.stage,
+    status: state.status ?? 'skipped',
+    durationMs: state.durationMs,
+    attempts: state.attempts,
+  }));
   return { passed: summaries.every((summary) => summary.status !== 'failed'), jobs: summaries };
 }
 
@@ -99,7 +122,11 @@ export function selectJobs(plan: PipelinePlan, only: string[], withNeeds: boolea
     if (chosen.has(job.name)) return;
     chosen.add(job.name);
     if (!withNeeds) return;
-    const needed = job.needs ? job.needs.map((need) => need.job) : plan.jobs.filter((other) => plan.stages.indexOf(other.stage) < plan.stages.indexOf(job.stage)).map((other) => other.name);
+    const needed = job.needs
+      ? job.needs.map((need) => need.job)
+      : plan.jobs
+          .filter((other) => plan.stages.indexOf(other.stage) < plan.stages.indexOf(job.stage))
+          .map((other) => other.name);
     for (const name of needed) {
       const target = plan.jobs.find((other) => other.name === name);
       if (target) add(target);
@@ -111,9 +138,15 @@ export function selectJobs(plan: PipelinePlan, only: string[], withNeeds: boolea
 
 // GitLab's `when:` against the jobs before: a failure that is not allowed counts as failed;
 // skipped and manual jobs neither pass nor fail for stage ordering, but block jobs that need them.
-function decide(job: PlannedJob, upstream: JobState[], namedOnCommandLine: boolean): 'run' | 'skipped' | 'manual' {
+function decide(
+  job: PlannedJob,
+  upstream: JobState[],
+  namedOnCommandLine: boolean,
+): 'run' | 'skipped' | 'manual' {
   const failed = upstream.some((other) => other.status === 'failed');
-  const missingNeed = job.needs !== undefined && upstream.some((other) => other.status === 'skipped' || other.status === 'manual');
+  const missingNeed =
+    job.needs !== undefined &&
+    upstream.some((other) => other.status === 'skipped' || other.status === 'manual');
   switch (job.when) {
     case 'manual':
       if (!namedOnCommandLine) return 'manual';
@@ -129,15 +162,26 @@ function decide(job: PlannedJob, upstream: JobState[], namedOnCommandLine: boole
   }
 }
 
-function dependenciesOf(job: PlannedJob, states: Map<string, JobState>, upstream: JobState[]): JobAttempt['dependencies'] {
+function dependenciesOf(
+  job: PlannedJob,
+  states: Map<string, JobState>,
+  upstream: JobState[],
+): JobAttempt['dependencies'] {
   const names = job.dependencies
-    ? job.dependencies.flatMap((name) => [...states.values()].filter((state) => state.job.name === name || state.job.definedAs === name).map((state) => state.job.name))
+    ? job.dependencies.flatMap((name) =>
+        [...states.values()]
+          .filter((state) => state.job.name === name || state.job.definedAs === name)
+          .map((state) => state.job.name),
+      )
     : job.needs
       ? job.needs.filter((need) => need.artifacts).map((need) => need.job)
       : upstream.map((state) => state.job.name);
   return names.flatMap((name) => {
     const state = states.get(name);
-    return state?.jobId !== undefined && (state.status === 'success' || state.status === 'allowed-failure' || state.status === 'failed') ? [{ id: state.jobId, name }] : [];
+    return state?.jobId !== undefined &&
+      (state.status === 'success' || state.status === 'allowed-failure' || state.status === 'failed')
+      ? [{ id: state.jobId, name }]
+      : [];
   });
 }
 

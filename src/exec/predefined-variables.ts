@@ -72,7 +72,12 @@ export function pipelineVariables(facts: PipelineFacts): CiVariable[] {
     ['CI_COMMIT_BEFORE_SHA', repo.beforeSha],
     ['CI_COMMIT_REF_NAME', ref],
     ['CI_COMMIT_REF_SLUG', slugify(ref)],
-    ...(repo.refType === 'tag' ? ([['CI_COMMIT_TAG', ref], ['CI_COMMIT_TAG_MESSAGE', '']] as Array<[string, string]>) : ([['CI_COMMIT_BRANCH', ref]] as Array<[string, string]>)),
+    ...(repo.refType === 'tag'
+      ? ([
+          ['CI_COMMIT_TAG', ref],
+          ['CI_COMMIT_TAG_MESSAGE', ''],
+        ] as Array<[string, string]>)
+      : ([['CI_COMMIT_BRANCH', ref]] as Array<[string, string]>)),
     ['CI_COMMIT_MESSAGE', repo.commit.message],
     ['CI_COMMIT_TITLE', repo.commit.title],
     ['CI_COMMIT_DESCRIPTION', repo.commit.description],
@@ -96,7 +101,11 @@ export interface JobFacts {
 }
 
 /** Job-level predefined variables; `masked` marks the ones the engine must hide. */
-export function jobVariables(job: PlannedJob, facts: JobFacts, pipeline: PipelineFacts): Array<CiVariable & { masked?: boolean; public?: boolean }> {
+export function jobVariables(
+  job: PlannedJob,
+  facts: JobFacts,
+  pipeline: PipelineFacts,
+): Array<CiVariable & { masked?: boolean; public?: boolean }> {
   const projectUrl = `${pipeline.server.url}/${pipeline.repo.projectPath}`;
   return [
     { key: 'CI_JOB_ID', value: String(facts.jobId) },

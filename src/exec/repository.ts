@@ -15,7 +15,15 @@ export interface RepositoryState {
   /** Branch or tag name; "HEAD" detached with no tag. */
   ref: string;
   refType: 'branch' | 'tag';
-  commit: { title: string; message: string; description: string; author: string; authorName: string; authorEmail: string; timestamp: string };
+  commit: {
+    title: string;
+    message: string;
+    description: string;
+    author: string;
+    authorName: string;
+    authorEmail: string;
+    timestamp: string;
+  };
   defaultBranch: string;
   /** "namespace/project" from the origin remote, else "local/<directory>". */
   projectPath: string;
@@ -25,22 +33,31 @@ export interface RepositoryState {
 
 export async function readRepository(git: GitRunner, cwd: string): Promise<RepositoryState> {
   const root = await tryGit(git, { args: ['rev-parse', '--show-toplevel'], cwd });
-  if (!root) throw new UserError('EXEC_NOT_A_REPOSITORY', `${cwd} is not inside a git work tree (tart exec runs the committed state of a repository)`);
+  if (!root)
+    throw new UserError(
+      'EXEC_NOT_A_REPOSITORY',
+      `${cwd} is not inside a git work tree (tart exec runs the committed state of a repository)`,
+    );
   const sha = await tryGit(git, { args: ['rev-parse', '--verify', 'HEAD^{commit}'], cwd: root });
-  if (!sha) throw new UserError('EXEC_NO_COMMIT', `${root} has no commit yet; commit something (or use --dirty after a first commit)`);
+  if (!sha)
+    throw new UserError(
+      'EXEC_NO_COMMIT',
+      `${root} has no commit yet; commit something (or use --dirty after a first commit)`,
+    );
   const zero = '0'.repeat(sha.length);
-  const [commonDir, objectFormat, beforeSha, branch, tag, log, originHead, initDefault, remote, status] = await Promise.all([
-    git.run({ args: ['rev-parse', '--path-format=absolute', '--git-common-dir'], cwd: root }),
-    tryGit(git, { args: ['rev-parse', '--show-object-format'], cwd: root }),
-    tryGit(git, { args: ['rev-parse', '--verify', '-q', 'HEAD~1^{commit}'], cwd: root }),
-    tryGit(git, { args: ['symbolic-ref', '--short', '-q', 'HEAD'], cwd: root }),
-    tryGit(git, { args: ['describe', '--tags', '--exact-match', 'HEAD'], cwd: root }),
-    git.run({ args: ['log', '-1', '--format=%an%x00%ae%x00%aI%x00%B', 'HEAD'], cwd: root }),
-    tryGit(git, { args: ['symbolic-ref', '--short', '-q', 'refs/remotes/origin/HEAD'], cwd: root }),
-    tryGit(git, { args: ['config', 'init.defaultBranch'], cwd: root }),
-    tryGit(git, { args: ['remote', 'get-url', 'origin'], cwd: root }),
-    git.run({ args: ['status', '--porcelain', '--untracked-files=normal'], cwd: root }),
-  ]);
+  const [commonDir, objectFormat, beforeSha, branch, tag, log, originHead, initDefault, remote, status] =
+    await Promise.all([
+      git.run({ args: ['rev-parse', '--path-format=absolute', '--git-common-dir'], cwd: root }),
+      tryGit(git, { args: ['rev-parse', '--show-object-format'], cwd: root }),
+      tryGit(git, { args: ['rev-parse', '--verify', '-q', 'HEAD~1^{commit}'], cwd: root }),
+      tryGit(git, { args: ['symbolic-ref', '--short', '-q', 'HEAD'], cwd: root }),
+      tryGit(git, { args: ['describe', '--tags', '--exact-match', 'HEAD'], cwd: root }),
+      git.run({ args: ['log', '-1', '--format=%an%x00%ae%x00%aI%x00%B', 'HEAD'], cwd: root }),
+      tryGit(git, { args: ['symbolic-ref', '--short', '-q', 'refs/remotes/origin/HEAD'], cwd: root }),
+      tryGit(git, { args: ['config', 'init.defaultBranch'], cwd: root }),
+      tryGit(git, { args: ['remote', 'get-url', 'origin'], cwd: root }),
+      git.run({ args: ['status', '--porcelain', '--untracked-files=normal'], cwd: root }),
+    ]);
   const [authorName = '', authorEmail = '', timestamp = '', message = ''] = log.split('\0');
   const trimmedMessage = message.replace(/\n+$/, '\n');
   const title = trimmedMessage.split('\n')[0] ?? '';
@@ -69,15 +86,25 @@ export async function readRepository(git: GitRunner, cwd: string): Promise<Repos
 }
 
 /** Files changed by the commit (HEAD~1..HEAD) or between `compareTo` and HEAD, plus uncommitted ones when `dirty`. */
-export async function changedFiles(git: GitRunner, repo: RepositoryState, options: { compareTo?: string; includeUncommitted: boolean }): Promise<string[] | undefined> {
+export async function changedFiles(
+  git: GitRunner,
+  repo: RepositoryState,
+  options: { compareTo?: string; includeUncommitted: boolean },
+): Promise<string[] | undefined> {
   const base = options.compareTo ?? (/^0+$/.test(repo.beforeSha) ? undefined : repo.beforeSha);
   // No parent commit: GitLab treats `changes` as true for a new branch.
   if (base === undefined) return undefined;
-  const committed = await tryGit(git, { args: ['diff', '--name-only', '-z', options.compareTo ? `${base}...${repo.sha}` : `${base}..${repo.sha}`], cwd: repo.root });
+  const committed = await tryGit(git, {
+    args: ['diff', '--name-only', '-z', options.compareTo ? `${base}...${repo.sha}` : `${base}..${repo.sha}`],
+    cwd: repo.root,
+  });
   if (committed === undefined) return undefined;
   const files = new Set(committed.split('\0').filter(Boolean));
   if (options.includeUncommitted) {
-    const uncommitted = await tryGit(git, { args: ['ls-files', '-z', '--modified', '--others', '--exclude-standard'], cwd: repo.root });
+    const uncommitted = await tryGit(git, {
+      args: ['ls-files', '-z', '--modified', '--others', '--exclude-standard'],
+      cwd: repo.root,
+    });
     for (const file of uncommitted?.split('\0') ?? []) if (file) files.add(file);
   }
   return [...files].sort();
@@ -96,11 +123,18 @@ export function projectPathFromRemote(remote: string | undefined): string | unde
       return undefined;
     }
   }
-  const cleaned = path?.replace(/^\/+/, '').replace(/\.git\/?$/, '').replace(/\/+$/, '');
+  const cleaned = path
+    ?.replace(/^\/+/, '')
+    .replace(/\.git\/?$/, '')
+    .replace(/\/+$/, '');
   return cleaned && cleaned.includes('/') ? cleaned : cleaned ? `local/${cleaned}` : undefined;
 }
 
 /** GitLab's slug: lower case, non-alphanumerics to "-", at most 63 characters, no "-" at either end. */
 export function slugify(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]/g, '-').slice(0, 63).replace(/^-+|-+$/g, '');
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '-')
+    .slice(0, 63)
+    .replace(/^-+|-+$/g, '');
 }

@@ -13,7 +13,7 @@ import type { JobOutcome, RunJobOptions, RunnerSettings } from '../job/types.js'
 import { resolveCaches } from './cache-keys.js';
 import { createGitRunner, type GitRunner } from './git.js';
 import { startGitServer } from './git-server.js';
-import { createCommitProjectFiles } from './git-project-files.js';
+import { checkConfigCommitted, createCommitProjectFiles } from './git-project-files.js';
 import { LocalArtifactTransport } from './local-artifacts.js';
 import { PipelineOutput, type WriteStreams } from './output.js';
 import { buildJobPayload } from './payload.js';
@@ -58,13 +58,27 @@ export async function runExec(options: RunExecOptions): Promise<RunExecResult> {
   const git = options.git ?? createGitRunner();
   const output = new PipelineOutput(options.streams);
   const repo = await readRepository(git, options.cwd);
-  if (repo.dirty && !options.dirty) output.warn('Uncommitted changes are not part of this pipeline (tart exec runs the committed state; add --dirty to include them).');
+  if (repo.dirty && !options.dirty)
+    output.warn(
+      'Uncommitted changes are not part of this pipeline (tart exec runs the committed state; add --dirty to include them).',
+    );
   const pipelineId = Math.floor(Date.now() / 1000);
   const token = `glcbt-tartexec_${randomBytes(20).toString('hex')}`;
-  const source = await prepareSourceRepository({ git, repo, pipelineId, dirty: options.dirty, tempRoot: options.tempRoot });
+  const source = await prepareSourceRepository({
+    git,
+    repo,
+    pipelineId,
+    dirty: options.dirty,
+    tempRoot: options.tempRoot,
+  });
   const cleanups: Array<() => Promise<void>> = [() => source.remove()];
   try {
-    const server = await startGitServer({ projectRoot: source.root, username: 'gitlab-ci-token', password: token, bindAddress: options.bindAddress });
+    const server = await startGitServer({
+      projectRoot: source.root,
+      username: 'gitlab-ci-token',
+      password: token,
+      bindAddress: options.bindAddress,
+    });
     cleanups.unshift(() => server.close());
     const artifactsDir = await mkdtemp(join(options.tempRoot ?? tmpdir(), 'tart-exec-artifacts-'));
     cleanups.push(() => rm(artifactsDir, { recursive: true, force: true }));
@@ -74,29 +88,49 @@ export async function runExec(options: RunExecOptions): Promise<RunExecResult> {
       createdAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       repo,
       sha: source.sha,
-      server: { url: `http://${options.serverHost}:${server.port}`, host: options.serverHost, port: server.port },
+      server: {
+        url: `http://${options.serverHost}:${server.port}`,
+        host: options.serverHost,
+        port: server.port,
+      },
       projectId: 1,
       configPath: options.file,
       version: options.version,
     };
+    const files = createCommitProjectFiles({
+      git,
+      root: source.root,
+      sha: source.sha,
+      gitDir: join(source.root, source.name),
+    });
+    await checkConfigCommitted(files, options.file, repo.root);
     const plan = await planPipeline({
-      files: createCommitProjectFiles({ git, root: source.root, sha: source.sha, gitDir: join(source.root, source.name) }),
+      files,
       entryFile: options.file,
       pipelineVariables: [...pipelineVariables(facts), ...options.variables],
       changedFiles: (compareTo) => changedFiles(git, repo, { compareTo, includeUncommitted: options.dirty }),
     });
     checkNamedJobs(plan, options.jobs);
+    for (const job of plan.ignored ?? []) output.warn(`Job "${job.name}" is not run: ${job.reason}.`);
     const transport = new LocalArtifactTransport({ dir: artifactsDir });
     const repoUrl = server.repoUrl(options.serverHost, source.name);
     const slots = new SlotPool();
-    output.note(`Pipeline ${pipelineId} for ${repo.ref} at ${source.sha.slice(0, 8)}${options.dirty ? ' (with uncommitted changes)' : ''}: ${plan.jobs.length} jobs`);
+    output.note(
+      `Pipeline ${pipelineId} for ${repo.ref} at ${source.sha.slice(0, 8)}${options.dirty ? ' (with uncommitted changes)' : ''}: ${plan.jobs.length} jobs`,
+    );
     const result = await runPipeline({
       plan,
       only: options.jobs,
       withNeeds: options.withNeeds,
       concurrency: options.concurrency,
-      onNotRun: (job, status) => output.note(`[${job.name}] ${status === 'manual' ? 'manual job, not run (name it on the command line to run it)' : 'skipped'}`),
-      runJob: (attempt) => slots.use((slot) => runOneJob({ attempt, slot, options, facts, repo, git, token, repoUrl, transport, output })),
+      onNotRun: (job, status) =>
+        output.note(
+          `[${job.name}] ${status === 'manual' ? 'manual job, not run (name it on the command line to run it)' : 'skipped'}`,
+        ),
+      runJob: (attempt) =>
+        slots.use((slot) =>
+          runOneJob({ attempt, slot, options, facts, repo, git, token, repoUrl, transport, output }),
+        ),
     });
     output.summary(result.jobs);
     return { exitCode: result.passed ? 0 : 1, result };
@@ -118,16 +152,30 @@ async function runOneJob(input: {
   output: PipelineOutput;
 }): Promise<JobOutcome> {
   const { attempt, options, transport } = input;
-  const caches = await resolveCaches(attempt.job.cache, { git: input.git, root: input.repo.root, sha: input.repo.sha });
+  const caches = await resolveCaches(attempt.job.cache, {
+    git: input.git,
+    root: input.repo.root,
+    sha: input.repo.sha,
+  });
   const payload = buildJobPayload({
     job: attempt.job,
     pipeline: input.facts,
-    jobFacts: { jobId: attempt.jobId, startedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), token: input.token, repoUrl: input.repoUrl, executorName: options.executorForSlot(input.slot).name },
+    jobFacts: {
+      jobId: attempt.jobId,
+      startedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      token: input.token,
+      repoUrl: input.repoUrl,
+      executorName: options.executorForSlot(input.slot).name,
+    },
     cliVariables: options.variables,
     caches,
     dependencies: attempt.dependencies.map((dependency) => {
       const archive = transport.archiveOf(dependency.id);
-      return { ...dependency, token: input.token, ...(archive ? { artifacts_file: { filename: archive.filename, size: archive.size } } : {}) };
+      return {
+        ...dependency,
+        token: input.token,
+        ...(archive ? { artifacts_file: { filename: archive.filename, size: archive.size } } : {}),
+      };
     }),
   });
   if (attempt.attempt > 1) input.output.note(`[${attempt.job.name}] retrying (attempt ${attempt.attempt})`);
@@ -159,7 +207,10 @@ function runnerSettings(options: RunExecOptions): RunnerSettings {
 function checkNamedJobs(plan: PipelinePlan, names: string[]): void {
   for (const name of names) {
     if (!plan.jobs.some((job) => job.name === name || job.definedAs === name)) {
-      throw new CiConfigError('CI_UNKNOWN_JOB', `no job named "${name}" in this pipeline (jobs: ${plan.jobs.map((job) => job.name).join(', ')})`);
+      throw new CiConfigError(
+        'CI_UNKNOWN_JOB',
+        `no job named "${name}" in this pipeline (jobs: ${plan.jobs.map((job) => job.name).join(', ')})`,
+      );
     }
   }
 }

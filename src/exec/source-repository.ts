@@ -18,16 +18,28 @@ export interface SourceRepository {
   remove(): Promise<void>;
 }
 
-export async function prepareSourceRepository(options: { git: GitRunner; repo: RepositoryState; pipelineId: number; dirty: boolean; tempRoot?: string }): Promise<SourceRepository> {
+export async function prepareSourceRepository(options: {
+  git: GitRunner;
+  repo: RepositoryState;
+  pipelineId: number;
+  dirty: boolean;
+  tempRoot?: string;
+}): Promise<SourceRepository> {
   const { git, repo } = options;
   const root = await mkdtemp(join(options.tempRoot ?? tmpdir(), 'tart-exec-source-'));
   const name = 'project.git';
   const bare = join(root, name);
   try {
-    await git.run({ args: ['init', '--bare', '-q', `--object-format=${repo.objectFormat}`, bare], cwd: root });
+    await git.run({
+      args: ['init', '--bare', '-q', `--object-format=${repo.objectFormat}`, bare],
+      cwd: root,
+    });
     await writeFile(join(bare, 'objects', 'info', 'alternates'), `${repo.objectsDir}\n`);
     const sha = options.dirty ? await snapshotWorkingTree(git, repo, bare, root) : repo.sha;
-    const refs = [`refs/pipelines/${options.pipelineId}`, repo.refType === 'tag' ? `refs/tags/${repo.ref}` : `refs/heads/${repo.ref}`];
+    const refs = [
+      `refs/pipelines/${options.pipelineId}`,
+      repo.refType === 'tag' ? `refs/tags/${repo.ref}` : `refs/heads/${repo.ref}`,
+    ];
     for (const ref of refs) await git.run({ args: ['--git-dir', bare, 'update-ref', ref, sha], cwd: root });
     await git.run({ args: ['--git-dir', bare, 'symbolic-ref', 'HEAD', refs[1] as string], cwd: root });
     return { root, name, sha, remove: () => rm(root, { recursive: true, force: true }) };
@@ -38,7 +50,12 @@ export async function prepareSourceRepository(options: { git: GitRunner; repo: R
 }
 
 // A commit of the working tree (tracked changes and untracked, non-ignored files) on top of HEAD.
-async function snapshotWorkingTree(git: GitRunner, repo: RepositoryState, bare: string, scratch: string): Promise<string> {
+async function snapshotWorkingTree(
+  git: GitRunner,
+  repo: RepositoryState,
+  bare: string,
+  scratch: string,
+): Promise<string> {
   const env = {
     GIT_INDEX_FILE: join(scratch, 'snapshot-index'),
     GIT_OBJECT_DIRECTORY: join(bare, 'objects'),
@@ -52,5 +69,11 @@ async function snapshotWorkingTree(git: GitRunner, repo: RepositoryState, bare: 
   await git.run({ args: ['read-tree', repo.sha], cwd: repo.root, env });
   await git.run({ args: ['add', '-A', '--', '.'], cwd: repo.root, env });
   const tree = (await git.run({ args: ['write-tree'], cwd: repo.root, env })).trim();
-  return (await git.run({ args: ['commit-tree', tree, '-p', repo.sha, '-m', `tart exec: uncommitted changes on ${repo.ref}`], cwd: repo.root, env })).trim();
+  return (
+    await git.run({
+      args: ['commit-tree', tree, '-p', repo.sha, '-m', `tart exec: uncommitted changes on ${repo.ref}`],
+      cwd: repo.root,
+      env,
+    })
+  ).trim();
 }

@@ -130,7 +130,7 @@ export async function callApi(connection: GitLabConnection, call: ApiCall): Prom
       );
     } catch (error) {
       report(connection, call, 0, started);
-      const retryable = policy.retryNetworkErrors && !hasAbortCode(error) && attempt < policy.maxAttempts;
+      const retryable = policy.retryNetworkErrors && !isFinal(error) && attempt < policy.maxAttempts;
       if (!retryable) throw error;
       await waitBeforeRetry(retryDelayMs(policy, attempt, undefined), call.signal);
       continue;
@@ -164,7 +164,7 @@ export function resolveTimeouts(
 /** Sends one request and resolves with the unread response once headers arrive. */
 export async function exchange(request: Exchange): Promise<IncomingMessage> {
   const tlsMaterial = request.url.protocol === 'https:' ? await readTlsFiles(request.tls) : {};
-  request.signal?.throwIfAborted();
+  if (request.signal?.aborted) throw toTransportError(request.signal.reason, request);
   return new Promise<IncomingMessage>((resolve, reject) => {
     const transport = request.url.protocol === 'https:' ? https : http;
     let settled = false;
@@ -316,8 +316,9 @@ function toTransportError(error: unknown, request: Exchange): TartError {
   return new TartError('GITLAB_NETWORK_ERROR', `${request.label}: ${text}`, { cause: error });
 }
 
-function hasAbortCode(error: unknown): boolean {
-  return error instanceof TartError && error.code === 'ABORTED';
+// Errors that another attempt cannot fix.
+function isFinal(error: unknown): boolean {
+  return error instanceof TartError && (error.code === 'ABORTED' || error.code === 'GITLAB_TLS_FILE');
 }
 
 async function waitBeforeRetry(ms: number, signal: AbortSignal | undefined): Promise<void> {

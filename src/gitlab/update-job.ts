@@ -43,35 +43,66 @@ export interface UpdateJobOptions extends ConnectionOptions {
   defaultAcceptWaitMs?: number;
   /** Upper bound on any single 202 wait. Default 64 s (the server's largest backoff). */
   maxAcceptWaitMs?: number;
+  /** Tries of a final state when PUT fails outright (gitlab-runner: 10). Running/pending updates are tried once. */
+  finalUpdateAttempts?: number;
+  /** Multiplies the 1 s-doubling wait between final-update tries (tests use a small value). */
+  finalUpdateBackoffScale?: number;
 }
 
-/** Sends one state update; follows 202s until GitLab accepts the state. Throws GITLAB_UPDATE_FAILED otherwise. */
+/**
+ * Sends one state update; follows 202s until GitLab accepts the state. A final state (success,
+ * failed) that fails outright is retried like gitlab-runner's final update (10 tries, 1 s doubling).
+ * Throws GITLAB_UPDATE_FAILED (or the transport error) when it cannot be delivered.
+ */
 export async function updateJob(options: UpdateJobOptions): Promise<UpdateJobResult> {
   const body = updateBody(options);
   const maxWaits = options.maxAcceptWaits ?? 60;
-  for (let waits = 0; ; waits++) {
-    const response = await callApi(options, {
-      method: 'PUT',
-      endpoint: '/jobs/:id',
-      params: { id: options.jobId },
-      json: body,
-      headers: { 'JOB-TOKEN': options.jobToken },
-      signal: options.signal,
-    });
-    const result = classifyUpdateResponse(response);
-    if (result !== 'retry-later') {
-      if (result === 'failed')
-        throw httpError('GITLAB_UPDATE_FAILED', 'PUT /jobs/:id', response, [options.jobToken]);
-      return result;
+  const isFinal = options.state === 'success' || options.state === 'failed';
+  const maxFailures = isFinal ? (options.finalUpdateAttempts ?? 10) : 1;
+  let waits = 0;
+  for (let failures = 0; ;) {
+    let result: UpdateJobResult | 'retry-later';
+    try {
+      result = await putOnce(options, body);
+    } catch (error) {
+      if ((error instanceof TartError && error.code === 'ABORTED') || ++failures >= maxFailures) throw error;
+      await pause(
+        Math.min(1000 * 2 ** (failures - 1), 60_000) * (options.finalUpdateBackoffScale ?? 1),
+        options,
+      );
+      continue;
     }
-    if (waits >= maxWaits)
+    if (result !== 'retry-later') return result;
+    if (waits++ >= maxWaits)
       throw new TartError(
         'GITLAB_UPDATE_FAILED',
         `PUT /jobs/:id: still not accepted after ${maxWaits} waits`,
-        { details: { status: 202 } },
+        {
+          details: { status: 202 },
+        },
       );
-    await waitAsServerAsks(response, options);
   }
+}
+
+// One PUT (with HTTP-level retries): a result, 'retry-later' after waiting as a 202 asks, or a throw.
+async function putOnce(
+  options: UpdateJobOptions,
+  body: Record<string, unknown>,
+): Promise<UpdateJobResult | 'retry-later'> {
+  const response = await callApi(options, {
+    method: 'PUT',
+    endpoint: '/jobs/:id',
+    params: { id: options.jobId },
+    json: body,
+    headers: { 'JOB-TOKEN': options.jobToken },
+    signal: options.signal,
+  });
+  const result = classifyUpdateResponse(response);
+  if (result === 'failed')
+    throw httpError('GITLAB_UPDATE_FAILED', 'PUT /jobs/:id', response, [options.jobToken]);
+  if (result === 'retry-later' && (options.maxAcceptWaits ?? 60) > 0)
+    await waitAsServerAsks(response, options);
+  return result;
 }
 
 export interface AcceptJobOptions extends ConnectionOptions {
@@ -130,8 +161,12 @@ async function waitAsServerAsks(response: ApiResponse, options: UpdateJobOptions
   const seconds = Number(headerValue(response.headers, 'x-gitlab-trace-update-interval'));
   const wanted =
     Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : (options.defaultAcceptWaitMs ?? 3000);
+  await pause(Math.min(wanted, options.maxAcceptWaitMs ?? 64_000), options);
+}
+
+async function pause(ms: number, options: UpdateJobOptions): Promise<void> {
   try {
-    await sleep(Math.min(wanted, options.maxAcceptWaitMs ?? 64_000), undefined, { signal: options.signal });
+    await sleep(ms, undefined, { signal: options.signal });
   } catch (cause) {
     throw new TartError('ABORTED', 'PUT /jobs/:id: aborted while waiting for GitLab', { cause });
   }

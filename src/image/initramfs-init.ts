@@ -53,9 +53,14 @@ mkdir -p /lower /scratch /newroot
 mount -t ext4 -o ro,noload ${rootfs} /lower || fail "mount rootfs ${rootfs}"
 
 # A fresh scratch disk per job: no journal, lazy inode tables (no zeroing under emulation).
+# UUID and hash seed come from the kernel's non-blocking generator: mke2fs's own getrandom()
+# blocks until the CRNG is seeded, seconds under TCG when the VM has no virtio-rng.
+read -r scratch_uuid < /proc/sys/kernel/random/uuid
+read -r hash_seed < /proc/sys/kernel/random/uuid
 MKE2FS_CONFIG=/lower/etc/mke2fs.conf /lower/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 \\
   --library-path /lower/usr/lib/x86_64-linux-gnu \\
-  /lower/usr/sbin/mke2fs -q -F -t ext4 -O ^has_journal -E lazy_itable_init=1,nodiscard -m 0 -L tart-scratch ${scratch} \\
+  /lower/usr/sbin/mke2fs -q -F -t ext4 -O ^has_journal -U "$scratch_uuid" \\
+  -E lazy_itable_init=1,nodiscard,hash_seed="$hash_seed" -m 0 -L tart-scratch ${scratch} \\
   || fail "mke2fs ${scratch}"
 mount -t ext4 -o noinit_itable,nobarrier ${scratch} /scratch || fail "mount scratch ${scratch}"
 mkdir -p /scratch/upper /scratch/work

@@ -49,16 +49,17 @@ export function forceHttpsRewrites(
   remote: GitRemote,
   variables: JobVariable[],
 ): Array<{ url: string; insteadOf: string }> {
-  if (!/^https?:\/\//.test(remote.base)) return [];
+  const base = [remote.base, ...remote.credentialBases].find((candidate) => /^https?:\/\//.test(candidate));
+  if (base === undefined) return [];
   const host =
     getVariable(variables, 'CI_SERVER_SHELL_SSH_HOST') ||
     getVariable(variables, 'CI_SERVER_HOST') ||
-    hostName(remote.base);
+    hostName(base);
   const port = getVariable(variables, 'CI_SERVER_SHELL_SSH_PORT');
   const sshBase = `ssh://git@${host}${port && port !== '22' ? `:${port}` : ''}/`;
   return [
-    { url: `${remote.base}/`, insteadOf: `git@${host}:` },
-    { url: `${remote.base}/`, insteadOf: sshBase },
+    { url: `${base}/`, insteadOf: `git@${host}:` },
+    { url: `${base}/`, insteadOf: sshBase },
   ];
 }
 

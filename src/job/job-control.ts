@@ -10,7 +10,7 @@ export class JobControl {
   readonly #script = new AbortController();
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #cancel: AbortSignal;
-  readonly #onCancel = (): void => this.#cancelWith(this.#cancel.reason as CancelReason);
+  readonly #onCancel = (): void => this.#cancelWith(this.#cancel.reason);
 
   constructor(options: { cancel: AbortSignal; timeoutMs: number }) {
     this.#cancel = options.cancel;
@@ -55,9 +55,11 @@ export class JobControl {
     this.#cancel.removeEventListener('abort', this.#onCancel);
   }
 
-  #cancelWith(reason: CancelReason | undefined): void {
-    if (reason?.kind === 'canceling') this.#stopScript(reason);
-    else this.#stopJob(reason ?? { kind: 'canceled' });
+  // A signal aborted without a CancelReason (plain abort()) counts as a hard cancel.
+  #cancelWith(reason: unknown): void {
+    const kind = (reason as Partial<CancelReason> | undefined)?.kind;
+    if (kind === 'canceling') this.#stopScript({ kind });
+    else this.#stopJob(kind === 'shutdown' ? { kind } : { kind: 'canceled' });
   }
 
   #stopJob(reason: StopReason): void {

@@ -71,7 +71,8 @@ export async function runJob(
     control.dispose();
     if (failure === undefined) trace.info('Job succeeded');
     else trace.error(footerText(failure));
-    await env?.close();
+    // close() never throws by contract; a broken executor must still not lose the outcome.
+    await env?.close().catch(() => undefined);
     await trace.finish();
   }
   return failure === undefined

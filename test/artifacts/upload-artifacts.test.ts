@@ -12,7 +12,13 @@ import { createHostEnvironment, type HostEnvironment } from '../support/host-env
 import { jobPayload, traceCollector, writeTree } from './fixtures.js';
 import { ArtifactTransportDouble } from './transport-double.js';
 
-const ARCHIVE: JobArtifact = { paths: ['dist/'], when: 'on_success', expire_in: '1 week', artifact_type: 'archive', artifact_format: 'zip' };
+const ARCHIVE: JobArtifact = {
+  paths: ['dist/'],
+  when: 'on_success',
+  expire_in: '1 week',
+  artifact_type: 'archive',
+  artifact_format: 'zip',
+};
 
 describe('uploadArtifacts', () => {
   let env: HostEnvironment;
@@ -65,13 +71,18 @@ describe('uploadArtifacts', () => {
     const names = execFileSync('unzip', ['-Z1', zipPath], { encoding: 'utf8' }).trim().split('\n').sort();
     assert.deepEqual(names, ['dist/', 'dist/app.js', 'dist/lib/', 'dist/lib/util.js']);
     assert.match(text, /^Uploading artifacts\.\.\.$/m);
-    assert.match(text, /^Uploading artifacts as "archive" to coordinator\.\.\. 201 Created +id=4130 responseStatus=201 Created$/m);
+    assert.match(
+      text,
+      /^Uploading artifacts as "archive" to coordinator\.\.\. 201 Created +id=4130 responseStatus=201 Created$/m,
+    );
     assert.doesNotMatch(text, /secrettoken/);
   });
 
   it('stores without compression for ARTIFACT_COMPRESSION_LEVEL=fastest and warns about unknown levels', async () => {
     const methods = async (level: string): Promise<{ listing: string; text: string }> => {
-      const { transport, text } = await upload([ARCHIVE], { variables: [{ key: 'ARTIFACT_COMPRESSION_LEVEL', value: level }] });
+      const { transport, text } = await upload([ARCHIVE], {
+        variables: [{ key: 'ARTIFACT_COMPRESSION_LEVEL', value: level }],
+      });
       const zipPath = join(env.root, `level-${level}.zip`);
       await writeFile(zipPath, transport.uploads[0]!.bytes);
       return { listing: execFileSync('zipinfo', [zipPath], { encoding: 'utf8' }), text };
@@ -88,27 +99,48 @@ describe('uploadArtifacts', () => {
   });
 
   it('sends a gzip report as one gzip member per file, named by base name with the path as comment', async () => {
-    const junit: JobArtifact = { name: 'junit.xml', paths: ['reports/**/*.xml'], when: 'always', artifact_type: 'junit', artifact_format: 'gzip' };
+    const junit: JobArtifact = {
+      name: 'junit.xml',
+      paths: ['reports/**/*.xml'],
+      when: 'always',
+      artifact_type: 'junit',
+      artifact_format: 'gzip',
+    };
     const { transport } = await upload([junit]);
     const sent = transport.uploads[0]!;
     assert.equal(sent.filename, 'junit.xml.gz');
     assert.equal(gunzipSync(sent.bytes).toString(), '<a/><b/>', 'all members decompress, in path order');
     // Second member header: FNAME then FCOMMENT after the 10 fixed bytes.
     const second = sent.bytes.indexOf(Buffer.from([0x1f, 0x8b, 8, 0x18]), 10);
-    const fields = sent.bytes.subarray(second + 10).toString('latin1').split('\0');
+    const fields = sent.bytes
+      .subarray(second + 10)
+      .toString('latin1')
+      .split('\0');
     assert.deepEqual(fields.slice(0, 2), ['junit-b.xml', 'reports/sub/junit-b.xml']);
     assert.equal(sent.bytes.readUInt32LE(4), Math.floor(new Date('2024-05-06T07:08:09Z').getTime() / 1000));
   });
 
   it('sends a raw report as the bytes of its single file', async () => {
-    const sast: JobArtifact = { name: 'gl-sast-report.json', paths: ['gl-sast-report.json'], when: 'always', artifact_type: 'sast', artifact_format: 'raw' };
+    const sast: JobArtifact = {
+      name: 'gl-sast-report.json',
+      paths: ['gl-sast-report.json'],
+      when: 'always',
+      artifact_type: 'sast',
+      artifact_format: 'raw',
+    };
     const { transport } = await upload([sast]);
     assert.equal(transport.uploads[0]?.filename, 'gl-sast-report.json');
     assert.equal(transport.uploads[0]?.bytes.toString(), '{"vulnerabilities":[]}');
   });
 
   it('refuses a raw report matching more than one file', async () => {
-    const raw: JobArtifact = { name: 'r.json', paths: ['reports/'], when: 'always', artifact_type: 'sast', artifact_format: 'raw' };
+    const raw: JobArtifact = {
+      name: 'r.json',
+      paths: ['reports/'],
+      when: 'always',
+      artifact_type: 'sast',
+      artifact_format: 'raw',
+    };
     const { result, transport, text } = await upload([raw]);
     assert.equal(result.ok, false);
     assert.equal(transport.uploads.length, 0);
@@ -122,7 +154,10 @@ describe('uploadArtifacts', () => {
       { ...ARCHIVE, name: 'always', when: 'always' },
     ];
     const { transport } = await upload(entries, { jobSucceeded: false });
-    assert.deepEqual(transport.uploads.map((sent) => sent.filename), ['failure.zip', 'always.zip']);
+    assert.deepEqual(
+      transport.uploads.map((sent) => sent.filename),
+      ['failure.zip', 'always.zip'],
+    );
     assert.equal(whenMatches('', true), true);
     assert.equal(whenMatches(undefined, false), false);
   });
@@ -140,7 +175,10 @@ describe('uploadArtifacts', () => {
     const { result, text } = await upload([ARCHIVE], { transport });
     assert.deepEqual(result, { ok: false });
     assert.equal(transport.uploads.length, 1);
-    assert.match(text, /^ERROR: Uploading artifacts as "archive" to coordinator\.\.\. too large archive +id=4130 responseStatus=413 Request Entity Too Large$/m);
+    assert.match(
+      text,
+      /^ERROR: Uploading artifacts as "archive" to coordinator\.\.\. too large archive +id=4130 responseStatus=413 Request Entity Too Large$/m,
+    );
     assert.match(text, /^FATAL: too large$/m);
   });
 
@@ -151,12 +189,19 @@ describe('uploadArtifacts', () => {
     assert.deepEqual(result, { ok: true });
     assert.equal(transport.uploads.length, 2);
     assert.deepEqual(transport.uploads[1]?.bytes, transport.uploads[0]?.bytes);
-    assert.match(text, /^WARNING: Retrying\.\.\. +context=artifacts-uploader error=500 Internal Server Error$/m);
+    assert.match(
+      text,
+      /^WARNING: Retrying\.\.\. +context=artifacts-uploader error=500 Internal Server Error$/m,
+    );
   });
 
   it('gives up after three failed tries, and at once on 403', async () => {
     const failing = new ArtifactTransportDouble();
-    failing.outcomes = Array.from({ length: 5 }, () => ({ outcome: 'failed' as const, message: 'boom', status: 502 }));
+    failing.outcomes = Array.from({ length: 5 }, () => ({
+      outcome: 'failed' as const,
+      message: 'boom',
+      status: 502,
+    }));
     const first = await upload([ARCHIVE], { transport: failing });
     assert.deepEqual(first.result, { ok: false });
     assert.equal(failing.uploads.length, 3);

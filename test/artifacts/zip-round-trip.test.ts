@@ -30,7 +30,7 @@ describe('tar → zip → tar round trip', () => {
       'with space/ü-ñ.txt': 'unicode name',
       'data/random.bin': randomBytes(1024 * 1024 + 7),
       'data/link-to-random': { symlink: 'random.bin' },
-      'dangling': { symlink: 'does/not/exist' },
+      dangling: { symlink: 'does/not/exist' },
       'hard-a.txt': 'same inode',
       'hard-b.txt': { hardlinkTo: 'hard-a.txt' },
       [LONG_NAME]: 'long',
@@ -62,6 +62,9 @@ describe('tar → zip → tar round trip', () => {
 
   it('fails the zip stream when the tar stream fails', async () => {
     const tar = copyTarOut(env, { directory: join(env.root, 'no-such-dir'), paths: ['x'] });
-    await assert.rejects(pipeline(zipFromTar(tar), createWriteStream(join(env.root, 'broken.zip'))), /COPY_OUT_FAILED|failed/);
+    await assert.rejects(
+      pipeline(zipFromTar(tar), createWriteStream(join(env.root, 'broken.zip'))),
+      /COPY_OUT_FAILED|failed/,
+    );
   });
 });

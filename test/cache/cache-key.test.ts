@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cachePolicy, expandCacheKey, globalFallbackKey, isProtectedFallbackKey, sanitiseCacheKey } from '../../src/cache/cache-key.js';
+import {
+  cachePolicy,
+  expandCacheKey,
+  globalFallbackKey,
+  isProtectedFallbackKey,
+  sanitiseCacheKey,
+} from '../../src/cache/cache-key.js';
 import { hasCode } from '../../src/errors.js';
 import type { JobCache } from '../../src/gitlab/payload.js';
 import { jobPayload } from '../artifacts/fixtures.js';
@@ -34,21 +40,41 @@ describe('cache key, policy and fallback key', () => {
   it('uses <job name>/<git ref> for an empty key and expands variables', () => {
     const job = jobPayload();
     assert.equal(expandCacheKey({ key: '', paths: ['x'] }, job, []), 'build/main');
-    assert.equal(expandCacheKey({ key: 'deps-$CI_COMMIT_REF_SLUG', paths: ['x'] }, job, [{ key: 'CI_COMMIT_REF_SLUG', value: 'main' }]), 'deps-main');
+    assert.equal(
+      expandCacheKey({ key: 'deps-$CI_COMMIT_REF_SLUG', paths: ['x'] }, job, [
+        { key: 'CI_COMMIT_REF_SLUG', value: 'main' },
+      ]),
+      'deps-main',
+    );
   });
 
   it('reads pull, push and pull-push (also from a variable) and refuses anything else', () => {
     assert.deepEqual(cachePolicy({ key: 'k', paths: [], policy: '' }, 'k', []), { pull: true, push: true });
-    assert.deepEqual(cachePolicy({ key: 'k', paths: [], policy: 'pull' }, 'k', []), { pull: true, push: false });
-    assert.deepEqual(cachePolicy({ key: 'k', paths: [], policy: '$P' as JobCache['policy'] }, 'k', [{ key: 'P', value: 'push' }]), { pull: false, push: true });
+    assert.deepEqual(cachePolicy({ key: 'k', paths: [], policy: 'pull' }, 'k', []), {
+      pull: true,
+      push: false,
+    });
+    assert.deepEqual(
+      cachePolicy({ key: 'k', paths: [], policy: '$P' as JobCache['policy'] }, 'k', [
+        { key: 'P', value: 'push' },
+      ]),
+      { pull: false, push: true },
+    );
     assert.throws(
       () => cachePolicy({ key: 'k', paths: [], policy: 'sometimes' as JobCache['policy'] }, 'k', []),
-      (error) => hasCode(error, 'CACHE_POLICY_UNKNOWN') && error.message === 'unknown cache policy sometimes for k',
+      (error) =>
+        hasCode(error, 'CACHE_POLICY_UNKNOWN') && error.message === 'unknown cache policy sometimes for k',
     );
   });
 
   it('takes the last CACHE_FALLBACK_KEY and spots protected keys', () => {
-    assert.equal(globalFallbackKey([{ key: 'CACHE_FALLBACK_KEY', value: 'a' }, { key: 'CACHE_FALLBACK_KEY', value: 'b' }]), 'b');
+    assert.equal(
+      globalFallbackKey([
+        { key: 'CACHE_FALLBACK_KEY', value: 'a' },
+        { key: 'CACHE_FALLBACK_KEY', value: 'b' },
+      ]),
+      'b',
+    );
     assert.equal(globalFallbackKey([]), undefined);
     assert.equal(isProtectedFallbackKey('main-protected'), true);
     assert.equal(isProtectedFallbackKey('main-protected. .'), true);

@@ -29,7 +29,10 @@ describe('cache stages (archive_cache, restore_cache)', () => {
   });
   afterEach(() => env.close());
 
-  async function archive(cache: JobCache[], options: { jobSucceeded?: boolean; variables?: JobVariable[] } = {}): Promise<string> {
+  async function archive(
+    cache: JobCache[],
+    options: { jobSucceeded?: boolean; variables?: JobVariable[] } = {},
+  ): Promise<string> {
     const trace = traceCollector();
     await archiveCaches({
       env,
@@ -46,7 +49,15 @@ describe('cache stages (archive_cache, restore_cache)', () => {
 
   async function restore(cache: JobCache[], variables: JobVariable[] = []): Promise<string> {
     const trace = traceCollector();
-    await restoreCaches({ env, job: jobPayload({ cache }), projectDir, variables, store, log: trace.log, signal: new AbortController().signal });
+    await restoreCaches({
+      env,
+      job: jobPayload({ cache }),
+      projectDir,
+      variables,
+      store,
+      log: trace.log,
+      signal: new AbortController().signal,
+    });
     return trace.text();
   }
 
@@ -55,14 +66,22 @@ describe('cache stages (archive_cache, restore_cache)', () => {
     await mkdir(projectDir, { recursive: true });
   }
 
-  const NODE_MODULES: JobCache = { key: 'deps-main', paths: ['node_modules/'], policy: 'pull-push', when: 'on_success' };
+  const NODE_MODULES: JobCache = {
+    key: 'deps-main',
+    paths: ['node_modules/'],
+    policy: 'pull-push',
+    when: 'on_success',
+  };
 
   it('archives with pull-push and restores an identical tree into a fresh project dir', async () => {
     const expected = await snapshotTree(join(projectDir, 'node_modules'));
     const archived = await archive([NODE_MODULES]);
     assert.match(archived, /^Creating cache deps-main\.\.\.$/m);
     assert.match(archived, /^node_modules\/: found 6 matching artifact files and directories$/m);
-    assert.match(archived, /^No URL provided, cache will not be uploaded to shared cache server\. Cache will be stored only locally\.$/m);
+    assert.match(
+      archived,
+      /^No URL provided, cache will not be uploaded to shared cache server\. Cache will be stored only locally\.$/m,
+    );
     assert.match(archived, /^Created cache$/m);
     execFileSync('unzip', ['-tq', join(env.root, 'cache/acme/widget/deps-main/cache.zip')]);
 
@@ -76,9 +95,10 @@ describe('cache stages (archive_cache, restore_cache)', () => {
   it('prints a warning on a miss and tries fallback_keys, then CACHE_FALLBACK_KEY, in order', async () => {
     await archive([{ ...NODE_MODULES, key: 'global-fallback' }]);
     await freshProjectDir();
-    const text = await restore([{ ...NODE_MODULES, key: 'feature-x', fallback_keys: ['$MISSING_BRANCH-cache'] }], [
-      { key: 'CACHE_FALLBACK_KEY', value: 'global-fallback' },
-    ]);
+    const text = await restore(
+      [{ ...NODE_MODULES, key: 'feature-x', fallback_keys: ['$MISSING_BRANCH-cache'] }],
+      [{ key: 'CACHE_FALLBACK_KEY', value: 'global-fallback' }],
+    );
     const order = [
       'Checking cache for feature-x...',
       'WARNING: Cache file does not exist',
@@ -94,7 +114,10 @@ describe('cache stages (archive_cache, restore_cache)', () => {
       assert.ok(next > position, `"${line}" after position ${position} in:\n${text}`);
       position = next;
     }
-    assert.equal(await readFile(join(projectDir, 'node_modules/left-pad/index.js'), 'utf8'), 'module.exports = 1');
+    assert.equal(
+      await readFile(join(projectDir, 'node_modules/left-pad/index.js'), 'utf8'),
+      'module.exports = 1',
+    );
   });
 
   it('never falls back to a protected CACHE_FALLBACK_KEY', async () => {
@@ -112,13 +135,22 @@ describe('cache stages (archive_cache, restore_cache)', () => {
   });
 
   it('fails the stage on an unknown policy', async () => {
-    await assert.rejects(restore([{ ...NODE_MODULES, policy: 'maybe' as JobCache['policy'] }]), (error) => hasCode(error, 'CACHE_POLICY_UNKNOWN'));
+    await assert.rejects(restore([{ ...NODE_MODULES, policy: 'maybe' as JobCache['policy'] }]), (error) =>
+      hasCode(error, 'CACHE_POLICY_UNKNOWN'),
+    );
   });
 
   it('archives on failure only for when: on_failure or always', async () => {
-    await archive([{ ...NODE_MODULES, key: 'success-only' }, { ...NODE_MODULES, key: 'on-failure', when: 'on_failure' }, { ...NODE_MODULES, key: 'always', when: 'always' }], {
-      jobSucceeded: false,
-    });
+    await archive(
+      [
+        { ...NODE_MODULES, key: 'success-only' },
+        { ...NODE_MODULES, key: 'on-failure', when: 'on_failure' },
+        { ...NODE_MODULES, key: 'always', when: 'always' },
+      ],
+      {
+        jobSucceeded: false,
+      },
+    );
     assert.equal(await store.stat({ project: 'acme/widget', key: 'success-only' }), undefined);
     assert.ok(await store.stat({ project: 'acme/widget', key: 'on-failure' }));
     assert.ok(await store.stat({ project: 'acme/widget', key: 'always' }));
@@ -135,13 +167,18 @@ describe('cache stages (archive_cache, restore_cache)', () => {
     assert.doesNotMatch(changed, /up to date/);
     await freshProjectDir();
     await restore([NODE_MODULES]);
-    assert.equal(await readFile(join(projectDir, 'node_modules/left-pad/index.js'), 'utf8'), 'module.exports = 2');
+    assert.equal(
+      await readFile(join(projectDir, 'node_modules/left-pad/index.js'), 'utf8'),
+      'module.exports = 2',
+    );
   });
 
   it('caches untracked files and sanitises keys with a warning', async () => {
     execFileSync('git', ['init', '-q'], { cwd: projectDir });
     execFileSync('git', ['add', 'src/app.js'], { cwd: projectDir });
-    const text = await archive([{ key: '../$REF/untracked ', paths: [], untracked: true }], { variables: [{ key: 'REF', value: 'main' }] });
+    const text = await archive([{ key: '../$REF/untracked ', paths: [], untracked: true }], {
+      variables: [{ key: 'REF', value: 'main' }],
+    });
     assert.match(text, /WARNING: cache key "\.\.\/main\/untracked " sanitized to "main\/untracked"/);
     assert.match(text, /^untracked: found \d+ files$/m);
     const zip = join(env.root, 'cache/acme/widget/main/untracked/cache.zip');
@@ -159,7 +196,10 @@ describe('cache stages (archive_cache, restore_cache)', () => {
   it('treats an unsafe cache archive as a failed extraction, writing nothing', async () => {
     const { buildZip } = await import('../artifacts/handmade-zip.js');
     const { Readable } = await import('node:stream');
-    await store.publish({ project: 'acme/widget', key: 'evil' }, Readable.from([buildZip([{ name: '../../escape.txt', data: 'x' }])]));
+    await store.publish(
+      { project: 'acme/widget', key: 'evil' },
+      Readable.from([buildZip([{ name: '../../escape.txt', data: 'x' }])]),
+    );
     const text = await restore([{ ...NODE_MODULES, key: 'evil' }]);
     assert.match(text, /WARNING: refusing archive entry "\.\.\/\.\.\/escape\.txt"/);
     assert.match(text, /^Failed to extract cache$/m);

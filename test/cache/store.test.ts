@@ -32,9 +32,14 @@ describe('LocalCacheStore', () => {
 
   it("keeps gitlab-runner's layout <cache_dir>/<project>/<key>/cache.zip with metadata.json, private to the owner", async () => {
     const store = new LocalCacheStore({ dir });
-    const stored = await store.publish({ project: 'acme/widget', key: 'deps/main-protected' }, Readable.from([buildZip([{ name: 'a', data: 'x' }])]));
+    const stored = await store.publish(
+      { project: 'acme/widget', key: 'deps/main-protected' },
+      Readable.from([buildZip([{ name: 'a', data: 'x' }])]),
+    );
     assert.equal(stored.path, join(dir, 'acme/widget/deps/main-protected/cache.zip'));
-    const metadata = JSON.parse(await readFile(join(dir, 'acme/widget/deps/main-protected/metadata.json'), 'utf8'));
+    const metadata = JSON.parse(
+      await readFile(join(dir, 'acme/widget/deps/main-protected/metadata.json'), 'utf8'),
+    );
     assert.deepEqual(metadata, { cachekey: 'deps/main-protected' });
     assert.equal((await stat(stored.path)).mode & 0o777, 0o600);
     assert.deepEqual(await store.stat({ project: 'acme/widget', key: 'deps/main-protected' }), stored);
@@ -43,7 +48,10 @@ describe('LocalCacheStore', () => {
 
   it('refuses keys that would leave the cache dir', () => {
     const store = new LocalCacheStore({ dir });
-    assert.throws(() => store.archivePath({ project: 'acme/widget', key: '../../etc' }), (error) => hasCode(error, 'CACHE_KEY_INVALID'));
+    assert.throws(
+      () => store.archivePath({ project: 'acme/widget', key: '../../etc' }),
+      (error) => hasCode(error, 'CACHE_KEY_INVALID'),
+    );
   });
 
   it('leaves one intact archive when two jobs publish the same key at once', async () => {

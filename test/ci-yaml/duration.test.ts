@@ -21,6 +21,10 @@ describe('GitLab duration strings', () => {
     it(`"${text}" is ${seconds} s`, () => assert.equal(parseDuration(text), seconds));
   }
   for (const bad of ['soon', '5 parsecs', '1h soon', '']) {
-    it(`rejects "${bad}"`, () => assert.throws(() => parseDuration(bad), (error: unknown) => hasCode(error, 'CI_DURATION_INVALID')));
+    it(`rejects "${bad}"`, () =>
+      assert.throws(
+        () => parseDuration(bad),
+        (error: unknown) => hasCode(error, 'CI_DURATION_INVALID'),
+      ));
   }
 });

@@ -47,7 +47,10 @@ describe('rules:if expressions', () => {
 
   for (const broken of ['$A ==', '($A', '$A == "b" &&', 'A == "b"', '$A =~ /[/']) {
     it(`rejects "${broken}" with CI_EXPRESSION_SYNTAX`, () => {
-      assert.throws(() => evaluateExpression(broken, VARIABLES), (error: unknown) => hasCode(error, 'CI_EXPRESSION_SYNTAX'));
+      assert.throws(
+        () => evaluateExpression(broken, VARIABLES),
+        (error: unknown) => hasCode(error, 'CI_EXPRESSION_SYNTAX'),
+      );
     });
   }
 });

@@ -17,12 +17,18 @@ interface Expected {
   changedFiles?: Record<string, string[]>;
   stages?: string[];
   files?: string[];
+  ignored?: Array<{ name: string; reason: string }>;
   jobs?: Array<Record<string, unknown> & { name: string }>;
   error?: { code: string; file?: string; line?: number; job?: string; message?: string };
 }
 
 // What a push to main looks like, so rules/only have something to match.
-const PUSH_TO_MAIN = { CI_COMMIT_BRANCH: 'main', CI_COMMIT_REF_NAME: 'main', CI_DEFAULT_BRANCH: 'main', CI_PIPELINE_SOURCE: 'push' };
+const PUSH_TO_MAIN = {
+  CI_COMMIT_BRANCH: 'main',
+  CI_COMMIT_REF_NAME: 'main',
+  CI_DEFAULT_BRANCH: 'main',
+  CI_PIPELINE_SOURCE: 'push',
+};
 
 describe('planning .gitlab-ci.yml fixtures', () => {
   for (const feature of readdirSync(FIXTURES).sort()) {
@@ -33,14 +39,21 @@ describe('planning .gitlab-ci.yml fixtures', () => {
       const planning = planPipeline({
         files: createProjectFiles(directory),
         pipelineVariables: Object.entries(variables).map(([key, value]) => ({ key, value })),
-        ...(expected.changedFiles ? { changedFiles: async (compareTo?: string) => expected.changedFiles?.[compareTo ?? ''] } : {}),
+        ...(expected.changedFiles
+          ? { changedFiles: async (compareTo?: string) => expected.changedFiles?.[compareTo ?? ''] }
+          : {}),
       });
       if (expected.error) return assertError(planning, expected.error);
       const plan = await planning;
       if (expected.stages) assert.deepEqual(plan.stages, expected.stages);
       if (expected.files) assert.deepEqual(plan.files, expected.files);
-      assert.deepEqual(plan.jobs.map((job) => job.name), (expected.jobs ?? []).map((job) => job.name));
-      for (const [index, want] of (expected.jobs ?? []).entries()) assertJob(plan.jobs[index] as PlannedJob, want);
+      assert.deepEqual(plan.ignored ?? [], expected.ignored ?? []);
+      assert.deepEqual(
+        plan.jobs.map((job) => job.name),
+        (expected.jobs ?? []).map((job) => job.name),
+      );
+      for (const [index, want] of (expected.jobs ?? []).entries())
+        assertJob(plan.jobs[index] as PlannedJob, want);
     });
   }
 });
@@ -55,7 +68,8 @@ async function assertError(planning: Promise<unknown>, want: NonNullable<Expecte
   if (want.file !== undefined) assert.equal(error.location?.file, want.file, error.message);
   if (want.line !== undefined) assert.equal(error.location?.line, want.line, error.message);
   if (want.job !== undefined) assert.equal(error.job, want.job, error.message);
-  if (want.message !== undefined) assert.ok(error.message.includes(want.message), `"${error.message}" should contain "${want.message}"`);
+  if (want.message !== undefined)
+    assert.ok(error.message.includes(want.message), `"${error.message}" should contain "${want.message}"`);
 }
 
 // Compares only the fields the fixture names; `variables` is a subset of the final name → value map,
@@ -65,7 +79,8 @@ function assertJob(job: PlannedJob, want: Record<string, unknown>): void {
     const label = `${job.name}.${field}`;
     if (field === 'variables') {
       const actual = variableMap(job.variables);
-      for (const [key, expectedValue] of Object.entries(value as Record<string, string>)) assert.equal(actual.get(key), expectedValue, `${label}.${key}`);
+      for (const [key, expectedValue] of Object.entries(value as Record<string, string>))
+        assert.equal(actual.get(key), expectedValue, `${label}.${key}`);
     } else if (field === 'variableList') {
       assert.deepEqual(job.variables, value, label);
     } else if (field === 'variableKeys') {

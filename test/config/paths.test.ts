@@ -13,7 +13,7 @@ test('the config path is --config, else $TART_CONFIG, else a per-user or system 
 });
 
 test('the default image dir is $TART_IMAGE_DIR, else a per-user or system location', () => {
-  assert.equal(defaultImageDir({ ...root, env: { TART_IMAGE_DIR: '/img' } }), '/img');
+  assert.equal(defaultImageDir({ ...root, env: { TART_IMAGE_DIR: '/img' } }), '/img/current');
   assert.equal(defaultImageDir(root), '/var/lib/tart/images/current');
   assert.equal(defaultImageDir(user), '/home/ci/.local/share/tart/images/current');
 });

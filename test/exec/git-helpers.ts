@@ -8,7 +8,13 @@ export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 'Jane Doe', GIT_AUTHOR_EMAIL: 'jane@example.com', GIT_COMMITTER_NAME: 'Jane Doe', GIT_COMMITTER_EMAIL: 'jane@example.com' },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'Jane Doe',
+      GIT_AUTHOR_EMAIL: 'jane@example.com',
+      GIT_COMMITTER_NAME: 'Jane Doe',
+      GIT_COMMITTER_EMAIL: 'jane@example.com',
+    },
   }).trim();
 }
 
@@ -35,6 +41,8 @@ export function writeFiles(root: string, files: Record<string, string>): void {
 /** Async git, for commands that talk to a server running in this same process. */
 export function gitAsync(cwd: string, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, encoding: 'utf8' }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout.trim())));
+    execFile('git', args, { cwd, encoding: 'utf8' }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout.trim()),
+    );
   });
 }

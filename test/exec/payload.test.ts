@@ -8,7 +8,9 @@ import type { PlannedJob } from '../../src/ci-yaml/types.js';
 import { buildJobPayload } from '../../src/exec/payload.js';
 import type { PipelineFacts } from '../../src/exec/predefined-variables.js';
 
-const reference = JSON.parse(readFileSync(join(import.meta.dirname, 'job-basic.reference.json'), 'utf8')) as Record<string, unknown> & {
+const reference = JSON.parse(
+  readFileSync(join(import.meta.dirname, 'job-basic.reference.json'), 'utf8'),
+) as Record<string, unknown> & {
   job_info: object;
   git_info: object;
   runner_info: object;
@@ -17,11 +19,35 @@ const reference = JSON.parse(readFileSync(join(import.meta.dirname, 'job-basic.r
 };
 
 // Only a GitLab server has these: scheduling metrics, instance/user ids, a registry, a dependency proxy, Pages.
-const SERVER_ONLY_JOB_INFO = ['namespace_id', 'root_namespace_id', 'organization_id', 'instance_id', 'instance_uuid', 'user_id', 'scoped_user_id', 'time_in_queue_seconds', 'project_jobs_running_on_instance_runners_count', 'queue_size', 'queue_depth'];
+const SERVER_ONLY_JOB_INFO = [
+  'namespace_id',
+  'root_namespace_id',
+  'organization_id',
+  'instance_id',
+  'instance_uuid',
+  'user_id',
+  'scoped_user_id',
+  'time_in_queue_seconds',
+  'project_jobs_running_on_instance_runners_count',
+  'queue_size',
+  'queue_depth',
+];
 const SERVER_ONLY_VARIABLES = [
-  'CI_REGISTRY_USER', 'CI_REGISTRY_PASSWORD', 'CI_REGISTRY', 'CI_REGISTRY_IMAGE',
-  'CI_DEPENDENCY_PROXY_USER', 'CI_DEPENDENCY_PROXY_PASSWORD', 'CI_DEPENDENCY_PROXY_SERVER', 'CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX', 'CI_DEPENDENCY_PROXY_DIRECT_GROUP_IMAGE_PREFIX',
-  'CI_PAGES_DOMAIN', 'CI_SERVER_SHELL_SSH_HOST', 'CI_SERVER_SHELL_SSH_PORT', 'CI_PROJECT_NAMESPACE_ID', 'CI_PROJECT_REPOSITORY_LANGUAGES', 'CI_PROJECT_CLASSIFICATION_LABEL',
+  'CI_REGISTRY_USER',
+  'CI_REGISTRY_PASSWORD',
+  'CI_REGISTRY',
+  'CI_REGISTRY_IMAGE',
+  'CI_DEPENDENCY_PROXY_USER',
+  'CI_DEPENDENCY_PROXY_PASSWORD',
+  'CI_DEPENDENCY_PROXY_SERVER',
+  'CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX',
+  'CI_DEPENDENCY_PROXY_DIRECT_GROUP_IMAGE_PREFIX',
+  'CI_PAGES_DOMAIN',
+  'CI_SERVER_SHELL_SSH_HOST',
+  'CI_SERVER_SHELL_SSH_PORT',
+  'CI_PROJECT_NAMESPACE_ID',
+  'CI_PROJECT_REPOSITORY_LANGUAGES',
+  'CI_PROJECT_CLASSIFICATION_LABEL',
 ];
 // Keys tart exec adds that this particular fixture lacks (GitLab sends them too, for other jobs).
 const EXTRA_JOB_INFO = ['pipeline_id'];
@@ -61,7 +87,15 @@ const pipeline: PipelineFacts = {
     beforeSha: '5e8d2b1a9c7f3e6d4b2a0c8e6f4d2b0a9c7e5f3d',
     ref: 'main',
     refType: 'branch',
-    commit: { title: 'Add widget caching', message: 'Add widget caching\n\nCloses #12\n', description: 'Closes #12\n', author: 'Jane Doe <jane@example.com>', authorName: 'Jane Doe', authorEmail: 'jane@example.com', timestamp: '2025-06-03T12:14:58+02:00' },
+    commit: {
+      title: 'Add widget caching',
+      message: 'Add widget caching\n\nCloses #12\n',
+      description: 'Closes #12\n',
+      author: 'Jane Doe <jane@example.com>',
+      authorName: 'Jane Doe',
+      authorEmail: 'jane@example.com',
+      timestamp: '2025-06-03T12:14:58+02:00',
+    },
     defaultBranch: 'main',
     projectPath: 'acme/widget',
     dirty: false,
@@ -71,11 +105,21 @@ const pipeline: PipelineFacts = {
 const payload = buildJobPayload({
   job,
   pipeline,
-  jobFacts: { jobId: 4123, startedAt: '2025-06-03T10:15:42Z', token: 'glcbt-tartexec_0123456789abcdef', repoUrl: 'http://gitlab-ci-token:glcbt-tartexec_0123456789abcdef@127.0.0.1:4000/project.git', executorName: 'shell' },
+  jobFacts: {
+    jobId: 4123,
+    startedAt: '2025-06-03T10:15:42Z',
+    token: 'glcbt-tartexec_0123456789abcdef',
+    repoUrl: 'http://gitlab-ci-token:glcbt-tartexec_0123456789abcdef@127.0.0.1:4000/project.git',
+    executorName: 'shell',
+  },
   cliVariables: [{ key: 'GIT_DEPTH', value: '20' }],
   caches: [],
   dependencies: [],
-}) as unknown as Record<string, Record<string, unknown>> & { variables: Array<{ key: string; value: string; masked: boolean }>; steps: Array<Record<string, unknown>> };
+}) as unknown as Record<string, Record<string, unknown>> & {
+  git_info: Record<string, unknown>;
+  variables: Array<{ key: string; value: string; masked: boolean }>;
+  steps: Array<Record<string, unknown>>;
+};
 
 const keys = (value: unknown) => Object.keys(value as object).sort();
 
@@ -85,20 +129,42 @@ describe('the job payload tart exec builds', () => {
   });
 
   it('has the same job_info, git_info and runner_info fields, minus server-only ones', () => {
-    assert.deepEqual(keys(payload.job_info), [...keys(reference.job_info).filter((key) => !SERVER_ONLY_JOB_INFO.includes(key)), ...EXTRA_JOB_INFO].sort());
+    assert.deepEqual(
+      keys(payload.job_info),
+      [
+        ...keys(reference.job_info).filter((key) => !SERVER_ONLY_JOB_INFO.includes(key)),
+        ...EXTRA_JOB_INFO,
+      ].sort(),
+    );
     assert.deepEqual(keys(payload.git_info), keys(reference.git_info));
-    assert.deepEqual(keys(payload.runner_info), keys(reference.runner_info).filter((key) => key !== 'runner_session_url'));
+    assert.deepEqual(
+      keys(payload.runner_info),
+      keys(reference.runner_info).filter((key) => key !== 'runner_session_url'),
+    );
   });
 
-  it('carries the same variable names, in the same order, minus server-only ones', () => {
-    const expected = reference.variables.map((variable) => variable.key).filter((key) => !SERVER_ONLY_VARIABLES.includes(key));
+  it('carries the same variable names, minus server-only ones', () => {
+    const expected = reference.variables
+      .map((variable) => variable.key)
+      .filter((key) => !SERVER_ONLY_VARIABLES.includes(key));
     const actual = payload.variables.map((variable) => variable.key);
     assert.deepEqual([...actual].sort(), [...expected].sort());
   });
 
   it('builds the script step from before_script + script, and masks the job token', () => {
-    assert.deepEqual(payload.steps, [{ name: 'script', script: ['ruby --version', 'bundle install --jobs 4 --quiet', 'bundle exec rake test'], timeout: 3600, when: 'on_success', allow_failure: false }]);
+    assert.deepEqual(payload.steps, [
+      {
+        name: 'script',
+        script: ['ruby --version', 'bundle install --jobs 4 --quiet', 'bundle exec rake test'],
+        timeout: 3600,
+        when: 'on_success',
+        allow_failure: false,
+      },
+    ]);
     assert.equal(payload.variables.find((variable) => variable.key === 'CI_JOB_TOKEN')?.masked, true);
-    assert.deepEqual(payload.git_info.refspecs, ['+refs/pipelines/9876:refs/pipelines/9876', '+refs/heads/main:refs/remotes/origin/main']);
+    assert.deepEqual(payload.git_info.refspecs, [
+      '+refs/pipelines/9876:refs/pipelines/9876',
+      '+refs/heads/main:refs/remotes/origin/main',
+    ]);
   });
 });

@@ -26,7 +26,11 @@ describe('serving the local repository to jobs', () => {
     const state = await readRepository(runner, repoRoot);
     assert.equal(state.dirty, true);
     source = await prepareSourceRepository({ git: runner, repo: state, pipelineId: 77, dirty: true });
-    server = await startGitServer({ projectRoot: source.root, username: 'gitlab-ci-token', password: 'glcbt-secret-token' });
+    server = await startGitServer({
+      projectRoot: source.root,
+      username: 'gitlab-ci-token',
+      password: 'glcbt-secret-token',
+    });
   });
 
   after(async () => {
@@ -40,7 +44,16 @@ describe('serving the local repository to jobs', () => {
     const clone = join(scratch, 'fetch');
     execFileSync('git', ['init', '-q', clone]);
     git(clone, 'remote', 'add', 'origin', server.repoUrl('127.0.0.1', source.name));
-    await gitAsync(clone, 'fetch', '-q', 'origin', '+refs/pipelines/77:refs/pipelines/77', '+refs/heads/main:refs/remotes/origin/main', '--depth', '20');
+    await gitAsync(
+      clone,
+      'fetch',
+      '-q',
+      'origin',
+      '+refs/pipelines/77:refs/pipelines/77',
+      '+refs/heads/main:refs/remotes/origin/main',
+      '--depth',
+      '20',
+    );
     git(clone, 'checkout', '-q', '-f', source.sha);
     assert.equal(readFileSync(join(clone, 'app.txt'), 'utf8'), 'edited, not committed\n');
     assert.equal(readFileSync(join(clone, 'new.txt'), 'utf8'), 'untracked\n');
@@ -49,16 +62,22 @@ describe('serving the local repository to jobs', () => {
   it('snapshots uncommitted changes without touching the user branch, index or refs', () => {
     assert.equal(git(repoRoot, 'status', '--porcelain'), ' M app.txt\n?? new.txt'.trim());
     assert.notEqual(git(repoRoot, 'rev-parse', 'HEAD'), source.sha);
-    assert.throws(() => git(repoRoot, 'cat-file', '-e', source.sha), 'the snapshot commit lives only in the temporary repository');
+    assert.throws(
+      () => git(repoRoot, 'cat-file', '-e', source.sha),
+      'the snapshot commit lives only in the temporary repository',
+    );
     assert.equal(git(repoRoot, 'for-each-ref', '--format=%(refname)'), 'refs/heads/main');
   });
 
   it('refuses requests without the job token', async () => {
     const status = await new Promise<number>((resolve, reject) => {
-      request({ host: '127.0.0.1', port: server.port, path: `/${source.name}/info/refs?service=git-upload-pack` }, (response) => {
-        response.resume();
-        resolve(response.statusCode ?? 0);
-      })
+      request(
+        { host: '127.0.0.1', port: server.port, path: `/${source.name}/info/refs?service=git-upload-pack` },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        },
+      )
         .on('error', reject)
         .end();
     });

@@ -124,6 +124,16 @@ describe('callApi', () => {
     assert.ok(Date.now() - started < 2000);
   });
 
+  it('sends nothing when the signal is already aborted', async (t) => {
+    const server = await startScriptedServer([reply(200)]);
+    t.after(() => server.close());
+    await assert.rejects(
+      callApi({ url: server.url }, { method: 'GET', endpoint: '/x', signal: AbortSignal.abort() }),
+      (error: unknown) => hasCode(error, 'ABORTED'),
+    );
+    assert.equal(server.requests.length, 0);
+  });
+
   it('rejects URLs that are not http or https', async () => {
     await assert.rejects(
       callApi({ url: 'ftp://gitlab.example.com' }, { method: 'GET', endpoint: '/x' }),

@@ -104,6 +104,23 @@ describe('updateJob', () => {
     });
   });
 
+  it('retries a final state that fails outright, as gitlab-runner’s final update does', async (t) => {
+    const server = await startScriptedServer([
+      reply(409),
+      reply(400),
+      reply(200, { headers: { 'Job-Status': 'success' } }),
+    ]);
+    t.after(() => server.close());
+    const result = await updateJob({
+      ...job,
+      url: server.url,
+      state: 'success',
+      finalUpdateBackoffScale: 0.001,
+    });
+    assert.deepEqual(result, { outcome: 'accepted', jobStatus: 'success' });
+    assert.equal(server.requests.length, 3);
+  });
+
   it('accepts a job with PUT state=running and an empty output, reporting a cancel request', async (t) => {
     const server = await startScriptedServer([reply(200, { headers: { 'Job-Status': 'canceling' } })]);
     t.after(() => server.close());

@@ -48,7 +48,7 @@ function filesContaining(dir: string, needle: string): string[] {
     .filter((path) => statSync(path).isFile() && readFileSync(path).includes(needle));
 }
 
-describe('get_sources against real git repositories', () => {
+describe('get_sources against real git repositories', { concurrency: 4 }, () => {
   const root = makeTempDir('tart-git-');
   const srv = join(root.path, 'srv');
   const work = join(root.path, 'work');
@@ -173,7 +173,7 @@ describe('get_sources against real git repositories', () => {
     assert.equal(statSync(extConfig).mode & 0o777, 0o600);
     assert.equal(statSync(credentials).mode & 0o777, 0o600);
     assert.deepEqual(
-      filesContaining(root.path, JOB_TOKEN),
+      filesContaining(ctx.buildsDir, JOB_TOKEN),
       [credentials],
       'the token is on disk only in the 0600 credentials file',
     );
@@ -183,7 +183,7 @@ describe('get_sources against real git repositories', () => {
     assert.equal(cleanup.exitCode, 0, cleanup.output);
     assert.equal(existsSync(extConfig), false);
     assert.equal(existsSync(credentials), false);
-    assert.deepEqual(filesContaining(root.path, JOB_TOKEN), []);
+    assert.deepEqual(filesContaining(ctx.buildsDir, JOB_TOKEN), []);
   });
 
   it('offers the job token to git for the GitLab host through the credential helper, and nowhere else', async () => {

@@ -2,9 +2,14 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { UserError } from '../../errors.js';
+import { hasCode, UserError } from '../../errors.js';
 import { hostDefaults } from '../../config/paths.js';
-import { defaultServerHost, EXEC_EXECUTOR_KINDS, execExecutorFactory, type ExecExecutorKind } from '../../exec/executors.js';
+import {
+  defaultServerHost,
+  EXEC_EXECUTOR_KINDS,
+  execExecutorFactory,
+  type ExecExecutorKind,
+} from '../../exec/executors.js';
 import { formatJobList, planLocalPipeline, previewConfiguration } from '../../exec/inspect.js';
 import { runExec } from '../../exec/run-exec.js';
 import { runJob } from '../../job/run-job.js';
@@ -34,25 +39,44 @@ export function registerExecCommand(program: Command): void {
     .command('exec')
     .description('run the jobs of a local .gitlab-ci.yml with the same engine and executors as `tart run`')
     .argument('[jobs...]', 'jobs to run (default: the whole pipeline); manual jobs run only when named')
-    .addOption(new Option('--executor <executor>', 'where jobs run').choices(EXEC_EXECUTOR_KINDS).default('qemu'))
+    .addOption(
+      new Option('--executor <executor>', 'where jobs run').choices(EXEC_EXECUTOR_KINDS).default('qemu'),
+    )
     .option('-f, --file <path>', 'CI file, relative to the repository root', '.gitlab-ci.yml')
-    .option('--variable <KEY=VALUE>', 'a pipeline variable (repeatable); wins over YAML variables', collect, [])
+    .option(
+      '--variable <KEY=VALUE>',
+      'a pipeline variable (repeatable); wins over YAML variables',
+      collect,
+      [],
+    )
     .option('--list', 'list the jobs with their stage and when, and exit')
     .option('--preview', 'print the configuration after include, extends, !reference and defaults, and exit')
     .option('--needs', 'also run the jobs the named jobs need (transitively)')
     .option('--dirty', 'include uncommitted changes (snapshotted; the branch and index are not touched)')
     .option('--concurrency <n>', 'jobs run at once (default: 2 for shell, 1 for VMs)', parsePositive)
     .option('--cwd <dir>', 'run as if started in this directory')
-    .option('--server-host <host>', 'host jobs use to reach the local git server (default: 127.0.0.1; 10.0.2.2 for qemu)')
+    .option(
+      '--server-host <host>',
+      'host jobs use to reach the local git server (default: 127.0.0.1; 10.0.2.2 for qemu)',
+    )
     .option('--bind-address <address>', 'address the local git server listens on', '127.0.0.1')
     .option('--cache-dir <dir>', 'local cache store (default: ~/.cache/tart/exec/cache)')
-    .option('--builds-dir <dir>', 'builds dir root for the shell executor (default: ~/.cache/tart/exec/builds)')
+    .option(
+      '--builds-dir <dir>',
+      'builds dir root for the shell executor (default: ~/.cache/tart/exec/builds)',
+    )
     .option('--image <dir>', 'VM image directory (default: the current image)')
     .action(async (jobs: string[], flags: ExecFlags, command: Command) => {
       const context = contextOf(command);
       const cwd = resolve(flags.cwd ?? process.cwd());
       const variables = flags.variable.map(parseVariable);
-      const inspect = { cwd, file: flags.file, dirty: flags.dirty === true, variables, version: tartVersion() };
+      const inspect = {
+        cwd,
+        file: flags.file,
+        dirty: flags.dirty === true,
+        variables,
+        version: tartVersion(),
+      };
       if (flags.preview) {
         context.stdout.write(await previewConfiguration(inspect));
         return;
@@ -61,7 +85,17 @@ export function registerExecCommand(program: Command): void {
         context.stdout.write(formatJobList(await planLocalPipeline(inspect)));
         return;
       }
-      const stateRoot = context.host.uid === 0 ? '/var/cache/tart/exec' : join(context.host.home || tmpdir(), '.cache', 'tart', 'exec');
+      const stateRoot =
+        context.host.uid === 0
+          ? '/var/cache/tart/exec'
+          : join(context.host.home || tmpdir(), '.cache', 'tart', 'exec');
+      const executorForSlot = execExecutorFactory({
+        kind: flags.executor,
+        buildsRoot: resolve(flags.buildsDir ?? join(stateRoot, 'builds')),
+        defaults: hostDefaults(context.host),
+        image: flags.image,
+      });
+      checkExecutorAvailable(() => executorForSlot(0));
       const cancel = new AbortController();
       const onSignal = () => cancel.abort({ kind: 'canceled' } satisfies CancelReason);
       process.once('SIGINT', onSignal);
@@ -75,12 +109,16 @@ export function registerExecCommand(program: Command): void {
           dirty: flags.dirty === true,
           concurrency: flags.concurrency ?? (flags.executor === 'shell' ? 2 : 1),
           variables,
-          executorForSlot: execExecutorFactory({ kind: flags.executor, buildsRoot: resolve(flags.buildsDir ?? join(stateRoot, 'builds')), defaults: hostDefaults(context.host), image: flags.image }),
+          executorForSlot,
           serverHost: flags.serverHost ?? defaultServerHost(flags.executor),
           bindAddress: flags.bindAddress,
           cacheDir: resolve(flags.cacheDir ?? join(stateRoot, 'cache')),
           version: tartVersion(),
-          streams: { stdout: context.stdout, stderr: context.stderr, isTTY: (context.stdout as { isTTY?: boolean }).isTTY === true && !context.env.NO_COLOR },
+          streams: {
+            stdout: context.stdout,
+            stderr: context.stderr,
+            isTTY: (context.stdout as { isTTY?: boolean }).isTTY === true && !context.env.NO_COLOR,
+          },
           signal: cancel.signal,
           runJob: (options) => runJob(options),
         });
@@ -90,6 +128,18 @@ export function registerExecCommand(program: Command): void {
         process.off('SIGTERM', onSignal);
       }
     });
+}
+
+// Creating the executor fails early (before a server starts) when this build lacks it.
+function checkExecutorAvailable(create: () => unknown): void {
+  try {
+    create();
+  } catch (error) {
+    if (hasCode(error, 'EXECUTOR_UNAVAILABLE')) {
+      throw new UserError('EXECUTOR_UNAVAILABLE', `${error.message}; try --executor shell`, { cause: error });
+    }
+    throw error;
+  }
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -104,6 +154,7 @@ function parseVariable(text: string): { key: string; value: string } {
 
 function parsePositive(value: string): number {
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new UserError('BAD_FLAG', `expected a whole number of at least 1, got "${value}"`);
+  if (!Number.isInteger(number) || number < 1)
+    throw new UserError('BAD_FLAG', `expected a whole number of at least 1, got "${value}"`);
   return number;
 }

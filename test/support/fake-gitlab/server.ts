@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { FaultEndpoint, FaultQueue } from './faults.js';
 import { GitHttpBackend, matchGitPath } from './git-http.js';
-import { messageReply, readBody, redactPath, writeReply, type Reply } from './http-io.js';
+import { messageReply, readBody, redactPath, writeReply } from './http-io.js';
 import { downloadArtifact, downloadObject, uploadArtifact } from './routes/artifacts.js';
 import type { ResolvedOptions, RouteHandler } from './routes/context.js';
 import { updateJob } from './routes/job-update.js';
@@ -96,6 +96,7 @@ export async function listenFakeServer(
   return { server, git, port: address.port };
 }
 
+/** One request: find its handler, apply the next scripted fault, answer, log. */
 async function dispatch(
   parts: FakeServerParts,
   git: GitHttpBackend,
@@ -103,33 +104,10 @@ async function dispatch(
   res: ServerResponse,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://fake-gitlab.invalid');
-  const log = (
-    endpoint: string,
-    status: RequestLogEntry['status'],
-    extra: Partial<RequestLogEntry> = {},
-  ): void => {
-    parts.state.requests.push({
-      endpoint,
-      method: req.method ?? '',
-      path: redactPath(url.pathname + url.search),
-      status,
-      ...extra,
-    });
-  };
+  const log = requestLogger(parts.state, req, url);
   const gitPath = matchGitPath(url.pathname);
-  const route =
-    gitPath === undefined
-      ? ROUTES.find((r) => r.method === req.method && r.path.test(url.pathname))
-      : undefined;
-  if (gitPath === undefined && route === undefined) {
-    const knownPath = ROUTES.some((r) => r.path.test(url.pathname));
-    const reply = knownPath
-      ? messageReply(405, '405 Method Not Allowed')
-      : messageReply(404, '404 Not Found');
-    await readBody(req, 0);
-    writeReply(res, reply);
-    return log('unknown', reply.status);
-  }
+  const route = gitPath === undefined ? findRoute(req.method, url.pathname) : undefined;
+  if (gitPath === undefined && route === undefined) return answerUnrouted(req, res, url, log);
   const endpoint: FaultEndpoint = route?.endpoint ?? 'git';
   const fault = parts.faults.nextGeneric(endpoint);
   if (fault?.kind === 'delay') await sleepUnlessClosing(parts.state, fault.ms);
@@ -140,21 +118,19 @@ async function dispatch(
   }
   if (fault?.kind === 'status') {
     await readBody(req, 0);
-    const reply: Reply = {
-      status: fault.status,
-      headers: { 'Content-Type': 'application/json', ...fault.headers },
-      body: fault.body ?? JSON.stringify({ message: `${fault.status} (injected)` }),
-    };
-    writeReply(res, reply);
-    return log(endpoint, reply.status);
+    const message = JSON.stringify({ message: `${fault.status} (injected)` });
+    const headers = { 'Content-Type': 'application/json', ...fault.headers };
+    writeReply(res, { status: fault.status, headers, body: fault.body ?? message });
+    return log(endpoint, fault.status);
   }
   if (gitPath !== undefined) {
     const gitProtocol = req.headers['git-protocol'];
     const status = await git.serve(req, res, url, gitPath);
     return log(endpoint, status, typeof gitProtocol === 'string' ? { gitProtocol } : {});
   }
-  const jobId = Number(route?.path.exec(url.pathname)?.[1] ?? Number.NaN);
-  const reply = await (route as Route).handler({
+  const handler = (route as Route).handler;
+  const jobId = Number((route as Route).path.exec(url.pathname)?.[1] ?? Number.NaN);
+  const reply = await handler({
     req,
     url,
     state: parts.state,
@@ -168,6 +144,38 @@ async function dispatch(
   }
   writeReply(res, reply);
   log(endpoint, reply.status);
+}
+
+type RequestLogger = (
+  endpoint: string,
+  status: RequestLogEntry['status'],
+  extra?: Partial<RequestLogEntry>,
+) => void;
+
+/** Appends to the request log once the outcome is known; the path is redacted. */
+function requestLogger(state: FakeGitLabState, req: IncomingMessage, url: URL): RequestLogger {
+  return (endpoint, status, extra = {}) => {
+    const path = redactPath(url.pathname + url.search);
+    state.requests.push({ endpoint, method: req.method ?? '', path, status, ...extra });
+  };
+}
+
+function findRoute(method: string | undefined, pathname: string): Route | undefined {
+  return ROUTES.find((route) => route.method === method && route.path.test(pathname));
+}
+
+/** 405 for a known path with the wrong method, like Grape; 404 otherwise. */
+async function answerUnrouted(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  log: RequestLogger,
+): Promise<void> {
+  const knownPath = ROUTES.some((route) => route.path.test(url.pathname));
+  const reply = knownPath ? messageReply(405, '405 Method Not Allowed') : messageReply(404, '404 Not Found');
+  await readBody(req, 0);
+  writeReply(res, reply);
+  log('unknown', reply.status);
 }
 
 function sleepUnlessClosing(state: FakeGitLabState, ms: number): Promise<void> {

@@ -1,0 +1,52 @@
+// At daemon start: VMs, disks and sockets left by a runner that was killed are removed.
+import { readFile } from 'node:fs/promises';
+import { listRuntimeDirs, readState, removeRuntimeDir } from './runtime-dir.js';
+
+export interface ReapResult {
+  reaped: string[];
+  killedPids: number[];
+}
+
+/** Kills the VMM of every runtime dir whose runner process is gone, and removes the dir. */
+export async function reapOrphans(options: { runtimeRoot: string; isAlive?: (pid: number) => boolean }): Promise<ReapResult> {
+  const isAlive = options.isAlive ?? processIsAlive;
+  const result: ReapResult = { reaped: [], killedPids: [] };
+  for (const dir of await listRuntimeDirs(options.runtimeRoot)) {
+    const state = await readState(dir);
+    if (state && state.runnerPid !== process.pid && isAlive(state.runnerPid)) continue;
+    if (state && state.runnerPid === process.pid) continue;
+    const vmmPid = state?.vmmPid ?? (await pidFromFile(`${dir}/qemu.pid`));
+    if (vmmPid && isAlive(vmmPid) && (await isVmmProcess(vmmPid, dir))) {
+      try {
+        process.kill(vmmPid, 'SIGKILL');
+        result.killedPids.push(vmmPid);
+      } catch {
+        // Already gone.
+      }
+    }
+    await removeRuntimeDir(dir);
+    result.reaped.push(dir);
+  }
+  return result;
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function pidFromFile(path: string): Promise<number | undefined> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  const pid = Number(text.trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+// A recycled pid must not be killed: the VMM's command line names files in its runtime dir.
+async function isVmmProcess(pid: number, dir: string): Promise<boolean> {
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return cmdline.includes(dir);
+}

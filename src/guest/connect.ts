@@ -1,0 +1,122 @@
+// Opening the SSH connection to a booting guest: retried until sshd answers, with the host
+// key pinned (no trust on first use). The only importer of ssh2's Client.
+import { createConnection, type Socket } from 'node:net';
+import ssh2 from 'ssh2';
+import { TartError } from '../errors.js';
+import { GUEST_SSH_USER } from '../vmm/guest-contract.js';
+import type { SshEndpoint } from '../vmm/types.js';
+import { publicKeyBlob } from './keys.js';
+import { GuestSession } from './session.js';
+
+export interface ConnectGuestOptions {
+  endpoint: SshEndpoint;
+  clientPrivateKey: string;
+  /** The guest's host public key (OpenSSH line); any other key is refused. */
+  hostPublicKey: string;
+  /** Give up after this long (the VM may still be booting). */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Pause between attempts. */
+  retryDelayMs?: number;
+}
+
+/** Connects once sshd answers with the pinned host key. */
+export async function connectGuest(options: ConnectGuestOptions): Promise<GuestSession> {
+  const deadline = Date.now() + options.timeoutMs;
+  const expectedKey = publicKeyBlob(options.hostPublicKey);
+  let lastError: unknown;
+  for (let attempt = 1; ; attempt += 1) {
+    options.signal?.throwIfAborted();
+    try {
+      const client = await connectOnce(options, expectedKey, Math.max(1000, deadline - Date.now()));
+      return new GuestSession(client);
+    } catch (error) {
+      if (error instanceof TartError && error.code === 'SSH_HOST_KEY_MISMATCH') throw error;
+      lastError = error;
+    }
+    if (Date.now() >= deadline) {
+      throw new TartError('SSH_CONNECT_TIMEOUT', `the guest's sshd did not answer within ${options.timeoutMs} ms: ${describe(lastError)}`, {
+        cause: lastError,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.retryDelayMs ?? 250));
+  }
+}
+
+function connectOnce(options: ConnectGuestOptions, expectedKey: Buffer, readyTimeout: number): Promise<ssh2.Client> {
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    let hostKeyRejected = false;
+    const fail = (error: unknown) => {
+      client.removeAllListeners('ready');
+      client.end();
+      reject(
+        hostKeyRejected
+          ? new TartError('SSH_HOST_KEY_MISMATCH', 'the guest presented a host key other than the pinned one')
+          : error,
+      );
+    };
+    client.once('ready', () => {
+      client.removeListener('error', fail);
+      client.on('error', () => undefined);
+      resolve(client);
+    });
+    client.once('error', fail);
+    client.once('close', () => fail(new Error('connection closed before the handshake finished')));
+    const common = {
+      username: GUEST_SSH_USER,
+      privateKey: options.clientPrivateKey,
+      readyTimeout,
+      keepaliveInterval: 5000,
+      keepaliveCountMax: 6,
+      hostVerifier: (key: Buffer) => {
+        const matches = Buffer.isBuffer(key) && key.equals(expectedKey);
+        if (!matches) hostKeyRejected = true;
+        return matches;
+      },
+    };
+    const endpoint = options.endpoint;
+    if (endpoint.kind === 'tcp') {
+      client.connect({ ...common, host: endpoint.host, port: endpoint.port });
+    } else {
+      hybridVsockConnect(endpoint.path, endpoint.port).then(
+        (sock) => client.connect({ ...common, sock }),
+        (error: unknown) => reject(error),
+      );
+    }
+  });
+}
+
+/** Firecracker's hybrid vsock: connect the host unix socket, send `CONNECT <port>\n`, expect `OK …\n`. */
+export function hybridVsockConnect(path: string, port: number, timeoutMs = 5000): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    let reply = '';
+    const timer = setTimeout(() => finish(new TartError('VSOCK_TIMEOUT', `no answer to CONNECT ${port} on ${path}`)), timeoutMs);
+    const finish = (error?: Error) => {
+      clearTimeout(timer);
+      socket.removeListener('data', onData);
+      if (error) {
+        socket.destroy();
+        reject(error);
+      } else resolve(socket);
+    };
+    const onData = (chunk: Buffer) => {
+      reply += chunk.toString('latin1');
+      const newline = reply.indexOf('\n');
+      if (newline < 0) return;
+      const line = reply.slice(0, newline);
+      const rest = Buffer.from(reply.slice(newline + 1), 'latin1');
+      if (!line.startsWith('OK ')) return finish(new TartError('VSOCK_REFUSED', `vsock CONNECT ${port} refused: ${line}`));
+      if (rest.length > 0) socket.unshift(rest);
+      finish();
+    };
+    socket.on('data', onData);
+    socket.once('error', (error) => finish(new TartError('VSOCK_CONNECT_FAILED', `cannot connect ${path}: ${error.message}`, { cause: error })));
+    socket.once('connect', () => socket.write(`CONNECT ${port}\n`));
+  });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

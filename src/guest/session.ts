@@ -1,0 +1,121 @@
+// One SSH connection to a guest, one channel per command. Each command runs in its own
+// session (setsid) and records its process group, so an abort kills the whole tree.
+import { constants } from 'node:os';
+import { Readable, type Writable } from 'node:stream';
+import type ssh2 from 'ssh2';
+import { TartError } from '../errors.js';
+import type { ExecOptions, ExecResult } from '../executor/types.js';
+import { shellJoin, shellQuote } from './quote.js';
+
+const PID_DIR = '/run/tart-exec';
+
+export class GuestSession {
+  private nextId = 0;
+  private closed = false;
+
+  constructor(private readonly client: ssh2.Client) {
+    client.on('close', () => (this.closed = true));
+  }
+
+  /** Runs one command to completion (ExecOptions semantics: streams are never ended). */
+  async exec(options: ExecOptions): Promise<ExecResult> {
+    options.signal?.throwIfAborted();
+    if (this.closed) throw new TartError('GUEST_DISCONNECTED', 'the SSH connection to the guest is closed');
+    const pidFile = `${PID_DIR}/${process.pid}-${(this.nextId += 1)}.pid`;
+    const channel = await this.openChannel(wrapCommand(options, pidFile));
+    return new Promise<ExecResult>((resolve, reject) => {
+      let exitCode: number | undefined;
+      let aborted = false;
+      const onAbort = () => {
+        aborted = true;
+        void this.killGroup(pidFile).finally(() => channel.close());
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      channel.on('exit', (code: number | null, signalName?: string) => {
+        exitCode = code ?? 128 + signalNumber(signalName);
+      });
+      const outputs = [pump(channel, options.stdout), pump(channel.stderr, options.stderr)];
+      channel.on('close', () => {
+        options.signal?.removeEventListener('abort', onAbort);
+        void Promise.all(outputs).then(() => {
+          if (aborted) return reject(options.signal?.reason ?? new TartError('ABORTED', 'aborted'));
+          if (exitCode === undefined) {
+            return reject(new TartError('GUEST_CHANNEL_LOST', 'the guest closed the channel without an exit status'));
+          }
+          resolve({ exitCode });
+        });
+      });
+      feedStdin(channel, options.stdin);
+    });
+  }
+
+  /** Ends the connection. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.client.end();
+  }
+
+  private openChannel(command: string): Promise<ssh2.ClientChannel> {
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (error, channel) =>
+        error ? reject(new TartError('GUEST_EXEC_FAILED', `cannot open a channel: ${error.message}`, { cause: error })) : resolve(channel),
+      );
+    });
+  }
+
+  // Kills the command's whole process group, through a channel of its own.
+  private async killGroup(pidFile: string): Promise<void> {
+    if (this.closed) return;
+    const script = `pid=$(cat ${shellQuote(pidFile)} 2>/dev/null) && kill -KILL -- -"$pid" 2>/dev/null; rm -f ${shellQuote(pidFile)}`;
+    try {
+      const channel = await this.openChannel(script);
+      await new Promise<void>((resolve) => {
+        channel.on('close', () => resolve());
+        channel.resume();
+        channel.stderr.resume();
+        channel.end();
+      });
+    } catch {
+      // The connection is gone: the VM is about to be destroyed anyway.
+    }
+  }
+}
+
+// `setsid -w` gives the command its own process group (pid = pgid), recorded for killGroup.
+function wrapCommand(options: ExecOptions, pidFile: string): string {
+  const env = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`);
+  const argv = env.length > 0 ? ['env', '--', ...env, ...options.command] : options.command;
+  const cd = options.cwd ? `cd ${shellQuote(options.cwd)} && ` : '';
+  const launcher = `echo $$ >"$0" && exec "$@"`;
+  return `mkdir -p ${PID_DIR} && ${cd}setsid -w sh -c ${shellQuote(launcher)} ${shellQuote(pidFile)} ${shellJoin(argv)}; status=$?; rm -f ${shellQuote(pidFile)}; exit $status`;
+}
+
+function feedStdin(channel: ssh2.ClientChannel, stdin: ExecOptions['stdin']): void {
+  if (stdin === undefined) return void channel.end();
+  if (typeof stdin === 'string' || Buffer.isBuffer(stdin)) return void channel.end(stdin);
+  const source = stdin instanceof Readable ? stdin : Readable.from(stdin);
+  source.on('error', () => channel.end());
+  source.pipe(channel);
+}
+
+// Copies a channel stream into `target` with backpressure; resolves at the stream's end.
+function pump(source: NodeJS.ReadableStream & { pause(): unknown; resume(): unknown }, target: Writable | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    source.on('data', (chunk: Buffer) => {
+      if (!target) return;
+      if (!target.write(chunk)) {
+        source.pause();
+        target.once('drain', () => source.resume());
+      }
+    });
+    source.on('end', () => resolve());
+    source.on('close', () => resolve());
+  });
+}
+
+function signalNumber(name: string | undefined): number {
+  if (!name) return 0;
+  const key = (name.startsWith('SIG') ? name : `SIG${name}`) as keyof typeof constants.signals;
+  return constants.signals[key] ?? 1;
+}

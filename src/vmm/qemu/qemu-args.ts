@@ -1,0 +1,53 @@
+// The qemu-system-x86_64 command line for one microVM (pure; no secret ever goes in here:
+// the command line is visible in the host's process list).
+import type { VmSpec } from '../types.js';
+
+export type QemuAccelerator = 'kvm' | 'tcg';
+
+export interface QemuArgsInput {
+  spec: VmSpec;
+  accel: QemuAccelerator;
+  qmpSocket: string;
+  pidFile: string;
+}
+
+export function buildQemuArgs({ spec, accel, qmpSocket, pidFile }: QemuArgsInput): string[] {
+  return [
+    // acpi=on: the cloud kernel needs it; legacy timers stay on because TCG hangs without them.
+    '-M', 'microvm,acpi=on',
+    '-accel', accel,
+    ...(accel === 'kvm' ? ['-cpu', 'host'] : []),
+    '-m', String(spec.memoryMb),
+    '-smp', String(spec.vcpus),
+    '-name', `tart-${spec.id}`,
+    '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
+    '-chardev', 'stdio,id=console,signal=off',
+    '-serial', 'chardev:console',
+    '-kernel', spec.kernelPath,
+    '-initrd', spec.initrdPath,
+    '-append', spec.kernelCmdline,
+    ...drive('rootfs', spec.disks.rootfs, true),
+    ...drive('scratch', spec.disks.scratch, false),
+    ...drive('seed', spec.disks.seed, true),
+    ...network(spec),
+    '-device', 'virtio-rng-device',
+    '-qmp', `unix:${qmpSocket},server=on,wait=off`,
+    '-pidfile', pidFile,
+  ];
+}
+
+// One virtio-mmio block device; the attach order gives /dev/vda, vdb, vdc (guest contract).
+function drive(id: string, file: string, readOnly: boolean): string[] {
+  const options = [`id=${id}`, `file=${file}`, 'format=raw', 'if=none', 'cache=unsafe', ...(readOnly ? ['readonly=on'] : [])];
+  return ['-drive', options.join(','), '-device', `virtio-blk-device,drive=${id}`];
+}
+
+function network(spec: VmSpec): string[] {
+  if (spec.network.mode === 'user') {
+    return ['-netdev', `user,id=net0,hostfwd=tcp:127.0.0.1:${spec.network.sshForwardPort}-:22`, '-device', 'virtio-net-device,netdev=net0'];
+  }
+  return [
+    '-netdev', `tap,id=net0,ifname=${spec.network.tapName},script=no,downscript=no`,
+    '-device', `virtio-net-device,netdev=net0,mac=${spec.network.mac}`,
+  ];
+}

@@ -1,0 +1,124 @@
+// QEMU's `microvm` machine behind the Vmm interface: virtio-mmio disks, user-mode or TAP
+// networking, the serial console captured with a bound, a QMP socket for a clean quit.
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { TartError } from '../../errors.js';
+import { ConsoleLog } from '../console-log.js';
+import { spawnVmm, type SpawnVmm } from '../spawn.js';
+import type { VmExit, VmInstance, VmSpec, Vmm } from '../types.js';
+import { probeAccelerator } from './accel-probe.js';
+import { buildQemuArgs, type QemuAccelerator } from './qemu-args.js';
+import { qmpExecute } from './qmp.js';
+
+export interface QemuVmmOptions {
+  binary?: string;
+  /** "auto" probes KVM once (see accel-probe.ts). */
+  accel?: 'auto' | 'kvm' | 'tcg';
+  spawn?: SpawnVmm;
+  /** For the accel probe: a kernel and initrd to boot. */
+  probeKernel?: { kernelPath: string; initrdPath: string };
+}
+
+export class QemuVmm implements Vmm {
+  readonly name = 'qemu';
+  private readonly binary: string;
+
+  constructor(private readonly options: QemuVmmOptions = {}) {
+    this.binary = options.binary ?? 'qemu-system-x86_64';
+  }
+
+  /** The accelerator jobs will use (probing once for "auto"). */
+  async accelerator(kernel?: { kernelPath: string; initrdPath: string }): Promise<QemuAccelerator> {
+    const accel = this.options.accel ?? 'auto';
+    if (accel !== 'auto') return accel;
+    const probe = kernel ?? this.options.probeKernel;
+    if (!probe) return 'tcg';
+    return probeAccelerator({ qemuBinary: this.binary, ...probe, spawn: this.options.spawn });
+  }
+
+  async describe(): Promise<string> {
+    const version = await promisify(execFile)(this.binary, ['--version']).then(
+      ({ stdout }) => /version ([\d.]+)/.exec(stdout)?.[1] ?? 'unknown',
+      () => 'unknown',
+    );
+    const accel = await this.accelerator();
+    return `QEMU ${version} microvm (${accel === 'kvm' ? 'KVM' : 'TCG software emulation'})`;
+  }
+
+  async start(spec: VmSpec, signal?: AbortSignal): Promise<VmInstance> {
+    signal?.throwIfAborted();
+    const accel = await this.accelerator({ kernelPath: spec.kernelPath, initrdPath: spec.initrdPath });
+    const qmpSocket = join(spec.runtimeDir, 'qmp.sock');
+    const pidFile = join(spec.runtimeDir, 'qemu.pid');
+    const args = buildQemuArgs({ spec, accel, qmpSocket, pidFile });
+    const child = (this.options.spawn ?? spawnVmm)(this.binary, args, { cwd: spec.runtimeDir });
+    const console = new ConsoleLog(spec.consoleLogPath);
+    if (child.stdout) console.follow(child.stdout);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4096)));
+    const exited: Promise<VmExit> = new Promise((resolve) => {
+      child.once('exit', (code, exitSignal) => resolve({ code, signal: exitSignal }));
+      child.once('error', () => resolve({ code: null, signal: null }));
+    });
+    const spawned = await Promise.race([once(child, 'spawn').then(() => true), exited.then(() => false)]);
+    if (!spawned || child.pid === undefined) {
+      throw new TartError('VMM_SPAWN_FAILED', `could not start ${this.binary}: ${stderr.trim() || 'no output'}`);
+    }
+    let stopping: Promise<void> | undefined;
+    const stop = (options: { graceMs?: number } = {}) => {
+      stopping ??= stopQemu({ child, exited, qmpSocket, graceMs: options.graceMs ?? 3000 }).finally(async () => {
+        await console.close();
+        await rm(qmpSocket, { force: true });
+        await rm(pidFile, { force: true });
+      });
+      return stopping;
+    };
+    const onAbort = () => void stop({ graceMs: 0 });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    void exited.then(() => signal?.removeEventListener('abort', onAbort));
+    // A QEMU that dies at once (bad argument, port taken) reports through stderr.
+    const early = await Promise.race([exited, delay(150).then(() => undefined)]);
+    if (early) {
+      await stop();
+      throw new TartError('VMM_EXITED', `QEMU exited at start (${early.code ?? early.signal}): ${stderr.trim()}`, {
+        details: { stderr: stderr.trim() },
+      });
+    }
+    return {
+      pid: child.pid,
+      sshEndpoint:
+        spec.network.mode === 'user'
+          ? { kind: 'tcp', host: '127.0.0.1', port: spec.network.sshForwardPort }
+          : { kind: 'tcp', host: spec.network.guestIp ?? '', port: 22 },
+      exited,
+      stop,
+      consoleTail: (maxBytes) => console.lastChars(maxBytes),
+      waitForConsole: (text: string) => console.waitFor(text),
+    };
+  }
+}
+
+// Ask QEMU to quit over QMP; if it is still there after graceMs, SIGKILL it.
+async function stopQemu(input: {
+  child: import('node:child_process').ChildProcess;
+  exited: Promise<VmExit>;
+  qmpSocket: string;
+  graceMs: number;
+}): Promise<void> {
+  const { child, exited } = input;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (input.graceMs > 0) {
+    await qmpExecute(input.qmpSocket, 'quit', Math.min(input.graceMs, 2000)).catch(() => undefined);
+    const done = await Promise.race([exited.then(() => true), delay(input.graceMs).then(() => false)]);
+    if (done) return;
+  }
+  child.kill('SIGKILL');
+  await exited;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,115 @@
+// `tart exec` through commander, in-process, the way a user types it (the lead wires it into main.ts).
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import { Command } from 'commander';
+import { registerExecCommand } from '../../src/cli/commands/exec.js';
+import { attachContext, createCliContext } from '../../src/cli/context.js';
+import { executeProgram } from '../../src/cli/main.js';
+import { parse } from 'yaml';
+import { createRepository } from './git-helpers.js';
+
+const CI = `
+.base:
+  image: alpine:3.20
+  script: [echo base]
+build:
+  extends: .base
+  stage: build
+test:
+  stage: test
+  needs: [build]
+  script: [echo test]
+deploy:
+  stage: deploy
+  when: manual
+  script: [echo deploy]
+lint:
+  stage: test
+  allow_failure: true
+  script: [echo lint]
+  rules:
+    - if: $RUN_LINT == "yes"
+`;
+
+async function tart(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const context = createCliContext({
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: {},
+  });
+  const program = new Command('tart')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => (stdout += text), writeErr: (text) => (stderr += text) });
+  attachContext(program, context);
+  registerExecCommand(program);
+  const code = await executeProgram(program, args, context);
+  return { code, stdout, stderr };
+}
+
+describe('tart exec (command line)', () => {
+  const repo = createRepository({ '.gitlab-ci.yml': CI });
+  after(() => rmSync(repo, { recursive: true, force: true }));
+
+  it('--list prints each job with its stage, when and needs', async () => {
+    const { code, stdout } = await tart(['exec', '--list', '--cwd', repo]);
+    assert.equal(code, 0);
+    assert.deepEqual(
+      stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => line.split(/\s{2,}/)),
+      [
+        ['JOB', 'STAGE', 'WHEN', 'NEEDS'],
+        ['build', 'build', 'on_success'],
+        ['test', 'test', 'on_success', 'build'],
+        ['deploy', 'deploy', 'manual (allow_failure)'],
+      ],
+    );
+  });
+
+  it('--variable feeds rules:if', async () => {
+    const { stdout } = await tart(['exec', '--list', '--cwd', repo, '--variable', 'RUN_LINT=yes']);
+    assert.match(stdout, /\nlint\s+test\s+on_success \(allow_failure\)/);
+  });
+
+  it('--preview prints the expanded configuration as YAML', async () => {
+    const { code, stdout } = await tart(['exec', '--preview', '--cwd', repo]);
+    assert.equal(code, 0);
+    const preview = parse(stdout) as Record<string, Record<string, unknown>>;
+    assert.deepEqual(preview.stages, ['.pre', 'build', 'test', 'deploy', '.post']);
+    assert.deepEqual(preview.build, { image: 'alpine:3.20', script: ['echo base'], stage: 'build' });
+    assert.equal(preview['.base'], undefined, 'hidden jobs are not shown');
+  });
+
+  it('names an unknown job without a stack trace and exits 1', async () => {
+    const { code, stderr } = await tart([
+      'exec',
+      '--executor',
+      'shell',
+      'nope',
+      '--cwd',
+      repo,
+      '--builds-dir',
+      `${repo}/.builds`,
+      '--cache-dir',
+      `${repo}/.cache`,
+    ]);
+    assert.equal(code, 1);
+    assert.match(stderr, /no job named "nope"/);
+    assert.doesNotMatch(stderr, /\n\s+at /);
+  });
+
+  it('reports configuration errors with file and line', async () => {
+    const broken = createRepository({ '.gitlab-ci.yml': 'test:\n  needs: [missing]\n  script: [echo]\n' });
+    try {
+      const { code, stderr } = await tart(['exec', '--list', '--cwd', broken]);
+      assert.equal(code, 1);
+      assert.match(stderr, /\.gitlab-ci\.yml:1: job "test": needs unknown job "missing"/);
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+    }
+  });
+});
