@@ -14,6 +14,7 @@ import { registerUnregisterCommand } from './commands/unregister.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerImageCommand } from './commands/image.js';
+import { registerExecCommand } from './commands/exec.js';
 
 /** Every command module, in help order. Add one line per new `src/cli/commands/*.ts`. */
 const COMMANDS: ((program: Command) => void)[] = [
@@ -23,6 +24,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerListCommand,
   registerRunCommand,
   registerImageCommand,
+  registerExecCommand,
 ];
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */

@@ -12,6 +12,7 @@ import type { Logger } from '../log/logger.js';
 import { createExecutorFor, type ExecutorFactory } from './executors.js';
 import { defaultRuntimeRoot, reapOrphans } from '../executor/vm/index.js';
 import { handleReceivedJob } from './job-runner.js';
+import { ConcurrencyIds } from './concurrency-ids.js';
 import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
 import { RunnerState } from './runner-state.js';
 import { Scheduler, type ScheduledRunner } from './scheduler.js';
@@ -42,6 +43,7 @@ interface DaemonRunner extends ScheduledRunner {
   executor: Executor;
   info: RunnerInfo;
   settings: RunnerSettings;
+  ids: ConcurrencyIds;
   lastUpdate?: string;
 }
 
@@ -137,6 +139,7 @@ export class Daemon {
         unhealthyIntervalMs: 60 * 60 * 1000,
       }),
       executor: (this.options.createExecutor ?? createExecutorFor)(config),
+      ids: new ConcurrencyIds(),
       info: buildRunnerInfo({ tartVersion: this.options.tartVersion, executor: config.executor }),
       settings: {
         name: config.name,
@@ -196,13 +199,14 @@ export class Daemon {
     const started = Date.now();
     let state: 'success' | 'failed' = 'failed';
     let failureReason: string | undefined;
+    const ids = runner.ids.acquire(projectKeyOf(raw));
     try {
       const handled = await handleReceivedJob(raw, {
         url: runner.config.url,
         tls: runner.config.tlsCaFile ? { caFile: runner.config.tlsCaFile } : undefined,
         tartVersion: this.options.tartVersion,
         info: runner.info,
-        runner: runner.settings,
+        runner: { ...runner.settings, concurrentId: ids.concurrentId, concurrentProjectId: ids.concurrentProjectId },
         outputLimitBytes: runner.config.outputLimit * 1024,
         executor: runner.executor,
         logger: this.options.logger.child({ runner: shortName(runner) }),
@@ -219,10 +223,17 @@ export class Daemon {
         this.metrics.error('error');
       }
     } finally {
+      ids.release();
       this.runningJobs -= 1;
       this.metrics.jobFinished(runner.name, state, (Date.now() - started) / 1000, failureReason);
     }
   }
+}
+
+// The project a raw payload belongs to, read defensively (the payload is validated later).
+function projectKeyOf(raw: unknown): string {
+  const info = (raw as { job_info?: { project_id?: unknown } } | null)?.job_info;
+  return String(info?.project_id ?? 'unknown');
 }
 
 // Logs name runners by their name or short token, never the token itself.

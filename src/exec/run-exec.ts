@@ -183,7 +183,7 @@ async function runOneJob(input: {
   const outcome = await options.runJob({
     job: payload,
     executor: options.executorForSlot(input.slot),
-    runner: runnerSettings(options),
+    runner: runnerSettings(options, input.slot),
     trace,
     artifacts: transport,
     cancel: options.signal ?? new AbortController().signal,
@@ -193,13 +193,16 @@ async function runOneJob(input: {
   return outcome;
 }
 
-function runnerSettings(options: RunExecOptions): RunnerSettings {
+// The slot is also the concurrent (project) id, as gitlab-runner numbers its running jobs.
+function runnerSettings(options: RunExecOptions, slot: number): RunnerSettings {
   return {
     name: 'tart-exec',
     // Authenticates nothing; constant so shell builds dirs (<short token>/...) are reused between runs.
     token: 'glrt-tart-exec-local',
     environment: [],
     cacheDir: options.cacheDir,
+    concurrentId: slot,
+    concurrentProjectId: slot,
     version: options.version,
   };
 }

@@ -2,9 +2,9 @@
 // `objects/info/alternates` and carries only the refs a pipeline fetch asks for. The user's
 // repository, branch and index are never written to: a --dirty snapshot is built with a
 // temporary index and stored in the temporary repo's own object directory.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { GitRunner } from './git.js';
 import type { RepositoryState } from './repository.js';
 
@@ -35,6 +35,8 @@ export async function prepareSourceRepository(options: {
       cwd: root,
     });
     await writeFile(join(bare, 'objects', 'info', 'alternates'), `${repo.objectsDir}\n`);
+    // A shallow user clone lacks history past its boundary; upload-pack must know where it ends.
+    await copyFile(join(dirname(repo.objectsDir), 'shallow'), join(bare, 'shallow')).catch(() => undefined);
     const sha = options.dirty ? await snapshotWorkingTree(git, repo, bare, root) : repo.sha;
     const refs = [
       `refs/pipelines/${options.pipelineId}`,

@@ -2,7 +2,7 @@
 // machine may reach only its configured mirror), keeping only the guest suite's entries.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TartError } from '../errors.js';
+import { UserError } from '../errors.js';
 
 export interface AptSource {
   uris: string[];
@@ -34,7 +34,7 @@ export function sourcesForSuite(sources: readonly AptSource[], suite: string): A
     .map((source) => ({ ...source, suites: source.suites.filter((name) => wanted.has(name)) }))
     .filter((source) => source.suites.length > 0 && source.components.includes('main'));
   if (!kept.some((source) => source.suites.includes(suite))) {
-    throw new TartError('IMAGE_NO_APT_SOURCE', `the host's apt sources have no "${suite}" entry for mmdebstrap`);
+    throw new UserError('IMAGE_NO_APT_SOURCE', `the host's apt sources have no "${suite}" entry for mmdebstrap`);
   }
   return kept;
 }

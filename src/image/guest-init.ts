@@ -5,7 +5,7 @@ import { GUEST_DEVICES, GUEST_READY_MARKER, GUEST_SSH_PORT, SEED_FILES } from '.
 
 /**
  * Optional seed files this init understands beyond the contract's SEED_FILES:
- * `random_seed` (bytes mixed into the kernel pool) and `time` (Unix seconds for the clock).
+ * `random_seed` (≥ 32 random bytes, credited to the kernel pool) and `time` (Unix seconds for the clock).
  */
 export const EXTRA_SEED_FILES = { randomSeed: 'random_seed', time: 'time' } as const;
 
@@ -79,13 +79,22 @@ read_seed() {
   tar -x --no-same-owner -f ${GUEST_DEVICES.seed} -C ${seed} || fail "cannot read seed tar from ${GUEST_DEVICES.seed}"
 }
 
+# Host-provided seed bytes, credited through RNDADDENTROPY so the CRNG is ready at once and
+# sshd does not block in getrandom() (seconds under TCG without virtio-rng). perl-base is
+# essential in Debian; a plain write to /dev/urandom mixes without crediting.
+credit_entropy() {
+  head -c 512 "$1" | perl -e 'open(my $r, ">", "/dev/random") or exit 1; local $/; my $d = <STDIN>;
+    ioctl($r, 0x40085203, pack("ii", 8 * length($d), length($d)) . $d) or exit 1' \
+    || cat "$1" > /dev/urandom
+}
+
 apply_identity() {
   local name=tart-guest
   [ -s ${seed}/${f.hostname} ] && name=$(head -n1 ${seed}/${f.hostname} | tr -cd 'A-Za-z0-9.-')
   echo "$name" > /proc/sys/kernel/hostname
   echo "$name" > /etc/hostname
   printf '127.0.0.1\\tlocalhost\\n127.0.1.1\\t%s\\n::1\\tlocalhost ip6-localhost ip6-loopback\\n' "$name" > /etc/hosts
-  if [ -s ${seed}/${EXTRA_SEED_FILES.randomSeed} ]; then cat ${seed}/${EXTRA_SEED_FILES.randomSeed} > /dev/urandom; fi
+  if [ -s ${seed}/${EXTRA_SEED_FILES.randomSeed} ]; then credit_entropy ${seed}/${EXTRA_SEED_FILES.randomSeed}; fi
   if [ -s ${seed}/${EXTRA_SEED_FILES.time} ]; then date -u -s "@$(head -c 20 ${seed}/${EXTRA_SEED_FILES.time} | tr -cd 0-9)" > /dev/null; fi
 }
 

@@ -2,7 +2,7 @@
 // needs (decompressed, in modules.dep order) and the /init from initramfs-init.ts.
 import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
-import { TartError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { withParentDirectories, writeCpio, type CpioEntry } from './cpio.js';
 import { INITRAMFS_APPLETS, renderInitramfsInit } from './initramfs-init.js';
 import { initramfsModulePath, readModuleIndex, readModuleObject, resolveModuleLoadOrder, GUEST_MODULES } from './modules.js';
@@ -53,9 +53,9 @@ export function initramfsEntries(parts: { busybox: Buffer; init: string; moduleE
 // A dynamically linked busybox would need a libc in the initramfs; refuse it.
 async function readStaticBusybox(path: string): Promise<Buffer> {
   const data = await readFile(path).catch((cause: unknown) => {
-    throw new TartError('IMAGE_TOOL_MISSING', `cannot read ${path}: install busybox-static`, { cause });
+    throw new UserError('IMAGE_TOOL_MISSING', `cannot read ${path}: install busybox-static`, { cause });
   });
-  if (hasInterpreter(data)) throw new TartError('IMAGE_TOOL_MISSING', `${path} is not static: install busybox-static`);
+  if (hasInterpreter(data)) throw new UserError('IMAGE_TOOL_MISSING', `${path} is not static: install busybox-static`);
   return data;
 }
 

@@ -3,7 +3,7 @@
 // `apt-get download` + `dpkg-deb -x` into a cache (never installed on the host).
 import { access, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TartError } from '../errors.js';
+import { TartError, UserError } from '../errors.js';
 import { runChecked, type CommandRunner } from './spawn.js';
 
 export const KERNEL_META_PACKAGE = 'linux-image-cloud-amd64';
@@ -29,7 +29,7 @@ export async function resolveKernelPackage(options: { run: CommandRunner; signal
   const policy = await runChecked(run, { command: 'apt-cache', args: ['policy', KERNEL_META_PACKAGE], signal });
   const candidate = /Candidate:\s*(\S+)/.exec(policy.stdout.toString('utf8'))?.[1];
   if (!candidate || candidate === '(none)') {
-    throw new TartError('IMAGE_KERNEL_UNAVAILABLE', `apt knows no ${KERNEL_META_PACKAGE}; run "apt-get update" first`);
+    throw new UserError('IMAGE_KERNEL_UNAVAILABLE', `apt knows no ${KERNEL_META_PACKAGE}; run "apt-get update" first`);
   }
   const show = await runChecked(run, {
     command: 'apt-cache',

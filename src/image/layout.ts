@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { TartError } from '../errors.js';
+import { TartError, UserError } from '../errors.js';
 
 export const IMAGE_FILES = {
   kernel: 'vmlinuz',
@@ -69,7 +69,7 @@ export function currentImageDir(root: string = defaultImageRoot()): string {
 export async function readImageManifest(dir: string): Promise<ImageManifest> {
   const path = join(dir, IMAGE_FILES.manifest);
   const text = await readFile(path, 'utf8').catch((cause: unknown) => {
-    throw new TartError('IMAGE_NOT_FOUND', `no image at ${dir} (run "tart image build")`, { cause, details: { path } });
+    throw new UserError('IMAGE_NOT_FOUND', `no image at ${dir} (run "tart image build")`, { cause, details: { path } });
   });
   let parsed: unknown;
   try {

@@ -29,7 +29,9 @@ export function scriptContextFor(input: {
   const buildsDir =
     runner.buildsDir !== undefined && posix.isAbsolute(runner.buildsDir) ? runner.buildsDir : env.buildsDir;
   // A shared (non-disposable) builds dir keeps gitlab-runner's <short token>/<concurrent id> level.
-  const projectRoot = env.disposable ? buildsDir : posix.join(buildsDir, shortRunnerToken(runner.token), '0');
+  const projectRoot = env.disposable
+    ? buildsDir
+    : posix.join(buildsDir, shortRunnerToken(runner.token), String(runner.concurrentProjectId ?? 0));
   const projectDir = projectDirFor({ job, buildsDir: projectRoot });
   const variables = buildJobVariables({
     job,
@@ -39,6 +41,8 @@ export function scriptContextFor(input: {
     projectDir,
     disposable: env.disposable,
     revision: runner.revision,
+    concurrentId: runner.concurrentId,
+    concurrentProjectId: runner.concurrentProjectId,
   });
   return {
     job,

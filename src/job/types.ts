@@ -20,6 +20,11 @@ export interface RunnerSettings {
   cloneUrl?: string;
   preGetSourcesScript?: string;
   postGetSourcesScript?: string;
+  /** CI_CONCURRENT_ID: this job's slot among the runner's running jobs. */
+  concurrentId?: number;
+  /** CI_CONCURRENT_PROJECT_ID: its slot among the runner's running jobs of the same project; keeps
+   * concurrent jobs of one project in different build dirs on a shared (non-disposable) host. */
+  concurrentProjectId?: number;
   /** Tart's version for "Running with tart VERSION". */
   version: string;
   /** Build revision for "Running with tart VERSION (REVISION)"; absent: "unknown". */

@@ -3,3 +3,5 @@ export { setupVmNetwork, reapStaleLeases, type VmNetworkLease, type VmNetworkReq
 export { setupHostNetwork, teardownHostNetwork, type HostNetworkOptions, type HostNetworkState } from './host-network.js';
 export type { NetOptions } from './options.js';
 export { hostResolvers } from './dns.js';
+export { tapNetworkProvider, type TapNetworkProviderOptions } from './vm-network-provider.js';
+export { hostNetworkConfig, usesTap, DEFAULT_NETWORK_CONFIG } from './host-config.js';

@@ -37,7 +37,7 @@ describe('two daemons sharing one GitLab', () => {
     for (const daemon of daemons) for (const id of daemon.printed.keys()) ranBy.set(id, (ranBy.get(id) ?? 0) + 1);
     for (const [index, job] of jobs.entries()) {
       const done = fake.job(job.id);
-      assert.equal(done.state, 'success');
+      assert.equal(done.state, 'success', done.trace.toString());
       assert.equal(ranBy.get(job.id), 1, `job ${job.id} ran ${ranBy.get(job.id)} times`);
       const markers = done.trace.toString().match(new RegExp(`^job marker ${index}\\b`, 'gm')) ?? [];
       assert.equal(markers.length, 1);

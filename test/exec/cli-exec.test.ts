@@ -1,6 +1,7 @@
 // `tart exec` through commander, in-process, the way a user types it (the lead wires it into main.ts).
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Command } from 'commander';
 import { registerExecCommand } from '../../src/cli/commands/exec.js';
@@ -100,6 +101,21 @@ describe('tart exec (command line)', () => {
     assert.equal(code, 1);
     assert.match(stderr, /no job named "nope"/);
     assert.doesNotMatch(stderr, /\n\s+at /);
+  });
+
+  it('tells the user to commit (or use --dirty) when the CI file is not committed', async () => {
+    const fresh = createRepository({ 'app.txt': 'x' });
+    try {
+      writeFileSync(join(fresh, '.gitlab-ci.yml'), 'job:\n  script: [echo]\n');
+      const committedOnly = await tart(['exec', '--list', '--cwd', fresh]);
+      assert.equal(committedOnly.code, 1);
+      assert.match(committedOnly.stderr, /\.gitlab-ci\.yml is not committed; commit it or run with --dirty/);
+      const dirty = await tart(['exec', '--list', '--dirty', '--cwd', fresh]);
+      assert.equal(dirty.code, 0, dirty.stderr);
+      assert.match(dirty.stdout, /\njob\s+test\s+on_success/);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
   });
 
   it('reports configuration errors with file and line', async () => {

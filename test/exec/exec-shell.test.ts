@@ -56,6 +56,10 @@ describe('tart exec --executor shell', { timeout: 240_000 }, () => {
       );
     });
 
+    it('never shows the job token (it is in the clone URL) to the user', () => {
+      assert.doesNotMatch(run.stdout + run.stderr, /glcbt-tartexec_[0-9a-f]{6}/);
+    });
+
     it('prints job-prefixed plain lines and a summary table', () => {
       assert.ok(!run.stdout.includes('\x1b['), 'no colours when not a TTY');
       assert.ok(!run.stdout.includes('section_start'), 'no section markers');

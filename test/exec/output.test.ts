@@ -36,6 +36,17 @@ describe('what a person sees', () => {
     );
   });
 
+  it('keeps characters whole when a chunk splits them', async () => {
+    const { output, written } = capture(false);
+    const bytes = Buffer.from('größe ✓\n');
+    const trace = output.jobTrace('utf8');
+    trace.write(bytes.subarray(0, 3));
+    trace.write(bytes.subarray(3, 9));
+    trace.write(bytes.subarray(9));
+    await new Promise<void>((resolve) => trace.end(resolve));
+    assert.equal(written.stdout, '[utf8] größe ✓\n');
+  });
+
   it('keeps colours and colours the job prefix on a TTY', async () => {
     const { output, written } = capture(true);
     await feed(output, 'test', ['\x1b[32;1mJob succeeded\x1b[0;m\n']);

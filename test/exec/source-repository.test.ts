@@ -84,3 +84,44 @@ describe('serving the local repository to jobs', () => {
     assert.equal(status, 401);
   });
 });
+
+describe('serving a shallow clone', () => {
+  it('lets jobs fetch from a repository that is itself shallow', async () => {
+    const upstream = createRepository({ 'a.txt': 'a\n' });
+    const scratch = mkdtempSync(join(tmpdir(), 'tart-exec-shallow-'));
+    const shallow = join(scratch, 'shallow');
+    execFileSync('git', ['clone', '-q', '--depth', '1', `file://${upstream}`, shallow]);
+    const runner = createGitRunner();
+    const source = await prepareSourceRepository({
+      git: runner,
+      repo: await readRepository(runner, shallow),
+      pipelineId: 5,
+      dirty: false,
+    });
+    const server = await startGitServer({
+      projectRoot: source.root,
+      username: 'gitlab-ci-token',
+      password: 'glcbt-other-token',
+    });
+    try {
+      const clone = join(scratch, 'clone');
+      execFileSync('git', ['init', '-q', clone]);
+      await gitAsync(
+        clone,
+        'fetch',
+        '-q',
+        server.repoUrl('127.0.0.1', source.name),
+        '+refs/pipelines/5:refs/pipelines/5',
+        '--depth',
+        '20',
+      );
+      await gitAsync(clone, 'checkout', '-q', '-f', source.sha);
+      assert.equal(readFileSync(join(clone, 'a.txt'), 'utf8'), 'a\n');
+    } finally {
+      await server.close();
+      await source.remove();
+      rmSync(upstream, { recursive: true, force: true });
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+});

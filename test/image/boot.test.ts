@@ -12,9 +12,12 @@ import { promisify } from 'node:util';
 import { IMAGE_FILES, readImageManifest } from '../../src/image/layout.js';
 import { GUEST_READY_MARKER, SEED_FILES } from '../../src/vmm/guest-contract.js';
 import { builtImageDir } from './support.js';
+import { EXTRA_SEED_FILES } from '../../src/image/guest-init.js';
+import { randomBytes } from 'node:crypto';
 
 const run = promisify(execFile);
 const BOOT_TIMEOUT_MS = 240_000;
+const YEAR_SECONDS = 365 * 24 * 3600;
 
 test('the built image boots under QEMU microvm and answers uname -r over ssh with the pinned host key', { timeout: 420_000 }, async (t) => {
   const imageDir = await builtImageDir();
@@ -66,6 +69,13 @@ test('the built image boots under QEMU microvm and answers uname -r over ssh wit
       assert.deepEqual(stdout.trim().split('\n'), ['tart-boot-test', 'nameserver 10.0.2.3', '10.0.2.15/24', '700', '600', '600']);
     });
 
+    await t.test('the clock is set from the seed and the host key on disk is the seeded one', async () => {
+      const { stdout } = await ssh('date +%s; cat /etc/ssh/ssh_host_ed25519_key.pub');
+      const [guestNow, hostKey] = stdout.trim().split('\n');
+      assert.ok(Number(guestNow) > Date.now() / 1000 + YEAR_SECONDS - 3600, `guest clock ${guestNow}`);
+      assert.equal(hostKey?.split(' ').slice(0, 2).join(' '), seed.hostPub);
+    });
+
     await t.test('password logins are refused', async () => {
       await assert.rejects(
         ssh('true', ['-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=password,keyboard-interactive']),
@@ -92,7 +102,7 @@ test('the built image boots under QEMU microvm and answers uname -r over ssh wit
 });
 
 // Seed tar per the contract, with fresh ed25519 client and host keys.
-async function makeSeed(work: string): Promise<{ tar: string; clientKey: string; knownHosts: string }> {
+async function makeSeed(work: string): Promise<{ tar: string; clientKey: string; knownHosts: string; hostPub: string }> {
   const seedDir = join(work, 'seed');
   await mkdir(seedDir, { mode: 0o700 });
   const clientKey = join(work, 'client');
@@ -101,13 +111,15 @@ async function makeSeed(work: string): Promise<{ tar: string; clientKey: string;
   await writeFile(join(seedDir, SEED_FILES.authorizedKeys), await readFile(`${clientKey}.pub`));
   await writeFile(join(seedDir, SEED_FILES.network), 'ADDRESS=10.0.2.15/24\nGATEWAY=10.0.2.2\nDNS="10.0.2.3"\n');
   await writeFile(join(seedDir, SEED_FILES.hostname), 'tart-boot-test\n');
+  await writeFile(join(seedDir, EXTRA_SEED_FILES.randomSeed), randomBytes(64));
+  await writeFile(join(seedDir, EXTRA_SEED_FILES.time), `${Math.floor(Date.now() / 1000) + YEAR_SECONDS}\n`);
   const tar = join(work, 'seed.tar');
   await run('tar', ['-c', '-f', tar, '-C', seedDir, '.']);
   await chmod(tar, 0o600);
   const hostPub = (await readFile(join(seedDir, `${SEED_FILES.hostKey}.pub`), 'utf8')).split(' ').slice(0, 2).join(' ');
   const knownHosts = join(work, 'known_hosts');
   await writeFile(knownHosts, `127.0.0.1 ${hostPub}\n`);
-  return { tar, clientKey, knownHosts };
+  return { tar, clientKey, knownHosts, hostPub };
 }
 
 function qemuArgs(o: { imageDir: string; cmdline: string; scratch: string; seed: string; consoleLog: string; port: number }): string[] {

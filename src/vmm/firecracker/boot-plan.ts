@@ -62,14 +62,14 @@ function bootSourceBody(input: BootPlanInput): Record<string, string> {
 }
 
 /**
- * Only the rootfs is read-only; none is the root device because the initramfs mounts the root
- * itself (a root device would make Firecracker append its own root=/ro|rw arguments).
+ * Only scratch is writable (rootfs is shared, seed is read once — as the QEMU driver does). None is
+ * the root device: the initramfs mounts the root itself (a root device makes Firecracker append root=).
  */
 function driveRequest(id: DriveId, pathOnHost: string): ApiRequest {
   return {
     method: 'PUT',
     path: `/drives/${id}`,
-    body: { drive_id: id, path_on_host: pathOnHost, is_root_device: false, is_read_only: id === 'rootfs' },
+    body: { drive_id: id, path_on_host: pathOnHost, is_root_device: false, is_read_only: id !== 'scratch' },
   };
 }
 

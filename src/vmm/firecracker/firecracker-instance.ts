@@ -3,10 +3,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FirecrackerApiClient } from './api-client.js';
 import { SEND_CTRL_ALT_DEL } from './boot-plan.js';
-import type { ConsoleLog } from './console-log.js';
+import type { ConsoleLog } from '../console-log.js';
 import type { UndoStack } from './undo-stack.js';
 import type { VmmProcess } from './vmm-process.js';
-import type { SshEndpoint, VmExit, VmInstance } from './vm-types.js';
+import type { SshEndpoint, VmExit, VmInstance } from '../types.js';
 
 export const DEFAULT_STOP_GRACE_MS = 5_000;
 /** SendCtrlAltDel is a courtesy: a hung API must not delay the SIGKILL. */
@@ -62,7 +62,12 @@ export class FirecrackerInstance implements VmInstance {
 
   /** The newest console output (serial console and Firecracker's own stdout/stderr). */
   consoleTail(maxBytes: number): string {
-    return this.parts.console.tail(maxBytes);
+    return this.parts.console.lastChars(maxBytes);
+  }
+
+  /** Resolves when `text` appears on the console (e.g. GUEST_READY_MARKER). */
+  waitForConsole(text: string): Promise<void> {
+    return this.parts.console.waitFor(text);
   }
 
   private kill(): void {

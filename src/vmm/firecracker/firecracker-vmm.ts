@@ -7,15 +7,17 @@ import { GUEST_VSOCK_SSH_PORT } from '../guest-contract.js';
 import { FirecrackerApiClient, type ApiRequest } from './api-client.js';
 import { DEFAULT_API_READY_TIMEOUT_MS, waitForApi } from './api-readiness.js';
 import { planBoot, type BootPlanInput } from './boot-plan.js';
-import { ConsoleLog } from './console-log.js';
+import { ConsoleLog } from '../console-log.js';
+import { spawnVmm, type SpawnVmm } from '../spawn.js';
 import { FirecrackerInstance } from './firecracker-instance.js';
 import { assertInstanceId } from './instance-id.js';
 import { buildJailerArgv, realJailFs, removeJail, stageJailFiles, type JailerOptions, type JailFs } from './jailer.js';
 import { assertElfKernel } from './kernel-format.js';
 import { UndoStack } from './undo-stack.js';
 import { planVmLayout, type VmLayout } from './vm-layout.js';
-import { spawnProcess, startVmmProcess, type ProcessSpawner, type VmmProcess } from './vmm-process.js';
-import type { VmInstance, Vmm, VmSpec } from './vm-types.js';
+import { startVmmProcess, type VmmProcess } from './vmm-process.js';
+import { describeFirecracker } from './version.js';
+import type { VmInstance, Vmm, VmSpec } from '../types.js';
 
 export interface FirecrackerVmmOptions {
   /** Firecracker executable; `FIRECRACKER_BIN` in the environment wins (tests point it at the double). */
@@ -34,7 +36,7 @@ export interface FirecrackerVmmOptions {
   vsockGuestCid?: number;
   /** Called with every request before it is sent, e.g. a spec-validator check in debug runs and tests. */
   requestCheck?: (request: ApiRequest) => void;
-  spawn?: ProcessSpawner;
+  spawn?: SpawnVmm;
   jailFs?: JailFs;
 }
 
@@ -58,7 +60,16 @@ export function resolveFirecrackerBinary(binary: string | undefined, env: NodeJS
 }
 
 export class FirecrackerVmm implements Vmm {
+  readonly name = 'firecracker';
+
   constructor(private readonly options: FirecrackerVmmOptions = {}) {}
+
+  /** "Firecracker v1.16.1" (+ " (jailed)"), from `firecracker --version`. */
+  async describe(): Promise<string> {
+    const env = this.options.env ?? process.env;
+    const version = await describeFirecracker(this.options.spawn ?? spawnVmm, resolveFirecrackerBinary(this.options.binary, env), env);
+    return this.options.jailer === undefined ? version : `${version} (jailed)`;
+  }
 
   /** Boots one VM; on any failure every file and process it made is gone before the error is thrown. */
   async start(spec: VmSpec, signal?: AbortSignal): Promise<VmInstance> {
@@ -71,7 +82,7 @@ export class FirecrackerVmm implements Vmm {
     let console: ConsoleLog | undefined;
     try {
       await createRuntimeFiles(spec, layout, jailer, undo, this.options.jailFs ?? realJailFs);
-      console = await ConsoleLog.open({ path: spec.consoleLogPath, maxFileBytes: this.options.consoleMaxFileBytes });
+      console = new ConsoleLog(spec.consoleLogPath, this.options.consoleMaxFileBytes);
       const consoleLog = console;
       undo.push('close console log', () => consoleLog.close());
       const vmm = await this.spawnVmm(binary, spec.id, layout, jailer, env, consoleLog);
@@ -89,7 +100,7 @@ export class FirecrackerVmm implements Vmm {
         signal,
       });
     } catch (error) {
-      const tail = console?.tail(4096) ?? '';
+      const tail = console?.lastChars(4096) ?? '';
       await undo.run();
       throw startFailure(error, spec.id, tail);
     }
@@ -128,13 +139,14 @@ export class FirecrackerVmm implements Vmm {
     env: NodeJS.ProcessEnv,
     console: ConsoleLog,
   ): Promise<VmmProcess> {
-    const spawner = this.options.spawn ?? spawnProcess;
+    const spawner = this.options.spawn ?? spawnVmm;
     const vmm =
       jailer === undefined
         ? await startVmmProcess(spawner, binary, ['--api-sock', layout.inVmm.apiSocket, '--id', id], env)
         : await startVmmProcess(spawner, jailer.jailerBinary, buildJailerArgv(jailer, id, ['--api-sock', layout.inVmm.apiSocket]), env);
-    vmm.child.stdout?.on('data', (chunk: Buffer) => console.append(chunk));
-    vmm.child.stderr?.on('data', (chunk: Buffer) => console.append(chunk));
+    // Serial console and Firecracker's own messages (stdout before PUT /logger, stderr) share the log.
+    if (vmm.child.stdout) console.follow(vmm.child.stdout);
+    if (vmm.child.stderr) console.follow(vmm.child.stderr);
     return vmm;
   }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { DriveId } from './boot-plan.js';
 import { hostPathInJail, JAIL_PATHS, type JailerOptions, type JailFile } from './jailer.js';
 import { assertUnixSocketPathFits } from './unix-socket-path.js';
-import type { VmSpec } from './vm-types.js';
+import type { VmSpec } from '../types.js';
 
 export interface VmLayout {
   /** Paths as Firecracker opens them. */

@@ -1,12 +1,9 @@
-// The one seam through which the Firecracker (or jailer) process is spawned, and the small
-// state machine around it: spawned → exited, with its exit observable as a promise.
-import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+// The Firecracker (or jailer) process, spawned through the shared VMM seam (src/vmm/spawn.ts), and
+// the small state machine around it: spawned → exited, with its exit observable as a promise.
+import type { ChildProcess } from 'node:child_process';
 import { TartError } from '../../errors.js';
-import type { VmExit } from './vm-types.js';
-
-export type ProcessSpawner = (command: string, args: string[], options: SpawnOptions) => ChildProcess;
-
-export const spawnProcess: ProcessSpawner = (command, args, options) => nodeSpawn(command, args, options);
+import type { SpawnVmm } from '../spawn.js';
+import type { VmExit } from '../types.js';
 
 export interface VmmProcess {
   child: ChildProcess;
@@ -18,17 +15,18 @@ export interface VmmProcess {
 
 /** Spawns and waits for the OS to confirm the spawn (ENOENT becomes FIRECRACKER_NOT_FOUND). */
 export function startVmmProcess(
-  spawner: ProcessSpawner,
+  spawner: SpawnVmm,
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
 ): Promise<VmmProcess> {
   return new Promise((resolve, reject) => {
-    // stdin ignored: nothing may reach the guest's serial console from us.
-    const child = spawner(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env, detached: false });
+    // The seam ignores stdin: nothing may reach the guest's serial console from us.
+    const child = spawner(command, args, { env });
     let exitState: VmExit | undefined;
     const exited = new Promise<VmExit>((resolveExit) => {
-      child.once('exit', (code, signal) => {
+      // 'close', not 'exit': the console pipes are drained by then.
+      child.once('close', (code, signal) => {
         exitState = { code, signal };
         resolveExit(exitState);
       });

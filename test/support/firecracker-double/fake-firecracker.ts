@@ -11,6 +11,10 @@ import { DOUBLE_SCENARIOS, startFirecrackerDouble, type DoubleScenario } from '.
 const CRASH_AFTER_MS = Number(process.env.FC_DOUBLE_CRASH_AFTER_MS ?? 200);
 
 async function main(argv: string[]): Promise<void> {
+  if (argv.includes('--version')) {
+    process.stdout.write('Firecracker v1.16.1-double\n');
+    return;
+  }
   const apiSocketPath = flag(argv, '--api-sock') ?? '/run/firecracker.socket';
   const instanceId = flag(argv, '--id') ?? 'anonymous-instance';
   if (!/^[A-Za-z0-9-]{1,64}$/.test(instanceId)) exitWith(153, `Invalid instance ID: ${instanceId}`);

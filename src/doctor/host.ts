@@ -1,0 +1,34 @@
+// The real DoctorHost: the filesystem, `--version` runs, the image verifier, the config loader
+// and the lead's KVM probe boot.
+import { spawn } from 'node:child_process';
+import { access, constants, readFile } from 'node:fs/promises';
+import { loadConfig } from '../config/load.js';
+import { hostDefaults, type HostFacts } from '../config/paths.js';
+import { verifyImage } from '../image/layout.js';
+import { probeAccelerator } from '../vmm/qemu/accel-probe.js';
+import type { DoctorHost } from './types.js';
+
+export function realDoctorHost(host: HostFacts): DoctorHost {
+  return {
+    env: host.env,
+    exists: (path) => access(path, constants.F_OK).then(() => true, () => false),
+    readWritable: (path) => access(path, constants.R_OK | constants.W_OK).then(() => true, () => false),
+    readText: (path) => readFile(path, 'utf8').catch(() => undefined),
+    version: firstLineOf,
+    probeKvm: (image) => probeAccelerator({ qemuBinary: host.env.QEMU_BIN || 'qemu-system-x86_64', ...image, timeoutMs: 8000 }),
+    verifyImage: (dir) => verifyImage(dir, { checksums: false }),
+    loadConfig: (path) => loadConfig(path, hostDefaults(host)),
+  };
+}
+
+// Runs `<binary> --version` with a timeout; the first non-empty output line.
+function firstLineOf(binary: string, args: string[] = ['--version']): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let output = '';
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 });
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', () => resolve(undefined));
+    child.on('close', (code) => resolve(code === 0 ? output.split('\n').find((line) => line.trim() !== '')?.trim() : undefined));
+  });
+}

@@ -1,0 +1,83 @@
+// A real QEMU VM (TCG) on a TAP made by src/net, inside namespaces this test creates: the guest
+// clones from a git server that it can reach only through NAT, and teardown leaves nothing.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { teardownHostNetwork } from '../../src/net/index.js';
+import { IMAGE_DIR, requireImage } from '../executor/vm/support/vm-test-env.js';
+import { createNetnsSandbox, run, type NetnsSandbox } from './support/netns.js';
+
+describe('a QEMU VM on a Tart TAP', () => {
+  let sandbox: NetnsSandbox;
+  let host: string;
+  let outside: string;
+  let dir: string;
+
+  before(async () => {
+    await requireImage();
+    sandbox = createNetnsSandbox();
+    dir = await mkdtemp(join(tmpdir(), 'tart-qemu-tap-'));
+    host = sandbox.add('qh');
+    outside = sandbox.add('qo');
+    run(['ip', 'link', 'add', 'up0', 'netns', host, 'type', 'veth', 'peer', 'name', 'up1', 'netns', outside]);
+    sandbox.exec(host, ['ip', 'addr', 'add', '192.0.2.1/24', 'dev', 'up0']);
+    sandbox.exec(host, ['ip', 'link', 'set', 'up0', 'up']);
+    sandbox.exec(host, ['ip', 'route', 'add', 'default', 'via', '192.0.2.2']);
+    sandbox.exec(outside, ['ip', 'addr', 'add', '192.0.2.2/24', 'dev', 'up1']);
+    sandbox.exec(outside, ['ip', 'link', 'set', 'up1', 'up']);
+    const repo = join(dir, 'repos', 'project.git');
+    await mkdir(join(dir, 'work'), { recursive: true });
+    await writeFile(join(dir, 'work', 'README'), 'hello through NAT\n');
+    const git = (args: string[]) => run(['git', '-C', join(dir, 'work'), '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args]);
+    git(['init', '-q', '-b', 'main']);
+    git(['add', 'README']);
+    git(['commit', '-q', '-m', 'first']);
+    run(['git', 'clone', '-q', '--bare', join(dir, 'work'), repo]);
+    const daemon = spawn('ip', ['netns', 'exec', outside, 'git', 'daemon', '--export-all', `--base-path=${join(dir, 'repos')}`, '--listen=192.0.2.2', '--port=9418', '--reuseaddr'], { stdio: 'ignore' });
+    after(() => {
+      daemon.kill('SIGKILL');
+    });
+    for (let tries = 0; sandbox.exec(host, ['git', 'ls-remote', 'git://192.0.2.2/project.git']).code !== 0; tries += 1) {
+      if (tries > 50) throw new Error('git daemon did not start');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  });
+
+  after(async () => {
+    sandbox?.dispose();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('clones through NAT, cannot reach metadata, and leaves no TAP, route or table behind', async () => {
+    const stateDir = join(dir, 'state');
+    const runtimeRoot = join(dir, 'runtime');
+    await mkdir(runtimeRoot, { recursive: true, mode: 0o700 });
+    const script = fileURLToPath(new URL('./fixtures/tap-vm-clone.ts', import.meta.url));
+    const output = await runIn(host, [process.execPath, '--import', 'tsx', script, stateDir, runtimeRoot, IMAGE_DIR, 'git://192.0.2.2/project.git']);
+    const summary = JSON.parse(output) as { address: { stdout: string }; clone: { exitCode: number; stdout: string }; metadata: { stdout: string } };
+    assert.match(summary.address.stdout, /inet 10\.203\.0\.\d+\/30/);
+    assert.equal(summary.clone.exitCode, 0, summary.clone.stdout);
+    assert.equal(summary.clone.stdout, 'hello through NAT\n');
+    assert.doesNotMatch(summary.metadata.stdout, /rc=0/);
+    const links = sandbox.exec(host, ['ip', '-o', 'link', 'show']).stdout;
+    assert.doesNotMatch(links, /tart\d+/, 'the TAP is gone once the VM is closed');
+    await teardownHostNetwork({ bridge: 'tartbr', subnet: '10.203.0.0/24', allowHosts: [], denyRanges: [] }, { netns: host, stateDir });
+    assert.equal(sandbox.exec(host, ['nft', 'list', 'tables']).stdout.trim(), '');
+    assert.equal(sandbox.exec(host, ['ip', 'route', 'show']).stdout.trim(), 'default via 192.0.2.2 dev up0 \n192.0.2.0/24 dev up0 proto kernel scope link src 192.0.2.1'.replace(' \n', '\n'));
+  });
+});
+
+function runIn(netns: string, argv: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`exit ${code}: ${stderr}\n${stdout}`))));
+  });
+}

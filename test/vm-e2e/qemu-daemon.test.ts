@@ -1,0 +1,171 @@
+// The daemon end to end with executor = "qemu": the fake GitLab on loopback (payload URLs
+// rewritten to 10.0.2.2 so the user-mode guest reaches it), a real repo cloned inside each VM,
+// artifacts and cache carried from one VM to the next, exit codes, cancel, timeout, and two
+// jobs in two VMs at once.
+import assert from 'node:assert/strict';
+import { release } from 'node:os';
+import { after, before, describe, it } from 'node:test';
+import type { ImageManifest } from '../../src/image/layout.js';
+import {
+  IMAGE_DIR,
+  createTestRuntimeRoot,
+  listFilesBelow,
+  qemuProcessesMentioning,
+  removeTestRuntimeRoot,
+  requireImage,
+  waitUntil,
+} from '../executor/vm/support/vm-test-env.js';
+import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
+import { createRepo, type TestRepo } from '../support/git-repo.js';
+import { startQemuDaemon, type QemuDaemonHarness } from './qemu-daemon-harness.js';
+
+const RUNNER_TOKEN = 'glrt-qemu_e2e_token_0001';
+const FINAL = ['success', 'failed', 'canceled'];
+
+describe('tart run with the QEMU executor against the fake GitLab', () => {
+  let manifest: ImageManifest;
+  let runtimeRoot: string;
+  let fake: FakeGitLab;
+  let repo: TestRepo;
+  let harness: QemuDaemonHarness;
+  let producerId = 0;
+
+  before(async () => {
+    manifest = await requireImage();
+    runtimeRoot = await createTestRuntimeRoot('qemu-daemon');
+    // The daemon's executor takes its runtime root from the environment (see the report).
+    process.env.TART_RUNTIME_DIR = runtimeRoot;
+    fake = await startFakeGitLab({ traceUpdateInterval: 1, baseUrlForGuests: 'http://10.0.2.2:{port}/' });
+    repo = await createRepo({ files: { 'README.md': '# widget in a VM\n', 'build.sh': 'mkdir -p out && echo "built from $(cat README.md)" > out/result.txt\n' } });
+    fake.addProject({ path: 'acme/widget', repo });
+    fake.addRunner({ token: RUNNER_TOKEN });
+    harness = await startQemuDaemon({ url: fake.url, token: RUNNER_TOKEN, concurrent: 2, imageDir: IMAGE_DIR, runtimeRoot });
+  });
+
+  after(async () => {
+    await harness?.cleanup();
+    await fake?.close();
+    await repo?.cleanup();
+    if (runtimeRoot) await removeTestRuntimeRoot(runtimeRoot);
+  });
+
+  it('runs two jobs in two VMs at once: one clones, builds, uploads artifacts and cache; one exits 7', async () => {
+    const producer = fake.enqueueJob({
+      project: 'acme/widget',
+      script: [
+        'echo "SCRIPT-START $(hostname)"',
+        'echo "guest kernel $(uname -r)"',
+        'git log -1 --format=%H',
+        'sh build.sh',
+        'mkdir -p vendor && echo "cached by the first job" > vendor/dep.txt',
+        'sleep 4',
+        'echo SCRIPT-END',
+      ],
+      artifacts: [{ name: 'build', paths: ['out/'], when: 'on_success', expire_in: '1 day', artifact_type: 'archive', artifact_format: 'zip' }],
+      cache: [{ key: 'deps', paths: ['vendor/'], policy: 'pull-push', when: 'on_success' }],
+    });
+    producerId = producer.id;
+    const failing = fake.enqueueJob({
+      project: 'acme/widget',
+      script: ['echo "SCRIPT-START $(hostname)"', 'echo "guest kernel $(uname -r)"', 'sleep 4', 'echo SCRIPT-END', 'exit 7', 'echo never'],
+    });
+    let mostVms = 0;
+    const watch = setInterval(() => void qemuProcessesMentioning(runtimeRoot).then((vms) => (mostVms = Math.max(mostVms, vms.length))), 200);
+    let done;
+    let failed;
+    try {
+      [done, failed] = await Promise.all([
+        fake.waitForJob(producer.id, (j) => FINAL.includes(j.state), 300_000),
+        fake.waitForJob(failing.id, (j) => FINAL.includes(j.state), 300_000),
+      ]);
+    } finally {
+      clearInterval(watch);
+    }
+    const trace = done.trace.toString();
+    assert.equal(done.state, 'success', trace);
+    assert.equal(done.checksumOk, true);
+    assert.match(trace, new RegExp(`guest kernel ${escape(manifest.kernelRelease)}`));
+    assert.doesNotMatch(trace, new RegExp(`guest kernel ${escape(release())}\\b`), 'the script ran in the guest kernel, not the host one');
+    assert.match(trace, new RegExp(repo.head()), 'the job cloned the repo at the pipeline sha inside the VM');
+    assert.ok(done.artifacts.get('archive'), 'the artifacts archive was uploaded');
+
+    assert.equal(failed.state, 'failed');
+    assert.equal(failed.failureReason, 'script_failure');
+    assert.equal(failed.exitCode, 7);
+    assert.match(failed.trace.toString(), new RegExp(`guest kernel ${escape(manifest.kernelRelease)}`));
+    assert.doesNotMatch(failed.trace.toString(), /never/);
+
+    // Overlap, from host-side times at which each script's lines reached the trace.
+    const [startA, endA, startB, endB] = [
+      harness.firstSeen(producer.id, 'SCRIPT-START runner-'),
+      harness.firstSeen(producer.id, '\nSCRIPT-END'),
+      harness.firstSeen(failing.id, 'SCRIPT-START runner-'),
+      harness.firstSeen(failing.id, '\nSCRIPT-END'),
+    ];
+    assert.ok(startA && endA && startB && endB, 'both scripts printed their markers');
+    assert.ok(startA < endB && startB < endA, `scripts overlapped: A ${startA}–${endA}, B ${startB}–${endB}`);
+    assert.equal(mostVms, 2, 'two qemu processes ran at the same time');
+    assert.notEqual(hostnameIn(trace), hostnameIn(failed.trace.toString()), 'each job had its own VM');
+  });
+
+  it('gives a second job (a fresh VM) the first job\'s artifacts and restores its cache', async () => {
+    assert.ok(producerId > 0, 'the first test ran');
+    const consumer = fake.enqueueJob({
+      project: 'acme/widget',
+      dependencies: [producerId],
+      script: ['echo "SCRIPT-START $(hostname)"', 'cat out/result.txt', 'cat vendor/dep.txt', 'uname -r'],
+      cache: [{ key: 'deps', paths: ['vendor/'], policy: 'pull', when: 'on_success' }],
+    });
+    const done = await fake.waitForJob(consumer.id, (j) => FINAL.includes(j.state), 300_000);
+    const trace = done.trace.toString();
+    assert.equal(done.state, 'success', trace);
+    assert.match(trace, /\nbuilt from # widget in a VM/);
+    assert.match(trace, /\ncached by the first job/);
+    assert.match(trace, new RegExp(`\n${escape(manifest.kernelRelease)}`));
+    assert.notEqual(hostnameIn(trace), hostnameIn(fake.job(producerId).trace.toString()), 'a different VM');
+  });
+
+  it('leaves no VM within 2 s of a cancel, nor of a timeout', async () => {
+    const canceled = fake.enqueueJob({ project: 'acme/widget', script: ['echo started-to-cancel', 'sleep 300'] });
+    const timedOut = fake.enqueueJob({ project: 'acme/widget', script: ['echo started-to-time-out', 'sleep 300'], timeout: 90 });
+    const vmOf = (id: number) => `${runtimeRoot}/job${id}-`;
+    const gone = async (id: number) =>
+      (await qemuProcessesMentioning(vmOf(id))).length === 0 && !(await listFilesBelow(runtimeRoot)).some((name) => name.startsWith(`job${id}-`));
+
+    await fake.waitForJob(canceled.id, (j) => j.trace.toString().includes('\nstarted-to-cancel'), 300_000);
+    assert.equal(await gone(canceled.id), false, 'the job\'s VM runs');
+    const canceledAt = Date.now();
+    fake.cancelJob(canceled.id, { graceful: false });
+    await waitUntil(() => gone(canceled.id), 10_000, 'the canceled job\'s VM to go');
+    const cancelMs = Date.now() - canceledAt;
+    assert.ok(cancelMs < 2000, `VM gone ${cancelMs} ms after the cancel`);
+    assert.equal(fake.job(canceled.id).state, 'canceled');
+
+    await fake.waitForJob(timedOut.id, (j) => j.trace.toString().includes('\nstarted-to-time-out'), 300_000);
+    assert.equal(await gone(timedOut.id), false, 'the job\'s VM runs');
+    const failed = await fake.waitForJob(timedOut.id, (j) => FINAL.includes(j.state), 200_000);
+    const failedAt = Date.now();
+    await waitUntil(() => gone(timedOut.id), 10_000, 'the timed-out job\'s VM to go');
+    const timeoutMs = Date.now() - failedAt;
+    assert.equal(failed.state, 'failed');
+    assert.equal(failed.failureReason, 'job_execution_timeout');
+    assert.ok(timeoutMs < 2000, `VM gone ${timeoutMs} ms after the timeout was reported`);
+  });
+
+  it('keeps the protocol clean and never logs a token', async () => {
+    await waitUntil(() => harness.daemon.runningJobCount === 0, 10_000, 'the daemon to be idle');
+    assert.deepEqual(fake.violations, []);
+    assert.doesNotMatch(harness.logs(), new RegExp(RUNNER_TOKEN));
+    assert.doesNotMatch(harness.logs(), /glcbt-[A-Za-z0-9_-]{8,}/);
+    assert.deepEqual(await qemuProcessesMentioning(runtimeRoot), []);
+    assert.deepEqual(await listFilesBelow(runtimeRoot), []);
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function hostnameIn(trace: string): string | undefined {
+  return /SCRIPT-START (runner-\S+)/.exec(trace)?.[1];
+}
