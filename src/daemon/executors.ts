@@ -1,9 +1,9 @@
 // The Executor for one [[runners]] entry, chosen by its `executor` key.
-import { TartError } from '../errors.js';
 import type { RunnerConfig } from '../config/types.js';
 import type { Executor } from '../executor/types.js';
 import { ShellExecutor } from '../executor/shell/index.js';
 import { createVmExecutor } from '../executor/vm/index.js';
+import { tapNetworkProvider } from '../net/index.js';
 
 export type ExecutorFactory = (runner: RunnerConfig) => Executor;
 
@@ -13,19 +13,18 @@ export const createExecutorFor: ExecutorFactory = (runner) => {
     case 'shell':
       return new ShellExecutor({ buildsDir: runner.buildsDir });
     case 'qemu':
-      if (runner.vm.network === 'tap') {
-        throw new TartError('EXECUTOR_UNAVAILABLE', `runner "${runner.name}": network = "tap" for qemu needs "tart network setup" support, not wired yet; use network = "user"`);
-      }
+    case 'firecracker':
       return createVmExecutor({
-        vmm: 'qemu',
+        vmm: runner.executor,
+        firecracker: runner.firecracker,
         imageDir: runner.vm.image,
         vcpus: runner.vm.vcpus,
         memoryMb: runner.vm.memoryMb,
         diskSizeMb: runner.vm.diskSizeMb,
         bootTimeoutSeconds: runner.vm.bootTimeout,
         accel: runner.vm.accel,
+        // TAP networking needs `tart network setup` (host table and sysctls) to have run.
+        network: runner.vm.network === 'tap' ? tapNetworkProvider({ config: runner.network }) : undefined,
       });
-    case 'firecracker':
-      throw new TartError('EXECUTOR_UNAVAILABLE', `runner "${runner.name}": the firecracker executor is not wired into the daemon yet`);
   }
 };

@@ -69,7 +69,8 @@ export function formatJobList(plan: PipelinePlan): string {
 export async function previewConfiguration(options: InspectOptions): Promise<string> {
   const { files } = await openProject(options);
   const expanded = await expandConfiguration({ files, entryFile: options.file });
-  return stringify({ stages: expanded.stages, ...expanded.content }, { lineWidth: 0 });
+  const { stages: _declared, ...rest } = expanded.content;
+  return stringify({ stages: expanded.stages, ...rest }, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
 async function openProject(

@@ -34,7 +34,10 @@ export function sourcesForSuite(sources: readonly AptSource[], suite: string): A
     .map((source) => ({ ...source, suites: source.suites.filter((name) => wanted.has(name)) }))
     .filter((source) => source.suites.length > 0 && source.components.includes('main'));
   if (!kept.some((source) => source.suites.includes(suite))) {
-    throw new UserError('IMAGE_NO_APT_SOURCE', `the host's apt sources have no "${suite}" entry for mmdebstrap`);
+    throw new UserError(
+      'IMAGE_NO_APT_SOURCE',
+      `the host's apt sources have no "${suite}" entry for mmdebstrap`,
+    );
   }
   return kept;
 }

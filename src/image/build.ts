@@ -71,7 +71,16 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
   await rm(workDir, { recursive: true, force: true });
   await mkdir(workDir, { recursive: true, mode: 0o755 });
   try {
-    const manifest = await buildInto({ workDir, outputRoot, recipe, version, run, log, signal, aptDir: options.aptDir });
+    const manifest = await buildInto({
+      workDir,
+      outputRoot,
+      recipe,
+      version,
+      run,
+      log,
+      signal,
+      aptDir: options.aptDir,
+    });
     await publish(join(workDir, 'image'), dir);
     await pointCurrentAt(outputRoot, version);
     log(`image ${version} ready in ${manifest.buildSeconds} s`);
@@ -99,7 +108,11 @@ async function removeWorkDir(workDir: string, log: (line: string) => void): Prom
 // Resolves everything the version depends on without downloading or building anything.
 async function resolveRecipe(run: CommandRunner, signal?: AbortSignal): Promise<ImageRecipe> {
   const kernel = await resolveKernelPackage({ run, signal });
-  const busybox = await runChecked(run, { command: 'dpkg-query', args: ['-W', '-f', '${Version}', 'busybox-static'], signal });
+  const busybox = await runChecked(run, {
+    command: 'dpkg-query',
+    args: ['-W', '-f', '${Version}', 'busybox-static'],
+    signal,
+  });
   const initramfsInitSource = renderInitramfsInit({ modules: GUEST_MODULES.map((module) => module.name) });
   return imageRecipe({ kernel, busyboxVersion: busybox.stdout.toString('utf8').trim(), initramfsInitSource });
 }
@@ -119,11 +132,21 @@ async function buildInto(options: {
   const started = Date.now();
   const stage = join(workDir, 'image');
   await mkdir(stage);
-  const kernel = { name: recipe.kernelPackage, version: recipe.kernelPackageVersion, release: recipe.kernelRelease };
+  const kernel = {
+    name: recipe.kernelPackage,
+    version: recipe.kernelPackageVersion,
+    release: recipe.kernelRelease,
+  };
 
   let stepStarted = Date.now();
   log(`apt: locating ${kernel.name} ${kernel.version}…`);
-  const kernelFiles = await obtainKernelFiles({ kernel, cacheDir: join(options.outputRoot, '.cache'), run, log, signal });
+  const kernelFiles = await obtainKernelFiles({
+    kernel,
+    cacheDir: join(options.outputRoot, '.cache'),
+    run,
+    log,
+    signal,
+  });
   log(`apt: kernel from ${kernelFiles.source} (${elapsed(stepStarted)} s)`);
 
   stepStarted = Date.now();
@@ -131,15 +154,22 @@ async function buildInto(options: {
   await copyFile(kernelFiles.bzImagePath, join(stage, IMAGE_FILES.kernel));
   const { vmlinux, elf, payload } = await extractVmlinux({ bzImage, run, signal });
   await writeFile(join(stage, IMAGE_FILES.vmlinux), vmlinux);
-  log(`vmlinux: extracted from ${payload.compression} payload, PVH note ${elf.hasPvhNote ? 'present' : 'absent'} (${elapsed(stepStarted)} s)`);
+  log(
+    `vmlinux: extracted from ${payload.compression} payload, PVH note ${elf.hasPvhNote ? 'present' : 'absent'} (${elapsed(stepStarted)} s)`,
+  );
 
   stepStarted = Date.now();
   const initramfs = await buildInitramfs({ modulesDir: kernelFiles.modulesDir, run, signal });
   await writeFile(join(stage, IMAGE_FILES.initrd), initramfs.image);
-  log(`initramfs: ${initramfs.modules.length} modules, ${initramfs.image.length} bytes (${elapsed(stepStarted)} s)`);
+  log(
+    `initramfs: ${initramfs.modules.length} modules, ${initramfs.image.length} bytes (${elapsed(stepStarted)} s)`,
+  );
 
   const aptSourcesFile = join(workDir, 'guest.sources');
-  await writeFile(aptSourcesFile, renderDeb822(sourcesForSuite(await readHostAptSources(options.aptDir), ROOTFS_SUITE)));
+  await writeFile(
+    aptSourcesFile,
+    renderDeb822(sourcesForSuite(await readHostAptSources(options.aptDir), ROOTFS_SUITE)),
+  );
   await buildRootfs({
     workDir,
     output: join(stage, IMAGE_FILES.rootfs),
@@ -156,14 +186,22 @@ async function buildInto(options: {
     version: options.version,
     createdAt: new Date().toISOString(),
     kernelRelease: recipe.kernelRelease,
-    kernelCmdline: qemuKernelCmdline(parseCpuinfoKhz(await readFile('/proc/cpuinfo', 'utf8').catch(() => ''))),
+    kernelCmdline: qemuKernelCmdline(
+      parseCpuinfoKhz(await readFile('/proc/cpuinfo', 'utf8').catch(() => '')),
+    ),
     kernelCmdlineFirecracker: FIRECRACKER_KERNEL_CMDLINE,
     vmlinuxPvh: elf.hasPvhNote,
-    inputs: { ...recipeForManifest(recipe), kernelSource: kernelFiles.source, initramfsModules: initramfs.modules },
+    inputs: {
+      ...recipeForManifest(recipe),
+      kernelSource: kernelFiles.source,
+      initramfsModules: initramfs.modules,
+    },
     files: await describeFiles(stage),
     buildSeconds: Number(elapsed(started)),
   };
-  await writeFile(join(stage, IMAGE_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o644 });
+  await writeFile(join(stage, IMAGE_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`, {
+    mode: 0o644,
+  });
   return manifest;
 }
 

@@ -107,7 +107,8 @@ function modeOf(entry: CpioEntry): number {
 }
 
 function hex8(value: number): string {
-  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`cpio field out of range: ${value}`);
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff)
+    throw new RangeError(`cpio field out of range: ${value}`);
   return value.toString(16).padStart(8, '0');
 }
 

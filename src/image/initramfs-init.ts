@@ -7,7 +7,18 @@ import { GUEST_DEVICES } from '../vmm/guest-contract.js';
 export const GUEST_INIT_PATH = '/sbin/tart-init';
 
 /** Busybox applets the script uses (each becomes a /bin symlink in the initramfs). */
-export const INITRAMFS_APPLETS = ['sh', 'mount', 'umount', 'insmod', 'mkdir', 'switch_root', 'sleep', 'cat', 'echo', 'test'];
+export const INITRAMFS_APPLETS = [
+  'sh',
+  'mount',
+  'umount',
+  'insmod',
+  'mkdir',
+  'switch_root',
+  'sleep',
+  'cat',
+  'echo',
+  'test',
+];
 
 /**
  * Renders /init. `modules` are initramfs paths (lib/modules/<name>.ko) in load order.

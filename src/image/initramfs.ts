@@ -5,7 +5,13 @@ import { gzipSync } from 'node:zlib';
 import { UserError } from '../errors.js';
 import { withParentDirectories, writeCpio, type CpioEntry } from './cpio.js';
 import { INITRAMFS_APPLETS, renderInitramfsInit } from './initramfs-init.js';
-import { initramfsModulePath, readModuleIndex, readModuleObject, resolveModuleLoadOrder, GUEST_MODULES } from './modules.js';
+import {
+  initramfsModulePath,
+  readModuleIndex,
+  readModuleObject,
+  resolveModuleLoadOrder,
+  GUEST_MODULES,
+} from './modules.js';
 import type { CommandRunner } from './spawn.js';
 
 /** busybox-static's binary on Debian. */
@@ -28,7 +34,12 @@ export async function buildInitramfs(options: {
   const modules = resolveModuleLoadOrder(index, GUEST_MODULES);
   const moduleEntries: CpioEntry[] = [];
   for (const path of modules) {
-    const data = await readModuleObject({ modulesDir: options.modulesDir, path, run: options.run, signal: options.signal });
+    const data = await readModuleObject({
+      modulesDir: options.modulesDir,
+      path,
+      run: options.run,
+      signal: options.signal,
+    });
     moduleEntries.push({ kind: 'file', path: initramfsModulePath(path), data, mode: 0o644 });
   }
   const busybox = await readStaticBusybox(options.busyboxPath ?? BUSYBOX_PATH);
@@ -38,13 +49,24 @@ export async function buildInitramfs(options: {
 }
 
 /** The archive layout; pure so tests can inspect it without a kernel. */
-export function initramfsEntries(parts: { busybox: Buffer; init: string; moduleEntries: CpioEntry[] }): CpioEntry[] {
+export function initramfsEntries(parts: {
+  busybox: Buffer;
+  init: string;
+  moduleEntries: CpioEntry[];
+}): CpioEntry[] {
   return withParentDirectories([
-    ...['dev', 'proc', 'sys', 'lower', 'scratch', 'newroot'].map((path): CpioEntry => ({ kind: 'directory', path })),
+    ...['dev', 'proc', 'sys', 'lower', 'scratch', 'newroot'].map((path): CpioEntry => ({
+      kind: 'directory',
+      path,
+    })),
     // The kernel opens /dev/console before /init runs; without the node init has no output.
     { kind: 'chardev', path: 'dev/console', major: 5, minor: 1, mode: 0o600 },
     { kind: 'file', path: 'bin/busybox', data: parts.busybox, mode: 0o755 },
-    ...INITRAMFS_APPLETS.map((applet): CpioEntry => ({ kind: 'symlink', path: `bin/${applet}`, target: 'busybox' })),
+    ...INITRAMFS_APPLETS.map((applet): CpioEntry => ({
+      kind: 'symlink',
+      path: `bin/${applet}`,
+      target: 'busybox',
+    })),
     ...parts.moduleEntries,
     { kind: 'file', path: 'init', data: Buffer.from(parts.init, 'utf8'), mode: 0o755 },
   ]);
@@ -55,7 +77,8 @@ async function readStaticBusybox(path: string): Promise<Buffer> {
   const data = await readFile(path).catch((cause: unknown) => {
     throw new UserError('IMAGE_TOOL_MISSING', `cannot read ${path}: install busybox-static`, { cause });
   });
-  if (hasInterpreter(data)) throw new UserError('IMAGE_TOOL_MISSING', `${path} is not static: install busybox-static`);
+  if (hasInterpreter(data))
+    throw new UserError('IMAGE_TOOL_MISSING', `${path} is not static: install busybox-static`);
   return data;
 }
 

@@ -24,12 +24,22 @@ export interface KernelFiles {
 }
 
 /** Asks apt which image package and version the meta package currently points at. */
-export async function resolveKernelPackage(options: { run: CommandRunner; signal?: AbortSignal }): Promise<KernelPackage> {
+export async function resolveKernelPackage(options: {
+  run: CommandRunner;
+  signal?: AbortSignal;
+}): Promise<KernelPackage> {
   const { run, signal } = options;
-  const policy = await runChecked(run, { command: 'apt-cache', args: ['policy', KERNEL_META_PACKAGE], signal });
+  const policy = await runChecked(run, {
+    command: 'apt-cache',
+    args: ['policy', KERNEL_META_PACKAGE],
+    signal,
+  });
   const candidate = /Candidate:\s*(\S+)/.exec(policy.stdout.toString('utf8'))?.[1];
   if (!candidate || candidate === '(none)') {
-    throw new UserError('IMAGE_KERNEL_UNAVAILABLE', `apt knows no ${KERNEL_META_PACKAGE}; run "apt-get update" first`);
+    throw new UserError(
+      'IMAGE_KERNEL_UNAVAILABLE',
+      `apt knows no ${KERNEL_META_PACKAGE}; run "apt-get update" first`,
+    );
   }
   const show = await runChecked(run, {
     command: 'apt-cache',
@@ -59,7 +69,11 @@ export async function obtainKernelFiles(options: {
 }): Promise<KernelFiles> {
   const { kernel, cacheDir, run, signal } = options;
   if (await hostHasKernel(kernel, run, signal)) {
-    return { bzImagePath: `/boot/vmlinuz-${kernel.release}`, modulesDir: `/lib/modules/${kernel.release}`, source: 'host' };
+    return {
+      bzImagePath: `/boot/vmlinuz-${kernel.release}`,
+      modulesDir: `/lib/modules/${kernel.release}`,
+      source: 'host',
+    };
   }
   const extracted = join(cacheDir, `${kernel.name}_${kernel.version}`);
   if (!(await exists(join(extracted, 'boot', `vmlinuz-${kernel.release}`)))) {
@@ -68,13 +82,26 @@ export async function obtainKernelFiles(options: {
   const modulesDir = (await exists(join(extracted, 'lib', 'modules', kernel.release)))
     ? join(extracted, 'lib', 'modules', kernel.release)
     : join(extracted, 'usr', 'lib', 'modules', kernel.release);
-  return { bzImagePath: join(extracted, 'boot', `vmlinuz-${kernel.release}`), modulesDir, source: 'apt-download' };
+  return {
+    bzImagePath: join(extracted, 'boot', `vmlinuz-${kernel.release}`),
+    modulesDir,
+    source: 'apt-download',
+  };
 }
 
 // The host's own kernel counts only when dpkg has exactly this version installed.
-async function hostHasKernel(kernel: KernelPackage, run: CommandRunner, signal?: AbortSignal): Promise<boolean> {
-  const query = await run({ command: 'dpkg-query', args: ['-W', '-f', '${Status} ${Version}', kernel.name], signal });
-  const installed = query.exitCode === 0 && query.stdout.toString('utf8').trim() === `install ok installed ${kernel.version}`;
+async function hostHasKernel(
+  kernel: KernelPackage,
+  run: CommandRunner,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const query = await run({
+    command: 'dpkg-query',
+    args: ['-W', '-f', '${Status} ${Version}', kernel.name],
+    signal,
+  });
+  const installed =
+    query.exitCode === 0 && query.stdout.toString('utf8').trim() === `install ok installed ${kernel.version}`;
   return (
     installed &&
     (await exists(`/boot/vmlinuz-${kernel.release}`)) &&
@@ -93,8 +120,15 @@ async function downloadAndExtract(options: {
   const { kernel, cacheDir, extracted, run, signal } = options;
   await mkdir(cacheDir, { recursive: true });
   const started = Date.now();
-  await runChecked(run, { command: 'apt-get', args: ['download', `${kernel.name}=${kernel.version}`], cwd: cacheDir, signal });
-  const deb = (await readdir(cacheDir)).find((name) => name.startsWith(`${kernel.name}_`) && name.endsWith('.deb'));
+  await runChecked(run, {
+    command: 'apt-get',
+    args: ['download', `${kernel.name}=${kernel.version}`],
+    cwd: cacheDir,
+    signal,
+  });
+  const deb = (await readdir(cacheDir)).find(
+    (name) => name.startsWith(`${kernel.name}_`) && name.endsWith('.deb'),
+  );
   if (!deb) throw new TartError('IMAGE_KERNEL_UNAVAILABLE', `apt-get download left no ${kernel.name} .deb`);
   const partial = `${extracted}.partial`;
   await rm(partial, { recursive: true, force: true });

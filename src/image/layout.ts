@@ -53,7 +53,10 @@ export interface ImageManifest {
 }
 
 /** `$TART_IMAGE_DIR`, else /var/lib/tart/images for root, else ~/.local/share/tart/images. */
-export function defaultImageRoot(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
+export function defaultImageRoot(
+  env: NodeJS.ProcessEnv = process.env,
+  uid = process.getuid?.() ?? 0,
+): string {
   if (env.TART_IMAGE_DIR) return env.TART_IMAGE_DIR;
   if (uid === 0) return '/var/lib/tart/images';
   const dataHome = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
@@ -69,7 +72,10 @@ export function currentImageDir(root: string = defaultImageRoot()): string {
 export async function readImageManifest(dir: string): Promise<ImageManifest> {
   const path = join(dir, IMAGE_FILES.manifest);
   const text = await readFile(path, 'utf8').catch((cause: unknown) => {
-    throw new UserError('IMAGE_NOT_FOUND', `no image at ${dir} (run "tart image build")`, { cause, details: { path } });
+    throw new UserError('IMAGE_NOT_FOUND', `no image at ${dir} (run "tart image build")`, {
+      cause,
+      details: { path },
+    });
   });
   let parsed: unknown;
   try {
@@ -79,7 +85,9 @@ export async function readImageManifest(dir: string): Promise<ImageManifest> {
   }
   const problems = manifestProblems(parsed);
   if (problems.length > 0) {
-    throw new TartError('IMAGE_MANIFEST_INVALID', `${path}: ${problems.join('; ')}`, { details: { problems } });
+    throw new TartError('IMAGE_MANIFEST_INVALID', `${path}: ${problems.join('; ')}`, {
+      details: { problems },
+    });
   }
   return parsed as ImageManifest;
 }
@@ -91,7 +99,10 @@ export interface ImageVerification {
 }
 
 /** Checks the manifest, then every file's presence, size and sha256. Never throws for a bad image. */
-export async function verifyImage(dir: string, options: { checksums?: boolean } = {}): Promise<ImageVerification> {
+export async function verifyImage(
+  dir: string,
+  options: { checksums?: boolean } = {},
+): Promise<ImageVerification> {
   let manifest: ImageManifest;
   try {
     manifest = await readImageManifest(dir);
@@ -104,7 +115,8 @@ export async function verifyImage(dir: string, options: { checksums?: boolean } 
     const path = join(dir, file.name);
     const info = await stat(path).catch(() => undefined);
     if (!info?.isFile()) problems.push(`${file.name} is missing`);
-    else if (info.size !== file.size) problems.push(`${file.name} is ${info.size} bytes, manifest says ${file.size}`);
+    else if (info.size !== file.size)
+      problems.push(`${file.name} is ${info.size} bytes, manifest says ${file.size}`);
     else if (options.checksums !== false && (await sha256File(path)) !== file.sha256) {
       problems.push(`${file.name} does not match its sha256`);
     }
@@ -133,7 +145,9 @@ function manifestProblems(value: unknown): string[] {
   expectType('vmlinuxPvh', 'boolean');
   expectType('buildSeconds', 'number');
   if (value.formatVersion !== undefined && value.formatVersion !== IMAGE_FORMAT_VERSION) {
-    problems.push(`formatVersion ${String(value.formatVersion)} is not ${IMAGE_FORMAT_VERSION} (rebuild the image)`);
+    problems.push(
+      `formatVersion ${String(value.formatVersion)} is not ${IMAGE_FORMAT_VERSION} (rebuild the image)`,
+    );
   }
   if (!isRecord(value.inputs)) problems.push('inputs must be an object');
   const files = value.files;

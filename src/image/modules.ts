@@ -48,7 +48,14 @@ export function parseModuleIndex(modulesDep: string, modulesBuiltin: string): Mo
     if (colon <= 0) continue;
     const path = line.slice(0, colon).trim();
     paths.set(moduleNameOf(path), path);
-    dependencies.set(path, line.slice(colon + 1).trim().split(/\s+/).filter(Boolean));
+    dependencies.set(
+      path,
+      line
+        .slice(colon + 1)
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean),
+    );
   }
   const builtin = new Set(modulesBuiltin.split('\n').filter(Boolean).map(moduleNameOf));
   return { paths, dependencies, builtin };
@@ -102,7 +109,11 @@ export async function readModuleObject(options: {
   if (options.path.endsWith('.ko.gz')) return promisify(gunzip)(await readFile(file));
   const tool = options.path.endsWith('.ko.xz') ? 'xz' : options.path.endsWith('.ko.zst') ? 'zstd' : undefined;
   if (!tool) throw new TartError('IMAGE_MODULE_MISSING', `unknown module compression: ${options.path}`);
-  const result = await runChecked(options.run, { command: tool, args: ['-dc', '--', file], signal: options.signal });
+  const result = await runChecked(options.run, {
+    command: tool,
+    args: ['-dc', '--', file],
+    signal: options.signal,
+  });
   return result.stdout;
 }
 

@@ -48,7 +48,11 @@ export function parseCpuinfoKhz(cpuinfo: string): number | undefined {
   return mhz ? Math.round(Number(mhz) * 1000) : undefined;
 }
 
-export function imageRecipe(options: { kernel: KernelPackage; busyboxVersion: string; initramfsInitSource: string }): ImageRecipe {
+export function imageRecipe(options: {
+  kernel: KernelPackage;
+  busyboxVersion: string;
+  initramfsInitSource: string;
+}): ImageRecipe {
   return {
     formatVersion: IMAGE_FORMAT_VERSION,
     kernelPackage: options.kernel.name,
@@ -88,7 +92,9 @@ function sha256(text: string): string {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
     return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
   }
   return JSON.stringify(value);

@@ -11,8 +11,21 @@ export const ROOTFS_SUITE = 'bookworm';
 
 /** Packages on top of minbase. e2fsprogs also provides the initramfs's mke2fs. */
 export const ROOTFS_PACKAGES: readonly string[] = [
-  'bash', 'coreutils', 'git', 'git-lfs', 'curl', 'ca-certificates', 'openssh-server', 'tar', 'gzip', 'zstd',
-  'unzip', 'iproute2', 'procps', 'e2fsprogs', 'mount',
+  'bash',
+  'coreutils',
+  'git',
+  'git-lfs',
+  'curl',
+  'ca-certificates',
+  'openssh-server',
+  'tar',
+  'gzip',
+  'zstd',
+  'unzip',
+  'iproute2',
+  'procps',
+  'e2fsprogs',
+  'mount',
 ];
 
 /** Paths dpkg skips: documentation and translations a CI guest never reads. */
@@ -52,7 +65,13 @@ export async function buildRootfs(options: {
   options.log(`mmdebstrap: building ${ROOTFS_SUITE} minbase (${ROOTFS_PACKAGES.length} packages)…`);
   await runChecked(run, {
     command: 'mmdebstrap',
-    args: mmdebstrapArgs({ mode: options.asRoot ? 'root' : 'unshare', target, aptSourcesFile: options.aptSourcesFile, initFile, sshdFile }),
+    args: mmdebstrapArgs({
+      mode: options.asRoot ? 'root' : 'unshare',
+      target,
+      aptSourcesFile: options.aptSourcesFile,
+      initFile,
+      sshdFile,
+    }),
     signal,
   });
   options.log(`mmdebstrap: done (${elapsed(started)} s)`);
@@ -61,14 +80,27 @@ export async function buildRootfs(options: {
   options.log('mkfs.ext4: writing rootfs.ext4…');
   if (options.asRoot) {
     const usage = await measureTree(tree);
-    await runChecked(run, { command: 'mkfs.ext4', args: mkfsArgs({ tree, output: options.output, ...usage }), signal });
+    await runChecked(run, {
+      command: 'mkfs.ext4',
+      args: mkfsArgs({ tree, output: options.output, ...usage }),
+      signal,
+    });
   } else {
     const tarBytes = (await stat(target)).size;
     const usage = { bytes: tarBytes, entries: Math.ceil(tarBytes / 8192) };
-    const script = 'mkdir "$1" && tar -x -p --numeric-owner -f "$2" -C "$1" && shift 2 && exec mkfs.ext4 "$@"';
+    const script =
+      'mkdir "$1" && tar -x -p --numeric-owner -f "$2" -C "$1" && shift 2 && exec mkfs.ext4 "$@"';
     await runChecked(run, {
       command: 'fakeroot',
-      args: ['sh', '-c', script, 'tart-mkfs', tree, target, ...mkfsArgs({ tree, output: options.output, ...usage })],
+      args: [
+        'sh',
+        '-c',
+        script,
+        'tart-mkfs',
+        tree,
+        target,
+        ...mkfsArgs({ tree, output: options.output, ...usage }),
+      ],
       signal,
     });
   }
@@ -107,12 +139,35 @@ export function mmdebstrapArgs(options: {
  * mkfs.ext4 populating from `tree`: no journal (the image is only ever mounted read-only),
  * no reserved blocks, ~10 % + 64 MiB of slack over the content, inodes for every entry + 20 %.
  */
-export function mkfsArgs(options: { tree: string; output: string; bytes: number; entries: number }): string[] {
+export function mkfsArgs(options: {
+  tree: string;
+  output: string;
+  bytes: number;
+  entries: number;
+}): string[] {
   const sizeKiB = Math.ceil((options.bytes * 1.1 + 64 * 1024 * 1024) / 1024 / 4) * 4;
   const inodes = Math.ceil(options.entries * 1.2) + 4096;
   return [
-    '-q', '-F', '-t', 'ext4', '-b', '4096', '-m', '0', '-O', '^has_journal', '-N', String(inodes), '-L', 'tart-rootfs',
-    '-E', 'nodiscard', '-d', options.tree, options.output, `${sizeKiB}k`,
+    '-q',
+    '-F',
+    '-t',
+    'ext4',
+    '-b',
+    '4096',
+    '-m',
+    '0',
+    '-O',
+    '^has_journal',
+    '-N',
+    String(inodes),
+    '-L',
+    'tart-rootfs',
+    '-E',
+    'nodiscard',
+    '-d',
+    options.tree,
+    options.output,
+    `${sizeKiB}k`,
   ];
 }
 

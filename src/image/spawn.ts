@@ -1,7 +1,7 @@
 // The one seam through which the image build runs external commands (apt, dpkg-deb, mmdebstrap,
 // mkfs.ext4, lz4 …). Tests replace it with a table of canned results.
 import { spawn } from 'node:child_process';
-import { TartError } from '../errors.js';
+import { TartError, UserError } from '../errors.js';
 
 export interface CommandRequest {
   command: string;
@@ -36,8 +36,15 @@ export const spawnCommand: CommandRunner = (request) =>
     child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', (error: NodeJS.ErrnoException) => {
-      const code = error.code === 'ENOENT' ? 'IMAGE_TOOL_MISSING' : 'IMAGE_COMMAND_FAILED';
-      reject(new TartError(code, `cannot run ${request.command}: ${error.message}`, { cause: error }));
+      if (error.code === 'ENOENT') {
+        reject(new UserError('IMAGE_TOOL_MISSING', `${request.command} is not installed`, { cause: error }));
+      } else {
+        reject(
+          new TartError('IMAGE_COMMAND_FAILED', `cannot run ${request.command}: ${error.message}`, {
+            cause: error,
+          }),
+        );
+      }
     });
     child.on('close', (exitCode, signal) => {
       resolve({

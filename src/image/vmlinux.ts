@@ -36,7 +36,9 @@ const MAGICS: ReadonlyArray<[KernelCompression, number[]]> = [
 ];
 
 // CLI decompressors for what Node's zlib cannot do; each reads `in` and writes `out`.
-const DECOMPRESSORS: Partial<Record<KernelCompression, (input: string, output: string) => [string, string[]]>> = {
+const DECOMPRESSORS: Partial<
+  Record<KernelCompression, (input: string, output: string) => [string, string[]]>
+> = {
   lz4: (input, output) => ['lz4', ['-d', '-f', '-q', input, output]],
   xz: (input, output) => ['sh', ['-c', 'xz -dc -- "$1" > "$2"', 'xz', input, output]],
   zstd: (input, output) => ['zstd', ['-d', '-f', '-q', input, '-o', output]],
@@ -53,7 +55,10 @@ export function locateBzImagePayload(bzImage: Buffer): BzImagePayload {
   }
   const protocol = bzImage.readUInt16LE(0x206);
   if (protocol < 0x208) {
-    throw new TartError('IMAGE_NOT_BZIMAGE', `boot protocol ${protocol.toString(16)} has no payload_offset (needs ≥ 2.08)`);
+    throw new TartError(
+      'IMAGE_NOT_BZIMAGE',
+      `boot protocol ${protocol.toString(16)} has no payload_offset (needs ≥ 2.08)`,
+    );
   }
   const setupSectors = bzImage[0x1f1] || 4;
   const offset = (setupSectors + 1) * 512 + bzImage.readUInt32LE(0x248);
@@ -62,12 +67,17 @@ export function locateBzImagePayload(bzImage: Buffer): BzImagePayload {
     throw new TartError('IMAGE_NOT_BZIMAGE', 'bzImage payload extends past the end of the file');
   }
   const compression = MAGICS.find(([, magic]) => magic.every((byte, i) => bzImage[offset + i] === byte))?.[0];
-  if (!compression) throw new TartError('IMAGE_NOT_BZIMAGE', 'unknown kernel compression at the payload offset');
+  if (!compression)
+    throw new TartError('IMAGE_NOT_BZIMAGE', 'unknown kernel compression at the payload offset');
   return { compression, offset, length, bootProtocol: `${protocol >> 8}.${protocol & 0xff}` };
 }
 
 /** Decompresses the payload of `bzImage` to an ELF vmlinux and checks it. */
-export async function extractVmlinux(options: { bzImage: Buffer; run: CommandRunner; signal?: AbortSignal }): Promise<{
+export async function extractVmlinux(options: {
+  bzImage: Buffer;
+  run: CommandRunner;
+  signal?: AbortSignal;
+}): Promise<{
   vmlinux: Buffer;
   payload: BzImagePayload;
   elf: ElfKernelInfo;
@@ -79,7 +89,10 @@ export async function extractVmlinux(options: { bzImage: Buffer; run: CommandRun
   const compressed = hasSizeTrailer ? raw.subarray(0, raw.length - 4) : raw;
   const vmlinux = await decompress(payload.compression, compressed, options.run, options.signal);
   if (hasSizeTrailer && vmlinux.length !== raw.readUInt32LE(raw.length - 4)) {
-    throw new TartError('IMAGE_VMLINUX_INVALID', 'decompressed kernel size does not match the bzImage size trailer');
+    throw new TartError(
+      'IMAGE_VMLINUX_INVALID',
+      'decompressed kernel size does not match the bzImage size trailer',
+    );
   }
   return { vmlinux, payload, elf: inspectElfKernel(vmlinux) };
 }

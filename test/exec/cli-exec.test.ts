@@ -11,6 +11,11 @@ import { parse } from 'yaml';
 import { createRepository } from './git-helpers.js';
 
 const CI = `
+stages: [build, test, deploy]
+default:
+  cache:
+    key: shared
+    paths: [.cache/]
 .base:
   image: alpine:3.20
   script: [echo base]
@@ -81,7 +86,13 @@ describe('tart exec (command line)', () => {
     assert.equal(code, 0);
     const preview = parse(stdout) as Record<string, Record<string, unknown>>;
     assert.deepEqual(preview.stages, ['.pre', 'build', 'test', 'deploy', '.post']);
-    assert.deepEqual(preview.build, { image: 'alpine:3.20', script: ['echo base'], stage: 'build' });
+    assert.deepEqual(preview.build, {
+      image: 'alpine:3.20',
+      script: ['echo base'],
+      stage: 'build',
+      cache: { key: 'shared', paths: ['.cache/'] },
+    });
+    assert.doesNotMatch(stdout, /[&*]a\d/, 'no YAML anchors or aliases in the preview');
     assert.equal(preview['.base'], undefined, 'hidden jobs are not shown');
   });
 

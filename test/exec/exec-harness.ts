@@ -33,6 +33,8 @@ export class ExecSandbox {
       dirty?: boolean;
       concurrency?: number;
       variables?: Array<{ key: string; value: string }>;
+      /** Where the jobs run (default shell); qemu guests reach the host's loopback as 10.0.2.2. */
+      executor?: 'shell' | 'qemu';
     } = {},
   ): Promise<ExecRun> {
     let stdout = '';
@@ -46,11 +48,11 @@ export class ExecSandbox {
       concurrency: options.concurrency ?? 2,
       variables: options.variables ?? [],
       executorForSlot: execExecutorFactory({
-        kind: 'shell',
+        kind: options.executor ?? 'shell',
         buildsRoot: join(this.root, 'builds'),
         defaults: hostDefaults(),
       }),
-      serverHost: '127.0.0.1',
+      serverHost: options.executor === 'qemu' ? '10.0.2.2' : '127.0.0.1',
       cacheDir: join(this.root, 'cache'),
       version: '0.1.0',
       streams: {

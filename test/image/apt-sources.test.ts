@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hasCode } from '../../src/errors.js';
-import { parseDeb822Sources, parseOneLineSources, renderDeb822, sourcesForSuite } from '../../src/image/apt-sources.js';
+import {
+  parseDeb822Sources,
+  parseOneLineSources,
+  renderDeb822,
+  sourcesForSuite,
+} from '../../src/image/apt-sources.js';
 
 const HOST_DEB822 = `Types: deb
 # http://snapshot.debian.org/archive/debian/20250520T000000Z
@@ -39,14 +44,27 @@ test('one-line sources keep their signed-by option and skip deb-src and comments
     '# comment\ndeb [arch=amd64 signed-by=/k.gpg] http://mirror/debian bookworm main contrib\ndeb-src http://mirror/debian bookworm main\ndeb https://packages.cloud.google.com/apt cloud-sdk-bookworm main\n',
   );
   assert.deepEqual(sources, [
-    { uris: ['http://mirror/debian'], suites: ['bookworm'], components: ['main', 'contrib'], signedBy: '/k.gpg' },
-    { uris: ['https://packages.cloud.google.com/apt'], suites: ['cloud-sdk-bookworm'], components: ['main'], signedBy: undefined },
+    {
+      uris: ['http://mirror/debian'],
+      suites: ['bookworm'],
+      components: ['main', 'contrib'],
+      signedBy: '/k.gpg',
+    },
+    {
+      uris: ['https://packages.cloud.google.com/apt'],
+      suites: ['cloud-sdk-bookworm'],
+      components: ['main'],
+      signedBy: undefined,
+    },
   ]);
 });
 
 test('only the guest suite and its updates and security suites reach mmdebstrap', () => {
   const kept = sourcesForSuite(
-    [...parseDeb822Sources(HOST_DEB822), ...parseOneLineSources('deb https://packages.cloud.google.com/apt cloud-sdk-bookworm main')],
+    [
+      ...parseDeb822Sources(HOST_DEB822),
+      ...parseOneLineSources('deb https://packages.cloud.google.com/apt cloud-sdk-bookworm main'),
+    ],
     'bookworm',
   );
   assert.deepEqual(

@@ -32,8 +32,11 @@ function fakeHost(state: { kernelVersion: string; calls: CommandRequest[] }): Co
     const args = request.args;
     switch (request.command) {
       case 'apt-cache':
-        if (args[0] === 'policy') return ok(`linux-image-cloud-amd64:\n  Installed: (none)\n  Candidate: ${state.kernelVersion}\n`);
-        return ok(`Package: linux-image-cloud-amd64\nDepends: linux-image-${release} (= ${state.kernelVersion})\n`);
+        if (args[0] === 'policy')
+          return ok(`linux-image-cloud-amd64:\n  Installed: (none)\n  Candidate: ${state.kernelVersion}\n`);
+        return ok(
+          `Package: linux-image-cloud-amd64\nDepends: linux-image-${release} (= ${state.kernelVersion})\n`,
+        );
       case 'dpkg-query':
         if (args.includes('busybox-static')) return ok('1:1.35.0-4');
         return { exitCode: 1, stdout: Buffer.alloc(0), stderr: 'no packages found' };
@@ -46,7 +49,10 @@ function fakeHost(state: { kernelVersion: string; calls: CommandRequest[] }): Co
         const root = args[2] ?? '';
         const modules = join(root, 'lib', 'modules', release);
         await mkdir(join(root, 'boot'), { recursive: true });
-        await writeFile(join(root, 'boot', `vmlinuz-${release}`), makeBzImage(gzipSync(makeElfKernel({ pvh: true }))));
+        await writeFile(
+          join(root, 'boot', `vmlinuz-${release}`),
+          makeBzImage(gzipSync(makeElfKernel({ pvh: true }))),
+        );
         for (const line of MODULES_DEP.split('\n').filter(Boolean)) {
           const path = join(modules, line.slice(0, line.indexOf(':')));
           await mkdir(join(path, '..'), { recursive: true });
@@ -83,13 +89,19 @@ async function withImageRoot(body: (root: string, aptDir: string) => Promise<voi
   }
 }
 
-const countOf = (calls: CommandRequest[], command: string): number => calls.filter((call) => call.command === command).length;
+const countOf = (calls: CommandRequest[], command: string): number =>
+  calls.filter((call) => call.command === command).length;
 
 test('a first build writes a complete, verifiable image and points current at it', async () => {
   await withImageRoot(async (root, aptDir) => {
     const state = { kernelVersion: '9.9.9-1', calls: [] as CommandRequest[] };
     const lines: string[] = [];
-    const result = await buildImage({ outputRoot: root, aptDir, run: fakeHost(state), log: (line) => lines.push(line) });
+    const result = await buildImage({
+      outputRoot: root,
+      aptDir,
+      run: fakeHost(state),
+      log: (line) => lines.push(line),
+    });
     assert.equal(result.built, true);
     assert.match(result.version, /^[0-9a-f]{12}$/);
     assert.equal(await readlink(join(root, 'current')), result.version);
@@ -107,7 +119,10 @@ test('a first build writes a complete, verifiable image and points current at it
       'kernel/fs/overlayfs/overlay.ko',
     ]);
     assert.deepEqual(await verifyImage(join(root, 'current')), { ok: true, manifest, problems: [] });
-    assert.ok(lines.some((line) => /^mmdebstrap: done \(\d+\.\d s\)$/.test(line)), lines.join('\n'));
+    assert.ok(
+      lines.some((line) => /^mmdebstrap: done \(\d+\.\d s\)$/.test(line)),
+      lines.join('\n'),
+    );
     assert.ok(lines.some((line) => /^mkfs\.ext4: done \(\d+\.\d s\)$/.test(line)));
     // Nothing but the version directory and `current` (and the kernel cache) is left behind.
     assert.deepEqual((await readdir(root)).sort(), ['.cache', 'current', result.version].sort());
@@ -120,7 +135,12 @@ test('an unchanged recipe is not rebuilt, a changed input is, and --force always
     const first = await buildImage({ outputRoot: root, aptDir, run: fakeHost(state) });
 
     const lines: string[] = [];
-    const again = await buildImage({ outputRoot: root, aptDir, run: fakeHost(state), log: (line) => lines.push(line) });
+    const again = await buildImage({
+      outputRoot: root,
+      aptDir,
+      run: fakeHost(state),
+      log: (line) => lines.push(line),
+    });
     assert.equal(again.built, false);
     assert.equal(again.version, first.version);
     assert.equal(countOf(state.calls, 'mmdebstrap'), 1);
@@ -155,7 +175,11 @@ test('a damaged image directory is rebuilt instead of reported up to date', asyn
 
 test('verifyImage reports a changed byte and a wrong size by file name', async () => {
   await withImageRoot(async (root, aptDir) => {
-    const result = await buildImage({ outputRoot: root, aptDir, run: fakeHost({ kernelVersion: '9.9.9-1', calls: [] }) });
+    const result = await buildImage({
+      outputRoot: root,
+      aptDir,
+      run: fakeHost({ kernelVersion: '9.9.9-1', calls: [] }),
+    });
     const handle = await open(join(result.dir, IMAGE_FILES.rootfs), 'r+');
     await handle.write(Buffer.from('X'), 0, 1, 0);
     await handle.close();
@@ -171,7 +195,9 @@ test('verifyImage reports a changed byte and a wrong size by file name', async (
 
 test('readImageManifest names the missing image and rejects malformed manifests', async () => {
   await withImageRoot(async (root) => {
-    await assert.rejects(readImageManifest(join(root, 'nothing')), (error: unknown) => hasCode(error, 'IMAGE_NOT_FOUND'));
+    await assert.rejects(readImageManifest(join(root, 'nothing')), (error: unknown) =>
+      hasCode(error, 'IMAGE_NOT_FOUND'),
+    );
     await mkdir(root, { recursive: true });
     await writeFile(join(root, IMAGE_FILES.manifest), JSON.stringify({ formatVersion: 1, version: 'x' }));
     await assert.rejects(readImageManifest(root), (error: unknown) => {

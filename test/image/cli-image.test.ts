@@ -50,7 +50,10 @@ test('tart image show prints the manifest that current points at', async () => {
     await writeFile(join(root, MANIFEST.version, IMAGE_FILES.manifest), JSON.stringify(MANIFEST));
     await symlink(MANIFEST.version, join(root, 'current'));
     assert.deepEqual(JSON.parse(await runCli(['image', 'show', '--output', root])), MANIFEST);
-    assert.deepEqual(JSON.parse(await runCli(['image', 'show', '--output', root, '--version', MANIFEST.version])), MANIFEST);
+    assert.deepEqual(
+      JSON.parse(await runCli(['image', 'show', '--output', root, '--version', MANIFEST.version])),
+      MANIFEST,
+    );
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -59,7 +62,9 @@ test('tart image show prints the manifest that current points at', async () => {
 test('tart image show without a built image fails with IMAGE_NOT_FOUND', async () => {
   const root = await mkdtemp(join(tmpdir(), 'tart-cli-image-test-'));
   try {
-    await assert.rejects(runCli(['image', 'show', '--output', root]), (error: unknown) => hasCode(error, 'IMAGE_NOT_FOUND'));
+    await assert.rejects(runCli(['image', 'show', '--output', root]), (error: unknown) =>
+      hasCode(error, 'IMAGE_NOT_FOUND'),
+    );
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -27,7 +27,9 @@ test('an archive written by writeCpio is extracted by GNU cpio with contents, mo
     );
     await writeFile(join(dir, 'a.cpio'), archive);
     const out = join(dir, 'out');
-    const result = spawnSync('sh', ['-c', `mkdir "${out}" && cd "${out}" && cpio -id --quiet < ../a.cpio`], { encoding: 'utf8' });
+    const result = spawnSync('sh', ['-c', `mkdir "${out}" && cd "${out}" && cpio -id --quiet < ../a.cpio`], {
+      encoding: 'utf8',
+    });
     assert.equal(result.status, 0, result.stderr);
     assert.equal(await readFile(join(out, 'bin/tool'), 'utf8'), '#!/bin/sh\necho hi\n');
     assert.equal((await stat(join(out, 'bin/tool'))).mode & 0o777, 0o755);
@@ -41,9 +43,13 @@ test('an archive written by writeCpio is extracted by GNU cpio with contents, mo
 
 test('device nodes are listed by cpio as character devices with their numbers', async () => {
   await withTempDir(async (dir) => {
-    const archive = writeCpio(withParentDirectories([{ kind: 'chardev', path: 'dev/console', major: 5, minor: 1 }]));
+    const archive = writeCpio(
+      withParentDirectories([{ kind: 'chardev', path: 'dev/console', major: 5, minor: 1 }]),
+    );
     await writeFile(join(dir, 'a.cpio'), archive);
-    const result = spawnSync('sh', ['-c', `cpio -itv --quiet < "${join(dir, 'a.cpio')}"`], { encoding: 'utf8' });
+    const result = spawnSync('sh', ['-c', `cpio -itv --quiet < "${join(dir, 'a.cpio')}"`], {
+      encoding: 'utf8',
+    });
     assert.equal(result.status, 0, result.stderr);
     const line = result.stdout.split('\n').find((entry) => entry.endsWith('dev/console')) ?? '';
     assert.match(line, /^crw-------/);
@@ -64,7 +70,10 @@ test('the same entries always give the same bytes', () => {
 });
 
 test('paths that escape the archive root are refused', () => {
-  assert.throws(() => writeCpio([{ kind: 'file', path: '../etc/passwd', data: Buffer.alloc(0) }]), RangeError);
+  assert.throws(
+    () => writeCpio([{ kind: 'file', path: '../etc/passwd', data: Buffer.alloc(0) }]),
+    RangeError,
+  );
   assert.throws(() => writeCpio([{ kind: 'directory', path: '/' }]), RangeError);
 });
 

@@ -6,7 +6,12 @@ import { renderGuestInit, renderSshdConfig, SEED_MOUNT } from '../../src/image/g
 import { GUEST_INIT_PATH, INITRAMFS_APPLETS, renderInitramfsInit } from '../../src/image/initramfs-init.js';
 import { initramfsEntries } from '../../src/image/initramfs.js';
 
-const MODULES = ['lib/modules/virtio_ring.ko', 'lib/modules/virtio.ko', 'lib/modules/virtio_mmio.ko', 'lib/modules/overlay.ko'];
+const MODULES = [
+  'lib/modules/virtio_ring.ko',
+  'lib/modules/virtio.ko',
+  'lib/modules/virtio_mmio.ko',
+  'lib/modules/overlay.ko',
+];
 
 function syntaxCheck(shell: string[], script: string): void {
   const result = spawnSync(shell[0] ?? 'sh', [...shell.slice(1), '-n'], { input: script, encoding: 'utf8' });
@@ -19,7 +24,10 @@ test('the initramfs init parses under busybox sh', () => {
 
 test('the initramfs init loads modules in the given order before touching any disk', () => {
   const script = renderInitramfsInit({ modules: MODULES });
-  assert.match(script, /for module in lib\/modules\/virtio_ring\.ko lib\/modules\/virtio\.ko lib\/modules\/virtio_mmio\.ko lib\/modules\/overlay\.ko; do/);
+  assert.match(
+    script,
+    /for module in lib\/modules\/virtio_ring\.ko lib\/modules\/virtio\.ko lib\/modules\/virtio_mmio\.ko lib\/modules\/overlay\.ko; do/,
+  );
   assert.ok(script.indexOf('insmod') < script.indexOf(`mount -t ext4 -o ro,noload ${GUEST_DEVICES.rootfs}`));
 });
 
@@ -71,9 +79,23 @@ test('sshd allows root by key only, with no passwords, PAM or DNS lookups', () =
 test('the initramfs layout has a console node, busybox with its applets and an executable /init', () => {
   const entries = initramfsEntries({ busybox: Buffer.from('bb'), init: '#!/bin/sh\n', moduleEntries: [] });
   const byPath = new Map(entries.map((entry) => [entry.path, entry]));
-  assert.deepEqual(byPath.get('dev/console'), { kind: 'chardev', path: 'dev/console', major: 5, minor: 1, mode: 0o600 });
+  assert.deepEqual(byPath.get('dev/console'), {
+    kind: 'chardev',
+    path: 'dev/console',
+    major: 5,
+    minor: 1,
+    mode: 0o600,
+  });
   assert.equal(byPath.get('init')?.kind, 'file');
   assert.equal((byPath.get('init') as { mode?: number }).mode, 0o755);
-  for (const applet of INITRAMFS_APPLETS) assert.deepEqual(byPath.get(`bin/${applet}`), { kind: 'symlink', path: `bin/${applet}`, target: 'busybox' });
-  assert.ok(entries.findIndex((entry) => entry.path === 'bin') < entries.findIndex((entry) => entry.path === 'bin/busybox'));
+  for (const applet of INITRAMFS_APPLETS)
+    assert.deepEqual(byPath.get(`bin/${applet}`), {
+      kind: 'symlink',
+      path: `bin/${applet}`,
+      target: 'busybox',
+    });
+  assert.ok(
+    entries.findIndex((entry) => entry.path === 'bin') <
+      entries.findIndex((entry) => entry.path === 'bin/busybox'),
+  );
 });

@@ -59,7 +59,10 @@ test('compressed modules are decompressed when read', async () => {
   try {
     await writeFile(join(dir, 'm.ko'), 'ELF-plain');
     const { spawnSync } = await import('node:child_process');
-    spawnSync('sh', ['-c', `printf ELF-xz | xz -c > "${dir}/x.ko.xz" && printf ELF-zst | zstd -q -c > "${dir}/z.ko.zst"`]);
+    spawnSync('sh', [
+      '-c',
+      `printf ELF-xz | xz -c > "${dir}/x.ko.xz" && printf ELF-zst | zstd -q -c > "${dir}/z.ko.zst"`,
+    ]);
     const read = (path: string) => readModuleObject({ modulesDir: dir, path, run: spawnCommand });
     assert.equal((await read('m.ko')).toString(), 'ELF-plain');
     assert.equal((await read('x.ko.xz')).toString(), 'ELF-xz');

@@ -1,12 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { imageRecipe, imageVersion, parseCpuinfoKhz, qemuKernelCmdline, recipeForManifest, FIRECRACKER_KERNEL_CMDLINE } from '../../src/image/recipe.js';
+import {
+  imageRecipe,
+  imageVersion,
+  parseCpuinfoKhz,
+  qemuKernelCmdline,
+  recipeForManifest,
+  FIRECRACKER_KERNEL_CMDLINE,
+} from '../../src/image/recipe.js';
 import { hasCode } from '../../src/errors.js';
 import { parseKernelDependency } from '../../src/image/kernel.js';
 import { defaultImageRoot } from '../../src/image/layout.js';
 
-const KERNEL = { name: 'linux-image-6.1.0-56-cloud-amd64', version: '6.1.192-2', release: '6.1.0-56-cloud-amd64' };
-const base = () => imageRecipe({ kernel: KERNEL, busyboxVersion: '1:1.35.0-4', initramfsInitSource: '#!/bin/sh\n' });
+const KERNEL = {
+  name: 'linux-image-6.1.0-56-cloud-amd64',
+  version: '6.1.192-2',
+  release: '6.1.0-56-cloud-amd64',
+};
+const base = () =>
+  imageRecipe({ kernel: KERNEL, busyboxVersion: '1:1.35.0-4', initramfsInitSource: '#!/bin/sh\n' });
 
 test('the same inputs always give the same 12-digit version', () => {
   assert.equal(imageVersion(base()), imageVersion(base()));
@@ -39,15 +51,26 @@ test('the manifest records scripts by hash, not by text', () => {
 });
 
 test('kernel command lines differ only in how each VMM is ended, plus the TSC hint for QEMU', () => {
-  assert.equal(qemuKernelCmdline(2096022), FIRECRACKER_KERNEL_CMDLINE.replace('reboot=k', 'reboot=t tsc_early_khz=2096022'));
+  assert.equal(
+    qemuKernelCmdline(2096022),
+    FIRECRACKER_KERNEL_CMDLINE.replace('reboot=k', 'reboot=t tsc_early_khz=2096022'),
+  );
   assert.ok(!qemuKernelCmdline(undefined).includes('tsc_early_khz'));
   assert.equal(parseCpuinfoKhz('processor\t: 0\ncpu MHz\t\t: 2096.022\n'), 2096022);
   assert.equal(parseCpuinfoKhz('processor: 0\n'), undefined);
 });
 
 test("the meta package's Depends names the image package, its version and release", () => {
-  assert.deepEqual(parseKernelDependency('Package: linux-image-cloud-amd64\nDepends: linux-image-6.1.0-56-cloud-amd64 (= 6.1.192-2)\n'), KERNEL);
-  assert.throws(() => parseKernelDependency('Depends: something-else\n'), (error: unknown) => hasCode(error, 'IMAGE_KERNEL_UNAVAILABLE'));
+  assert.deepEqual(
+    parseKernelDependency(
+      'Package: linux-image-cloud-amd64\nDepends: linux-image-6.1.0-56-cloud-amd64 (= 6.1.192-2)\n',
+    ),
+    KERNEL,
+  );
+  assert.throws(
+    () => parseKernelDependency('Depends: something-else\n'),
+    (error: unknown) => hasCode(error, 'IMAGE_KERNEL_UNAVAILABLE'),
+  );
 });
 
 test('the default image root is $TART_IMAGE_DIR, else system-wide for root, else per user', () => {

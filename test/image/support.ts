@@ -5,7 +5,9 @@ import { defaultImageRoot, CURRENT_LINK, IMAGE_FILES } from '../../src/image/lay
 
 /** The newest installed *-cloud-amd64 kernel release with modules, if any. */
 export async function hostKernelRelease(): Promise<string | undefined> {
-  const releases = (await readdir('/lib/modules').catch(() => [] as string[])).filter((name) => name.endsWith('-cloud-amd64'));
+  const releases = (await readdir('/lib/modules').catch(() => [] as string[])).filter((name) =>
+    name.endsWith('-cloud-amd64'),
+  );
   for (const release of releases.sort().reverse()) {
     const ok = await access(join('/boot', `vmlinuz-${release}`)).then(
       () => true,

@@ -25,7 +25,10 @@ test('the extracted vmlinux passes readelf and shows the Xen PHYS32 entry note',
   const release = await hostKernelRelease();
   assert.ok(release);
   if (spawnSync('readelf', ['--version']).status !== 0) return t.skip('readelf (binutils) not installed');
-  const { vmlinux } = await extractVmlinux({ bzImage: await readFile(`/boot/vmlinuz-${release}`), run: spawnCommand });
+  const { vmlinux } = await extractVmlinux({
+    bzImage: await readFile(`/boot/vmlinuz-${release}`),
+    run: spawnCommand,
+  });
   const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
   const dir = await mkdtemp('/tmp/tart-vmlinux-test-');
   try {
@@ -63,8 +66,17 @@ test('an xz payload with the size trailer is decompressed with the xz tool and t
 });
 
 test('files that are not bzImages or not ELF kernels are rejected with stable codes', () => {
-  assert.throws(() => locateBzImagePayload(Buffer.alloc(4096)), (error: unknown) => hasCode(error, 'IMAGE_NOT_BZIMAGE'));
+  assert.throws(
+    () => locateBzImagePayload(Buffer.alloc(4096)),
+    (error: unknown) => hasCode(error, 'IMAGE_NOT_BZIMAGE'),
+  );
   const unknownCompression = makeBzImage(Buffer.from('not compressed at all'));
-  assert.throws(() => locateBzImagePayload(unknownCompression), (error: unknown) => hasCode(error, 'IMAGE_NOT_BZIMAGE'));
-  assert.throws(() => inspectElfKernel(Buffer.alloc(128)), (error: unknown) => hasCode(error, 'IMAGE_VMLINUX_INVALID'));
+  assert.throws(
+    () => locateBzImagePayload(unknownCompression),
+    (error: unknown) => hasCode(error, 'IMAGE_NOT_BZIMAGE'),
+  );
+  assert.throws(
+    () => inspectElfKernel(Buffer.alloc(128)),
+    (error: unknown) => hasCode(error, 'IMAGE_VMLINUX_INVALID'),
+  );
 });

@@ -77,7 +77,10 @@ function runIn(netns: string, argv: string[]): Promise<string> {
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (process.env.TART_TEST_VERBOSE) process.stderr.write(chunk);
+    });
     child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`exit ${code}: ${stderr}\n${stdout}`))));
   });
 }

@@ -1,4 +1,7 @@
 // The VM executor and its factory from [runners.vm] settings.
+import type { FirecrackerConfig } from '../../config/types.js';
+import { TartError } from '../../errors.js';
+import { FirecrackerVmm, firecrackerVmmOptionsFromConfig } from '../../vmm/firecracker/firecracker-vmm.js';
 import { QemuVmm } from '../../vmm/qemu/qemu-vmm.js';
 import { defaultRuntimeRoot } from './runtime-dir.js';
 import { VmExecutor, type VmNetworkProvider } from './vm-executor.js';
@@ -8,7 +11,9 @@ export { reapOrphans } from './reaper.js';
 export { defaultRuntimeRoot } from './runtime-dir.js';
 
 export interface CreateVmExecutorOptions {
-  vmm: 'qemu';
+  vmm: 'qemu' | 'firecracker';
+  /** [runners.firecracker] settings, for vmm = "firecracker". */
+  firecracker?: FirecrackerConfig;
   imageDir: string;
   vcpus: number;
   memoryMb: number;
@@ -21,8 +26,14 @@ export interface CreateVmExecutorOptions {
 }
 
 export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
+  const firecracker = options.vmm === 'firecracker';
+  if (firecracker && !options.network) {
+    throw new TartError('FIRECRACKER_NEEDS_TAP', 'the firecracker executor needs TAP networking ([runners.vm] network = "tap")');
+  }
   return new VmExecutor({
-    vmm: new QemuVmm({ accel: options.accel, binary: options.qemuBinary }),
+    vmm: firecracker
+      ? new FirecrackerVmm(options.firecracker ? firecrackerVmmOptionsFromConfig(options.firecracker) : {})
+      : new QemuVmm({ accel: options.accel, binary: options.qemuBinary }),
     imageDir: options.imageDir,
     vcpus: options.vcpus,
     memoryMb: options.memoryMb,
@@ -30,6 +41,7 @@ export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
     bootTimeoutSeconds: options.bootTimeoutSeconds,
     runtimeRoot: options.runtimeRoot ?? defaultRuntimeRoot(),
     network: options.network,
-    kernel: 'bzImage',
+    // Released Firecracker boots only an ELF vmlinux on x86_64; QEMU takes the bzImage.
+    kernel: firecracker ? 'vmlinux' : 'bzImage',
   });
 }

@@ -49,12 +49,17 @@ export class FirecrackerApiClient {
 
   /** Sends one request and returns whatever status came back (transport failures still throw). */
   send(request: ApiRequest): Promise<ApiResponse> {
-    const payload = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body), 'utf8');
+    const payload =
+      request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body), 'utf8');
     if (payload !== undefined && payload.length > MAX_API_BODY_BYTES) {
       return Promise.reject(
-        new TartError('FIRECRACKER_API_BODY_TOO_LARGE', `${request.method} ${request.path}: body over ${MAX_API_BODY_BYTES} bytes`, {
-          details: { method: request.method, path: request.path, bytes: payload.length },
-        }),
+        new TartError(
+          'FIRECRACKER_API_BODY_TOO_LARGE',
+          `${request.method} ${request.path}: body over ${MAX_API_BODY_BYTES} bytes`,
+          {
+            details: { method: request.method, path: request.path, bytes: payload.length },
+          },
+        ),
       );
     }
     return new Promise((resolve, reject) => {
@@ -67,9 +72,13 @@ export class FirecrackerApiClient {
       });
       req.on('timeout', () => {
         req.destroy(
-          new TartError('FIRECRACKER_API_TIMEOUT', `${request.method} ${request.path}: no answer within ${this.requestTimeoutMs} ms`, {
-            details: { method: request.method, path: request.path, timeoutMs: this.requestTimeoutMs },
-          }),
+          new TartError(
+            'FIRECRACKER_API_TIMEOUT',
+            `${request.method} ${request.path}: no answer within ${this.requestTimeoutMs} ms`,
+            {
+              details: { method: request.method, path: request.path, timeoutMs: this.requestTimeoutMs },
+            },
+          ),
         );
       });
       req.on('error', (cause) => reject(transportError(request, cause)));
@@ -87,7 +96,10 @@ export class FirecrackerApiClient {
 
 /** Headers Firecracker understands; Content-Length is always present (0 for bodiless requests). */
 function requestHeaders(payload: Buffer | undefined): Record<string, string | number> {
-  const headers: Record<string, string | number> = { Accept: 'application/json', 'Content-Length': payload?.length ?? 0 };
+  const headers: Record<string, string | number> = {
+    Accept: 'application/json',
+    'Content-Length': payload?.length ?? 0,
+  };
   if (payload !== undefined) headers['Content-Type'] = 'application/json';
   return headers;
 }
@@ -115,7 +127,11 @@ function apiError(request: ApiRequest, response: ApiResponse): TartError {
 
 /** Firecracker answers errors as {"fault_message": "..."}; anything else is shown as text. */
 export function faultMessageOf(body: unknown): string {
-  if (typeof body === 'object' && body !== null && typeof (body as { fault_message?: unknown }).fault_message === 'string') {
+  if (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as { fault_message?: unknown }).fault_message === 'string'
+  ) {
     return (body as { fault_message: string }).fault_message;
   }
   if (body === undefined) return '(empty body)';
@@ -126,8 +142,12 @@ export function faultMessageOf(body: unknown): string {
 function transportError(request: ApiRequest, cause: unknown): TartError {
   if (cause instanceof TartError) return cause;
   const errno = (cause as NodeJS.ErrnoException).code;
-  return new TartError('FIRECRACKER_API_UNREACHABLE', `${request.method} ${request.path}: ${(cause as Error).message}`, {
-    cause,
-    details: { method: request.method, path: request.path, errno },
-  });
+  return new TartError(
+    'FIRECRACKER_API_UNREACHABLE',
+    `${request.method} ${request.path}: ${(cause as Error).message}`,
+    {
+      cause,
+      details: { method: request.method, path: request.path, errno },
+    },
+  );
 }

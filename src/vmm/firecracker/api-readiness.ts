@@ -9,7 +9,11 @@ export const DEFAULT_API_READY_TIMEOUT_MS = 5_000;
 const POLL_INTERVAL_MS = 10;
 
 /** Resolves once the API answers; FIRECRACKER_API_NOT_READY after `timeoutMs`. */
-export async function waitForApi(client: FirecrackerApiClient, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+export async function waitForApi(
+  client: FirecrackerApiClient,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastProblem = 'the socket was never created';
   while (Date.now() < deadline) {
@@ -24,9 +28,13 @@ export async function waitForApi(client: FirecrackerApiClient, timeoutMs: number
     }
     await sleep(POLL_INTERVAL_MS);
   }
-  throw new TartError('FIRECRACKER_API_NOT_READY', `Firecracker's API did not answer within ${timeoutMs} ms: ${lastProblem}`, {
-    details: { socketPath: client.socketPath, timeoutMs },
-  });
+  throw new TartError(
+    'FIRECRACKER_API_NOT_READY',
+    `Firecracker's API did not answer within ${timeoutMs} ms: ${lastProblem}`,
+    {
+      details: { socketPath: client.socketPath, timeoutMs },
+    },
+  );
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -40,19 +40,35 @@ export interface BootPlanInput {
 export function planBoot(input: BootPlanInput): ApiRequest[] {
   checkPlanInput(input);
   return [
-    { method: 'PUT', path: '/logger', body: { log_path: input.logPath, level: 'Warning', show_level: true, show_log_origin: false } },
+    {
+      method: 'PUT',
+      path: '/logger',
+      body: { log_path: input.logPath, level: 'Warning', show_level: true, show_log_origin: false },
+    },
     { method: 'PUT', path: '/boot-source', body: bootSourceBody(input) },
     ...DRIVE_IDS.map((id) => driveRequest(id, input.drives[id])),
-    { method: 'PUT', path: '/machine-config', body: { vcpu_count: input.vcpus, mem_size_mib: input.memoryMb, smt: false } },
+    {
+      method: 'PUT',
+      path: '/machine-config',
+      body: { vcpu_count: input.vcpus, mem_size_mib: input.memoryMb, smt: false },
+    },
     ...(input.network === undefined ? [] : [networkRequest(input.network)]),
-    { method: 'PUT', path: '/vsock', body: { guest_cid: input.vsock.guestCid, uds_path: input.vsock.udsPath } },
+    {
+      method: 'PUT',
+      path: '/vsock',
+      body: { guest_cid: input.vsock.guestCid, uds_path: input.vsock.udsPath },
+    },
     { method: 'PUT', path: '/entropy', body: {} },
     { method: 'PUT', path: '/actions', body: { action_type: 'InstanceStart' } },
   ] satisfies ApiRequest[];
 }
 
 /** The request that asks the guest to reboot (x86 only, post-boot only). */
-export const SEND_CTRL_ALT_DEL: ApiRequest = { method: 'PUT', path: '/actions', body: { action_type: 'SendCtrlAltDel' } };
+export const SEND_CTRL_ALT_DEL: ApiRequest = {
+  method: 'PUT',
+  path: '/actions',
+  body: { action_type: 'SendCtrlAltDel' },
+};
 
 /** Kernel, initrd and the full command line (given boot_args replace Firecracker's default entirely). */
 function bootSourceBody(input: BootPlanInput): Record<string, string> {
@@ -86,24 +102,34 @@ function checkPlanInput(input: BootPlanInput): void {
   const problems: string[] = [];
   const argsBytes = Buffer.byteLength(input.bootArgs, 'utf8');
   if (argsBytes > MAX_BOOT_ARGS_BYTES - APPENDED_BY_FIRECRACKER_BYTES) {
-    problems.push(`kernel command line is ${argsBytes} bytes; Firecracker allows ${MAX_BOOT_ARGS_BYTES} including its own additions`);
+    problems.push(
+      `kernel command line is ${argsBytes} bytes; Firecracker allows ${MAX_BOOT_ARGS_BYTES} including its own additions`,
+    );
   }
   if (!Number.isInteger(input.vcpus) || input.vcpus < 1 || input.vcpus > MAX_VCPUS) {
     problems.push(`vcpus must be an integer from 1 to ${MAX_VCPUS} (got ${input.vcpus})`);
   }
-  if (!Number.isInteger(input.memoryMb) || input.memoryMb < 1) problems.push(`memoryMb must be a positive integer (got ${input.memoryMb})`);
+  if (!Number.isInteger(input.memoryMb) || input.memoryMb < 1)
+    problems.push(`memoryMb must be a positive integer (got ${input.memoryMb})`);
   if (!Number.isInteger(input.vsock.guestCid) || input.vsock.guestCid < 3) {
     problems.push(`vsock guest CID must be an integer ≥ 3 (got ${input.vsock.guestCid})`);
   }
   if (input.network !== undefined && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(input.network.mac)) {
     problems.push(`guest MAC "${input.network.mac}" is not six colon-separated hex bytes`);
   }
-  if (input.network !== undefined && (input.network.tapName.length === 0 || Buffer.byteLength(input.network.tapName) > 15)) {
+  if (
+    input.network !== undefined &&
+    (input.network.tapName.length === 0 || Buffer.byteLength(input.network.tapName) > 15)
+  ) {
     problems.push(`TAP name "${input.network.tapName}" must be 1–15 bytes`);
   }
   if (problems.length > 0) {
-    throw new TartError('FIRECRACKER_INVALID_SPEC', `cannot boot this VM under Firecracker: ${problems.join('; ')}`, {
-      details: { problems },
-    });
+    throw new TartError(
+      'FIRECRACKER_INVALID_SPEC',
+      `cannot boot this VM under Firecracker: ${problems.join('; ')}`,
+      {
+        details: { problems },
+      },
+    );
   }
 }

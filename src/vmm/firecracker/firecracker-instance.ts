@@ -46,7 +46,10 @@ export class FirecrackerInstance implements VmInstance {
   /** Ctrl-Alt-Del (the guest reboots, which ends Firecracker with reboot=k), then SIGKILL after the grace. */
   async stop(options: { graceMs?: number } = {}): Promise<void> {
     if (!this.parts.process.hasExited()) {
-      const client = new FirecrackerApiClient({ socketPath: this.parts.apiSocketPath, requestTimeoutMs: CTRL_ALT_DEL_TIMEOUT_MS });
+      const client = new FirecrackerApiClient({
+        socketPath: this.parts.apiSocketPath,
+        requestTimeoutMs: CTRL_ALT_DEL_TIMEOUT_MS,
+      });
       await client.call(SEND_CTRL_ALT_DEL).catch(() => undefined);
       const graceMs = options.graceMs ?? DEFAULT_STOP_GRACE_MS;
       const graceOver = new AbortController();

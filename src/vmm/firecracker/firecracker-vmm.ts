@@ -11,7 +11,14 @@ import { ConsoleLog } from '../console-log.js';
 import { spawnVmm, type SpawnVmm } from '../spawn.js';
 import { FirecrackerInstance } from './firecracker-instance.js';
 import { assertInstanceId } from './instance-id.js';
-import { buildJailerArgv, realJailFs, removeJail, stageJailFiles, type JailerOptions, type JailFs } from './jailer.js';
+import {
+  buildJailerArgv,
+  realJailFs,
+  removeJail,
+  stageJailFiles,
+  type JailerOptions,
+  type JailFs,
+} from './jailer.js';
 import { assertElfKernel } from './kernel-format.js';
 import { UndoStack } from './undo-stack.js';
 import { planVmLayout, type VmLayout } from './vm-layout.js';
@@ -67,25 +74,30 @@ export class FirecrackerVmm implements Vmm {
   /** "Firecracker v1.16.1" (+ " (jailed)"), from `firecracker --version`. */
   async describe(): Promise<string> {
     const env = this.options.env ?? process.env;
-    const version = await describeFirecracker(this.options.spawn ?? spawnVmm, resolveFirecrackerBinary(this.options.binary, env), env);
+    const version = await describeFirecracker(
+      this.options.spawn ?? spawnVmm,
+      resolveFirecrackerBinary(this.options.binary, env),
+      env,
+    );
     return this.options.jailer === undefined ? version : `${version} (jailed)`;
   }
 
   /** Boots one VM; on any failure every file and process it made is gone before the error is thrown. */
   async start(spec: VmSpec, signal?: AbortSignal): Promise<VmInstance> {
-    signal?.throwIfAborted();
+    if (signal?.aborted) throw new TartError('ABORTED', 'VM start cancelled');
     const env = this.options.env ?? process.env;
     const binary = resolveFirecrackerBinary(this.options.binary, env);
-    const jailer = this.options.jailer === undefined ? undefined : { ...this.options.jailer, firecrackerBinary: binary };
+    const jailer =
+      this.options.jailer === undefined ? undefined : { ...this.options.jailer, firecrackerBinary: binary };
     const { layout, plan } = await this.prepare(spec, jailer);
     const undo = new UndoStack();
-    let console: ConsoleLog | undefined;
+    let consoleLog: ConsoleLog | undefined;
     try {
       await createRuntimeFiles(spec, layout, jailer, undo, this.options.jailFs ?? realJailFs);
-      console = new ConsoleLog(spec.consoleLogPath, this.options.consoleMaxFileBytes);
-      const consoleLog = console;
-      undo.push('close console log', () => consoleLog.close());
-      const vmm = await this.spawnVmm(binary, spec.id, layout, jailer, env, consoleLog);
+      const console = new ConsoleLog(spec.consoleLogPath, this.options.consoleMaxFileBytes);
+      consoleLog = console;
+      undo.push('close console log', () => console.close());
+      const vmm = await this.spawnVmm(binary, spec.id, layout, jailer, env, console);
       undo.push('kill firecracker', async () => {
         if (!vmm.hasExited()) vmm.child.kill('SIGKILL');
         await vmm.exited;
@@ -94,23 +106,29 @@ export class FirecrackerVmm implements Vmm {
       return new FirecrackerInstance({
         process: vmm,
         apiSocketPath: layout.host.apiSocket,
-        console: consoleLog,
+        console,
         undo,
         sshEndpoint: { kind: 'unix-connect', path: layout.host.vsock, port: GUEST_VSOCK_SSH_PORT },
         signal,
       });
     } catch (error) {
-      const tail = console?.lastChars(4096) ?? '';
+      const tail = consoleLog?.lastChars(4096) ?? '';
       await undo.run();
       throw startFailure(error, spec.id, tail);
     }
   }
 
   /** Everything checkable before a side effect: id, network mode, socket paths, kernel format, plan. */
-  private async prepare(spec: VmSpec, jailer: JailerOptions | undefined): Promise<{ layout: VmLayout; plan: ApiRequest[] }> {
+  private async prepare(
+    spec: VmSpec,
+    jailer: JailerOptions | undefined,
+  ): Promise<{ layout: VmLayout; plan: ApiRequest[] }> {
     assertInstanceId(spec.id);
     if (spec.network.mode !== 'tap') {
-      throw new TartError('FIRECRACKER_NETWORK_UNSUPPORTED', 'Firecracker has no user-mode networking: use network = "tap"');
+      throw new TartError(
+        'FIRECRACKER_NETWORK_UNSUPPORTED',
+        'Firecracker has no user-mode networking: use network = "tap"',
+      );
     }
     const layout = planVmLayout(spec, jailer);
     await assertElfKernel(spec.kernelPath);
@@ -143,7 +161,12 @@ export class FirecrackerVmm implements Vmm {
     const vmm =
       jailer === undefined
         ? await startVmmProcess(spawner, binary, ['--api-sock', layout.inVmm.apiSocket, '--id', id], env)
-        : await startVmmProcess(spawner, jailer.jailerBinary, buildJailerArgv(jailer, id, ['--api-sock', layout.inVmm.apiSocket]), env);
+        : await startVmmProcess(
+            spawner,
+            jailer.jailerBinary,
+            buildJailerArgv(jailer, id, ['--api-sock', layout.inVmm.apiSocket]),
+            env,
+          );
     // Serial console and Firecracker's own messages (stdout before PUT /logger, stderr) share the log.
     if (vmm.child.stdout) console.follow(vmm.child.stdout);
     if (vmm.child.stderr) console.follow(vmm.child.stderr);
@@ -151,12 +174,27 @@ export class FirecrackerVmm implements Vmm {
   }
 
   /** Waits for the API, then sends the plan in order; the process exiting or the signal aborting ends it early. */
-  private async configureAndBoot(vmm: VmmProcess, layout: VmLayout, plan: ApiRequest[], signal?: AbortSignal): Promise<void> {
-    const client = new FirecrackerApiClient({ socketPath: layout.host.apiSocket, requestTimeoutMs: this.options.requestTimeoutMs });
+  private async configureAndBoot(
+    vmm: VmmProcess,
+    layout: VmLayout,
+    plan: ApiRequest[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const client = new FirecrackerApiClient({
+      socketPath: layout.host.apiSocket,
+      requestTimeoutMs: this.options.requestTimeoutMs,
+    });
     const stopWaiting = new AbortController();
     const interrupted = interruption(vmm, signal, stopWaiting.signal);
     try {
-      await Promise.race([waitForApi(client, this.options.apiReadyTimeoutMs ?? DEFAULT_API_READY_TIMEOUT_MS, stopWaiting.signal), interrupted]);
+      await Promise.race([
+        waitForApi(
+          client,
+          this.options.apiReadyTimeoutMs ?? DEFAULT_API_READY_TIMEOUT_MS,
+          stopWaiting.signal,
+        ),
+        interrupted,
+      ]);
       for (const request of plan) await Promise.race([client.call(request), interrupted]);
     } finally {
       stopWaiting.abort();
@@ -173,9 +211,13 @@ function interruption(vmm: VmmProcess, signal: AbortSignal | undefined, done: Ab
     done.addEventListener('abort', () => signal?.removeEventListener('abort', onAbort), { once: true });
     void vmm.exited.then((exit) =>
       reject(
-        new TartError('FIRECRACKER_EXITED_DURING_BOOT', `Firecracker exited before the VM started (code ${exit.code}, signal ${exit.signal})`, {
-          details: { exitCode: exit.code, signal: exit.signal },
-        }),
+        new TartError(
+          'FIRECRACKER_EXITED_DURING_BOOT',
+          `Firecracker exited before the VM started (code ${exit.code}, signal ${exit.signal})`,
+          {
+            details: { exitCode: exit.code, signal: exit.signal },
+          },
+        ),
       ),
     );
   });
@@ -211,7 +253,10 @@ async function createRuntimeFiles(
 /** Keeps the error's code, adds the VM id and the console tail so a failed boot explains itself. */
 function startFailure(error: unknown, vmId: string, consoleTail: string): TartError {
   if (error instanceof TartError) {
-    return new TartError(error.code, error.message, { cause: error, details: { ...error.details, vmId, consoleTail } });
+    return new TartError(error.code, error.message, {
+      cause: error,
+      details: { ...error.details, vmId, consoleTail },
+    });
   }
   return new TartError('FIRECRACKER_START_FAILED', `VM ${vmId} did not start: ${(error as Error).message}`, {
     cause: error,

@@ -79,7 +79,10 @@ export interface RetryOptions extends ConnectOptions {
 }
 
 /** Retries connectHybridVsock until it succeeds or the deadline passes; the last error is thrown. */
-export async function connectHybridVsockWithRetry(target: HybridVsockTarget, options: RetryOptions): Promise<Socket> {
+export async function connectHybridVsockWithRetry(
+  target: HybridVsockTarget,
+  options: RetryOptions,
+): Promise<Socket> {
   const deadline = Date.now() + options.deadlineMs;
   for (;;) {
     try {

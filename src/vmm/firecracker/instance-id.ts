@@ -7,7 +7,11 @@ const INSTANCE_ID = /^[A-Za-z0-9-]{1,64}$/;
 /** Throws FIRECRACKER_INVALID_SPEC unless `id` is a valid Firecracker instance id. */
 export function assertInstanceId(id: string): void {
   if (INSTANCE_ID.test(id)) return;
-  throw new TartError('FIRECRACKER_INVALID_SPEC', `VM id "${id}" is not a valid Firecracker instance id (1–64 of A-Z a-z 0-9 -)`, {
-    details: { id },
-  });
+  throw new TartError(
+    'FIRECRACKER_INVALID_SPEC',
+    `VM id "${id}" is not a valid Firecracker instance id (1–64 of A-Z a-z 0-9 -)`,
+    {
+      details: { id },
+    },
+  );
 }

@@ -50,12 +50,18 @@ export function hostPathInJail(options: JailerOptions, id: string, jailPath: str
  */
 export function buildJailerArgv(options: JailerOptions, id: string, firecrackerArgs: string[]): string[] {
   const argv = [
-    '--id', id,
-    '--exec-file', options.firecrackerBinary,
-    '--uid', String(options.uid),
-    '--gid', String(options.gid),
-    '--chroot-base-dir', options.chrootBase,
-    '--cgroup-version', '2',
+    '--id',
+    id,
+    '--exec-file',
+    options.firecrackerBinary,
+    '--uid',
+    String(options.uid),
+    '--gid',
+    String(options.gid),
+    '--chroot-base-dir',
+    options.chrootBase,
+    '--cgroup-version',
+    '2',
   ];
   if (options.netns !== undefined) argv.push('--netns', options.netns);
   return [...argv, '--', ...firecrackerArgs];
@@ -107,9 +113,13 @@ async function linkOrCopy(source: string, target: string): Promise<void> {
       await copyFile(source, target);
       return;
     }
-    throw new TartError('FIRECRACKER_JAIL_SETUP_FAILED', `cannot place ${source} in the jail at ${target}: ${(error as Error).message}`, {
-      cause: error,
-      details: { source, target, errno: code },
-    });
+    throw new TartError(
+      'FIRECRACKER_JAIL_SETUP_FAILED',
+      `cannot place ${source} in the jail at ${target}: ${(error as Error).message}`,
+      {
+        cause: error,
+        details: { source, target, errno: code },
+      },
+    );
   }
 }

@@ -17,7 +17,10 @@ export async function assertElfKernel(path: string): Promise<void> {
       await file.close();
     }
   } catch (cause) {
-    throw new TartError('FIRECRACKER_KERNEL_MISSING', `cannot read the kernel ${path}`, { cause, details: { path } });
+    throw new TartError('FIRECRACKER_KERNEL_MISSING', `cannot read the kernel ${path}`, {
+      cause,
+      details: { path },
+    });
   }
   if (!head.equals(ELF_MAGIC)) {
     throw new TartError(

@@ -14,8 +14,7 @@ export const FIRECRACKER_SPEC_RELATIVE_PATH = '../shared/firecracker/firecracker
 const ROOT_ID = 'firecracker.json';
 
 export type RequestCheck =
-  | { ok: true; operationId: string; pathParams: Record<string, string> }
-  | { ok: false; problems: string[] };
+  { ok: true; operationId: string; pathParams: Record<string, string> } | { ok: false; problems: string[] };
 
 export interface ValidatorOptions {
   /**
@@ -70,17 +69,25 @@ export function loadFirecrackerSpec(path: string): SwaggerDocument {
   try {
     document = parseYaml(readFileSync(path, 'utf8'));
   } catch (cause) {
-    throw new TartError('FIRECRACKER_SPEC_UNREADABLE', `cannot read the Firecracker API spec at ${path}`, { cause, details: { path } });
+    throw new TartError('FIRECRACKER_SPEC_UNREADABLE', `cannot read the Firecracker API spec at ${path}`, {
+      cause,
+      details: { path },
+    });
   }
   const spec = document as Partial<SwaggerDocument>;
   if (spec.swagger !== '2.0' || typeof spec.paths !== 'object' || typeof spec.definitions !== 'object') {
-    throw new TartError('FIRECRACKER_SPEC_UNREADABLE', `${path} is not a Swagger 2.0 document`, { details: { path } });
+    throw new TartError('FIRECRACKER_SPEC_UNREADABLE', `${path} is not a Swagger 2.0 document`, {
+      details: { path },
+    });
   }
   return spec as SwaggerDocument;
 }
 
 /** Builds a validator for every operation in the spec. */
-export function createRequestValidator(spec: SwaggerDocument, options: ValidatorOptions = {}): RequestValidator {
+export function createRequestValidator(
+  spec: SwaggerDocument,
+  options: ValidatorOptions = {},
+): RequestValidator {
   const rejectUnknownFields = options.rejectUnknownFields ?? true;
   const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false });
   const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -105,9 +112,13 @@ function checkRequest(paths: CompiledPath[], request: ApiRequest): RequestCheck 
     if (operation === undefined) {
       return { ok: false, problems: [`${request.method} is not defined for ${path.template}`] };
     }
-    const pathParams = Object.fromEntries(path.paramNames.map((name, index) => [name, decodeURIComponent(match[index + 1] ?? '')]));
+    const pathParams = Object.fromEntries(
+      path.paramNames.map((name, index) => [name, decodeURIComponent(match[index + 1] ?? '')]),
+    );
     const problems = bodyProblems(operation, request.body);
-    return problems.length === 0 ? { ok: true, operationId: operation.operationId, pathParams } : { ok: false, problems };
+    return problems.length === 0
+      ? { ok: true, operationId: operation.operationId, pathParams }
+      : { ok: false, problems };
   }
   return { ok: false, problems: [`no path in the spec matches ${pathOnly}`] };
 }
@@ -122,8 +133,10 @@ function bodyProblems(operation: CompiledOperation, body: unknown): string[] {
   if (validate(body)) return [];
   return (validate.errors ?? []).map((error) => {
     const where = error.instancePath === '' ? 'body' : `body${error.instancePath}`;
-    const extra = error.keyword === 'additionalProperties' ? ` (${String(error.params.additionalProperty)})` : '';
-    const allowed = error.keyword === 'enum' ? ` (${(error.params.allowedValues as unknown[]).join(', ')})` : '';
+    const extra =
+      error.keyword === 'additionalProperties' ? ` (${String(error.params.additionalProperty)})` : '';
+    const allowed =
+      error.keyword === 'enum' ? ` (${(error.params.allowedValues as unknown[]).join(', ')})` : '';
     return `${where} ${error.message ?? error.keyword}${extra}${allowed}`;
   });
 }
@@ -136,10 +149,12 @@ function compilePath(
   rejectUnknownFields: boolean,
 ): CompiledPath {
   const paramNames: string[] = [];
-  const source = template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{([^}]+)\}/g, (_all, name: string) => {
-    paramNames.push(name);
-    return '([^/]+)';
-  });
+  const source = template
+    .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+    .replace(/\{([^}]+)\}/g, (_all, name: string) => {
+      paramNames.push(name);
+      return '([^/]+)';
+    });
   const compiled = new Map<string, CompiledOperation>();
   for (const [method, operation] of Object.entries(operations)) {
     if (method.startsWith('x-') || method === 'parameters') continue;
@@ -152,7 +167,9 @@ function compilePath(
           ? undefined
           : {
               required: bodyParameter.required === true,
-              validate: once(() => ajv.compile(toJsonSchema(bodyParameter.schema, rejectUnknownFields) as object)),
+              validate: once(() =>
+                ajv.compile(toJsonSchema(bodyParameter.schema, rejectUnknownFields) as object),
+              ),
             },
     });
   }
@@ -169,7 +186,18 @@ function once<T>(compute: () => T): () => T {
 const DROPPED_KEYWORDS = new Set(['example', 'discriminator', 'xml', 'externalDocs']);
 
 /** Formats ajv-formats knows; any other Swagger `format` string is a regex in this spec. */
-const KNOWN_FORMATS = new Set(['int32', 'int64', 'float', 'double', 'byte', 'binary', 'password', 'date', 'date-time', 'uri']);
+const KNOWN_FORMATS = new Set([
+  'int32',
+  'int64',
+  'float',
+  'double',
+  'byte',
+  'binary',
+  'password',
+  'date',
+  'date-time',
+  'uri',
+]);
 
 /**
  * Converts a Swagger 2.0 schema (or a map of them) to draft-07 JSON Schema: drops `x-` and
@@ -189,7 +217,10 @@ export function toJsonSchema(node: unknown, rejectUnknownFields: boolean): unkno
     } else if (key === 'properties' || key === 'definitions') {
       // Keys here are names, not keywords: convert each value, keep every name.
       out[key] = Object.fromEntries(
-        Object.entries(value as Record<string, unknown>).map(([name, schema]) => [name, toJsonSchema(schema, rejectUnknownFields)]),
+        Object.entries(value as Record<string, unknown>).map(([name, schema]) => [
+          name,
+          toJsonSchema(schema, rejectUnknownFields),
+        ]),
       );
     } else {
       out[key] = toJsonSchema(value, rejectUnknownFields);

@@ -21,7 +21,9 @@ export class UndoStack {
       try {
         await step.undo();
       } catch (error) {
-        errors.push(new Error(`cleanup "${step.label}" failed: ${(error as Error).message}`, { cause: error }));
+        errors.push(
+          new Error(`cleanup "${step.label}" failed: ${(error as Error).message}`, { cause: error }),
+        );
       }
     }
     return errors;

@@ -57,7 +57,11 @@ function jailedLayout(spec: VmSpec, jailer: JailerOptions): VmLayout {
       initrd: JAIL_PATHS.initrd,
       drives: { rootfs: JAIL_PATHS.rootfs, scratch: JAIL_PATHS.scratch, seed: JAIL_PATHS.seed },
     },
-    host: { apiSocket: inJail(JAIL_PATHS.apiSocket), vsock: inJail(JAIL_PATHS.vsock), log: inJail(JAIL_PATHS.log) },
+    host: {
+      apiSocket: inJail(JAIL_PATHS.apiSocket),
+      vsock: inJail(JAIL_PATHS.vsock),
+      log: inJail(JAIL_PATHS.log),
+    },
     jailFiles: [
       { hostPath: spec.kernelPath, jailPath: JAIL_PATHS.kernel, ownedByJail: false },
       { hostPath: spec.initrdPath, jailPath: JAIL_PATHS.initrd, ownedByJail: false },

@@ -33,7 +33,12 @@ export function startVmmProcess(
     });
     child.once('error', (error: NodeJS.ErrnoException) => {
       const code = error.code === 'ENOENT' ? 'FIRECRACKER_NOT_FOUND' : 'FIRECRACKER_SPAWN_FAILED';
-      reject(new TartError(code, `cannot start ${command}: ${error.message}`, { cause: error, details: { command, errno: error.code } }));
+      reject(
+        new TartError(code, `cannot start ${command}: ${error.message}`, {
+          cause: error,
+          details: { command, errno: error.code },
+        }),
+      );
     });
     child.once('spawn', () =>
       resolve({ child, pid: child.pid ?? -1, exited, hasExited: () => exitState !== undefined }),

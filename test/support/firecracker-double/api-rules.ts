@@ -22,13 +22,26 @@ export interface DoubleVmState {
   entropy: boolean;
 }
 
-export const NOT_SUPPORTED_AFTER_START = 'The requested operation is not supported after starting the microVM.';
-export const NOT_SUPPORTED_BEFORE_START = 'The requested operation is not supported before starting the microVM.';
+export const NOT_SUPPORTED_AFTER_START =
+  'The requested operation is not supported after starting the microVM.';
+export const NOT_SUPPORTED_BEFORE_START =
+  'The requested operation is not supported before starting the microVM.';
 
 /** Resources that can only be configured before InstanceStart (PUT). */
 const PRE_BOOT_ONLY = new Set([
-  '/boot-source', '/drives/{drive_id}', '/machine-config', '/network-interfaces/{iface_id}', '/vsock', '/logger',
-  '/metrics', '/entropy', '/serial', '/mmds/config', '/cpu-config', '/balloon', '/pmem/{id}',
+  '/boot-source',
+  '/drives/{drive_id}',
+  '/machine-config',
+  '/network-interfaces/{iface_id}',
+  '/vsock',
+  '/logger',
+  '/metrics',
+  '/entropy',
+  '/serial',
+  '/mmds/config',
+  '/cpu-config',
+  '/balloon',
+  '/pmem/{id}',
 ]);
 
 export function initialVmState(): DoubleVmState {
@@ -57,7 +70,9 @@ export function answerRequest(
 ): DoubleAnswer {
   const check = validator.check(request);
   if (!check.ok) {
-    const isRouting = check.problems.some((problem) => problem.startsWith('no path') || problem.includes('is not defined for'));
+    const isRouting = check.problems.some(
+      (problem) => problem.startsWith('no path') || problem.includes('is not defined for'),
+    );
     return fault(
       isRouting
         ? `Invalid request method and/or path: ${request.method} ${request.path}.`
@@ -67,20 +82,39 @@ export function answerRequest(
   const template = templateOf(request.path);
   const idProblem = pathIdProblem(check.pathParams, request.body);
   if (idProblem !== undefined) return fault(idProblem);
-  if (request.method === 'PUT' && PRE_BOOT_ONLY.has(template) && state.started) return fault(NOT_SUPPORTED_AFTER_START);
-  if (request.method === 'PATCH' && !state.started && template !== '/machine-config' && template !== '/mmds') {
+  if (request.method === 'PUT' && PRE_BOOT_ONLY.has(template) && state.started)
+    return fault(NOT_SUPPORTED_AFTER_START);
+  if (
+    request.method === 'PATCH' &&
+    !state.started &&
+    template !== '/machine-config' &&
+    template !== '/mmds'
+  ) {
     return fault(NOT_SUPPORTED_BEFORE_START);
   }
   return applyRequest(state, request, template, instanceId);
 }
 
 /** The state change (or read) for a spec-valid request. */
-function applyRequest(state: DoubleVmState, request: ApiRequest, template: string, instanceId: string): DoubleAnswer {
+function applyRequest(
+  state: DoubleVmState,
+  request: ApiRequest,
+  template: string,
+  instanceId: string,
+): DoubleAnswer {
   const body = (request.body ?? {}) as Record<string, unknown>;
   const key = `${request.method} ${template}`;
   switch (key) {
     case 'GET /':
-      return { status: 200, body: { app_name: 'Firecracker', id: instanceId, state: state.started ? 'Running' : 'Not started', vmm_version: '1.16.1' } };
+      return {
+        status: 200,
+        body: {
+          app_name: 'Firecracker',
+          id: instanceId,
+          state: state.started ? 'Running' : 'Not started',
+          vmm_version: '1.16.1',
+        },
+      };
     case 'GET /version':
       return { status: 200, body: { firecracker_version: '1.16.1' } };
     case 'GET /machine-config':
@@ -105,7 +139,10 @@ function applyRequest(state: DoubleVmState, request: ApiRequest, template: strin
       return putAction(state, String(body.action_type));
     default:
       // Spec-valid but outside what the double models: say so instead of pretending.
-      return fault(`firecracker double: ${key} is valid per the spec but not modelled by this test double`, 501);
+      return fault(
+        `firecracker double: ${key} is valid per the spec but not modelled by this test double`,
+        501,
+      );
   }
 }
 
@@ -121,21 +158,32 @@ function putLogger(state: DoubleVmState, body: Record<string, unknown>): DoubleA
 function putBootSource(state: DoubleVmState, body: Record<string, unknown>): DoubleAnswer {
   for (const field of ['kernel_image_path', 'initrd_path']) {
     const path = body[field];
-    if (typeof path === 'string' && !existsSync(path)) return fault(`Failed to open ${field}: No such file or directory (os error 2)`);
+    if (typeof path === 'string' && !existsSync(path))
+      return fault(`Failed to open ${field}: No such file or directory (os error 2)`);
   }
-  if (typeof body.boot_args === 'string' && Buffer.byteLength(body.boot_args) > 2048) return fault('Invalid boot arguments: too long');
+  if (typeof body.boot_args === 'string' && Buffer.byteLength(body.boot_args) > 2048)
+    return fault('Invalid boot arguments: too long');
   state.bootSource = body as DoubleVmState['bootSource'];
   return noContent;
 }
 
 function putDrive(state: DoubleVmState, body: Record<string, unknown>): DoubleAnswer {
-  if (body.socket === undefined && (typeof body.path_on_host !== 'string' || typeof body.is_read_only !== 'boolean')) {
-    return fault('Unable to parse the block device config: virtio-block needs path_on_host and is_read_only.');
+  if (
+    body.socket === undefined &&
+    (typeof body.path_on_host !== 'string' || typeof body.is_read_only !== 'boolean')
+  ) {
+    return fault(
+      'Unable to parse the block device config: virtio-block needs path_on_host and is_read_only.',
+    );
   }
   if (typeof body.path_on_host === 'string' && !existsSync(body.path_on_host)) {
-    return fault(`Unable to create the block device: No such file or directory (os error 2): ${body.path_on_host}`);
+    return fault(
+      `Unable to create the block device: No such file or directory (os error 2): ${body.path_on_host}`,
+    );
   }
-  const otherRoot = [...state.drives.values()].some((drive) => drive.is_root_device === true && drive.drive_id !== body.drive_id);
+  const otherRoot = [...state.drives.values()].some(
+    (drive) => drive.is_root_device === true && drive.drive_id !== body.drive_id,
+  );
   if (body.is_root_device === true && otherRoot) return fault('A root block device already exists!');
   state.drives.set(String(body.drive_id), body);
   return noContent;
@@ -144,14 +192,21 @@ function putDrive(state: DoubleVmState, body: Record<string, unknown>): DoubleAn
 function putMachineConfig(state: DoubleVmState, body: Record<string, unknown>): DoubleAnswer {
   const vcpus = Number(body.vcpu_count);
   const smt = body.smt === true;
-  if (smt && vcpus > 1 && vcpus % 2 !== 0) return fault('The number of vCPUs must be 1 or an even number when SMT is enabled.');
+  if (smt && vcpus > 1 && vcpus % 2 !== 0)
+    return fault('The number of vCPUs must be 1 or an even number when SMT is enabled.');
   // PUT resets omitted optional fields to their defaults (firecracker.md §1.2 step 5).
-  state.machineConfig = { vcpu_count: vcpus, mem_size_mib: Number(body.mem_size_mib), smt, track_dirty_pages: body.track_dirty_pages === true };
+  state.machineConfig = {
+    vcpu_count: vcpus,
+    mem_size_mib: Number(body.mem_size_mib),
+    smt,
+    track_dirty_pages: body.track_dirty_pages === true,
+  };
   return noContent;
 }
 
 function putVsock(state: DoubleVmState, body: Record<string, unknown>): DoubleAnswer {
-  if (existsSync(String(body.uds_path))) return fault('Cannot create backend for vsock device: Address in use (os error 98)');
+  if (existsSync(String(body.uds_path)))
+    return fault('Cannot create backend for vsock device: Address in use (os error 98)');
   state.vsock = { guest_cid: Number(body.guest_cid), uds_path: String(body.uds_path) };
   return noContent;
 }
@@ -170,10 +225,12 @@ function putAction(state: DoubleVmState, action: string): DoubleAnswer {
 /** Ids in paths: non-empty, alphanumeric or underscore, equal to the id in the body. */
 function pathIdProblem(pathParams: Record<string, string>, body: unknown): string | undefined {
   for (const [name, value] of Object.entries(pathParams)) {
-    if (!/^[A-Za-z0-9_]+$/.test(value)) return `Invalid ID: ${value} (only alphanumeric characters and underscores)`;
+    if (!/^[A-Za-z0-9_]+$/.test(value))
+      return `Invalid ID: ${value} (only alphanumeric characters and underscores)`;
     const bodyField = name === 'id' ? 'id' : name;
     const bodyId = (body as Record<string, unknown> | undefined)?.[bodyField];
-    if (bodyId !== undefined && bodyId !== value) return 'The id from the path does not match the id from the body!';
+    if (bodyId !== undefined && bodyId !== value)
+      return 'The id from the path does not match the id from the body!';
   }
   return undefined;
 }

@@ -19,10 +19,14 @@ async function main(argv: string[]): Promise<void> {
   const instanceId = flag(argv, '--id') ?? 'anonymous-instance';
   if (!/^[A-Za-z0-9-]{1,64}$/.test(instanceId)) exitWith(153, `Invalid instance ID: ${instanceId}`);
   const scenario = (process.env.FC_DOUBLE_SCENARIO ?? 'ok') as DoubleScenario;
-  if (!DOUBLE_SCENARIOS.includes(scenario)) exitWith(153, `firecracker double: unknown FC_DOUBLE_SCENARIO ${scenario}`);
-  if (existsSync(apiSocketPath)) exitWith(1, `Failed to open the API socket at ${apiSocketPath}: Address in use`);
+  if (!DOUBLE_SCENARIOS.includes(scenario))
+    exitWith(153, `firecracker double: unknown FC_DOUBLE_SCENARIO ${scenario}`);
+  if (existsSync(apiSocketPath))
+    exitWith(1, `Failed to open the API socket at ${apiSocketPath}: Address in use`);
   const callLog = process.env.FC_DOUBLE_CALL_LOG;
-  process.stdout.write(`firecracker double: instance ${instanceId} serving ${apiSocketPath} (scenario ${scenario})\n`);
+  process.stdout.write(
+    `firecracker double: instance ${instanceId} serving ${apiSocketPath} (scenario ${scenario})\n`,
+  );
   await startFirecrackerDouble({
     apiSocketPath,
     instanceId,
@@ -42,7 +46,10 @@ function guestStarted(scenario: DoubleScenario): void {
   process.stdout.write('[    0.000000] Linux version 6.1.0 (firecracker double: no kernel runs)\n');
   process.stdout.write(`${GUEST_READY_MARKER}\n`);
   if (scenario === 'crash-after-start') {
-    setTimeout(() => rebootAndExit('Kernel panic - not syncing: simulated by the firecracker double'), CRASH_AFTER_MS);
+    setTimeout(
+      () => rebootAndExit('Kernel panic - not syncing: simulated by the firecracker double'),
+      CRASH_AFTER_MS,
+    );
   }
 }
 
@@ -65,4 +72,6 @@ function exitWith(code: number, message: string): never {
   process.exit(code);
 }
 
-void main(process.argv.slice(2)).catch((error: unknown) => exitWith(1, `firecracker double failed: ${(error as Error).message}`));
+void main(process.argv.slice(2)).catch((error: unknown) =>
+  exitWith(1, `firecracker double failed: ${(error as Error).message}`),
+);

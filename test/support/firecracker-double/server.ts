@@ -21,7 +21,13 @@ export type DoubleScenario =
   /** SendCtrlAltDel is accepted but the guest ignores it (needs SIGKILL). */
   | 'ignore-ctrl-alt-del';
 
-export const DOUBLE_SCENARIOS: readonly DoubleScenario[] = ['ok', 'boot-fail', 'crash-after-start', 'hang', 'ignore-ctrl-alt-del'];
+export const DOUBLE_SCENARIOS: readonly DoubleScenario[] = [
+  'ok',
+  'boot-fail',
+  'crash-after-start',
+  'hang',
+  'ignore-ctrl-alt-del',
+];
 
 export interface RecordedCall extends ApiRequest {
   status: number;
@@ -64,9 +70,18 @@ export async function startFirecrackerDouble(options: FirecrackerDoubleOptions):
     if (scenario === 'hang') return; // never answers
     void readBody(req).then((raw) => {
       const framing = framingProblem(req, raw);
-      const request: ApiRequest = { method: req.method as ApiRequest['method'], path: req.url ?? '/', body: parseJson(raw) };
+      const request: ApiRequest = {
+        method: req.method as ApiRequest['method'],
+        path: req.url ?? '/',
+        body: parseJson(raw),
+      };
       const answer = framing ?? answer_(request);
-      const call: RecordedCall = { ...request, status: answer.status, answer: answer.body, headers: headersOf(req) };
+      const call: RecordedCall = {
+        ...request,
+        status: answer.status,
+        answer: answer.body,
+        headers: headersOf(req),
+      };
       calls.push(call);
       options.onCall?.(call);
       send(res, answer);
@@ -75,16 +90,27 @@ export async function startFirecrackerDouble(options: FirecrackerDoubleOptions):
   });
 
   function answer_(request: ApiRequest): DoubleAnswer {
-    if (request.body === INVALID_JSON) return { status: 400, body: { fault_message: 'An error occurred when deserializing the json body of a request: invalid JSON' } };
-    const isStart = request.method === 'PUT' && request.path === '/actions' && (request.body as { action_type?: string })?.action_type === 'InstanceStart';
-    if (isStart && scenario === 'boot-fail' && !state.started) return { status: 400, body: { fault_message: BOOT_FAILURE_MESSAGE } };
+    if (request.body === INVALID_JSON)
+      return {
+        status: 400,
+        body: {
+          fault_message: 'An error occurred when deserializing the json body of a request: invalid JSON',
+        },
+      };
+    const isStart =
+      request.method === 'PUT' &&
+      request.path === '/actions' &&
+      (request.body as { action_type?: string })?.action_type === 'InstanceStart';
+    if (isStart && scenario === 'boot-fail' && !state.started)
+      return { status: 400, body: { fault_message: BOOT_FAILURE_MESSAGE } };
     return answerRequest(validator, state, request, options.instanceId ?? 'anonymous-instance');
   }
 
   async function afterSuccess(request: ApiRequest): Promise<void> {
     const action = (request.body as { action_type?: string } | undefined)?.action_type;
     if (request.path === '/vsock' && state.vsock !== undefined) await vsock.listen(state.vsock.uds_path);
-    if (request.path === '/actions' && action === 'InstanceStart') options.onEvent?.({ kind: 'guest-started' });
+    if (request.path === '/actions' && action === 'InstanceStart')
+      options.onEvent?.({ kind: 'guest-started' });
     if (request.path === '/actions' && action === 'SendCtrlAltDel' && scenario !== 'ignore-ctrl-alt-del') {
       options.onEvent?.({ kind: 'ctrl-alt-del' });
     }
@@ -110,13 +136,18 @@ const INVALID_JSON = Symbol('invalid JSON');
 /** micro_http's limits: no chunked bodies, Content-Length required with a body, 1 KiB header lines, 50 KiB bodies. */
 function framingProblem(req: IncomingMessage, raw: Buffer): DoubleAnswer | undefined {
   const problem = (message: string): DoubleAnswer => ({ status: 400, body: { fault_message: message } });
-  if (req.headers['transfer-encoding'] !== undefined) return problem('firecracker double: chunked transfer encoding is not supported by micro_http');
-  if (raw.length > 0 && req.headers['content-length'] === undefined) return problem('firecracker double: a body needs a Content-Length header');
+  if (req.headers['transfer-encoding'] !== undefined)
+    return problem('firecracker double: chunked transfer encoding is not supported by micro_http');
+  if (raw.length > 0 && req.headers['content-length'] === undefined)
+    return problem('firecracker double: a body needs a Content-Length header');
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    if (Buffer.byteLength(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`) > MAX_HEADER_LINE_BYTES) return problem('Header line too long.');
+    if (Buffer.byteLength(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`) > MAX_HEADER_LINE_BYTES)
+      return problem('Header line too long.');
   }
   if (raw.length > MAX_BODY_BYTES) {
-    return problem(`Request payload with size ${raw.length} is larger than the limit of ${MAX_BODY_BYTES} allowed by server.`);
+    return problem(
+      `Request payload with size ${raw.length} is larger than the limit of ${MAX_BODY_BYTES} allowed by server.`,
+    );
   }
   return undefined;
 }
@@ -154,7 +185,9 @@ function send(res: ServerResponse, answer: DoubleAnswer): void {
     return;
   }
   const payload = Buffer.from(JSON.stringify(answer.body));
-  res.writeHead(answer.status, { 'Content-Type': 'application/json', 'Content-Length': payload.length }).end(payload);
+  res
+    .writeHead(answer.status, { 'Content-Type': 'application/json', 'Content-Length': payload.length })
+    .end(payload);
 }
 
 /** The host end of Firecracker's hybrid vsock, with a fake guest behind it. */
@@ -191,7 +224,8 @@ class FakeGuestVsock {
       if (newline === -1) return;
       socket.off('data', onData);
       const match = /^CONNECT (\d+)$/.exec(buffered.slice(0, newline));
-      if (match === null || !this.state.started || !this.guestPorts.includes(Number(match[1]))) return void socket.destroy();
+      if (match === null || !this.state.started || !this.guestPorts.includes(Number(match[1])))
+        return void socket.destroy();
       socket.write(`OK ${this.nextHostPort++}\n${FAKE_GUEST_BANNER}`);
       const rest = buffered.slice(newline + 1);
       if (rest.length > 0) socket.write(rest, 'latin1');

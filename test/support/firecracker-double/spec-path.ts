@@ -2,7 +2,12 @@
 // repository root (read-only reference data; CI has it at the same relative place).
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { FIRECRACKER_SPEC_RELATIVE_PATH, createRequestValidator, loadFirecrackerSpec, type RequestValidator } from '../../../src/vmm/firecracker/spec-validator.js';
+import {
+  FIRECRACKER_SPEC_RELATIVE_PATH,
+  createRequestValidator,
+  loadFirecrackerSpec,
+  type RequestValidator,
+} from '../../../src/vmm/firecracker/spec-validator.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const FIRECRACKER_SPEC_PATH = join(REPO_ROOT, FIRECRACKER_SPEC_RELATIVE_PATH);

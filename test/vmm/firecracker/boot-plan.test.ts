@@ -51,7 +51,9 @@ test('the plan follows the documented pre-boot order and ends with InstanceStart
 });
 
 test('drives follow the guest contract: only scratch is writable and none is the root device', () => {
-  const drives = planBoot(STATIC_INPUT).filter((request) => request.path.startsWith('/drives/')).map((request) => request.body);
+  const drives = planBoot(STATIC_INPUT)
+    .filter((request) => request.path.startsWith('/drives/'))
+    .map((request) => request.body);
   assert.deepEqual(drives, [
     { drive_id: 'rootfs', path_on_host: '/img/rootfs.ext4', is_root_device: false, is_read_only: true },
     { drive_id: 'scratch', path_on_host: '/run/scratch.img', is_root_device: false, is_read_only: false },
@@ -61,11 +63,24 @@ test('drives follow the guest contract: only scratch is writable and none is the
 
 test('boot source, machine config, network and vsock carry the spec values', () => {
   const byPath = new Map(planBoot(STATIC_INPUT).map((request) => [request.path, request.body]));
-  assert.deepEqual(byPath.get('/boot-source'), { kernel_image_path: '/img/vmlinux', initrd_path: '/img/initrd.img', boot_args: TEST_CMDLINE });
+  assert.deepEqual(byPath.get('/boot-source'), {
+    kernel_image_path: '/img/vmlinux',
+    initrd_path: '/img/initrd.img',
+    boot_args: TEST_CMDLINE,
+  });
   assert.deepEqual(byPath.get('/machine-config'), { vcpu_count: 2, mem_size_mib: 1024, smt: false });
-  assert.deepEqual(byPath.get('/network-interfaces/eth0'), { iface_id: 'eth0', host_dev_name: 'tart7', guest_mac: '06:00:0a:00:00:07' });
+  assert.deepEqual(byPath.get('/network-interfaces/eth0'), {
+    iface_id: 'eth0',
+    host_dev_name: 'tart7',
+    guest_mac: '06:00:0a:00:00:07',
+  });
   assert.deepEqual(byPath.get('/vsock'), { guest_cid: 3, uds_path: '/run/v.sock' });
-  assert.deepEqual(byPath.get('/logger'), { log_path: '/run/firecracker.log', level: 'Warning', show_level: true, show_log_origin: false });
+  assert.deepEqual(byPath.get('/logger'), {
+    log_path: '/run/firecracker.log',
+    level: 'Warning',
+    show_level: true,
+    show_log_origin: false,
+  });
 });
 
 test('contract: for any valid VM size and names, every request validates against firecracker.yaml', () => {
@@ -87,7 +102,10 @@ test('contract: for any valid VM size and names, every request validates against
         };
         for (const request of [...planBoot(input), SEND_CTRL_ALT_DEL]) {
           const check = validator.check(request);
-          assert.ok(check.ok, `${request.method} ${request.path}: ${check.ok ? '' : check.problems.join('; ')}`);
+          assert.ok(
+            check.ok,
+            `${request.method} ${request.path}: ${check.ok ? '' : check.problems.join('; ')}`,
+          );
         }
       },
     ),

@@ -24,19 +24,32 @@ export interface DoubleHarness {
 /** Generous: the double is node + tsx, and CI hosts here run at a load of 10+ on 2 CPUs. */
 export const DOUBLE_READY_TIMEOUT_MS = 30_000;
 
-export async function doubleHarness(scenario: DoubleScenario, options: FirecrackerVmmOptions = {}): Promise<DoubleHarness> {
+export async function doubleHarness(
+  scenario: DoubleScenario,
+  options: FirecrackerVmmOptions = {},
+): Promise<DoubleHarness> {
   const fixture = await makeVmFixture();
   const binary = await fakeFirecrackerBinary(fixture.dir);
   const callLog = join(fixture.dir, 'calls.jsonl');
   const children: ChildProcess[] = [];
   const vmm = new FirecrackerVmm({
     binary,
-    env: { ...process.env, FIRECRACKER_BIN: '', FC_DOUBLE_SCENARIO: scenario, FC_DOUBLE_CALL_LOG: callLog, FC_DOUBLE_CRASH_AFTER_MS: '300' },
+    env: {
+      ...process.env,
+      FIRECRACKER_BIN: '',
+      FC_DOUBLE_SCENARIO: scenario,
+      FC_DOUBLE_CALL_LOG: callLog,
+      FC_DOUBLE_CRASH_AFTER_MS: '300',
+    },
     apiReadyTimeoutMs: DOUBLE_READY_TIMEOUT_MS,
     requestTimeoutMs: 10_000,
     requestCheck: (request) => {
       const check = specValidator().check(request);
-      if (!check.ok) throw new TartError('TEST_SPEC_VIOLATION', `${request.method} ${request.path}: ${check.problems.join('; ')}`);
+      if (!check.ok)
+        throw new TartError(
+          'TEST_SPEC_VIOLATION',
+          `${request.method} ${request.path}: ${check.problems.join('; ')}`,
+        );
     },
     spawn: (command, args, spawnOptions) => {
       const child = spawnVmm(command, args, spawnOptions);
@@ -56,7 +69,8 @@ export async function doubleHarness(scenario: DoubleScenario, options: Firecrack
         .filter((line) => line !== '')
         .map((line) => JSON.parse(line) as RecordedCall),
     cleanup: async () => {
-      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      for (const child of children)
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await fixture.cleanup();
     },
   };

@@ -23,11 +23,17 @@ test('double: a VM boots, every call is spec-valid and in pre-boot order, SSH is
     const { spec } = harness.fixture;
     await writeFile(join(spec.runtimeDir, 'fc.sock'), 'stale'); // a stale socket must not block the start
     const vm = await harness.vmm.start(spec);
-    assert.deepEqual(vm.sshEndpoint, { kind: 'unix-connect', path: join(spec.runtimeDir, 'v.sock'), port: 22 });
+    assert.deepEqual(vm.sshEndpoint, {
+      kind: 'unix-connect',
+      path: join(spec.runtimeDir, 'v.sock'),
+      port: 22,
+    });
     await vm.waitForConsole?.(GUEST_READY_MARKER);
 
     const socket = await connectHybridVsock({ path: (vm.sshEndpoint as { path: string }).path, port: 22 });
-    const banner = await new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+    const banner = await new Promise<string>((resolve) =>
+      socket.once('data', (chunk: Buffer) => resolve(chunk.toString())),
+    );
     socket.destroy();
     assert.equal(banner, FAKE_GUEST_BANNER);
 
@@ -42,8 +48,16 @@ test('double: a VM boots, every call is spec-valid and in pre-boot order, SSH is
     assert.deepEqual(
       mutations.map((call) => `${call.method} ${call.path} ${call.status}`),
       [
-        'PUT /logger 204', 'PUT /boot-source 204', 'PUT /drives/rootfs 204', 'PUT /drives/scratch 204', 'PUT /drives/seed 204',
-        'PUT /machine-config 204', 'PUT /network-interfaces/eth0 204', 'PUT /vsock 204', 'PUT /entropy 204', 'PUT /actions 204',
+        'PUT /logger 204',
+        'PUT /boot-source 204',
+        'PUT /drives/rootfs 204',
+        'PUT /drives/scratch 204',
+        'PUT /drives/seed 204',
+        'PUT /machine-config 204',
+        'PUT /network-interfaces/eth0 204',
+        'PUT /vsock 204',
+        'PUT /entropy 204',
+        'PUT /actions 204',
         'PUT /actions 204',
       ],
     );
@@ -52,7 +66,10 @@ test('double: a VM boots, every call is spec-valid and in pre-boot order, SSH is
       assert.ok(specValidator().check(call).ok, `${call.method} ${call.path}`);
       assert.equal(call.headers.transferEncoding, undefined);
       assert.equal(call.headers.accept, 'application/json');
-      assert.equal(call.headers.contentLength, String(call.body === undefined ? 0 : Buffer.byteLength(JSON.stringify(call.body))));
+      assert.equal(
+        call.headers.contentLength,
+        String(call.body === undefined ? 0 : Buffer.byteLength(JSON.stringify(call.body))),
+      );
     }
     assert.match(await readFile(spec.consoleLogPath, 'utf8'), new RegExp(GUEST_READY_MARKER));
   } finally {

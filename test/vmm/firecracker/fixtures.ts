@@ -20,7 +20,10 @@ export async function makeVmFixture(id = 'job-1'): Promise<VmFixture> {
   const runtimeDir = join(dir, 'run');
   await mkdir(image);
   await mkdir(runtimeDir, { mode: 0o700 });
-  await writeFile(join(image, 'vmlinux'), Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.alloc(60)]));
+  await writeFile(
+    join(image, 'vmlinux'),
+    Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.alloc(60)]),
+  );
   await writeFile(join(image, 'vmlinuz'), Buffer.from('MZ not an ELF'));
   await writeFile(join(image, 'initrd.img'), 'initrd');
   await writeFile(join(image, 'rootfs.ext4'), 'rootfs');
@@ -34,7 +37,11 @@ export async function makeVmFixture(id = 'job-1'): Promise<VmFixture> {
     kernelPath: join(image, 'vmlinux'),
     initrdPath: join(image, 'initrd.img'),
     kernelCmdline: TEST_CMDLINE,
-    disks: { rootfs: join(image, 'rootfs.ext4'), scratch: join(runtimeDir, 'scratch.img'), seed: join(runtimeDir, 'seed.tar') },
+    disks: {
+      rootfs: join(image, 'rootfs.ext4'),
+      scratch: join(runtimeDir, 'scratch.img'),
+      seed: join(runtimeDir, 'seed.tar'),
+    },
     network: { mode: 'tap', tapName: 'tart0', mac: '06:00:ac:10:00:02' },
     consoleLogPath: join(dir, 'console.log'),
     runtimeDir,

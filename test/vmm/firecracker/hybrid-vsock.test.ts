@@ -6,11 +6,17 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasCode } from '../../../src/errors.js';
-import { connectHybridVsock, connectHybridVsockWithRetry } from '../../../src/vmm/firecracker/hybrid-vsock.js';
+import {
+  connectHybridVsock,
+  connectHybridVsockWithRetry,
+} from '../../../src/vmm/firecracker/hybrid-vsock.js';
 
 type Behaviour = (socket: Socket, line: string) => void;
 
-async function withVsockServer(behaviour: Behaviour, body: (path: string, lines: string[]) => Promise<void>): Promise<void> {
+async function withVsockServer(
+  behaviour: Behaviour,
+  body: (path: string, lines: string[]) => Promise<void>,
+): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'tfc-vs-'));
   const path = join(dir, 'v.sock');
   const lines: string[] = [];
@@ -46,10 +52,14 @@ test('the handshake sends CONNECT <port>\\n, accepts OK <n>\\n and keeps guest b
     },
     async (path, lines) => {
       const socket = await connectHybridVsock({ path, port: 22 });
-      const first = await new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+      const first = await new Promise<string>((resolve) =>
+        socket.once('data', (chunk: Buffer) => resolve(chunk.toString())),
+      );
       assert.equal(first, 'SSH-2.0-guest\r\n');
       socket.write('ping');
-      const echoed = await new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+      const echoed = await new Promise<string>((resolve) =>
+        socket.once('data', (chunk: Buffer) => resolve(chunk.toString())),
+      );
       assert.equal(echoed, 'ping');
       socket.destroy();
       assert.deepEqual(lines, ['CONNECT 22']);
@@ -83,7 +93,10 @@ test('no ack within the attempt timeout fails the attempt', async () => {
   await withVsockServer(
     () => undefined,
     async (path) => {
-      await assert.rejects(connectHybridVsock({ path, port: 22, }, { attemptTimeoutMs: 100 }), /no ack within 100 ms/);
+      await assert.rejects(
+        connectHybridVsock({ path, port: 22 }, { attemptTimeoutMs: 100 }),
+        /no ack within 100 ms/,
+      );
     },
   );
 });
@@ -97,7 +110,10 @@ test('retries until the guest starts listening, then connects', async () => {
       socket.write('OK 5\n');
     },
     async (path) => {
-      const socket = await connectHybridVsockWithRetry({ path, port: 22 }, { deadlineMs: 5_000, retryIntervalMs: 20 });
+      const socket = await connectHybridVsockWithRetry(
+        { path, port: 22 },
+        { deadlineMs: 5_000, retryIntervalMs: 20 },
+      );
       socket.destroy();
       assert.equal(attempts, 3);
     },
@@ -108,8 +124,9 @@ test('retrying gives up at the deadline with the last error', async () => {
   await withVsockServer(
     (socket) => socket.destroy(),
     async (path) => {
-      await assert.rejects(connectHybridVsockWithRetry({ path, port: 22 }, { deadlineMs: 200, retryIntervalMs: 20 }), (error: unknown) =>
-        hasCode(error, 'VSOCK_CONNECT_FAILED'),
+      await assert.rejects(
+        connectHybridVsockWithRetry({ path, port: 22 }, { deadlineMs: 200, retryIntervalMs: 20 }),
+        (error: unknown) => hasCode(error, 'VSOCK_CONNECT_FAILED'),
       );
     },
   );

@@ -4,10 +4,18 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasCode } from '../../../src/errors.js';
-import { FirecrackerVmm, firecrackerVmmOptionsFromConfig, resolveFirecrackerBinary } from '../../../src/vmm/firecracker/firecracker-vmm.js';
+import {
+  FirecrackerVmm,
+  firecrackerVmmOptionsFromConfig,
+  resolveFirecrackerBinary,
+} from '../../../src/vmm/firecracker/firecracker-vmm.js';
 import { makeVmFixture } from './fixtures.js';
 
-async function expectRefusal(change: (spec: Awaited<ReturnType<typeof makeVmFixture>>['spec']) => void, code: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
+async function expectRefusal(
+  change: (spec: Awaited<ReturnType<typeof makeVmFixture>>['spec']) => void,
+  code: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<void> {
   const fixture = await makeVmFixture();
   try {
     const runtimeDir = fixture.spec.runtimeDir;
@@ -21,11 +29,17 @@ async function expectRefusal(change: (spec: Awaited<ReturnType<typeof makeVmFixt
 }
 
 test('user-mode networking is refused: Firecracker has only TAP', async () => {
-  await expectRefusal((spec) => (spec.network = { mode: 'user', sshForwardPort: 2222 }), 'FIRECRACKER_NETWORK_UNSUPPORTED');
+  await expectRefusal(
+    (spec) => (spec.network = { mode: 'user', sshForwardPort: 2222 }),
+    'FIRECRACKER_NETWORK_UNSUPPORTED',
+  );
 });
 
 test('a bzImage (vmlinuz) kernel is refused: released Firecracker boots only an ELF vmlinux', async () => {
-  await expectRefusal((spec) => (spec.kernelPath = spec.kernelPath.replace('vmlinux', 'vmlinuz')), 'FIRECRACKER_KERNEL_NOT_ELF');
+  await expectRefusal(
+    (spec) => (spec.kernelPath = spec.kernelPath.replace('vmlinux', 'vmlinuz')),
+    'FIRECRACKER_KERNEL_NOT_ELF',
+  );
 });
 
 test('an instance id Firecracker would reject is refused', async () => {
@@ -33,7 +47,10 @@ test('an instance id Firecracker would reject is refused', async () => {
 });
 
 test('a runtime dir too deep for the unix socket limit is refused', async () => {
-  await expectRefusal((spec) => (spec.runtimeDir = join(spec.runtimeDir, 'd'.repeat(100))), 'FIRECRACKER_SOCKET_PATH_TOO_LONG');
+  await expectRefusal(
+    (spec) => (spec.runtimeDir = join(spec.runtimeDir, 'd'.repeat(100))),
+    'FIRECRACKER_SOCKET_PATH_TOO_LONG',
+  );
 });
 
 test('a missing binary is FIRECRACKER_NOT_FOUND and leaves no runtime file behind', async () => {
@@ -49,7 +66,10 @@ test('FIRECRACKER_BIN overrides the configured binary, which overrides the PATH 
 test('config: use_jailer needs uid and gid, and maps to jailer options', () => {
   const base = { binary: 'firecracker', jailer: 'jailer', useJailer: false, chrootBase: '/srv/jl' };
   assert.deepEqual(firecrackerVmmOptionsFromConfig(base), { binary: 'firecracker' });
-  assert.throws(() => firecrackerVmmOptionsFromConfig({ ...base, useJailer: true }), (error: unknown) => hasCode(error, 'FIRECRACKER_JAILER_CONFIG'));
+  assert.throws(
+    () => firecrackerVmmOptionsFromConfig({ ...base, useJailer: true }),
+    (error: unknown) => hasCode(error, 'FIRECRACKER_JAILER_CONFIG'),
+  );
   assert.deepEqual(firecrackerVmmOptionsFromConfig({ ...base, useJailer: true, uid: 900, gid: 901 }), {
     binary: 'firecracker',
     jailer: { jailerBinary: 'jailer', uid: 900, gid: 901, chrootBase: '/srv/jl' },
