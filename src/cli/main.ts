@@ -15,6 +15,8 @@ import { registerVerifyCommand } from './commands/verify.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerImageCommand } from './commands/image.js';
 import { registerExecCommand } from './commands/exec.js';
+import { registerDoctorCommand } from './commands/doctor.js';
+import { registerNetworkCommand } from './commands/network.js';
 
 /** Every command module, in help order. Add one line per new `src/cli/commands/*.ts`. */
 const COMMANDS: ((program: Command) => void)[] = [
@@ -25,6 +27,8 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerRunCommand,
   registerImageCommand,
   registerExecCommand,
+  registerDoctorCommand,
+  registerNetworkCommand,
 ];
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */

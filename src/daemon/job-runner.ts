@@ -87,6 +87,7 @@ async function runAcceptedJob(job: JobPayload, context: JobRunnerContext, log: L
       trace,
       artifacts: new GitLabArtifactTransport({ ...connection }),
       cancel: cancel.signal,
+      hardCancel: cancel.hard,
     });
     cancel.dispose();
     trace.end();
@@ -154,18 +155,25 @@ async function rejectMalformedJob(
   return { result: 'rejected', jobId: parsed.id, reason: parsed.reason };
 }
 
-// One AbortSignal for the engine: the daemon's shutdown or GitLab's cancel, whichever comes first.
-function linkCancel(shutdown: AbortSignal, sender: TraceSender): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
+// The engine's cancel signals: the first cancel (graceful or not) aborts `signal`; a later hard
+// one (GitLab's `canceled` after `canceling`, or the daemon's shutdown) aborts `hard` too.
+function linkCancel(
+  shutdown: AbortSignal,
+  sender: TraceSender,
+): { signal: AbortSignal; hard: AbortSignal; dispose: () => void } {
+  const first = new AbortController();
+  const hard = new AbortController();
   const abort = (reason: CancelReason) => {
-    if (!controller.signal.aborted) controller.abort(reason);
+    if (!first.signal.aborted) first.abort(reason);
+    else if (reason.kind !== 'canceling' && !hard.signal.aborted) hard.abort(reason);
   };
   const onShutdown = () => abort({ kind: 'shutdown' });
   if (shutdown.aborted) onShutdown();
   shutdown.addEventListener('abort', onShutdown, { once: true });
   sender.on('cancel', abort);
   return {
-    signal: controller.signal,
+    signal: first.signal,
+    hard: hard.signal,
     dispose: () => {
       shutdown.removeEventListener('abort', onShutdown);
       sender.off('cancel', abort);

@@ -11,11 +11,20 @@ import type { DoctorHost } from './types.js';
 export function realDoctorHost(host: HostFacts): DoctorHost {
   return {
     env: host.env,
-    exists: (path) => access(path, constants.F_OK).then(() => true, () => false),
-    readWritable: (path) => access(path, constants.R_OK | constants.W_OK).then(() => true, () => false),
+    exists: (path) =>
+      access(path, constants.F_OK).then(
+        () => true,
+        () => false,
+      ),
+    readWritable: (path) =>
+      access(path, constants.R_OK | constants.W_OK).then(
+        () => true,
+        () => false,
+      ),
     readText: (path) => readFile(path, 'utf8').catch(() => undefined),
     version: firstLineOf,
-    probeKvm: (image) => probeAccelerator({ qemuBinary: host.env.QEMU_BIN || 'qemu-system-x86_64', ...image, timeoutMs: 8000 }),
+    probeKvm: (image) =>
+      probeAccelerator({ qemuBinary: host.env.QEMU_BIN || 'qemu-system-x86_64', ...image, timeoutMs: 8000 }),
     verifyImage: (dir) => verifyImage(dir, { checksums: false }),
     loadConfig: (path) => loadConfig(path, hostDefaults(host)),
   };
@@ -29,6 +38,15 @@ function firstLineOf(binary: string, args: string[] = ['--version']): Promise<st
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', () => resolve(undefined));
-    child.on('close', (code) => resolve(code === 0 ? output.split('\n').find((line) => line.trim() !== '')?.trim() : undefined));
+    child.on('close', (code) =>
+      resolve(
+        code === 0
+          ? output
+              .split('\n')
+              .find((line) => line.trim() !== '')
+              ?.trim()
+          : undefined,
+      ),
+    );
   });
 }

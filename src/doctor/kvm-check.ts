@@ -9,8 +9,15 @@ export interface KvmFacts {
   probe?: 'kvm' | 'tcg';
 }
 
-export async function gatherKvmFacts(host: DoctorHost, image: { kernelPath: string; initrdPath: string } | undefined): Promise<KvmFacts> {
-  const devKvm = !(await host.exists('/dev/kvm')) ? 'absent' : (await host.readWritable('/dev/kvm')) ? 'usable' : 'no-access';
+export async function gatherKvmFacts(
+  host: DoctorHost,
+  image: { kernelPath: string; initrdPath: string } | undefined,
+): Promise<KvmFacts> {
+  const devKvm = !(await host.exists('/dev/kvm'))
+    ? 'absent'
+    : (await host.readWritable('/dev/kvm'))
+      ? 'usable'
+      : 'no-access';
   const modules = (await host.readText('/proc/modules')) ?? '';
   const pvm = /^kvm_pvm\s/m.test(modules) || (await host.exists('/sys/module/kvm_pvm'));
   if (devKvm !== 'usable' || image === undefined) return { devKvm, pvm };
@@ -29,14 +36,32 @@ export function judgeKvm(facts: KvmFacts, needs: Requirements): CheckResult {
     };
   }
   if (facts.devKvm === 'absent') {
-    return { name: 'kvm', verdict: severity, fact: `/dev/kvm is absent${tcgNote}`, fix: 'load kvm_intel or kvm_amd (enable virtualization in the firmware or the cloud instance type)' };
+    return {
+      name: 'kvm',
+      verdict: severity,
+      fact: `/dev/kvm is absent${tcgNote}`,
+      fix: 'load kvm_intel or kvm_amd (enable virtualization in the firmware or the cloud instance type)',
+    };
   }
   if (facts.devKvm === 'no-access') {
-    return { name: 'kvm', verdict: severity, fact: `/dev/kvm exists but is not readable and writable by this user${tcgNote}`, fix: 'run as root or add the user to the kvm group' };
+    return {
+      name: 'kvm',
+      verdict: severity,
+      fact: `/dev/kvm exists but is not readable and writable by this user${tcgNote}`,
+      fix: 'run as root or add the user to the kvm group',
+    };
   }
   if (facts.probe === 'tcg') {
-    return { name: 'kvm', verdict: severity, fact: `a probe boot under -accel kvm failed${tcgNote}`, fix: 'check dmesg for KVM errors; nested virtualization may be unsupported' };
+    return {
+      name: 'kvm',
+      verdict: severity,
+      fact: `a probe boot under -accel kvm failed${tcgNote}`,
+      fix: 'check dmesg for KVM errors; nested virtualization may be unsupported',
+    };
   }
-  const proof = facts.probe === 'kvm' ? 'a probe boot under -accel kvm reached the kernel' : 'no image to probe-boot with yet';
+  const proof =
+    facts.probe === 'kvm'
+      ? 'a probe boot under -accel kvm reached the kernel'
+      : 'no image to probe-boot with yet';
   return { name: 'kvm', verdict: 'ok', fact: `/dev/kvm is usable; ${proof}` };
 }

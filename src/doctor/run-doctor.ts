@@ -14,7 +14,11 @@ export interface DoctorReport {
   exitCode: number;
 }
 
-export async function runDoctor(input: { host: DoctorHost; configPath: string; hostFacts: HostFacts }): Promise<DoctorReport> {
+export async function runDoctor(input: {
+  host: DoctorHost;
+  configPath: string;
+  hostFacts: HostFacts;
+}): Promise<DoctorReport> {
   const { host } = input;
   const { result: configResult, config } = await checkConfig(host, input.configPath);
   const needs = requirementsOf(config);
@@ -44,7 +48,13 @@ export async function runDoctor(input: { host: DoctorHost; configPath: string; h
   });
   const tcg = judgeTcgPath(qemu, image, needs.qemu);
   const tun = await checkTun(host, needs.tap);
-  const nft = await checkBinary(host, { name: 'nft', binary: 'nft', required: needs.tap, fix: 'apt-get install nftables', args: ['--version'] });
+  const nft = await checkBinary(host, {
+    name: 'nft',
+    binary: 'nft',
+    required: needs.tap,
+    fix: 'apt-get install nftables',
+    args: ['--version'],
+  });
   const results = [configResult, kvm, firecracker, jailer, qemu, image, tcg, tun, nft];
   return { results, exitCode: results.some((result) => result.verdict === 'fail') ? 1 : 0 };
 }
@@ -52,6 +62,9 @@ export async function runDoctor(input: { host: DoctorHost; configPath: string; h
 /** `ok    kvm          fact  (fix: …)`, one line per check. */
 export function formatReport(report: DoctorReport): string {
   return report.results
-    .map((result) => `${result.verdict.padEnd(5)} ${result.name.padEnd(12)} ${result.fact}${result.fix ? `  (fix: ${result.fix})` : ''}\n`)
+    .map(
+      (result) =>
+        `${result.verdict.padEnd(5)} ${result.name.padEnd(12)} ${result.fact}${result.fix ? `  (fix: ${result.fix})` : ''}\n`,
+    )
     .join('');
 }

@@ -7,17 +7,42 @@ import { IMAGE_FILES, type ImageVerification } from '../image/layout.js';
 import type { TartConfig } from '../config/types.js';
 import type { CheckResult, DoctorHost } from './types.js';
 
-export async function checkConfig(host: DoctorHost, path: string): Promise<{ result: CheckResult; config?: TartConfig }> {
+export async function checkConfig(
+  host: DoctorHost,
+  path: string,
+): Promise<{ result: CheckResult; config?: TartConfig }> {
   try {
     const config = await host.loadConfig(path);
-    const executors = [...new Set(config.runners.map((runner) => runner.executor))].join(', ') || 'no runners';
-    return { config, result: { name: 'config', verdict: 'ok', fact: `${path} is valid (${config.runners.length} runner(s): ${executors})` } };
+    const executors =
+      [...new Set(config.runners.map((runner) => runner.executor))].join(', ') || 'no runners';
+    return {
+      config,
+      result: {
+        name: 'config',
+        verdict: 'ok',
+        fact: `${path} is valid (${config.runners.length} runner(s): ${executors})`,
+      },
+    };
   } catch (error) {
     if (hasCode(error, CONFIG_ERROR_CODES.notFound)) {
-      return { result: { name: 'config', verdict: 'warn', fact: `no config at ${path}`, fix: 'run "tart register" (checks assume the qemu executor)' } };
+      return {
+        result: {
+          name: 'config',
+          verdict: 'warn',
+          fact: `no config at ${path}`,
+          fix: 'run "tart register" (checks assume the qemu executor)',
+        },
+      };
     }
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    return { result: { name: 'config', verdict: 'fail', fact: `${path} is invalid: ${message}`, fix: 'fix the file (the message names the line)' } };
+    return {
+      result: {
+        name: 'config',
+        verdict: 'fail',
+        fact: `${path} is invalid: ${message}`,
+        fix: 'fix the file (the message names the line)',
+      },
+    };
   }
 }
 
@@ -30,7 +55,11 @@ export function judgeImage(facts: ImageFacts, required: boolean): CheckResult {
   const { dir, verification } = facts;
   if (verification.ok && verification.manifest) {
     const manifest = verification.manifest;
-    return { name: 'image', verdict: 'ok', fact: `${dir}: version ${manifest.version}, kernel ${manifest.kernelRelease}` };
+    return {
+      name: 'image',
+      verdict: 'ok',
+      fact: `${dir}: version ${manifest.version}, kernel ${manifest.kernelRelease}`,
+    };
   }
   return {
     name: 'image',
@@ -48,9 +77,16 @@ export function probeImage(facts: ImageFacts): { kernelPath: string; initrdPath:
 
 export function judgeTcgPath(qemu: CheckResult, image: CheckResult, required: boolean): CheckResult {
   if (qemu.verdict === 'ok' && image.verdict === 'ok') {
-    return { name: 'qemu-tcg', verdict: 'ok', fact: 'the QEMU/TCG path is ready (QEMU present, image valid; no KVM needed)' };
+    return {
+      name: 'qemu-tcg',
+      verdict: 'ok',
+      fact: 'the QEMU/TCG path is ready (QEMU present, image valid; no KVM needed)',
+    };
   }
-  const missing = [qemu.verdict === 'ok' ? undefined : 'QEMU', image.verdict === 'ok' ? undefined : 'a valid image'].filter(Boolean);
+  const missing = [
+    qemu.verdict === 'ok' ? undefined : 'QEMU',
+    image.verdict === 'ok' ? undefined : 'a valid image',
+  ].filter(Boolean);
   return {
     name: 'qemu-tcg',
     verdict: required ? 'fail' : 'warn',

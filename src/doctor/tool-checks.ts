@@ -17,7 +17,8 @@ export async function checkBinary(
 }
 
 export async function checkTun(host: DoctorHost, required: boolean): Promise<CheckResult> {
-  if (await host.readWritable('/dev/net/tun')) return { name: 'tun', verdict: 'ok', fact: '/dev/net/tun is usable' };
+  if (await host.readWritable('/dev/net/tun'))
+    return { name: 'tun', verdict: 'ok', fact: '/dev/net/tun is usable' };
   return {
     name: 'tun',
     verdict: required ? 'fail' : 'warn',

@@ -68,8 +68,8 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
 
   log(`building image ${version} into ${dir}`);
   const workDir = join(outputRoot, `.build-${version}-${process.pid}`);
-  await rm(workDir, { recursive: true, force: true });
-  await mkdir(workDir, { recursive: true, mode: 0o755 });
+  await removeWorkDir(workDir, log);
+  await mkdir(workDir, { mode: 0o755 });
   try {
     const manifest = await buildInto({
       workDir,

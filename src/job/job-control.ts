@@ -11,9 +11,17 @@ export class JobControl {
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #cancel: AbortSignal;
   readonly #onCancel = (): void => this.#cancelWith(this.#cancel.reason);
+  readonly #hardCancel: AbortSignal | undefined;
+  readonly #onHardCancel = (): void => {
+    const kind = (this.#hardCancel?.reason as Partial<CancelReason> | undefined)?.kind;
+    this.#stopJob(kind === 'shutdown' ? { kind } : { kind: 'canceled' });
+  };
 
-  constructor(options: { cancel: AbortSignal; timeoutMs: number }) {
+  constructor(options: { cancel: AbortSignal; hardCancel?: AbortSignal; timeoutMs: number }) {
     this.#cancel = options.cancel;
+    this.#hardCancel = options.hardCancel;
+    if (options.hardCancel?.aborted) this.#onHardCancel();
+    else options.hardCancel?.addEventListener('abort', this.#onHardCancel, { once: true });
     this.#timers.push(setTimeout(() => this.#stopJob({ kind: 'timeout' }), options.timeoutMs));
     if (options.cancel.aborted) this.#onCancel();
     else options.cancel.addEventListener('abort', this.#onCancel, { once: true });
@@ -53,6 +61,7 @@ export class JobControl {
   dispose(): void {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#cancel.removeEventListener('abort', this.#onCancel);
+    this.#hardCancel?.removeEventListener('abort', this.#onHardCancel);
   }
 
   // A signal aborted without a CancelReason (plain abort()) counts as a hard cancel.

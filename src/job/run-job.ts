@@ -32,7 +32,7 @@ export async function runJob(
     traceSections: job.features.trace_sections === true,
   });
   const settings = readEngineSettings((key) => getVariable(early, key), timeoutMs);
-  const control = new JobControl({ cancel: options.cancel, timeoutMs });
+  const control = new JobControl({ cancel: options.cancel, hardCancel: options.hardCancel, timeoutMs });
   let env: JobEnvironment | undefined;
   let failure: JobFailure | undefined;
   try {

@@ -48,6 +48,11 @@ export interface RunJobOptions {
   artifacts: ArtifactTransport;
   /** Aborted with a CancelReason as its reason. The job timeout is handled inside the engine. */
   cancel: AbortSignal;
+  /**
+   * Aborted (with a CancelReason) when a graceful cancel must become a hard one: GitLab moved the
+   * job from `canceling` to `canceled`, or the daemon shuts down during after_script.
+   */
+  hardCancel?: AbortSignal;
 }
 
 export interface JobOutcome {

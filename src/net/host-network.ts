@@ -27,7 +27,10 @@ export interface HostNetworkState {
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 
 /** Turns on forwarding and (re)loads the table. Idempotent. */
-export async function setupHostNetwork(config: NetworkConfig, options: HostNetworkOptions = {}): Promise<HostNetworkState> {
+export async function setupHostNetwork(
+  config: NetworkConfig,
+  options: HostNetworkOptions = {},
+): Promise<HostNetworkState> {
   const context = contextOf(options);
   const stateDir = stateDirOf(options);
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
@@ -38,7 +41,12 @@ export async function setupHostNetwork(config: NetworkConfig, options: HostNetwo
   await writeFile(join(stateDir, 'host.json'), `${JSON.stringify(state)}\n`, { mode: 0o600 });
   if (ipForward !== '1') await runNetChecked(context, ['tee', IP_FORWARD], '1\n');
   parseGuestSubnet(config.subnet);
-  const ruleset = buildRuleset({ subnet: config.subnet, denyRanges: config.denyRanges, allowHosts: config.allowHosts, dns });
+  const ruleset = buildRuleset({
+    subnet: config.subnet,
+    denyRanges: config.denyRanges,
+    allowHosts: config.allowHosts,
+    dns,
+  });
   await runNetChecked(context, ['nft', '-f', '-'], ruleset);
   return state;
 }

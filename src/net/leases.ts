@@ -46,7 +46,12 @@ export async function claimSlot(options: {
   const start = startSlot(options.vmId, options.slotCount);
   for (let offset = 0; offset < options.slotCount; offset += 1) {
     const slot = (start + offset) % options.slotCount;
-    const lease: Lease = { slot, vmId: options.vmId, holder: options.holder, createdAt: new Date().toISOString() };
+    const lease: Lease = {
+      slot,
+      vmId: options.vmId,
+      holder: options.holder,
+      createdAt: new Date().toISOString(),
+    };
     if (!(await createLeaseFile(dir, lease))) continue;
     if (options.isUsable === undefined || (await options.isUsable(slot))) return lease;
     await releaseSlot(options.stateDir, slot);

@@ -21,12 +21,20 @@ export function vethPeerName(tapName: string): string {
  * Creates the link with the gateway address on it and brings it up, in one `ip -batch`.
  * Returns false when a link of that name already exists (a slot whose reaping is under way).
  */
-export async function createGuestLink(context: NetContext, slot: SlotAddresses, options: LinkOptions): Promise<boolean> {
+export async function createGuestLink(
+  context: NetContext,
+  slot: SlotAddresses,
+  options: LinkOptions,
+): Promise<boolean> {
   const create =
     options.kind === 'tap'
       ? `tuntap add dev ${slot.tapName} mode tap${options.owner ? ` user ${options.owner.uid} group ${options.owner.gid}` : ''}`
       : `link add ${slot.tapName} type veth peer name ${vethPeerName(slot.tapName)}`;
-  const batch = [create, `addr add ${slot.gatewayIp}/${slot.prefixLength} dev ${slot.tapName}`, `link set dev ${slot.tapName} up`];
+  const batch = [
+    create,
+    `addr add ${slot.gatewayIp}/${slot.prefixLength} dev ${slot.tapName}`,
+    `link set dev ${slot.tapName} up`,
+  ];
   const result = await runNet(context, ['ip', '-batch', '-'], `${batch.join('\n')}\n`);
   if (result.exitCode === 0) return true;
   if (/exists|busy/i.test(result.stderr) && /Command failed -:1/.test(result.stderr)) return false;
@@ -40,7 +48,9 @@ export async function createGuestLink(context: NetContext, slot: SlotAddresses, 
 export async function deleteLink(context: NetContext, name: string): Promise<void> {
   const result = await runNet(context, ['ip', 'link', 'del', 'dev', name]);
   if (result.exitCode !== 0 && !/Cannot find device|does not exist/i.test(result.stderr)) {
-    throw new TartError('NET_LINK_FAILED', `cannot delete ${name}: ${result.stderr.trim()}`, { details: { name } });
+    throw new TartError('NET_LINK_FAILED', `cannot delete ${name}: ${result.stderr.trim()}`, {
+      details: { name },
+    });
   }
 }
 

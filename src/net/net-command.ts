@@ -68,9 +68,13 @@ export function runNet(context: NetContext, argv: string[], input?: string): Pro
 export async function runNetChecked(context: NetContext, argv: string[], input?: string): Promise<string> {
   const result = await runNet(context, argv, input);
   if (result.exitCode !== 0) {
-    throw new TartError('NET_COMMAND_FAILED', `${argv.join(' ')} exited with ${result.exitCode}: ${result.stderr.trim()}`, {
-      details: { argv, exitCode: result.exitCode, stderr: result.stderr, netns: context.netns },
-    });
+    throw new TartError(
+      'NET_COMMAND_FAILED',
+      `${argv.join(' ')} exited with ${result.exitCode}: ${result.stderr.trim()}`,
+      {
+        details: { argv, exitCode: result.exitCode, stderr: result.stderr, netns: context.netns },
+      },
+    );
   }
   return result.stdout;
 }

@@ -15,7 +15,9 @@ export const DEFAULT_STATE_ROOT = '/run/tart/net';
 
 export function stateDirOf(options: NetOptions): string {
   if (options.stateDir !== undefined) return options.stateDir;
-  return options.netns === undefined ? DEFAULT_STATE_ROOT : join(DEFAULT_STATE_ROOT, `netns-${options.netns}`);
+  return options.netns === undefined
+    ? DEFAULT_STATE_ROOT
+    : join(DEFAULT_STATE_ROOT, `netns-${options.netns}`);
 }
 
 export function contextOf(options: NetOptions): NetContext {

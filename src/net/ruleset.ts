@@ -33,7 +33,9 @@ export function buildRuleset(input: RulesetInput): string {
   const deny = unique([...ALWAYS_DENIED, ...input.denyRanges].filter(isIpv4Cidr).map(normaliseCidr));
   const allow = input.allowHosts.map(parseAllowHost).filter((entry) => entry !== undefined);
   const allowAddresses = unique(allow.filter((entry) => entry.port === undefined).map((entry) => entry.ip));
-  const allowPorts = unique(allow.filter((entry) => entry.port !== undefined).map((entry) => `${entry.ip} . ${entry.port}`));
+  const allowPorts = unique(
+    allow.filter((entry) => entry.port !== undefined).map((entry) => `${entry.ip} . ${entry.port}`),
+  );
   const dns = unique(input.dns.filter(isIpv4));
   return [
     // Declaring then deleting makes the load idempotent: the table is replaced in one transaction.
@@ -112,7 +114,9 @@ function isIpv4(text: string): boolean {
 
 function isIpv4Cidr(text: string): boolean {
   const [address = '', bits, ...rest] = text.split('/');
-  return rest.length === 0 && isIpv4(address) && bits !== undefined && /^\d+$/.test(bits) && Number(bits) <= 32;
+  return (
+    rest.length === 0 && isIpv4(address) && bits !== undefined && /^\d+$/.test(bits) && Number(bits) <= 32
+  );
 }
 
 function unique(values: string[]): string[] {

@@ -3,7 +3,15 @@
 import type { NetworkConfig } from '../config/types.js';
 import type { GuestNetworkConfig } from '../vmm/guest-contract.js';
 import { createGuestLink, deleteLink, type LinkKind } from './links.js';
-import { claimSlot, currentHolder, isStale, listLeases, releaseSlot, removeFile, takeForReaping } from './leases.js';
+import {
+  claimSlot,
+  currentHolder,
+  isStale,
+  listLeases,
+  releaseSlot,
+  removeFile,
+  takeForReaping,
+} from './leases.js';
 import { hostNetworkReady, readHostState, setupHostNetwork } from './host-network.js';
 import { contextOf, stateDirOf, type NetOptions } from './options.js';
 import { parseGuestSubnet, slotAddresses, TAP_PREFIX } from './subnet.js';
@@ -37,12 +45,14 @@ export async function setupVmNetwork(request: VmNetworkRequest): Promise<VmNetwo
   const context = contextOf(request);
   const stateDir = stateDirOf(request);
   const subnet = parseGuestSubnet(request.config.subnet);
-  // Fail closed: a TAP never exists without the isolation rules in place.
-  if (!(await hostNetworkReady(context))) {
-    await setupHostNetwork(request.config, { ...request, ...(request.dns ? { dns: request.dns } : {}) });
-  }
-  const dns = request.dns ?? (await readHostState(stateDir))?.dns ?? [];
-  const lease = await claimSlot({
+  // Fail closed: no TAP is handed to a VM unless the isolation rules are loaded. The check runs
+  // alongside the TAP's creation (it costs a process spawn) and both must succeed.
+  const hostReady = (async () => {
+    if (!(await hostNetworkReady(context))) {
+      await setupHostNetwork(request.config, { ...request, ...(request.dns ? { dns: request.dns } : {}) });
+    }
+  })();
+  const claimed = claimSlot({
     stateDir,
     slotCount: subnet.slotCount,
     vmId: request.vmId,
@@ -56,6 +66,16 @@ export async function setupVmNetwork(request: VmNetworkRequest): Promise<VmNetwo
         throw error;
       }),
   });
+  const [ready, claim] = await Promise.allSettled([hostReady, claimed]);
+  if (ready.status === 'rejected' || claim.status === 'rejected') {
+    if (claim.status === 'fulfilled') {
+      await deleteLink(context, slotAddresses(subnet, claim.value.slot).tapName).catch(() => undefined);
+      await releaseSlot(stateDir, claim.value.slot);
+    }
+    throw ready.status === 'rejected' ? ready.reason : (claim as PromiseRejectedResult).reason;
+  }
+  const lease = claim.value;
+  const dns = request.dns ?? (await readHostState(stateDir))?.dns ?? [];
   const slot = slotAddresses(subnet, lease.slot);
   let done: Promise<void> | undefined;
   const teardown = () =>

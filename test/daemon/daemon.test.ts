@@ -79,6 +79,22 @@ describe('tart run against the fake GitLab', () => {
     assert.equal(fake.job(job.id).state, 'canceled');
   });
 
+  it('runs after_script on a graceful cancel, and stops it when GitLab force-cancels', async () => {
+    const job = fake.enqueueJob({
+      project: 'acme/widget',
+      script: ['echo started', 'sleep 60'],
+      afterScript: ['echo "after: $CI_JOB_STATUS"', 'sleep 60'],
+    });
+    await fake.waitForJob(job.id, (j) => j.trace.toString().includes('started'), 30_000);
+    fake.cancelJob(job.id, { graceful: true });
+    await fake.waitForJob(job.id, (j) => j.trace.toString().includes('after: canceled'), 10_000);
+    const forcedAt = Date.now();
+    fake.cancelJob(job.id, { graceful: false });
+    await waitUntil(() => harness.daemonIdle(job.id), 5_000);
+    assert.ok(Date.now() - forcedAt < 2_300, `job ended ${Date.now() - forcedAt} ms after the force cancel`);
+    assert.equal(fake.job(job.id).state, 'canceled');
+  });
+
   it('fails a job that runs past its timeout with job_execution_timeout', async () => {
     const job = fake.enqueueJob({ project: 'acme/widget', script: ['sleep 30'], timeout: 2 });
     const done = await fake.waitForJob(job.id, (j) => j.state === 'failed' || j.state === 'success', 20_000);

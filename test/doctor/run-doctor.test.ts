@@ -8,7 +8,13 @@ import { UserError } from '../../src/errors.js';
 import { parseConfig } from '../../src/config/load.js';
 import { currentHost } from '../../src/config/paths.js';
 import type { ImageManifest } from '../../src/image/layout.js';
-import { formatReport, realDoctorHost, runDoctor, type CheckResult, type DoctorHost } from '../../src/doctor/index.js';
+import {
+  formatReport,
+  realDoctorHost,
+  runDoctor,
+  type CheckResult,
+  type DoctorHost,
+} from '../../src/doctor/index.js';
 
 const hostFacts = { env: {}, uid: 0, home: '/root', hostname: 'test' };
 
@@ -25,8 +31,10 @@ function fakeHost(facts: Facts): DoctorHost & { probes: number } {
   const host = {
     probes: 0,
     env: {},
-    exists: async (path: string) => path in facts.files || (path === '/dev/kvm' && facts.devKvm !== undefined),
-    readWritable: async (path: string) => (path === '/dev/kvm' ? facts.devKvm === 'rw' : path === '/dev/net/tun'),
+    exists: async (path: string) =>
+      path in facts.files || (path === '/dev/kvm' && facts.devKvm !== undefined),
+    readWritable: async (path: string) =>
+      path === '/dev/kvm' ? facts.devKvm === 'rw' : path === '/dev/net/tun',
     readText: async (path: string) => facts.files[path],
     version: async (binary: string) => facts.binaries[binary],
     probeKvm: async () => {
@@ -51,7 +59,11 @@ const firecrackerConfig = `[[runners]]\nname = "fc"\nurl = "https://gitlab.examp
 
 describe('tart doctor', () => {
   it('reports a PVM-only host as a warning for QEMU users, with TCG ready and Firecracker absent', async () => {
-    const host = fakeHost({ files: { '/proc/modules': 'kvm_pvm 61440 0 - Live 0x0\nkvm 1 1 kvm_pvm\n' }, devKvm: 'rw', binaries: qemuOnly });
+    const host = fakeHost({
+      files: { '/proc/modules': 'kvm_pvm 61440 0 - Live 0x0\nkvm 1 1 kvm_pvm\n' },
+      devKvm: 'rw',
+      binaries: qemuOnly,
+    });
     const report = await runDoctor({ host, configPath: '/etc/tart/config.toml', hostFacts });
     assert.equal(byName(report.results, 'kvm')?.verdict, 'warn');
     assert.match(byName(report.results, 'kvm')?.fact ?? '', /PVM-only/);
@@ -62,7 +74,11 @@ describe('tart doctor', () => {
   });
 
   it('fails when a Firecracker runner is configured on a host without Firecracker or real KVM', async () => {
-    const host = fakeHost({ files: { '/sys/module/kvm_pvm': '' }, binaries: qemuOnly, configText: firecrackerConfig });
+    const host = fakeHost({
+      files: { '/sys/module/kvm_pvm': '' },
+      binaries: qemuOnly,
+      configText: firecrackerConfig,
+    });
     const report = await runDoctor({ host, configPath: '/etc/tart/config.toml', hostFacts });
     assert.equal(byName(report.results, 'kvm')?.verdict, 'fail');
     assert.equal(byName(report.results, 'firecracker')?.verdict, 'fail');
@@ -72,19 +88,36 @@ describe('tart doctor', () => {
   });
 
   it('trusts KVM only after a probe boot succeeds', async () => {
-    const good = fakeHost({ files: { '/proc/modules': 'kvm_intel 1 0\n' }, devKvm: 'rw', binaries: qemuOnly, probe: 'kvm' });
+    const good = fakeHost({
+      files: { '/proc/modules': 'kvm_intel 1 0\n' },
+      devKvm: 'rw',
+      binaries: qemuOnly,
+      probe: 'kvm',
+    });
     const goodReport = await runDoctor({ host: good, configPath: '/c', hostFacts });
     assert.equal(byName(goodReport.results, 'kvm')?.verdict, 'ok');
     assert.equal(good.probes, 1);
     const bad = fakeHost({ files: {}, devKvm: 'rw', binaries: qemuOnly, probe: 'tcg' });
-    assert.equal(byName((await runDoctor({ host: bad, configPath: '/c', hostFacts })).results, 'kvm')?.verdict, 'warn');
+    assert.equal(
+      byName((await runDoctor({ host: bad, configPath: '/c', hostFacts })).results, 'kvm')?.verdict,
+      'warn',
+    );
   });
 
   it('fails on an invalid config and on a missing image when VMs are configured', async () => {
-    const host = fakeHost({ files: {}, binaries: qemuOnly, configText: 'concurrent = "many"\n', imageOk: false });
+    const host = fakeHost({
+      files: {},
+      binaries: qemuOnly,
+      configText: 'concurrent = "many"\n',
+      imageOk: false,
+    });
     const report = await runDoctor({ host, configPath: '/c', hostFacts });
     assert.equal(byName(report.results, 'config')?.verdict, 'fail');
-    assert.equal(byName(report.results, 'image')?.verdict, 'fail', 'no config means the qemu path is required');
+    assert.equal(
+      byName(report.results, 'image')?.verdict,
+      'fail',
+      'no config means the qemu path is required',
+    );
     assert.equal(byName(report.results, 'qemu-tcg')?.verdict, 'fail');
     assert.equal(report.exitCode, 1);
     assert.match(formatReport(report), /^fail {2}config {7}\/c is invalid: .*\(fix: /m);
@@ -94,9 +127,16 @@ describe('tart doctor', () => {
     const dir = await mkdtemp(join(tmpdir(), 'tart-doctor-'));
     try {
       const configPath = join(dir, 'config.toml');
-      await writeFile(configPath, `[[runners]]\nname = "q"\nurl = "https://gitlab.example.com"\ntoken = "glrt-x"\nexecutor = "qemu"\n`);
+      await writeFile(
+        configPath,
+        `[[runners]]\nname = "q"\nurl = "https://gitlab.example.com"\ntoken = "glrt-x"\nexecutor = "qemu"\n`,
+      );
       const host = currentHost();
-      const report = await runDoctor({ host: realDoctorHost({ ...host, env: { ...host.env, FIRECRACKER_BIN: '' } }), configPath, hostFacts: host });
+      const report = await runDoctor({
+        host: realDoctorHost({ ...host, env: { ...host.env, FIRECRACKER_BIN: '' } }),
+        configPath,
+        hostFacts: host,
+      });
       const kvm = byName(report.results, 'kvm');
       assert.equal(kvm?.verdict, 'warn', kvm?.fact);
       assert.match(kvm?.fact ?? '', /PVM-only/);

@@ -72,9 +72,9 @@ test('compressed modules are decompressed when read', async () => {
   }
 });
 
-test('the real Debian kernel provides every module the guest needs in a loadable order', async (t) => {
+test('the real Debian kernel provides every module the guest needs in a loadable order', async () => {
   const release = await hostKernelRelease();
-  if (!release) return t.skip('no Debian cloud kernel modules on this host');
+  assert.ok(release, 'linux-image-cloud-amd64 must be installed (CI installs it)');
   const order = resolveModuleLoadOrder(await readModuleIndex(`/lib/modules/${release}`), GUEST_MODULES);
   const names = order.map(moduleNameOf);
   for (const needed of ['virtio_ring', 'virtio', 'virtio_mmio', 'virtio_blk', 'virtio_net', 'overlay']) {

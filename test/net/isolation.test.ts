@@ -9,7 +9,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setupHostNetwork, setupVmNetwork, teardownHostNetwork, type VmNetworkLease } from '../../src/net/index.js';
+import {
+  setupHostNetwork,
+  setupVmNetwork,
+  teardownHostNetwork,
+  type VmNetworkLease,
+} from '../../src/net/index.js';
 import { vethPeerName } from '../../src/net/links.js';
 import type { NetworkConfig } from '../../src/config/types.js';
 import { DEFAULT_DENY_RANGES } from '../../src/config/schema.js';
@@ -109,11 +114,19 @@ describe('nftables isolation with real traffic', () => {
     assert.notEqual(fetchFrom(guest1, 'http://10.99.0.80:80/').code, 0, 'only the allowed port');
   });
 
-  it('drops packets a guest sends with another guest\'s source address', () => {
+  it("drops packets a guest sends with another guest's source address", () => {
     const peer = vethPeerName(vms[0]?.tapName ?? '');
     sandbox.exec(guest1, ['ip', 'addr', 'add', `${vms[1]?.guestIp}/32`, 'dev', peer]);
     try {
-      const spoofed = sandbox.exec(guest1, ['curl', '-sS', '--max-time', '1.5', '--interface', vms[1]?.guestIp ?? '', 'http://192.0.2.2:8080/']);
+      const spoofed = sandbox.exec(guest1, [
+        'curl',
+        '-sS',
+        '--max-time',
+        '1.5',
+        '--interface',
+        vms[1]?.guestIp ?? '',
+        'http://192.0.2.2:8080/',
+      ]);
       assert.notEqual(spoofed.code, 0);
     } finally {
       sandbox.exec(guest1, ['ip', 'addr', 'del', `${vms[1]?.guestIp}/32`, 'dev', peer]);

@@ -37,16 +37,27 @@ console.log(JSON.stringify(slots.map((lease) => lease.slot)));`;
 
   it('skips a slot the caller finds unusable and frees it', async () => {
     const holder = await currentHolder();
-    const lease = await claimSlot({ stateDir, slotCount: 4, vmId: 'x', holder, isUsable: async (slot) => slot === 3 });
+    const lease = await claimSlot({
+      stateDir,
+      slotCount: 4,
+      vmId: 'x',
+      holder,
+      isUsable: async (slot) => slot === 3,
+    });
     assert.equal(lease.slot, 3);
-    assert.deepEqual((await listLeases(stateDir)).map((entry) => entry.slot), [3]);
+    assert.deepEqual(
+      (await listLeases(stateDir)).map((entry) => entry.slot),
+      [3],
+    );
     await releaseSlot(stateDir, 3);
   });
 });
 
 function runNode(script: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

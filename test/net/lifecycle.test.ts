@@ -5,12 +5,22 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { reapStaleLeases, setupHostNetwork, setupVmNetwork, teardownHostNetwork } from '../../src/net/index.js';
+import {
+  reapStaleLeases,
+  setupHostNetwork,
+  setupVmNetwork,
+  teardownHostNetwork,
+} from '../../src/net/index.js';
 import type { NetworkConfig } from '../../src/config/types.js';
 import { createNetnsSandbox, type NetnsSandbox } from './support/netns.js';
 import { spawnSync } from 'node:child_process';
 
-const config: NetworkConfig = { bridge: 'tartbr', subnet: '10.202.0.0/24', allowHosts: [], denyRanges: ['10.0.0.0/8'] };
+const config: NetworkConfig = {
+  bridge: 'tartbr',
+  subnet: '10.202.0.0/24',
+  allowHosts: [],
+  denyRanges: ['10.0.0.0/8'],
+};
 
 describe('network setup and teardown', () => {
   let sandbox: NetnsSandbox;
@@ -28,7 +38,12 @@ describe('network setup and teardown', () => {
     await rm(join(stateDir, '..'), { recursive: true, force: true });
   });
 
-  const links = () => sandbox.exec(netns, ['ip', '-o', 'link', 'show']).stdout.trim().split('\n').map((line) => line.split(': ')[1]);
+  const links = () =>
+    sandbox
+      .exec(netns, ['ip', '-o', 'link', 'show'])
+      .stdout.trim()
+      .split('\n')
+      .map((line) => line.split(': ')[1]);
   const routes = () => sandbox.exec(netns, ['ip', 'route', 'show']).stdout.trim();
   const tables = () => sandbox.exec(netns, ['nft', 'list', 'tables']).stdout.trim();
   const ipForward = () => sandbox.exec(netns, ['cat', '/proc/sys/net/ipv4/ip_forward']).stdout.trim();
@@ -38,7 +53,9 @@ describe('network setup and teardown', () => {
     await setupHostNetwork(config, { netns, stateDir, dns: ['192.0.2.53'] });
     assert.equal(tables(), 'table inet tart');
     assert.equal(ipForward(), '1');
-    const vms = await Promise.all(['a', 'b', 'c'].map((vmId) => setupVmNetwork({ vmId, config, netns, stateDir })));
+    const vms = await Promise.all(
+      ['a', 'b', 'c'].map((vmId) => setupVmNetwork({ vmId, config, netns, stateDir })),
+    );
     for (const vm of vms) {
       const details = sandbox.exec(netns, ['ip', '-d', '-o', 'link', 'show', 'dev', vm.tapName]).stdout;
       assert.match(details, /tun type tap/);
@@ -69,7 +86,9 @@ describe('network setup and teardown', () => {
   it('reaps the TAPs of leases whose process is gone and leaves live ones alone', async () => {
     const live = await setupVmNetwork({ vmId: 'live', config, netns, stateDir, dns: [] });
     // A lease held by a process that has exited: claim through a short-lived child.
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', claimScript(netns, stateDir)], { encoding: 'utf8' });
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', claimScript(netns, stateDir)], {
+      encoding: 'utf8',
+    });
     assert.equal(child.status, 0, child.stderr);
     const orphan = child.stdout.trim();
     assert.ok(links().includes(orphan), `the orphan ${orphan} exists before reaping`);

@@ -12,8 +12,13 @@ export function registerDoctorCommand(program: Command): void {
     .action(async (_flags: unknown, command: Command) => {
       const context = contextOf(command);
       const { configPath } = globalOptions(command);
-      const report = await runDoctor({ host: realDoctorHost(context.host), configPath, hostFacts: context.host });
+      const report = await runDoctor({
+        host: realDoctorHost(context.host),
+        configPath,
+        hostFacts: context.host,
+      });
       context.stdout.write(formatReport(report));
-      if (report.exitCode !== 0) throw new UserError('DOCTOR_FAILED', 'some checks the configured executors need failed');
+      if (report.exitCode !== 0)
+        throw new UserError('DOCTOR_FAILED', 'some checks the configured executors need failed');
     });
 }

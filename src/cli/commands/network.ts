@@ -14,7 +14,9 @@ interface NetworkFlags {
 }
 
 export function registerNetworkCommand(program: Command): void {
-  const network = program.command('network').description('set up or remove the host side of TAP networking (needs root)');
+  const network = program
+    .command('network')
+    .description('set up or remove the host side of TAP networking (needs root)');
   network
     .command('setup')
     .description('turn on IPv4 forwarding and load the "inet tart" nftables table (idempotent)')
@@ -23,14 +25,17 @@ export function registerNetworkCommand(program: Command): void {
     .option('--state-dir <dir>', 'lease and state directory (default: /run/tart/net)')
     .action(async (flags: NetworkFlags, command: Command) => {
       const context = contextOf(command);
-      const config = hostNetworkConfig(await loadConfigOrEmpty(globalOptions(command).configPath, hostDefaults(context.host)));
+      const config = hostNetworkConfig(
+        await loadConfigOrEmpty(globalOptions(command).configPath, hostDefaults(context.host)),
+      );
       const options = netOptions(flags);
       const reaped = await reapStaleLeases(options);
       const state = await setupHostNetwork(config, { ...options, ...(flags.dns ? { dns: flags.dns } : {}) });
       context.stdout.write(
         `network ready: subnet=${config.subnet} table=inet tart dns=${state.dns.join(',') || 'none'} reaped=${reaped.length}\n`,
       );
-      if (state.dns.length === 0) context.logger.warn('no usable resolver found: guests will have no DNS (pass --dns)');
+      if (state.dns.length === 0)
+        context.logger.warn('no usable resolver found: guests will have no DNS (pass --dns)');
     });
   network
     .command('teardown')
@@ -39,12 +44,17 @@ export function registerNetworkCommand(program: Command): void {
     .option('--state-dir <dir>', 'lease and state directory (default: /run/tart/net)')
     .action(async (flags: NetworkFlags, command: Command) => {
       const context = contextOf(command);
-      const config = hostNetworkConfig(await loadConfigOrEmpty(globalOptions(command).configPath, hostDefaults(context.host)));
+      const config = hostNetworkConfig(
+        await loadConfigOrEmpty(globalOptions(command).configPath, hostDefaults(context.host)),
+      );
       await teardownHostNetwork(config, netOptions(flags));
       context.stdout.write('network removed\n');
     });
 }
 
 function netOptions(flags: NetworkFlags): { netns?: string; stateDir?: string } {
-  return { ...(flags.netns ? { netns: flags.netns } : {}), ...(flags.stateDir ? { stateDir: flags.stateDir } : {}) };
+  return {
+    ...(flags.netns ? { netns: flags.netns } : {}),
+    ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
+  };
 }

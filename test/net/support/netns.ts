@@ -34,7 +34,9 @@ export function createNetnsSandbox(): NetnsSandbox {
     },
     async start(netns, fixture, args) {
       const script = fileURLToPath(new URL(`../fixtures/${fixture}`, import.meta.url));
-      const child = spawn('ip', ['netns', 'exec', netns, process.execPath, script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn('ip', ['netns', 'exec', netns, process.execPath, script, ...args], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       children.push(child);
       await new Promise<void>((resolve, reject) => {
         let output = '';

@@ -130,7 +130,8 @@ export class FakeGitLab {
   /** Cancel from the UI: `canceling` when graceful and the runner declared cancel_gracefully, else `canceled` (§5.6). */
   cancelJob(id: number, options: { graceful?: boolean } = {}): void {
     const job = this.job(id);
-    if (FINISHED_STATES.includes(job.state) || job.state === 'canceling') return;
+    // A canceling job can still be force-canceled (graceful: false), as GitLab's "Force cancel" does.
+    if (FINISHED_STATES.includes(job.state) || (job.state === 'canceling' && options.graceful !== false)) return;
     const queuedAt = this.state.queue.indexOf(job);
     if (queuedAt !== -1) this.state.queue.splice(queuedAt, 1);
     const graceful = (options.graceful ?? true) && job.assignedTo?.features.cancel_gracefully === true;
