@@ -11,6 +11,7 @@ import type { JobOutcome, RunJobOptions, RunnerSettings } from '../job/types.js'
 import type { Logger } from '../log/logger.js';
 import { createExecutorFor, type ExecutorFactory } from './executors.js';
 import { defaultRuntimeRoot, reapOrphans } from '../executor/vm/index.js';
+import { reapStaleLeases } from '../net/index.js';
 import { handleReceivedJob } from './job-runner.js';
 import { ConcurrencyIds } from './concurrency-ids.js';
 import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
@@ -93,6 +94,10 @@ export class Daemon {
     if (!this.options.config.runners.some((runner) => runner.executor !== 'shell')) return;
     const { reaped, killedPids } = await reapOrphans({ runtimeRoot: this.options.runtimeRoot ?? defaultRuntimeRoot() });
     if (reaped.length > 0) this.options.logger.warn('reaped VMs left by a previous runner', { vms: reaped.length, killed: killedPids.length });
+    if (this.options.config.runners.some((runner) => runner.executor !== 'shell' && runner.vm.network === 'tap')) {
+      const freed = await reapStaleLeases({});
+      if (freed.length > 0) this.options.logger.warn('freed network leases left by a previous runner', { leases: freed.length });
+    }
   }
 
   /** SIGQUIT: stop taking jobs; running jobs finish. */
