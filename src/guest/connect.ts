@@ -108,6 +108,10 @@ export function hybridVsockConnect(path: string, port: number, timeoutMs = 5000)
       const line = reply.slice(0, newline);
       const rest = Buffer.from(reply.slice(newline + 1), 'latin1');
       if (!line.startsWith('OK ')) return finish(new TartError('VSOCK_REFUSED', `vsock CONNECT ${port} refused: ${line}`));
+      // Detach and pause first: unshift on a flowing stream re-emits 'data' into this handler at
+      // once (endless recursion); the next reader (ssh2) resumes the socket.
+      socket.removeListener('data', onData);
+      socket.pause();
       if (rest.length > 0) socket.unshift(rest);
       finish();
     };

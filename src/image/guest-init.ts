@@ -1,7 +1,7 @@
 // The guest's PID 1 (/sbin/tart-init, bash) and the sshd configuration it runs with: reads the
 // seed disk, applies identity, keys and network, starts sshd, prints the ready marker, reaps
 // zombies and ends the VM when sshd dies or on SIGTERM. No systemd.
-import { GUEST_DEVICES, GUEST_READY_MARKER, GUEST_SSH_PORT, SEED_FILES } from '../vmm/guest-contract.js';
+import { GUEST_DEVICES, GUEST_READY_MARKER, GUEST_SSH_PORT, GUEST_VSOCK_SSH_PORT, SEED_FILES } from '../vmm/guest-contract.js';
 
 /**
  * Optional seed files this init understands beyond the contract's SEED_FILES:
@@ -84,8 +84,8 @@ read_seed() {
 # essential in Debian; a plain write to /dev/urandom mixes without crediting.
 credit_entropy() {
   head -c 512 "$1" | perl -e 'open(my $r, ">", "/dev/random") or exit 1; local $/; my $d = <STDIN>;
-    ioctl($r, 0x40085203, pack("ii", 8 * length($d), length($d)) . $d) or exit 1' \
-    || cat "$1" > /dev/urandom
+    ioctl($r, 0x40085203, pack("ii", 8 * length($d), length($d)) . $d) or exit 1' && return 0
+  cat "$1" > /dev/urandom
 }
 
 apply_identity() {
@@ -154,6 +154,14 @@ start_sshd() {
   echo "${GUEST_READY_MARKER}"
 }
 
+# Firecracker reaches sshd over vsock (hybrid vsock, port ${GUEST_VSOCK_SSH_PORT}): bridge it when the device exists.
+start_vsock_bridge() {
+  [ -e /dev/vsock ] || return 0
+  command -v socat > /dev/null || { log "no socat: vsock bridge not started"; return 0; }
+  socat VSOCK-LISTEN:${GUEST_VSOCK_SSH_PORT},fork,reuseaddr TCP:127.0.0.1:${GUEST_SSH_PORT} &
+  log "vsock port ${GUEST_VSOCK_SSH_PORT} bridged to sshd"
+}
+
 mount_filesystems
 read -r uptime _ < /proc/uptime
 log "init started at \${uptime} s"
@@ -161,6 +169,7 @@ read_seed
 apply_identity
 install_keys
 configure_network
+start_vsock_bridge
 start_sshd
 
 trap 'log "SIGTERM"; kill -TERM "$sshd_pid" 2>/dev/null' TERM INT

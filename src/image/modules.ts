@@ -21,6 +21,8 @@ export const GUEST_MODULES: ReadonlyArray<{ name: string; optional?: boolean }> 
   { name: 'ext4' },
   { name: 'overlay' },
   { name: 'virtio_rng', optional: true },
+  { name: 'vsock', optional: true },
+  { name: 'vmw_vsock_virtio_transport_common', optional: true },
   { name: 'vmw_vsock_virtio_transport', optional: true },
 ];
 

@@ -12,6 +12,8 @@ export const ROOTFS_SUITE = 'bookworm';
 /** Packages on top of minbase. e2fsprogs also provides the initramfs's mke2fs. */
 export const ROOTFS_PACKAGES: readonly string[] = [
   'bash',
+  // Bridges Firecracker's vsock port 22 to sshd (the guest channel needs no network).
+  'socat',
   'coreutils',
   'git',
   'git-lfs',

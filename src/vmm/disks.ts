@@ -1,7 +1,9 @@
 // Per-job disks in O(1) of the image size: a sparse scratch file and a small seed tar. The
 // image's rootfs is shared read-only and never copied.
 import { open, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { pack } from 'tar-stream';
+import { EXTRA_SEED_FILES } from '../image/guest-init.js';
 import type { GuestNetworkConfig } from './guest-contract.js';
 import { SEED_FILES } from './guest-contract.js';
 
@@ -25,12 +27,15 @@ export interface SeedContents {
 
 /** The seed disk: a plain tar (0600) the guest's init reads from /dev/vdc. */
 export async function createSeedDisk(path: string, seed: SeedContents): Promise<void> {
-  const entries: Array<[string, string, number]> = [
+  const entries: Array<[string, string | Buffer, number]> = [
     [SEED_FILES.authorizedKeys, `${seed.authorizedKeys.trim()}\n`, 0o600],
     [SEED_FILES.hostKey, ensureNewline(seed.hostPrivateKey), 0o600],
     [SEED_FILES.hostKeyPub, `${seed.hostPublicKey.trim()}\n`, 0o644],
     [SEED_FILES.network, networkEnv(seed.network), 0o644],
     [SEED_FILES.hostname, `${seed.hostname}\n`, 0o644],
+    // Entropy and the clock: sshd must not wait for randomness, and TLS needs a sane date.
+    [EXTRA_SEED_FILES.randomSeed, randomBytes(64), 0o600],
+    [EXTRA_SEED_FILES.time, `${Math.floor(Date.now() / 1000)}\n`, 0o644],
   ];
   const archive = pack();
   const chunks: Buffer[] = [];

@@ -3,6 +3,8 @@
 // artifacts and cache carried from one VM to the next, exit codes, cancel, timeout, and two
 // jobs in two VMs at once.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { release } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import type { ImageManifest } from '../../src/image/layout.js';
@@ -21,6 +23,8 @@ import { startQemuDaemon, type QemuDaemonHarness } from './qemu-daemon-harness.j
 
 const RUNNER_TOKEN = 'glrt-qemu_e2e_token_0001';
 const FINAL = ['success', 'failed', 'canceled'];
+/** Long enough for a loaded 2-core host to boot the VM under TCG and start the script. */
+const TIMEOUT_S = 90;
 
 describe('tart run with the QEMU executor against the fake GitLab', () => {
   let manifest: ImageManifest;
@@ -49,7 +53,11 @@ describe('tart run with the QEMU executor against the fake GitLab', () => {
     if (runtimeRoot) await removeTestRuntimeRoot(runtimeRoot);
   });
 
-  it('runs two jobs in two VMs at once: one clones, builds, uploads artifacts and cache; one exits 7', async () => {
+  it('runs two jobs in two VMs at once: one clones, builds, uploads artifacts and cache; one exits 7', async (t) => {
+    // Each script waits at a host-side barrier (reached from the guest through slirp's 10.0.2.2)
+    // until the other arrives: it only passes when both jobs run at the same time.
+    const barrier = await startBarrier(2);
+    const meet = (name: string) => `curl -fsS --max-time 280 http://10.0.2.2:${barrier.port}/${name}`;
     const producer = fake.enqueueJob({
       project: 'acme/widget',
       script: [
@@ -58,8 +66,7 @@ describe('tart run with the QEMU executor against the fake GitLab', () => {
         'git log -1 --format=%H',
         'sh build.sh',
         'mkdir -p vendor && echo "cached by the first job" > vendor/dep.txt',
-        'sleep 4',
-        'echo SCRIPT-END',
+        meet('producer'),
       ],
       artifacts: [{ name: 'build', paths: ['out/'], when: 'on_success', expire_in: '1 day', artifact_type: 'archive', artifact_format: 'zip' }],
       cache: [{ key: 'deps', paths: ['vendor/'], policy: 'pull-push', when: 'on_success' }],
@@ -67,7 +74,7 @@ describe('tart run with the QEMU executor against the fake GitLab', () => {
     producerId = producer.id;
     const failing = fake.enqueueJob({
       project: 'acme/widget',
-      script: ['echo "SCRIPT-START $(hostname)"', 'echo "guest kernel $(uname -r)"', 'sleep 4', 'echo SCRIPT-END', 'exit 7', 'echo never'],
+      script: ['echo "SCRIPT-START $(hostname)"', 'echo "guest kernel $(uname -r)"', meet('failing'), 'exit 7', 'echo never'],
     });
     let mostVms = 0;
     const watch = setInterval(() => void qemuProcessesMentioning(runtimeRoot).then((vms) => (mostVms = Math.max(mostVms, vms.length))), 200);
@@ -75,35 +82,34 @@ describe('tart run with the QEMU executor against the fake GitLab', () => {
     let failed;
     try {
       [done, failed] = await Promise.all([
-        fake.waitForJob(producer.id, (j) => FINAL.includes(j.state), 300_000),
-        fake.waitForJob(failing.id, (j) => FINAL.includes(j.state), 300_000),
+        fake.waitForJob(producer.id, (j) => FINAL.includes(j.state), 400_000),
+        fake.waitForJob(failing.id, (j) => FINAL.includes(j.state), 400_000),
       ]);
     } finally {
       clearInterval(watch);
+      await barrier.close();
     }
     const trace = done.trace.toString();
     assert.equal(done.state, 'success', trace);
     assert.equal(done.checksumOk, true);
     assert.match(trace, new RegExp(`guest kernel ${escape(manifest.kernelRelease)}`));
     assert.doesNotMatch(trace, new RegExp(`guest kernel ${escape(release())}\\b`), 'the script ran in the guest kernel, not the host one');
-    assert.match(trace, new RegExp(repo.head()), 'the job cloned the repo at the pipeline sha inside the VM');
+    assert.match(trace, new RegExp(`\n${repo.head()}`), 'the job cloned the repo at the pipeline sha inside the VM');
     assert.ok(done.artifacts.get('archive'), 'the artifacts archive was uploaded');
 
-    assert.equal(failed.state, 'failed');
+    assert.equal(failed.state, 'failed', failed.trace.toString());
     assert.equal(failed.failureReason, 'script_failure');
     assert.equal(failed.exitCode, 7);
     assert.match(failed.trace.toString(), new RegExp(`guest kernel ${escape(manifest.kernelRelease)}`));
     assert.doesNotMatch(failed.trace.toString(), /never/);
 
-    // Overlap, from host-side times at which each script's lines reached the trace.
-    const [startA, endA, startB, endB] = [
-      harness.firstSeen(producer.id, 'SCRIPT-START runner-'),
-      harness.firstSeen(producer.id, '\nSCRIPT-END'),
-      harness.firstSeen(failing.id, 'SCRIPT-START runner-'),
-      harness.firstSeen(failing.id, '\nSCRIPT-END'),
-    ];
-    assert.ok(startA && endA && startB && endB, 'both scripts printed their markers');
-    assert.ok(startA < endB && startB < endA, `scripts overlapped: A ${startA}–${endA}, B ${startB}–${endB}`);
+    // Both scripts were inside their VMs at once: the barrier saw both before releasing either.
+    const arrivals = barrier.arrivals();
+    assert.deepEqual([...arrivals.keys()].sort(), ['failing', 'producer']);
+    const released = barrier.releasedAt();
+    assert.ok(released !== undefined && [...arrivals.values()].every((at) => at <= released));
+    t.diagnostic(`barrier arrivals (ms before release): ${[...arrivals].map(([name, at]) => `${name} ${released - at}`).join(', ')}`);
+    assert.match(trace, /\ntogether\n/);
     assert.equal(mostVms, 2, 'two qemu processes ran at the same time');
     assert.notEqual(hostnameIn(trace), hostnameIn(failed.trace.toString()), 'each job had its own VM');
   });
@@ -125,9 +131,9 @@ describe('tart run with the QEMU executor against the fake GitLab', () => {
     assert.notEqual(hostnameIn(trace), hostnameIn(fake.job(producerId).trace.toString()), 'a different VM');
   });
 
-  it('leaves no VM within 2 s of a cancel, nor of a timeout', async () => {
+  it('leaves no VM within 2 s of a cancel, nor of a timeout', async (t) => {
     const canceled = fake.enqueueJob({ project: 'acme/widget', script: ['echo started-to-cancel', 'sleep 300'] });
-    const timedOut = fake.enqueueJob({ project: 'acme/widget', script: ['echo started-to-time-out', 'sleep 300'], timeout: 90 });
+    const timedOut = fake.enqueueJob({ project: 'acme/widget', script: ['echo started-to-time-out', 'sleep 300'], timeout: TIMEOUT_S });
     const vmOf = (id: number) => `${runtimeRoot}/job${id}-`;
     const gone = async (id: number) =>
       (await qemuProcessesMentioning(vmOf(id))).length === 0 && !(await listFilesBelow(runtimeRoot)).some((name) => name.startsWith(`job${id}-`));
@@ -138,18 +144,22 @@ describe('tart run with the QEMU executor against the fake GitLab', () => {
     fake.cancelJob(canceled.id, { graceful: false });
     await waitUntil(() => gone(canceled.id), 10_000, 'the canceled job\'s VM to go');
     const cancelMs = Date.now() - canceledAt;
+    t.diagnostic(`VM gone ${cancelMs} ms after the cancel`);
     assert.ok(cancelMs < 2000, `VM gone ${cancelMs} ms after the cancel`);
     assert.equal(fake.job(canceled.id).state, 'canceled');
 
     await fake.waitForJob(timedOut.id, (j) => j.trace.toString().includes('\nstarted-to-time-out'), 300_000);
     assert.equal(await gone(timedOut.id), false, 'the job\'s VM runs');
-    const failed = await fake.waitForJob(timedOut.id, (j) => FINAL.includes(j.state), 200_000);
-    const failedAt = Date.now();
+    // The job's clock starts with its first trace line; the timeout fires TIMEOUT_S later.
+    const jobStartedAt = harness.chunks.get(timedOut.id)?.[0]?.at ?? 0;
+    await waitUntil(() => Date.now() > jobStartedAt + TIMEOUT_S * 1000, 200_000, 'the job timeout');
     await waitUntil(() => gone(timedOut.id), 10_000, 'the timed-out job\'s VM to go');
-    const timeoutMs = Date.now() - failedAt;
+    const timeoutMs = Date.now() - (jobStartedAt + TIMEOUT_S * 1000);
+    const failed = await fake.waitForJob(timedOut.id, (j) => FINAL.includes(j.state), 30_000);
     assert.equal(failed.state, 'failed');
     assert.equal(failed.failureReason, 'job_execution_timeout');
-    assert.ok(timeoutMs < 2000, `VM gone ${timeoutMs} ms after the timeout was reported`);
+    t.diagnostic(`VM gone ${timeoutMs} ms after the timeout fired`);
+    assert.ok(timeoutMs < 2000, `VM gone ${timeoutMs} ms after the timeout fired`);
   });
 
   it('keeps the protocol clean and never logs a token', async () => {
@@ -168,4 +178,29 @@ function escape(text: string): string {
 
 function hostnameIn(trace: string): string | undefined {
   return /SCRIPT-START (runner-\S+)/.exec(trace)?.[1];
+}
+
+// An HTTP barrier on host loopback: GET /<name> blocks until `parties` names have arrived.
+async function startBarrier(parties: number) {
+  const arrivals = new Map<string, number>();
+  const waiting: Array<() => void> = [];
+  let releasedAt: number | undefined;
+  const server = createServer((request, response) => {
+    arrivals.set((request.url ?? '/').slice(1), Date.now());
+    waiting.push(() => response.end('together\n'));
+    if (arrivals.size >= parties) {
+      releasedAt = Date.now();
+      for (const answer of waiting.splice(0)) answer();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    arrivals: () => arrivals,
+    releasedAt: () => releasedAt,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

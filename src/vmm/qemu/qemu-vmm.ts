@@ -25,6 +25,7 @@ export interface QemuVmmOptions {
 export class QemuVmm implements Vmm {
   readonly name = 'qemu';
   private readonly binary: string;
+  private version: Promise<string> | undefined;
 
   constructor(private readonly options: QemuVmmOptions = {}) {
     this.binary = options.binary ?? 'qemu-system-x86_64';
@@ -40,10 +41,12 @@ export class QemuVmm implements Vmm {
   }
 
   async describe(): Promise<string> {
-    const version = await promisify(execFile)(this.binary, ['--version']).then(
+    // Asked once per process: every job's trace shows it, and spawning QEMU costs ~0.1 s.
+    this.version ??= promisify(execFile)(this.binary, ['--version']).then(
       ({ stdout }) => /version ([\d.]+)/.exec(stdout)?.[1] ?? 'unknown',
       () => 'unknown',
     );
+    const version = await this.version;
     const accel = await this.accelerator();
     return `QEMU ${version} microvm (${accel === 'kvm' ? 'KVM' : 'TCG software emulation'})`;
   }

@@ -1,7 +1,9 @@
 // The QEMU microVM executor against the real guest image under TCG: two VMs booted at once,
 // commands over SSH, tar streams, abort, exit codes, and a close() that leaves nothing behind.
 import assert from 'node:assert/strict';
+import { readdir, stat } from 'node:fs/promises';
 import { release } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { extract, pack } from 'tar-stream';
@@ -58,14 +60,22 @@ describe('the QEMU VM executor (real guest under TCG)', () => {
     if (runtimeRoot) await removeTestRuntimeRoot(runtimeRoot);
   });
 
-  it('boots two VMs at once, each with its own guest, both running at the same time', async () => {
+  it('boots two VMs at once, each with its own guest, both running at the same time', async (t) => {
     const [a, b] = bootWindows;
     assert.ok(a && b && a.start < b.end && b.start < a.end, 'the two boots overlapped');
+    t.diagnostic(`boots took ${a.end - a.start} ms and ${b.end - b.start} ms, side by side`);
     const [hostA, hostB] = await Promise.all([run(first, ['hostname']), run(second, ['hostname'])]);
     assert.match(hostA.stdout, /^runner-job101-[0-9a-f]{8}\n$/);
     assert.match(hostB.stdout, /^runner-job102-[0-9a-f]{8}\n$/);
     const vms = await qemuProcessesMentioning(runtimeRoot);
     assert.equal(vms.length, 2, 'two qemu processes run');
+    for (const vm of vms) assert.doesNotMatch(vm.argv.join(' '), /PRIVATE KEY|ssh-ed25519/, 'no key on the QEMU command line');
+    for (const dir of await readdir(runtimeRoot)) {
+      assert.equal((await stat(join(runtimeRoot, dir))).mode & 0o777, 0o700, `${dir} is private`);
+      for (const file of ['seed.tar', 'scratch.img', 'state.json', 'console.log']) {
+        assert.equal((await stat(join(runtimeRoot, dir, file))).mode & 0o077, 0, `${dir}/${file} is not group/world-readable`);
+      }
+    }
     assert.ok(prepareLog.some((line) => line.includes(`kernel ${manifest.kernelRelease}`)));
     assert.ok(prepareLog.some((line) => /Starting VM job10[12]-\w+ \(1 vCPU, 512 MiB\)/.test(line)));
   });
@@ -119,7 +129,7 @@ describe('the QEMU VM executor (real guest under TCG)', () => {
     }
   });
 
-  it('abort kills the remote command and its children within 2 s', async () => {
+  it('abort kills the remote command and its children within 2 s', async (t) => {
     const controller = new AbortController();
     const stdout = new PassThrough();
     let seen = '';
@@ -136,6 +146,7 @@ describe('the QEMU VM executor (real guest under TCG)', () => {
     const result = await outcome;
     const elapsed = Date.now() - abortedAt;
     assert.ok(result instanceof Error && result.message === 'test abort', `exec rejected with the abort reason, got ${String(result)}`);
+    t.diagnostic(`exec ended ${elapsed} ms after the abort`);
     assert.ok(elapsed < 2000, `exec ended ${elapsed} ms after the abort`);
     const ps = await run(second, ['ps', '-eo', 'args']);
     assert.doesNotMatch(ps.stdout, /sleep 30[12]/, 'no child of the aborted command survives');
@@ -176,7 +187,7 @@ function tarOf(files: Array<{ name: string; body: Buffer; mode: number }>): Read
   const archive = pack();
   for (const file of files) archive.entry({ name: file.name, mode: file.mode }, file.body);
   archive.finalize();
-  return archive;
+  return Readable.from(archive);
 }
 
 async function readTar(stream: Readable): Promise<Map<string, { mode: number; body: Buffer }>> {
@@ -184,7 +195,9 @@ async function readTar(stream: Readable): Promise<Map<string, { mode: number; bo
   const reader = extract();
   reader.on('entry', (header, body, next) => {
     const chunks: Buffer[] = [];
-    body.on('data', (chunk: Buffer) => chunks.push(chunk));
+    body.on('data', (chunk: unknown) => {
+      chunks.push(chunk as Buffer);
+    });
     body.on('end', () => {
       entries.set(header.name, { mode: header.mode ?? 0, body: Buffer.concat(chunks) });
       next();

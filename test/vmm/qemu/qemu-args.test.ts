@@ -1,0 +1,79 @@
+// The QEMU command line: microvm machine, disks in the guest contract's order with the right
+// read-only flags, networking per mode, and nothing secret.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildQemuArgs } from '../../../src/vmm/qemu/qemu-args.js';
+import type { VmSpec } from '../../../src/vmm/types.js';
+
+const spec: VmSpec = {
+  id: 'job7-abcd1234',
+  vcpus: 1,
+  memoryMb: 512,
+  kernelPath: '/img/vmlinuz',
+  initrdPath: '/img/initrd.img',
+  kernelCmdline: 'console=ttyS0 root=/dev/vda ro',
+  disks: { rootfs: '/img/rootfs.ext4', scratch: '/run/vm/scratch.img', seed: '/run/vm/seed.tar' },
+  network: { mode: 'user', sshForwardPort: 40022 },
+  consoleLogPath: '/run/vm/console.log',
+  runtimeDir: '/run/vm',
+};
+
+// The value following each occurrence of `flag`.
+function valuesOf(args: string[], flag: string): string[] {
+  return args.flatMap((arg, index) => (arg === flag ? [args[index + 1] ?? ''] : []));
+}
+
+describe('buildQemuArgs', () => {
+  const args = buildQemuArgs({ spec, accel: 'tcg', qmpSocket: '/run/vm/qmp.sock', pidFile: '/run/vm/qemu.pid' });
+
+  it('boots the microvm machine with the spec\'s kernel, initrd, command line, CPUs and memory', () => {
+    assert.deepEqual(valuesOf(args, '-M'), ['microvm,acpi=on']);
+    assert.deepEqual(valuesOf(args, '-accel'), ['tcg']);
+    assert.deepEqual(valuesOf(args, '-kernel'), ['/img/vmlinuz']);
+    assert.deepEqual(valuesOf(args, '-initrd'), ['/img/initrd.img']);
+    assert.deepEqual(valuesOf(args, '-append'), ['console=ttyS0 root=/dev/vda ro']);
+    assert.deepEqual(valuesOf(args, '-smp'), ['1']);
+    assert.deepEqual(valuesOf(args, '-m'), ['512']);
+    assert.ok(args.includes('-nodefaults') && args.includes('-no-reboot'));
+    assert.equal(args.includes('-cpu'), false, 'no -cpu host under TCG');
+  });
+
+  it('attaches rootfs (read-only), scratch (writable) and seed (read-only) in that order as raw disks', () => {
+    const drives = valuesOf(args, '-drive').map((value) => Object.fromEntries(value.split(',').map((part) => part.split('=') as [string, string])));
+    assert.deepEqual(
+      drives.map((drive) => [drive.id, drive.file, drive.format, drive.readonly ?? 'off']),
+      [
+        ['rootfs', '/img/rootfs.ext4', 'raw', 'on'],
+        ['scratch', '/run/vm/scratch.img', 'raw', 'off'],
+        ['seed', '/run/vm/seed.tar', 'raw', 'on'],
+      ],
+    );
+    assert.deepEqual(
+      valuesOf(args, '-device').filter((device) => device.startsWith('virtio-blk')),
+      ['virtio-blk-device,drive=rootfs', 'virtio-blk-device,drive=scratch', 'virtio-blk-device,drive=seed'],
+    );
+  });
+
+  it('forwards only loopback to the guest\'s sshd in user mode, and has QMP and a pid file in the runtime dir', () => {
+    assert.deepEqual(valuesOf(args, '-netdev'), ['user,id=net0,hostfwd=tcp:127.0.0.1:40022-:22']);
+    assert.deepEqual(valuesOf(args, '-qmp'), ['unix:/run/vm/qmp.sock,server=on,wait=off']);
+    assert.deepEqual(valuesOf(args, '-pidfile'), ['/run/vm/qemu.pid']);
+    assert.deepEqual(valuesOf(args, '-serial'), ['chardev:console']);
+  });
+
+  it('uses the TAP device and MAC for tap networking, and -cpu host under KVM', () => {
+    const tap = buildQemuArgs({
+      spec: { ...spec, network: { mode: 'tap', tapName: 'tart-tap3', mac: '06:00:ac:10:00:02' } },
+      accel: 'kvm',
+      qmpSocket: 'q',
+      pidFile: 'p',
+    });
+    assert.deepEqual(valuesOf(tap, '-netdev'), ['tap,id=net0,ifname=tart-tap3,script=no,downscript=no']);
+    assert.ok(valuesOf(tap, '-device').includes('virtio-net-device,netdev=net0,mac=06:00:ac:10:00:02'));
+    assert.deepEqual(valuesOf(tap, '-cpu'), ['host']);
+  });
+
+  it('is a plain argv: every element a string, no shell syntax needed', () => {
+    assert.ok(args.every((arg) => typeof arg === 'string' && arg.length > 0));
+  });
+});
