@@ -47,17 +47,32 @@ async function main(): Promise<void> {
   const manifest = await readImageManifest(imageDir);
   const runtimeRoot = await mkdtemp(join(tmpdir(), 'tart-bench-vm-'));
   try {
-    const executor = createVmExecutor({ vmm: 'qemu', imageDir, vcpus: 1, memoryMb: 512, diskSizeMb: 8192, bootTimeoutSeconds: 300, accel: 'auto', runtimeRoot });
+    const executor = createVmExecutor({
+      vmm: 'qemu',
+      imageDir,
+      vcpus: 1,
+      memoryMb: 512,
+      diskSizeMb: 8192,
+      bootTimeoutSeconds: 300,
+      accel: 'auto',
+      runtimeRoot,
+    });
     const accel = await new QemuVmm({ accel: 'auto' }).accelerator({
       kernelPath: join(imageDir, IMAGE_FILES.kernel),
       initrdPath: join(imageDir, IMAGE_FILES.initrd),
     });
-    console.log(`image ${manifest.version} (kernel ${manifest.kernelRelease}), accel ${accel}, ${runs} run(s), script: ${values.script}`);
+    console.log(
+      `image ${manifest.version} (kernel ${manifest.kernelRelease}), accel ${accel}, ${runs} run(s), script: ${values.script}`,
+    );
     const all: RunFigures[] = [];
     for (let run = 1; run <= runs; run += 1) {
       const figures = await oneJob(executor, runtimeRoot, run);
       all.push(figures);
-      console.log(`run ${run}: ${Object.entries(figures).map(([key, ms]) => `${key}=${ms === undefined ? '-' : Math.round(ms)}`).join(' ')}`);
+      console.log(
+        `run ${run}: ${Object.entries(figures)
+          .map(([key, ms]) => `${key}=${ms === undefined ? '-' : Math.round(ms)}`)
+          .join(' ')}`,
+      );
     }
     printMedians(all);
     await compareDiskPrep(runtimeRoot);
@@ -69,7 +84,11 @@ async function main(): Promise<void> {
 // One job's life: prepare (boot), a first stage command, the script, close.
 async function oneJob(executor: VmExecutor, runtimeRoot: string, run: number): Promise<RunFigures> {
   const started = performance.now();
-  const env = await executor.prepare({ job: { id: 900 + run } as JobPayload, log: () => undefined, signal: new AbortController().signal });
+  const env = await executor.prepare({
+    job: { id: 900 + run } as JobPayload,
+    log: () => undefined,
+    signal: new AbortController().signal,
+  });
   const timings = executor.lastTimings;
   if (!timings) throw new Error('the executor recorded no timings');
   const console = await readConsole(runtimeRoot);
@@ -108,12 +127,16 @@ async function readConsole(runtimeRoot: string): Promise<string> {
 
 function printMedians(all: RunFigures[]): void {
   const median = (pick: (figures: RunFigures) => number | undefined): number | undefined => {
-    const sorted = all.map(pick).filter((value): value is number => value !== undefined).sort((a, b) => a - b);
+    const sorted = all
+      .map(pick)
+      .filter((value): value is number => value !== undefined)
+      .sort((a, b) => a - b);
     if (sorted.length === 0) return undefined;
     const middle = Math.floor(sorted.length / 2);
     return sorted.length % 2 === 1 ? sorted[middle] : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
   };
-  const seconds = (ms: number | undefined) => (ms === undefined ? '   n/a' : `${(ms / 1000).toFixed(2).padStart(6)} s`);
+  const seconds = (ms: number | undefined) =>
+    ms === undefined ? '    n/a' : `${(ms / 1000).toFixed(3).padStart(7)} s`;
   const kernel = median((f) => f.kernelToInitMs);
   const spawnToSshd = median((f) => f.spawnToSshdMs);
   const overhead = median((f) => f.jobWallMs - f.scriptMs);
@@ -121,7 +144,9 @@ function printMedians(all: RunFigures[]): void {
   console.log(`  pre-spawn (keys, disks, probe)  ${seconds(median((f) => f.diskPrepMs))}`);
   console.log(`  VMM spawn                       ${seconds(median((f) => f.vmmSpawnMs))}`);
   console.log(`  kernel to init (guest clock)    ${seconds(kernel)}`);
-  console.log(`  init to sshd ready              ${seconds(spawnToSshd !== undefined && kernel !== undefined ? spawnToSshd - kernel : undefined)}`);
+  console.log(
+    `  init to sshd ready              ${seconds(spawnToSshd !== undefined && kernel !== undefined ? spawnToSshd - kernel : undefined)}`,
+  );
   console.log(`    (spawn to sshd ready, host)   ${seconds(spawnToSshd)}`);
   console.log(`  SSH connect                     ${seconds(median((f) => f.sshConnectMs))}`);
   console.log(`  first stage command running     ${seconds(median((f) => f.firstStageMs))}`);
@@ -148,8 +173,16 @@ async function compareDiskPrep(runtimeRoot: string): Promise<void> {
   const copyStarted = performance.now();
   await promisify(execFile)('cp', [join(imageDir, IMAGE_FILES.rootfs), join(dir, 'rootfs-copy.ext4')]);
   const copyMs = performance.now() - copyStarted;
-  const sizeMb = (await readFile(join(imageDir, 'manifest.json'), 'utf8').then((text) => JSON.parse(text) as { files: { rootfs: { size: number } } })).files.rootfs.size / 2 ** 20;
-  console.log(`\nper-job disk prep: ${prepMs.toFixed(1)} ms (8 GiB sparse scratch + seed) vs cp of rootfs.ext4 (${sizeMb.toFixed(0)} MiB): ${copyMs.toFixed(0)} ms`);
+  const sizeMb =
+    (
+      await readFile(join(imageDir, 'manifest.json'), 'utf8').then(
+        (text) => JSON.parse(text) as { files: { rootfs: { size: number } } },
+      )
+    ).files.rootfs.size /
+    2 ** 20;
+  console.log(
+    `\nper-job disk prep: ${prepMs.toFixed(1)} ms (8 GiB sparse scratch + seed) vs cp of rootfs.ext4 (${sizeMb.toFixed(0)} MiB): ${copyMs.toFixed(0)} ms`,
+  );
   await rm(dir, { recursive: true, force: true });
 }
 

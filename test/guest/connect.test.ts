@@ -22,7 +22,9 @@ describe('connectGuest host-key pinning (real ssh2 server on loopback)', () => {
   before(async () => {
     // The server presents keys.host; it accepts the client key and runs `echo` commands.
     server = new ssh2.Server({ hostKeys: [keys.host.privateKey] }, (client) => {
-      client.on('authentication', (context) => (context.method === 'publickey' ? context.accept() : context.reject(['publickey'])));
+      client.on('authentication', (context) =>
+        context.method === 'publickey' ? context.accept() : context.reject(['publickey']),
+      );
       client.on('ready', () => {
         sessions += 1;
         client.on('session', (accept) => {
@@ -106,7 +108,10 @@ describe('hybridVsockConnect (Firecracker CONNECT handshake)', () => {
   });
 
   // A unix-socket server that hands each connection to `script`.
-  async function serve(name: string, script: (socket: Socket) => void): Promise<{ path: string; server: Server }> {
+  async function serve(
+    name: string,
+    script: (socket: Socket) => void,
+  ): Promise<{ path: string; server: Server }> {
     const path = join(dir, name);
     const server = createServer(script);
     await new Promise<void>((resolve) => server.listen(path, resolve));
@@ -123,7 +128,9 @@ describe('hybridVsockConnect (Firecracker CONNECT handshake)', () => {
     });
     const socket = await hybridVsockConnect(path, 22);
     // The socket comes back paused with the early bytes unshifted; the next reader resumes it.
-    const first = new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+    const first = new Promise<string>((resolve) =>
+      socket.once('data', (chunk: Buffer) => resolve(chunk.toString())),
+    );
     socket.resume();
     assert.equal(await first, 'SSH-2.0-guest\r\n');
     socket.destroy();
@@ -132,14 +139,22 @@ describe('hybridVsockConnect (Firecracker CONNECT handshake)', () => {
   });
 
   it('rejects with VSOCK_REFUSED when the answer is not OK', async () => {
-    const { path, server } = await serve('refused.sock', (socket) => socket.once('data', () => socket.write('FAILURE\n')));
-    await assert.rejects(hybridVsockConnect(path, 22), (error: unknown) => error instanceof TartError && error.code === 'VSOCK_REFUSED');
+    const { path, server } = await serve('refused.sock', (socket) =>
+      socket.once('data', () => socket.write('FAILURE\n')),
+    );
+    await assert.rejects(
+      hybridVsockConnect(path, 22),
+      (error: unknown) => error instanceof TartError && error.code === 'VSOCK_REFUSED',
+    );
     server.close();
   });
 
   it('rejects with VSOCK_TIMEOUT when nothing answers, and VSOCK_CONNECT_FAILED without a socket', async () => {
     const { path, server } = await serve('silent.sock', () => undefined);
-    await assert.rejects(hybridVsockConnect(path, 22, 200), (error: unknown) => error instanceof TartError && error.code === 'VSOCK_TIMEOUT');
+    await assert.rejects(
+      hybridVsockConnect(path, 22, 200),
+      (error: unknown) => error instanceof TartError && error.code === 'VSOCK_TIMEOUT',
+    );
     server.close();
     await assert.rejects(
       hybridVsockConnect(join(dir, 'missing.sock'), 22),

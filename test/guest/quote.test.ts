@@ -24,7 +24,26 @@ describe('shell quoting for the guest command line', () => {
   });
 
   it('round-trips awkward arguments through sh -c', async () => {
-    const argv = ['', ' ', "'", '"', '\\', '$(id)', '`id`', '$HOME', '*', 'a\nb', '-n', ';', '|', '&&', '~', '#', 'é ✓', "''\\''"];
+    const argv = [
+      '',
+      ' ',
+      "'",
+      '"',
+      '\\',
+      '$(id)',
+      '`id`',
+      '$HOME',
+      '*',
+      'a\nb',
+      '-n',
+      ';',
+      '|',
+      '&&',
+      '~',
+      '#',
+      'é ✓',
+      "''\\''",
+    ];
     assert.deepEqual(await argvAfterShell(argv), argv);
   });
 

@@ -52,14 +52,23 @@ export async function startQemuDaemon(options: {
     'boot_timeout = 240',
     'network = "user"',
   ].join('\n');
-  const config = parseConfig(toml, join(dir, 'config.toml'), { imageDir: options.imageDir, hostname: 'test' });
+  const config = parseConfig(toml, join(dir, 'config.toml'), {
+    imageDir: options.imageDir,
+    hostname: 'test',
+  });
   let logText = '';
-  const logger = createLogger({ level: 'debug', format: 'json', stream: { write: (chunk: string) => (logText += chunk) } });
+  const logger = createLogger({
+    level: 'debug',
+    format: 'json',
+    stream: { write: (chunk: string) => (logText += chunk) },
+  });
   const chunks = new Map<number, TraceChunk[]>();
   const recordingRunJob = (jobOptions: RunJobOptions) => {
     const list: TraceChunk[] = [];
     chunks.set(jobOptions.job.id, list);
-    const tee = teeInto(jobOptions.trace, (chunk) => list.push({ at: Date.now(), text: chunk.toString('utf8') }));
+    const tee = teeInto(jobOptions.trace, (chunk) =>
+      list.push({ at: Date.now(), text: chunk.toString('utf8') }),
+    );
     return runJob({ ...jobOptions, trace: tee });
   };
   const daemon = new Daemon({

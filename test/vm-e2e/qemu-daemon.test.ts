@@ -40,10 +40,21 @@ describe('tart run with the QEMU executor against the fake GitLab', () => {
     // The daemon's executor takes its runtime root from the environment (see the report).
     process.env.TART_RUNTIME_DIR = runtimeRoot;
     fake = await startFakeGitLab({ traceUpdateInterval: 1, baseUrlForGuests: 'http://10.0.2.2:{port}/' });
-    repo = await createRepo({ files: { 'README.md': '# widget in a VM\n', 'build.sh': 'mkdir -p out && echo "built from $(cat README.md)" > out/result.txt\n' } });
+    repo = await createRepo({
+      files: {
+        'README.md': '# widget in a VM\n',
+        'build.sh': 'mkdir -p out && echo "built from $(cat README.md)" > out/result.txt\n',
+      },
+    });
     fake.addProject({ path: 'acme/widget', repo });
     fake.addRunner({ token: RUNNER_TOKEN });
-    harness = await startQemuDaemon({ url: fake.url, token: RUNNER_TOKEN, concurrent: 2, imageDir: IMAGE_DIR, runtimeRoot });
+    harness = await startQemuDaemon({
+      url: fake.url,
+      token: RUNNER_TOKEN,
+      concurrent: 2,
+      imageDir: IMAGE_DIR,
+      runtimeRoot,
+    });
   });
 
   after(async () => {
@@ -68,16 +79,35 @@ describe('tart run with the QEMU executor against the fake GitLab', () => {
         'mkdir -p vendor && echo "cached by the first job" > vendor/dep.txt',
         meet('producer'),
       ],
-      artifacts: [{ name: 'build', paths: ['out/'], when: 'on_success', expire_in: '1 day', artifact_type: 'archive', artifact_format: 'zip' }],
+      artifacts: [
+        {
+          name: 'build',
+          paths: ['out/'],
+          when: 'on_success',
+          expire_in: '1 day',
+          artifact_type: 'archive',
+          artifact_format: 'zip',
+        },
+      ],
       cache: [{ key: 'deps', paths: ['vendor/'], policy: 'pull-push', when: 'on_success' }],
     });
     producerId = producer.id;
     const failing = fake.enqueueJob({
       project: 'acme/widget',
-      script: ['echo "SCRIPT-START $(hostname)"', 'echo "guest kernel $(uname -r)"', meet('failing'), 'exit 7', 'echo never'],
+      script: [
+        'echo "SCRIPT-START $(hostname)"',
+        'echo "guest kernel $(uname -r)"',
+        meet('failing'),
+        'exit 7',
+        'echo never',
+      ],
     });
     let mostVms = 0;
-    const watch = setInterval(() => void qemuProcessesMentioning(runtimeRoot).then((vms) => (mostVms = Math.max(mostVms, vms.length))), 200);
+    const watch = setInterval(
+      () =>
+        void qemuProcessesMentioning(runtimeRoot).then((vms) => (mostVms = Math.max(mostVms, vms.length))),
+      200,
+    );
     let done;
     let failed;
     try {
@@ -93,8 +123,16 @@ describe('tart run with the QEMU executor against the fake GitLab', () => {
     assert.equal(done.state, 'success', trace);
     assert.equal(done.checksumOk, true);
     assert.match(trace, new RegExp(`guest kernel ${escape(manifest.kernelRelease)}`));
-    assert.doesNotMatch(trace, new RegExp(`guest kernel ${escape(release())}\\b`), 'the script ran in the guest kernel, not the host one');
-    assert.match(trace, new RegExp(`\n${repo.head()}`), 'the job cloned the repo at the pipeline sha inside the VM');
+    assert.doesNotMatch(
+      trace,
+      new RegExp(`guest kernel ${escape(release())}\\b`),
+      'the script ran in the guest kernel, not the host one',
+    );
+    assert.match(
+      trace,
+      new RegExp(`\n${repo.head()}`),
+      'the job cloned the repo at the pipeline sha inside the VM',
+    );
     assert.ok(done.artifacts.get('archive'), 'the artifacts archive was uploaded');
 
     assert.equal(failed.state, 'failed', failed.trace.toString());
@@ -108,13 +146,15 @@ describe('tart run with the QEMU executor against the fake GitLab', () => {
     assert.deepEqual([...arrivals.keys()].sort(), ['failing', 'producer']);
     const released = barrier.releasedAt();
     assert.ok(released !== undefined && [...arrivals.values()].every((at) => at <= released));
-    t.diagnostic(`barrier arrivals (ms before release): ${[...arrivals].map(([name, at]) => `${name} ${released - at}`).join(', ')}`);
+    t.diagnostic(
+      `barrier arrivals (ms before release): ${[...arrivals].map(([name, at]) => `${name} ${released - at}`).join(', ')}`,
+    );
     assert.match(trace, /\ntogether\n/);
     assert.equal(mostVms, 2, 'two qemu processes ran at the same time');
     assert.notEqual(hostnameIn(trace), hostnameIn(failed.trace.toString()), 'each job had its own VM');
   });
 
-  it('gives a second job (a fresh VM) the first job\'s artifacts and restores its cache', async () => {
+  it("gives a second job (a fresh VM) the first job's artifacts and restores its cache", async () => {
     assert.ok(producerId > 0, 'the first test ran');
     const consumer = fake.enqueueJob({
       project: 'acme/widget',
@@ -132,28 +172,36 @@ describe('tart run with the QEMU executor against the fake GitLab', () => {
   });
 
   it('leaves no VM within 2 s of a cancel, nor of a timeout', async (t) => {
-    const canceled = fake.enqueueJob({ project: 'acme/widget', script: ['echo started-to-cancel', 'sleep 300'] });
-    const timedOut = fake.enqueueJob({ project: 'acme/widget', script: ['echo started-to-time-out', 'sleep 300'], timeout: TIMEOUT_S });
+    const canceled = fake.enqueueJob({
+      project: 'acme/widget',
+      script: ['echo started-to-cancel', 'sleep 300'],
+    });
+    const timedOut = fake.enqueueJob({
+      project: 'acme/widget',
+      script: ['echo started-to-time-out', 'sleep 300'],
+      timeout: TIMEOUT_S,
+    });
     const vmOf = (id: number) => `${runtimeRoot}/job${id}-`;
     const gone = async (id: number) =>
-      (await qemuProcessesMentioning(vmOf(id))).length === 0 && !(await listFilesBelow(runtimeRoot)).some((name) => name.startsWith(`job${id}-`));
+      (await qemuProcessesMentioning(vmOf(id))).length === 0 &&
+      !(await listFilesBelow(runtimeRoot)).some((name) => name.startsWith(`job${id}-`));
 
     await fake.waitForJob(canceled.id, (j) => j.trace.toString().includes('\nstarted-to-cancel'), 300_000);
-    assert.equal(await gone(canceled.id), false, 'the job\'s VM runs');
+    assert.equal(await gone(canceled.id), false, "the job's VM runs");
     const canceledAt = Date.now();
     fake.cancelJob(canceled.id, { graceful: false });
-    await waitUntil(() => gone(canceled.id), 10_000, 'the canceled job\'s VM to go');
+    await waitUntil(() => gone(canceled.id), 10_000, "the canceled job's VM to go");
     const cancelMs = Date.now() - canceledAt;
     t.diagnostic(`VM gone ${cancelMs} ms after the cancel`);
     assert.ok(cancelMs < 2000, `VM gone ${cancelMs} ms after the cancel`);
     assert.equal(fake.job(canceled.id).state, 'canceled');
 
     await fake.waitForJob(timedOut.id, (j) => j.trace.toString().includes('\nstarted-to-time-out'), 300_000);
-    assert.equal(await gone(timedOut.id), false, 'the job\'s VM runs');
+    assert.equal(await gone(timedOut.id), false, "the job's VM runs");
     // The job's clock starts with its first trace line; the timeout fires TIMEOUT_S later.
     const jobStartedAt = harness.chunks.get(timedOut.id)?.[0]?.at ?? 0;
     await waitUntil(() => Date.now() > jobStartedAt + TIMEOUT_S * 1000, 200_000, 'the job timeout');
-    await waitUntil(() => gone(timedOut.id), 10_000, 'the timed-out job\'s VM to go');
+    await waitUntil(() => gone(timedOut.id), 10_000, "the timed-out job's VM to go");
     const timeoutMs = Date.now() - (jobStartedAt + TIMEOUT_S * 1000);
     const failed = await fake.waitForJob(timedOut.id, (j) => FINAL.includes(j.state), 30_000);
     assert.equal(failed.state, 'failed');

@@ -3,7 +3,13 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { TEST_VM_ROOT, listFilesBelow, processIsAlive, qemuProcessesMentioning, waitUntil } from '../executor/vm/support/vm-test-env.js';
+import {
+  TEST_VM_ROOT,
+  listFilesBelow,
+  processIsAlive,
+  qemuProcessesMentioning,
+  waitUntil,
+} from '../executor/vm/support/vm-test-env.js';
 
 // Each real-VM test process owns `<TEST_VM_ROOT>/<label>-<pid>` while it runs.
 async function liveTestRoots(): Promise<string[]> {
@@ -32,10 +38,18 @@ async function liveVmTestFiles(): Promise<string[]> {
 describe('after the real-VM tests', () => {
   it('nothing they created is left: no qemu process, disk, socket or runtime dir', async () => {
     // Test files run two at a time: wait for any still running to finish (and clean up).
-    await waitUntil(async () => (await liveVmTestFiles()).length === 0 && (await liveTestRoots()).length === 0, 15 * 60_000, 'the other real-VM test files to finish');
+    await waitUntil(
+      async () => (await liveVmTestFiles()).length === 0 && (await liveTestRoots()).length === 0,
+      15 * 60_000,
+      'the other real-VM test files to finish',
+    );
     assert.deepEqual(await qemuProcessesMentioning(TEST_VM_ROOT), [], 'qemu processes left');
     const files = await listFilesBelow(TEST_VM_ROOT);
-    assert.deepEqual(files.filter((name) => /\.(img|tar|sock|pid|log)$|state\.json$/.test(name)), [], 'disks, sockets or state left');
+    assert.deepEqual(
+      files.filter((name) => /\.(img|tar|sock|pid|log)$|state\.json$/.test(name)),
+      [],
+      'disks, sockets or state left',
+    );
     assert.deepEqual(files, [], `entries left under ${TEST_VM_ROOT}`);
   });
 });

@@ -33,11 +33,17 @@ describe('reaping the VM of a runner that was SIGKILLed', () => {
   });
 
   it('kills the orphaned QEMU and removes its runtime dir', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, runtimeRoot, IMAGE_DIR], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, runtimeRoot, IMAGE_DIR], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    await waitUntil(() => output.includes('\n') || child.exitCode !== null, 240_000, 'the child runner to boot its VM');
+    await waitUntil(
+      () => output.includes('\n') || child.exitCode !== null,
+      240_000,
+      'the child runner to boot its VM',
+    );
     const { runtimeDir, vmmPid } = JSON.parse(output) as { runtimeDir: string; vmmPid: number };
     child.kill('SIGKILL');
     await exited;

@@ -20,13 +20,16 @@ describe('reapOrphans with fake runtime dirs', () => {
   });
 
   after(async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const child of children)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await rm(root, { recursive: true, force: true });
   });
 
   // A stand-in VMM: a sleeping process whose command line names `dir`, as QEMU's names its files.
   async function fakeVmm(dir: string): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ['-e', 'setTimeout(() => undefined, 300_000)', `${dir}/qmp.sock`], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => undefined, 300_000)', `${dir}/qmp.sock`], {
+      stdio: 'ignore',
+    });
     children.push(child);
     await new Promise((resolve) => child.once('spawn', resolve));
     return child;
@@ -39,27 +42,42 @@ describe('reapOrphans with fake runtime dirs', () => {
     return dir;
   }
 
-  it('kills the VMM of a dead runner, removes its dir, and leaves a live runner\'s VM alone', async () => {
+  it("kills the VMM of a dead runner, removes its dir, and leaves a live runner's VM alone", async () => {
     const orphan = await runtimeDir('job1-orphan');
     const orphanVmm = await fakeVmm(orphan);
-    await writeState(orphan, { vmId: 'job1-orphan', runnerPid: deadPid, vmmPid: orphanVmm.pid, createdAt: new Date().toISOString() });
+    await writeState(orphan, {
+      vmId: 'job1-orphan',
+      runnerPid: deadPid,
+      vmmPid: orphanVmm.pid,
+      createdAt: new Date().toISOString(),
+    });
     const owned = await runtimeDir('job2-owned');
     const ownedVmm = await fakeVmm(owned);
     const liveRunner = await fakeVmm(join(root, 'unrelated'));
-    await writeState(owned, { vmId: 'job2-owned', runnerPid: liveRunner.pid!, vmmPid: ownedVmm.pid, createdAt: new Date().toISOString() });
+    await writeState(owned, {
+      vmId: 'job2-owned',
+      runnerPid: liveRunner.pid!,
+      vmmPid: ownedVmm.pid,
+      createdAt: new Date().toISOString(),
+    });
 
     const result = await reapOrphans({ runtimeRoot: root });
     assert.deepEqual(result, { reaped: [orphan], killedPids: [orphanVmm.pid] });
     await waitUntil(() => orphanVmm.signalCode === 'SIGKILL', 5000, 'the orphan VMM to die');
     await assert.rejects(access(orphan), { code: 'ENOENT' });
-    assert.ok(processIsAlive(ownedVmm.pid!), 'a live runner\'s VM is not touched');
+    assert.ok(processIsAlive(ownedVmm.pid!), "a live runner's VM is not touched");
     await access(join(owned, 'scratch.img'));
   });
 
   it('never kills a recycled pid whose command line does not name the dir, but still removes the dir', async () => {
     const dir = await runtimeDir('job3-recycled');
     const stranger = await fakeVmm(join(root, 'somewhere-else'));
-    await writeState(dir, { vmId: 'job3-recycled', runnerPid: deadPid, vmmPid: stranger.pid, createdAt: new Date().toISOString() });
+    await writeState(dir, {
+      vmId: 'job3-recycled',
+      runnerPid: deadPid,
+      vmmPid: stranger.pid,
+      createdAt: new Date().toISOString(),
+    });
     const result = await reapOrphans({ runtimeRoot: root });
     assert.deepEqual(result.reaped, [dir]);
     assert.deepEqual(result.killedPids, []);
@@ -69,7 +87,11 @@ describe('reapOrphans with fake runtime dirs', () => {
   it('falls back to qemu.pid when the state has no VMM pid, and reaps a dir without any state', async () => {
     const fromPidFile = await runtimeDir('job4-pidfile');
     const vmm = await fakeVmm(fromPidFile);
-    await writeState(fromPidFile, { vmId: 'job4-pidfile', runnerPid: deadPid, createdAt: new Date().toISOString() });
+    await writeState(fromPidFile, {
+      vmId: 'job4-pidfile',
+      runnerPid: deadPid,
+      createdAt: new Date().toISOString(),
+    });
     await writeFile(join(fromPidFile, 'qemu.pid'), `${vmm.pid}\n`);
     const stateless = await runtimeDir('job5-stateless');
     const result = await reapOrphans({ runtimeRoot: root });
@@ -80,9 +102,16 @@ describe('reapOrphans with fake runtime dirs', () => {
 
   it('skips dirs of this very process, and copes with a missing root', async () => {
     const mine = await runtimeDir('job6-mine');
-    await writeState(mine, { vmId: 'job6-mine', runnerPid: process.pid, createdAt: new Date().toISOString() });
+    await writeState(mine, {
+      vmId: 'job6-mine',
+      runnerPid: process.pid,
+      createdAt: new Date().toISOString(),
+    });
     const result = await reapOrphans({ runtimeRoot: root, isAlive: () => false });
     assert.equal(result.reaped.includes(mine), false);
-    assert.deepEqual(await reapOrphans({ runtimeRoot: join(root, 'missing') }), { reaped: [], killedPids: [] });
+    assert.deepEqual(await reapOrphans({ runtimeRoot: join(root, 'missing') }), {
+      reaped: [],
+      killedPids: [],
+    });
   });
 });

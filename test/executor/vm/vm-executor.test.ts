@@ -45,7 +45,11 @@ describe('the QEMU VM executor (real guest under TCG)', () => {
     });
     const boot = async (id: number) => {
       const start = Date.now();
-      const env = await executor.prepare({ job: { id } as JobPayload, log: (line) => prepareLog.push(line), signal: new AbortController().signal });
+      const env = await executor.prepare({
+        job: { id } as JobPayload,
+        log: (line) => prepareLog.push(line),
+        signal: new AbortController().signal,
+      });
       return { env, window: { start, end: Date.now() } };
     };
     const [a, b] = await Promise.all([boot(101), boot(102)]);
@@ -69,11 +73,16 @@ describe('the QEMU VM executor (real guest under TCG)', () => {
     assert.match(hostB.stdout, /^runner-job102-[0-9a-f]{8}\n$/);
     const vms = await qemuProcessesMentioning(runtimeRoot);
     assert.equal(vms.length, 2, 'two qemu processes run');
-    for (const vm of vms) assert.doesNotMatch(vm.argv.join(' '), /PRIVATE KEY|ssh-ed25519/, 'no key on the QEMU command line');
+    for (const vm of vms)
+      assert.doesNotMatch(vm.argv.join(' '), /PRIVATE KEY|ssh-ed25519/, 'no key on the QEMU command line');
     for (const dir of await readdir(runtimeRoot)) {
       assert.equal((await stat(join(runtimeRoot, dir))).mode & 0o777, 0o700, `${dir} is private`);
       for (const file of ['seed.tar', 'scratch.img', 'state.json', 'console.log']) {
-        assert.equal((await stat(join(runtimeRoot, dir, file))).mode & 0o077, 0, `${dir}/${file} is not group/world-readable`);
+        assert.equal(
+          (await stat(join(runtimeRoot, dir, file))).mode & 0o077,
+          0,
+          `${dir}/${file} is not group/world-readable`,
+        );
       }
     }
     assert.ok(prepareLog.some((line) => line.includes(`kernel ${manifest.kernelRelease}`)));
@@ -87,7 +96,7 @@ describe('the QEMU VM executor (real guest under TCG)', () => {
     assert.notEqual(stdout.trim(), release());
   });
 
-  it('returns a command\'s exit status: exit 7 gives 7', async () => {
+  it("returns a command's exit status: exit 7 gives 7", async () => {
     assert.equal((await run(first, ['sh', '-c', 'echo out; echo err >&2; exit 7'])).exitCode, 7);
     const result = await run(first, ['sh', '-c', 'echo out; echo err >&2; exit 7']);
     assert.equal(result.stdout, 'out\n');
@@ -96,9 +105,15 @@ describe('the QEMU VM executor (real guest under TCG)', () => {
 
   it('passes env and cwd, and quotes arguments the remote shell would otherwise split', async () => {
     const tricky = `a b 'c' "d" $HOME \`x\` ; | & * \\ é`;
-    const result = await run(first, ['printf', '%s|%s|', tricky, '$TEST_VALUE'], { env: { TEST_VALUE: 'v 1' }, cwd: '/tmp' });
+    const result = await run(first, ['printf', '%s|%s|', tricky, '$TEST_VALUE'], {
+      env: { TEST_VALUE: 'v 1' },
+      cwd: '/tmp',
+    });
     assert.equal(result.stdout, `${tricky}|$TEST_VALUE|`);
-    const cwd = await run(first, ['sh', '-c', 'pwd; echo "$TEST_VALUE"'], { env: { TEST_VALUE: 'v 1' }, cwd: '/tmp' });
+    const cwd = await run(first, ['sh', '-c', 'pwd; echo "$TEST_VALUE"'], {
+      env: { TEST_VALUE: 'v 1' },
+      cwd: '/tmp',
+    });
     assert.equal(cwd.stdout, '/tmp\nv 1\n');
   });
 
@@ -118,9 +133,15 @@ describe('the QEMU VM executor (real guest under TCG)', () => {
       { name: 'bin/blob', body: Buffer.alloc(300_000, 7), mode: 0o600 },
     ];
     await copyTarIn(first, { directory: '/tmp/tar-round-trip', tar: tarOf(files) });
-    const listing = await run(first, ['sh', '-c', 'cd /tmp/tar-round-trip && stat -c "%a %s %n" a.txt "dir with space/run.sh" bin/blob']);
+    const listing = await run(first, [
+      'sh',
+      '-c',
+      'cd /tmp/tar-round-trip && stat -c "%a %s %n" a.txt "dir with space/run.sh" bin/blob',
+    ]);
     assert.equal(listing.stdout, '644 6 a.txt\n755 18 dir with space/run.sh\n600 300000 bin/blob\n');
-    const back = await readTar(copyTarOut(first, { directory: '/tmp/tar-round-trip', paths: files.map((f) => f.name) }));
+    const back = await readTar(
+      copyTarOut(first, { directory: '/tmp/tar-round-trip', paths: files.map((f) => f.name) }),
+    );
     for (const file of files) {
       const entry = back.get(file.name);
       assert.ok(entry, `${file.name} came back`);
@@ -139,13 +160,19 @@ describe('the QEMU VM executor (real guest under TCG)', () => {
       stdout,
       signal: controller.signal,
     });
-    const outcome = execution.then(() => 'resolved', (error: unknown) => error);
+    const outcome = execution.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
     await waitFor(() => seen.includes('started'), 60_000);
     const abortedAt = Date.now();
     controller.abort(new Error('test abort'));
     const result = await outcome;
     const elapsed = Date.now() - abortedAt;
-    assert.ok(result instanceof Error && result.message === 'test abort', `exec rejected with the abort reason, got ${String(result)}`);
+    assert.ok(
+      result instanceof Error && result.message === 'test abort',
+      `exec rejected with the abort reason, got ${String(result)}`,
+    );
     t.diagnostic(`exec ended ${elapsed} ms after the abort`);
     assert.ok(elapsed < 2000, `exec ended ${elapsed} ms after the abort`);
     const ps = await run(second, ['ps', '-eo', 'args']);
@@ -180,7 +207,12 @@ async function run(
   const stderr = new PassThrough().on('data', (chunk: Buffer) => err.push(chunk));
   const { exitCode } = await env.exec({ command, stdout, stderr, ...extra });
   const stdoutBytes = Buffer.concat(out);
-  return { exitCode, stdout: stdoutBytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), stdoutBytes };
+  return {
+    exitCode,
+    stdout: stdoutBytes.toString('utf8'),
+    stderr: Buffer.concat(err).toString('utf8'),
+    stdoutBytes,
+  };
 }
 
 function tarOf(files: Array<{ name: string; body: Buffer; mode: number }>): Readable {

@@ -24,7 +24,7 @@ describe('per-job disks', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('writes the seed as a plain tar holding exactly the contract\'s files, with their modes', async () => {
+  it("writes the seed as a plain tar holding exactly the contract's files, with their modes", async () => {
     const path = join(dir, 'seed.tar');
     await createSeedDisk(path, {
       authorizedKeys: keys.client.publicKey,
@@ -36,21 +36,27 @@ describe('per-job disks', () => {
     const bytes = await readFile(path);
     assert.equal(bytes.length % 4096, 0, 'whole 4 KiB blocks for virtio-blk');
     const entries = await readTarEntries(bytes);
-    assert.deepEqual([...entries.keys()], [
-      SEED_FILES.authorizedKeys,
-      SEED_FILES.hostKey,
-      SEED_FILES.hostKeyPub,
-      SEED_FILES.network,
-      SEED_FILES.hostname,
-      EXTRA_SEED_FILES.randomSeed,
-      EXTRA_SEED_FILES.time,
-    ]);
+    assert.deepEqual(
+      [...entries.keys()],
+      [
+        SEED_FILES.authorizedKeys,
+        SEED_FILES.hostKey,
+        SEED_FILES.hostKeyPub,
+        SEED_FILES.network,
+        SEED_FILES.hostname,
+        EXTRA_SEED_FILES.randomSeed,
+        EXTRA_SEED_FILES.time,
+      ],
+    );
     assert.equal(entries.get(EXTRA_SEED_FILES.randomSeed)?.mode, 0o600);
     assert.match(entries.get(EXTRA_SEED_FILES.time)?.text ?? '', /^\d{10}\n$/);
     assert.equal(entries.get(SEED_FILES.authorizedKeys)?.text, `${keys.client.publicKey.trim()}\n`);
     assert.equal(entries.get(SEED_FILES.hostKey)?.text.trim(), keys.host.privateKey.trim());
     assert.equal(entries.get(SEED_FILES.hostKeyPub)?.text, `${keys.host.publicKey.trim()}\n`);
-    assert.equal(entries.get(SEED_FILES.network)?.text, 'ADDRESS=10.0.2.15/24\nGATEWAY=10.0.2.2\nDNS="10.0.2.3"\nMTU=1400\n');
+    assert.equal(
+      entries.get(SEED_FILES.network)?.text,
+      'ADDRESS=10.0.2.15/24\nGATEWAY=10.0.2.2\nDNS="10.0.2.3"\nMTU=1400\n',
+    );
     assert.equal(entries.get(SEED_FILES.hostname)?.text, 'runner-disk-test\n');
     assert.equal(entries.get(SEED_FILES.hostKey)?.mode, 0o600);
     assert.equal(entries.get(SEED_FILES.authorizedKeys)?.mode, 0o600);
@@ -60,13 +66,23 @@ describe('per-job disks', () => {
   it('keeps the host private key inside the 0600 seed file only, and never overwrites a file', async () => {
     const sub = await mkdtemp(join(dir, 'secret-'));
     const path = join(sub, 'seed.tar');
-    const seed = { authorizedKeys: keys.client.publicKey, hostPrivateKey: keys.host.privateKey, hostPublicKey: keys.host.publicKey, network: USER_MODE_NETWORK, hostname: 'h' };
+    const seed = {
+      authorizedKeys: keys.client.publicKey,
+      hostPrivateKey: keys.host.privateKey,
+      hostPublicKey: keys.host.publicKey,
+      network: USER_MODE_NETWORK,
+      hostname: 'h',
+    };
     await createSeedDisk(path, seed);
     assert.equal((await stat(path)).mode & 0o777, 0o600);
     assert.deepEqual(await readdir(sub), ['seed.tar'], 'no temp or side file');
     // The client's private key is not the guest's business at all.
     const text = (await readFile(path)).toString('latin1');
-    const clientKeyBody = keys.client.privateKey.split('\n').filter((line) => !line.startsWith('-----')).join('\n').trim();
+    const clientKeyBody = keys.client.privateKey
+      .split('\n')
+      .filter((line) => !line.startsWith('-----'))
+      .join('\n')
+      .trim();
     assert.ok(clientKeyBody.length > 100);
     assert.equal(text.includes(clientKeyBody), false);
     await assert.rejects(createSeedDisk(path, seed), { code: 'EEXIST' });
@@ -83,7 +99,10 @@ describe('per-job disks', () => {
   });
 
   it('renders network.env without MTU when none is set, and DNS as a space-separated list', () => {
-    assert.equal(networkEnv({ address: '172.16.0.2/30', gateway: '172.16.0.1', dns: ['1.1.1.1', '9.9.9.9'] }), 'ADDRESS=172.16.0.2/30\nGATEWAY=172.16.0.1\nDNS="1.1.1.1 9.9.9.9"\n');
+    assert.equal(
+      networkEnv({ address: '172.16.0.2/30', gateway: '172.16.0.1', dns: ['1.1.1.1', '9.9.9.9'] }),
+      'ADDRESS=172.16.0.2/30\nGATEWAY=172.16.0.1\nDNS="1.1.1.1 9.9.9.9"\n',
+    );
   });
 });
 

@@ -24,9 +24,14 @@ function valuesOf(args: string[], flag: string): string[] {
 }
 
 describe('buildQemuArgs', () => {
-  const args = buildQemuArgs({ spec, accel: 'tcg', qmpSocket: '/run/vm/qmp.sock', pidFile: '/run/vm/qemu.pid' });
+  const args = buildQemuArgs({
+    spec,
+    accel: 'tcg',
+    qmpSocket: '/run/vm/qmp.sock',
+    pidFile: '/run/vm/qemu.pid',
+  });
 
-  it('boots the microvm machine with the spec\'s kernel, initrd, command line, CPUs and memory', () => {
+  it("boots the microvm machine with the spec's kernel, initrd, command line, CPUs and memory", () => {
     assert.deepEqual(valuesOf(args, '-M'), ['microvm,acpi=on']);
     assert.deepEqual(valuesOf(args, '-accel'), ['tcg']);
     assert.deepEqual(valuesOf(args, '-kernel'), ['/img/vmlinuz']);
@@ -39,7 +44,9 @@ describe('buildQemuArgs', () => {
   });
 
   it('attaches rootfs (read-only), scratch (writable) and seed (read-only) in that order as raw disks', () => {
-    const drives = valuesOf(args, '-drive').map((value) => Object.fromEntries(value.split(',').map((part) => part.split('=') as [string, string])));
+    const drives = valuesOf(args, '-drive').map((value) =>
+      Object.fromEntries(value.split(',').map((part) => part.split('=') as [string, string])),
+    );
     assert.deepEqual(
       drives.map((drive) => [drive.id, drive.file, drive.format, drive.readonly ?? 'off']),
       [
@@ -54,7 +61,7 @@ describe('buildQemuArgs', () => {
     );
   });
 
-  it('forwards only loopback to the guest\'s sshd in user mode, and has QMP and a pid file in the runtime dir', () => {
+  it("forwards only loopback to the guest's sshd in user mode, and has QMP and a pid file in the runtime dir", () => {
     assert.deepEqual(valuesOf(args, '-netdev'), ['user,id=net0,hostfwd=tcp:127.0.0.1:40022-:22']);
     assert.deepEqual(valuesOf(args, '-qmp'), ['unix:/run/vm/qmp.sock,server=on,wait=off']);
     assert.deepEqual(valuesOf(args, '-pidfile'), ['/run/vm/qemu.pid']);

@@ -25,7 +25,11 @@ describe('qmpExecute', () => {
   });
 
   // A QMP server whose answers to each received command line are chosen by `answer`.
-  async function serve(name: string, answer: (command: Record<string, unknown>, socket: Socket) => void, greeting = GREETING) {
+  async function serve(
+    name: string,
+    answer: (command: Record<string, unknown>, socket: Socket) => void,
+    greeting = GREETING,
+  ) {
     const path = join(dir, name);
     const received: Array<Record<string, unknown>> = [];
     const server = createServer((socket) => {
@@ -62,25 +66,44 @@ describe('qmpExecute', () => {
 
   it('returns an error reply as data', async () => {
     const { path } = await serve('error.sock', (command, socket) =>
-      socket.write(command.execute === 'qmp_capabilities' ? '{"return": {}}\n' : '{"error": {"class": "CommandNotFound", "desc": "nope"}}\n'),
+      socket.write(
+        command.execute === 'qmp_capabilities'
+          ? '{"return": {}}\n'
+          : '{"error": {"class": "CommandNotFound", "desc": "nope"}}\n',
+      ),
     );
     assert.deepEqual(await qmpExecute(path, 'bogus'), { error: { class: 'CommandNotFound', desc: 'nope' } });
   });
 
   it('fails with QMP_PROTOCOL on a missing greeting or a line that is not JSON', async () => {
     const noGreeting = await serve('no-greeting.sock', () => undefined, '{"hello": 1}\n');
-    await assert.rejects(qmpExecute(noGreeting.path, 'quit'), (error: unknown) => error instanceof TartError && error.code === 'QMP_PROTOCOL');
+    await assert.rejects(
+      qmpExecute(noGreeting.path, 'quit'),
+      (error: unknown) => error instanceof TartError && error.code === 'QMP_PROTOCOL',
+    );
     const garbage = await serve('garbage.sock', () => undefined, 'this is not json\n');
-    await assert.rejects(qmpExecute(garbage.path, 'quit'), (error: unknown) => error instanceof TartError && error.code === 'QMP_PROTOCOL');
+    await assert.rejects(
+      qmpExecute(garbage.path, 'quit'),
+      (error: unknown) => error instanceof TartError && error.code === 'QMP_PROTOCOL',
+    );
   });
 
   it('fails when the server never answers (timeout) or hangs up', async () => {
     const silent = await serve('silent.sock', () => undefined);
     const started = Date.now();
-    await assert.rejects(qmpExecute(silent.path, 'quit', 200), (error: unknown) => error instanceof TartError && /QMP_/.test(error.code));
+    await assert.rejects(
+      qmpExecute(silent.path, 'quit', 200),
+      (error: unknown) => error instanceof TartError && /QMP_/.test(error.code),
+    );
     assert.ok(Date.now() - started < 1500);
     const hangUp = await serve('hangup.sock', (_command, socket) => socket.destroy());
-    await assert.rejects(qmpExecute(hangUp.path, 'quit'), (error: unknown) => error instanceof TartError && error.code === 'QMP_CONNECTION');
-    await assert.rejects(qmpExecute(join(dir, 'missing.sock'), 'quit'), (error: unknown) => error instanceof TartError && error.code === 'QMP_CONNECTION');
+    await assert.rejects(
+      qmpExecute(hangUp.path, 'quit'),
+      (error: unknown) => error instanceof TartError && error.code === 'QMP_CONNECTION',
+    );
+    await assert.rejects(
+      qmpExecute(join(dir, 'missing.sock'), 'quit'),
+      (error: unknown) => error instanceof TartError && error.code === 'QMP_CONNECTION',
+    );
   });
 });
