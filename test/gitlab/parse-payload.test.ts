@@ -1,9 +1,11 @@
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { DEFAULT_JOB_TIMEOUT_SECONDS, parseJobPayload } from '../../src/gitlab/parse-payload.js';
 
-const fixtures = '/work/shared/reference/fixtures';
+// ../shared sits beside the repository (on developer machines and in CI alike).
+const fixtures = join(import.meta.dirname, '..', '..', '..', 'shared', 'reference', 'fixtures');
 const load = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(`${fixtures}/${name}`, 'utf8')) as Record<string, unknown>;
 
