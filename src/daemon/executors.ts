@@ -5,10 +5,10 @@ import { ShellExecutor } from '../executor/shell/index.js';
 import { createVmExecutor } from '../executor/vm/index.js';
 import { tapNetworkProvider } from '../net/index.js';
 
-export type ExecutorFactory = (runner: RunnerConfig) => Executor;
+export type ExecutorFactory = (runner: RunnerConfig, options?: { runtimeRoot?: string }) => Executor;
 
 /** Builds the executor named by `runner.executor`. */
-export const createExecutorFor: ExecutorFactory = (runner) => {
+export const createExecutorFor: ExecutorFactory = (runner, options = {}) => {
   switch (runner.executor) {
     case 'shell':
       return new ShellExecutor({ buildsDir: runner.buildsDir });
@@ -23,6 +23,7 @@ export const createExecutorFor: ExecutorFactory = (runner) => {
         diskSizeMb: runner.vm.diskSizeMb,
         bootTimeoutSeconds: runner.vm.bootTimeout,
         accel: runner.vm.accel,
+        runtimeRoot: options.runtimeRoot,
         // TAP networking needs `tart network setup` (host table and sysctls) to have run.
         network: runner.vm.network === 'tap' ? tapNetworkProvider({ config: runner.network }) : undefined,
       });

@@ -143,7 +143,7 @@ export class Daemon {
         unhealthyRequestsLimit: 3,
         unhealthyIntervalMs: 60 * 60 * 1000,
       }),
-      executor: (this.options.createExecutor ?? createExecutorFor)(config),
+      executor: (this.options.createExecutor ?? createExecutorFor)(config, { runtimeRoot: this.options.runtimeRoot }),
       ids: new ConcurrencyIds(),
       info: buildRunnerInfo({ tartVersion: this.options.tartVersion, executor: config.executor }),
       settings: {

@@ -1,11 +1,12 @@
 // Runs last (file name sorts last): once every other real-VM test process has ended, no qemu
 // process, runtime dir, overlay/scratch disk or socket that the tests created may remain.
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import {
   TEST_VM_ROOT,
   listFilesBelow,
+  processCommandLines,
   processIsAlive,
   qemuProcessesMentioning,
   waitUntil,
@@ -22,14 +23,12 @@ async function liveTestRoots(): Promise<string[]> {
 
 // Test files still running (node --test runs each file in its own process), in case one has not
 // created its runtime root yet.
-async function liveVmTestFiles(): Promise<string[]> {
+function liveVmTestFiles(): string[] {
   const found: string[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
-    // Skip the runners (`node --test …`, scripts/run-tests.mjs) that merely list the files.
-    if (cmdline.includes('\0--test\0') || cmdline.includes('run-tests.mjs')) continue;
-    const file = /test\/(?:executor\/vm|vm-e2e)\/[\w.-]+\.test\.ts/.exec(cmdline)?.[0];
+  for (const { pid, raw } of processCommandLines()) {
+    // Skip this process and the runners (`node --test …`, scripts/run-tests.mjs) that merely list files.
+    if (pid === process.pid || raw.includes('\0--test\0') || raw.includes('run-tests.mjs')) continue;
+    const file = /test\/(?:executor\/vm|vm-e2e)\/[\w.-]+\.test\.ts/.exec(raw)?.[0];
     if (file && !file.includes('zz-no-leftovers')) found.push(file);
   }
   return found;
@@ -39,7 +38,7 @@ describe('after the real-VM tests', () => {
   it('nothing they created is left: no qemu process, disk, socket or runtime dir', async () => {
     // Test files run two at a time: wait for any still running to finish (and clean up).
     await waitUntil(
-      async () => (await liveVmTestFiles()).length === 0 && (await liveTestRoots()).length === 0,
+      async () => liveVmTestFiles().length === 0 && (await liveTestRoots()).length === 0,
       15 * 60_000,
       'the other real-VM test files to finish',
     );

@@ -1,4 +1,5 @@
 // At daemon start: VMs, disks and sockets left by a runner that was killed are removed.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { listRuntimeDirs, readState, removeRuntimeDir } from './runtime-dir.js';
 
@@ -46,7 +47,11 @@ async function pidFromFile(path: string): Promise<number | undefined> {
 }
 
 // A recycled pid must not be killed: the VMM's command line names files in its runtime dir.
+// procfs is read synchronously: a promise-based read of /proc was seen never to settle on Node 20.
 async function isVmmProcess(pid: number, dir: string): Promise<boolean> {
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  return cmdline.includes(dir);
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+  } catch {
+    return false;
+  }
 }

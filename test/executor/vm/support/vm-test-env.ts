@@ -1,7 +1,8 @@
 // Shared by the real-VM tests: the guest image (or a clear failure), a per-test-process runtime
 // root under TEST_VM_ROOT, and listings of the QEMU processes and files the tests created.
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readImageManifest, type ImageManifest } from '../../../../src/image/layout.js';
 
@@ -46,17 +47,31 @@ export interface ProcessInfo {
 }
 
 /** Live qemu-system processes whose command line mentions `needle` (e.g. a runtime root). */
-export async function qemuProcessesMentioning(needle: string): Promise<ProcessInfo[]> {
-  const found: ProcessInfo[] = [];
-  for (const name of await readdir('/proc')) {
+export function qemuProcessesMentioning(needle: string): Promise<ProcessInfo[]> {
+  const found = processCommandLines()
+    .filter(({ argv }) => (argv[0] ?? '').includes('qemu-system') && argv.some((arg) => arg.includes(needle)))
+    .map(({ pid, argv }) => ({ pid, argv }));
+  return Promise.resolve(found);
+}
+
+/**
+ * Every process's argv, read synchronously: a few tiny procfs reads. (A promise-based readFile of
+ * /proc/<pid>/cmdline was seen never to settle under Node 20, hanging the leftovers test.)
+ */
+export function processCommandLines(): Array<ProcessInfo & { raw: string }> {
+  const lines: Array<ProcessInfo & { raw: string }> = [];
+  for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    const raw = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
-    if (raw === '') continue;
-    const argv = raw.split('\0').filter((part) => part !== '');
-    if (!(argv[0] ?? '').includes('qemu-system')) continue;
-    if (raw.includes(needle)) found.push({ pid: Number(name), argv });
+    let raw: string;
+    try {
+      raw = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+    } catch {
+      continue; // The process ended meanwhile.
+    }
+    if (raw !== '')
+      lines.push({ pid: Number(name), argv: raw.split('\0').filter((part) => part !== ''), raw });
   }
-  return found;
+  return lines;
 }
 
 /** Every file below `dir` (relative paths), for "nothing left" assertions. */
