@@ -84,8 +84,8 @@ export async function startDaemon(options: {
   };
 }
 
-// A Writable that records every chunk and forwards it at once (with backpressure) to `target`.
-function teeInto(target: Writable, record: (chunk: Buffer) => void): Writable {
+/** A Writable that records every chunk and forwards it at once (with backpressure) to `target`. */
+export function teeInto(target: Writable, record: (chunk: Buffer) => void): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, callback) {
       record(chunk);

@@ -3,13 +3,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { parseConfig } from '../../src/config/load.js';
 import { createDaemonMetrics } from '../../src/daemon/metrics.js';
 import { Daemon } from '../../src/daemon/run.js';
 import { runJob } from '../../src/job/run-job.js';
 import type { RunJobOptions } from '../../src/job/types.js';
 import { createLogger } from '../../src/log/logger.js';
+import { teeInto } from '../daemon/daemon-harness.js';
 
 export interface TraceChunk {
   at: number;
@@ -102,18 +102,4 @@ export async function startQemuDaemon(options: {
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-// A Writable that records every chunk and forwards it at once (with backpressure) to `target`.
-function teeInto(target: Writable, record: (chunk: Buffer) => void): Writable {
-  return new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      record(chunk);
-      if (target.write(chunk)) callback();
-      else target.once('drain', () => callback());
-    },
-    final(callback) {
-      callback();
-    },
-  });
 }
