@@ -11,7 +11,7 @@ import { teardownHostNetwork } from '../../src/net/index.js';
 import { IMAGE_DIR, requireImage } from '../executor/vm/support/vm-test-env.js';
 import { createNetnsSandbox, run, type NetnsSandbox } from './support/netns.js';
 
-describe('a QEMU VM on a Tart TAP', () => {
+describe('QEMU VMs on Tart TAPs', () => {
   let sandbox: NetnsSandbox;
   let host: string;
   let outside: string;
@@ -73,7 +73,7 @@ describe('a QEMU VM on a Tart TAP', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('clones through NAT, cannot reach a denied range, and leaves no TAP, route or table behind', async () => {
+  it('clones through NAT, cannot reach a denied range or another concurrent VM, and leaves no TAP, route or table behind', async () => {
     const stateDir = join(dir, 'state');
     const runtimeRoot = join(dir, 'runtime');
     await mkdir(runtimeRoot, { recursive: true, mode: 0o700 });
@@ -92,11 +92,17 @@ describe('a QEMU VM on a Tart TAP', () => {
       address: { stdout: string };
       clone: { exitCode: number; stdout: string };
       denied: { stdout: string };
+      addresses: string[];
+      peer: { stdout: string };
+      peerBack: { stdout: string };
     };
     assert.match(summary.address.stdout, /inet 10\.203\.0\.\d+\/30/);
     assert.equal(summary.clone.exitCode, 0, summary.clone.stdout);
     assert.equal(summary.clone.stdout, 'hello through NAT\n');
     assert.match(summary.denied.stdout, /rc=124/, 'the denied address times out (dropped)');
+    assert.equal(new Set(summary.addresses).size, 2, `two guests on two /30s: ${summary.addresses.join(', ')}`);
+    assert.match(summary.peer.stdout, /rc=124/, 'one guest cannot reach the other (dropped)');
+    assert.match(summary.peerBack.stdout, /rc=124/, 'nor the other way round');
     const links = sandbox.exec(host, ['ip', '-o', 'link', 'show']).stdout;
     assert.doesNotMatch(links, /tart\d+/, 'the TAP is gone once the VM is closed');
     await teardownHostNetwork(
