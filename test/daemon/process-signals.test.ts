@@ -79,8 +79,65 @@ describe('tart run stop signals (real process)', () => {
   });
 });
 
-function startTart(configPath: string): { process: ChildProcess; exitCode: Promise<number | null>; stderr: () => string } {
-  const child = spawn(process.execPath, [TART, 'run', '--config', configPath], {
+describe('tart run-single (real process)', () => {
+  let fake: FakeGitLab;
+  let repo: TestRepo;
+  let dir: string;
+  let configPath: string;
+
+  before(async () => {
+    fake = await startFakeGitLab({ traceUpdateInterval: 1 });
+    repo = await createRepo({ files: { 'README.md': 'hi\n' } });
+    fake.addProject({ path: 'acme/widget', repo });
+    fake.addRunner({ token: RUNNER_TOKEN });
+    dir = await mkdtemp(join(tmpdir(), 'tart-single-'));
+    configPath = join(dir, 'config.toml');
+    const runner = (name: string) =>
+      [
+        '[[runners]]',
+        `name = "${name}"`,
+        `url = "${fake.url}"`,
+        `token = "${RUNNER_TOKEN}"`,
+        'executor = "shell"',
+        `builds_dir = "${join(dir, 'builds')}"`,
+        `cache_dir = "${join(dir, 'cache')}"`,
+      ].join('\n');
+    await writeFile(configPath, ['check_interval = 1', runner('first'), runner('second')].join('\n'), { mode: 0o600 });
+  });
+
+  after(async () => {
+    await fake.close();
+    await repo.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('--max-builds 1 runs one job of the named runner and exits 0', async () => {
+    const first = fake.enqueueJob({ project: 'acme/widget', script: ['echo single run'] });
+    const second = fake.enqueueJob({ project: 'acme/widget', script: ['echo left for later'] });
+    const daemon = startTart(configPath, ['run-single', '--name', 'second', '--max-builds', '1']);
+    assert.equal(await daemon.exitCode, 0, daemon.stderr());
+    assert.equal(fake.job(first.id).state, 'success');
+    assert.match(fake.job(first.id).trace.toString(), /on second /);
+    assert.equal(fake.job(second.id).state, 'pending', 'the second job was not taken');
+    fake.cancelJob(second.id);
+  });
+
+  it('--wait-timeout ends the wait for a first job', async () => {
+    const started = Date.now();
+    const daemon = startTart(configPath, ['run-single', '--name', 'first', '--wait-timeout', '2']);
+    assert.equal(await daemon.exitCode, 0, daemon.stderr());
+    assert.ok(Date.now() - started < 30_000);
+  });
+
+  it('refuses to guess when several runners are configured', async () => {
+    const daemon = startTart(configPath, ['run-single', '--max-builds', '1']);
+    assert.equal(await daemon.exitCode, 1);
+    assert.match(daemon.stderr(), /choose one with --name/);
+  });
+});
+
+function startTart(configPath: string, command: string[] = ['run']): { process: ChildProcess; exitCode: Promise<number | null>; stderr: () => string } {
+  const child = spawn(process.execPath, [TART, ...command, '--config', configPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TART_FROM_SOURCE: '1' },
   });
