@@ -13,7 +13,8 @@ const COMPATIBLE_REASON: Readonly<Record<string, string>> = {
   image_pull_failure: 'runner_system_failure',
   runner_configuration_error: 'script_failure',
   runner_external_dependency_failure: 'runner_system_failure',
-  // Tart-internal reasons (src/job/failure.ts): gitlab-runner reports failed transfers as script failures.
+  // Tart-internal reasons (src/job/failure.ts): gitlab-runner downloads and uploads in a stage
+  // script, so a failed transfer is a script failure.
   artifact_download_failure: 'script_failure',
   artifact_upload_failure: 'script_failure',
 };

@@ -1,6 +1,7 @@
 // How a job ends: the failure kinds the engine distinguishes, the footer line for each, and
 // the failure_reason GitLab gets (protocol reference §5.4, job execution reference §1.2, §7).
 import type { FailureReason, JobFeatures } from '../gitlab/payload.js';
+import { mapFailureReason as mapToAcceptedReason } from '../gitlab/failure-reason.js';
 import type { JobOutcome } from './types.js';
 
 export type JobFailure =
@@ -16,23 +17,6 @@ export type JobFailure =
   | { kind: 'interrupted' }
   | { kind: 'artifact-download'; message: string }
   | { kind: 'artifact-upload'; message: string };
-
-/** Reasons GitLab always understands (failure_reason_mapper.go). */
-const ALWAYS_SUPPORTED: readonly string[] = [
-  'script_failure',
-  'runner_system_failure',
-  'job_execution_timeout',
-];
-
-/** gitlab-runner's compatibility map for reasons an older GitLab does not list; anything else → unknown_failure. */
-const COMPATIBLE: Readonly<Record<string, FailureReason>> = {
-  image_pull_failure: 'runner_system_failure',
-  runner_configuration_error: 'script_failure',
-  runner_external_dependency_failure: 'runner_system_failure',
-  // gitlab-runner downloads and uploads in a stage script, so a failure there is a script failure.
-  artifact_download_failure: 'script_failure',
-  artifact_upload_failure: 'script_failure',
-};
 
 /** The text after "Job failed: " (or "Job failed (system failure): "). */
 export function failureMessage(failure: JobFailure): string {
@@ -70,13 +54,7 @@ export function failureOutcome(failure: JobFailure, features: JobFeatures): JobO
 
 /** Maps a runner reason to one the GitLab instance accepts (protocol reference §5.4). */
 export function mapFailureReason(reason: string, supported: readonly string[]): FailureReason {
-  let current = reason;
-  for (;;) {
-    if (ALWAYS_SUPPORTED.includes(current) || supported.includes(current)) return current as FailureReason;
-    const next = COMPATIBLE[current];
-    if (next === undefined) return 'unknown_failure';
-    current = next;
-  }
+  return mapToAcceptedReason(reason, supported) as FailureReason;
 }
 
 function runnerReason(failure: JobFailure): string {
