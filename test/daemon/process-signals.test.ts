@@ -14,41 +14,18 @@ const RUNNER_TOKEN = 'glrt-signals_test_token_01';
 
 describe('tart run stop signals (real process)', () => {
   let fake: FakeGitLab;
-  let repo: TestRepo;
-  let dir: string;
   let configPath: string;
+  let cleanup: () => Promise<void>;
 
   before(async () => {
-    fake = await startFakeGitLab({ traceUpdateInterval: 1 });
-    repo = await createRepo({ files: { 'README.md': 'hi\n' } });
-    fake.addProject({ path: 'acme/widget', repo });
-    fake.addRunner({ token: RUNNER_TOKEN });
-    dir = await mkdtemp(join(tmpdir(), 'tart-signals-'));
-    configPath = join(dir, 'config.toml');
-    await writeFile(
-      configPath,
-      [
-        'concurrent = 1',
-        'check_interval = 1',
-        'shutdown_timeout = 20',
-        'listen_address = "127.0.0.1:0"',
-        '[[runners]]',
-        'name = "signals"',
-        `url = "${fake.url}"`,
-        `token = "${RUNNER_TOKEN}"`,
-        'executor = "shell"',
-        `builds_dir = "${join(dir, 'builds')}"`,
-        `cache_dir = "${join(dir, 'cache')}"`,
-      ].join('\n'),
-      { mode: 0o600 },
-    );
+    ({ fake, configPath, cleanup } = await setUp({
+      prefix: 'tart-signals-',
+      global: ['concurrent = 1', 'check_interval = 1', 'shutdown_timeout = 20', 'listen_address = "127.0.0.1:0"'],
+      runners: ['signals'],
+    }));
   });
 
-  after(async () => {
-    await fake.close();
-    await repo.cleanup();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => cleanup());
 
   it('SIGQUIT waits for the running job to finish, then exits 0', async () => {
     const job = fake.enqueueJob({ project: 'acme/widget', script: ['echo working', 'sleep 3', 'echo finished work'] });
@@ -81,35 +58,18 @@ describe('tart run stop signals (real process)', () => {
 
 describe('tart run-single (real process)', () => {
   let fake: FakeGitLab;
-  let repo: TestRepo;
-  let dir: string;
   let configPath: string;
+  let cleanup: () => Promise<void>;
 
   before(async () => {
-    fake = await startFakeGitLab({ traceUpdateInterval: 1 });
-    repo = await createRepo({ files: { 'README.md': 'hi\n' } });
-    fake.addProject({ path: 'acme/widget', repo });
-    fake.addRunner({ token: RUNNER_TOKEN });
-    dir = await mkdtemp(join(tmpdir(), 'tart-single-'));
-    configPath = join(dir, 'config.toml');
-    const runner = (name: string) =>
-      [
-        '[[runners]]',
-        `name = "${name}"`,
-        `url = "${fake.url}"`,
-        `token = "${RUNNER_TOKEN}"`,
-        'executor = "shell"',
-        `builds_dir = "${join(dir, 'builds')}"`,
-        `cache_dir = "${join(dir, 'cache')}"`,
-      ].join('\n');
-    await writeFile(configPath, ['check_interval = 1', runner('first'), runner('second')].join('\n'), { mode: 0o600 });
+    ({ fake, configPath, cleanup } = await setUp({
+      prefix: 'tart-single-',
+      global: ['check_interval = 1'],
+      runners: ['first', 'second'],
+    }));
   });
 
-  after(async () => {
-    await fake.close();
-    await repo.cleanup();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => cleanup());
 
   it('--max-builds 1 runs one job of the named runner and exits 0', async () => {
     const first = fake.enqueueJob({ project: 'acme/widget', script: ['echo single run'] });
@@ -135,6 +95,40 @@ describe('tart run-single (real process)', () => {
     assert.match(daemon.stderr(), /choose one with --name/);
   });
 });
+
+// A fake GitLab serving one project, and a config.toml with shell runners of the given names.
+async function setUp(options: { prefix: string; global: string[]; runners: string[] }): Promise<{
+  fake: FakeGitLab;
+  configPath: string;
+  cleanup: () => Promise<void>;
+}> {
+  const fake = await startFakeGitLab({ traceUpdateInterval: 1 });
+  const repo: TestRepo = await createRepo({ files: { 'README.md': 'hi\n' } });
+  fake.addProject({ path: 'acme/widget', repo });
+  fake.addRunner({ token: RUNNER_TOKEN });
+  const dir = await mkdtemp(join(tmpdir(), options.prefix));
+  const configPath = join(dir, 'config.toml');
+  const runner = (name: string) =>
+    [
+      '[[runners]]',
+      `name = "${name}"`,
+      `url = "${fake.url}"`,
+      `token = "${RUNNER_TOKEN}"`,
+      'executor = "shell"',
+      `builds_dir = "${join(dir, 'builds')}"`,
+      `cache_dir = "${join(dir, 'cache')}"`,
+    ].join('\n');
+  await writeFile(configPath, [...options.global, ...options.runners.map(runner)].join('\n'), { mode: 0o600 });
+  return {
+    fake,
+    configPath,
+    cleanup: async () => {
+      await fake.close();
+      await repo.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 function startTart(configPath: string, command: string[] = ['run']): { process: ChildProcess; exitCode: Promise<number | null>; stderr: () => string } {
   const child = spawn(process.execPath, [TART, ...command, '--config', configPath], {
