@@ -50,7 +50,7 @@ export async function handleReceivedJob(raw: unknown, context: JobRunnerContext)
 }
 
 async function runAcceptedJob(job: JobPayload, context: JobRunnerContext, log: Logger): Promise<HandledJob> {
-  const connection = { url: context.url, tls: context.tls, tartVersion: context.tartVersion, onRequest: context.onRequest };
+  const connection = connectionOf(context);
   const trace = await TraceBuffer.create({ limitBytes: context.outputLimitBytes });
   try {
     const accepted = await acceptJob({ ...connection, jobId: job.id, jobToken: job.token, info: context.info });
@@ -127,7 +127,7 @@ async function rejectMalformedJob(
   log.error('received a malformed job payload', { reason: parsed.reason });
   if (parsed.id === undefined || parsed.token === undefined) return { result: 'rejected', reason: parsed.reason };
   log.addSecret(parsed.token);
-  const connection = { url: context.url, tls: context.tls, tartVersion: context.tartVersion, onRequest: context.onRequest };
+  const connection = connectionOf(context);
   const trace = await TraceBuffer.create({ limitBytes: context.outputLimitBytes });
   try {
     const text = `\x1b[31;1mERROR: Job failed (system failure): invalid job payload: ${parsed.reason}\x1b[0;m\n`;
@@ -153,6 +153,11 @@ async function rejectMalformedJob(
     await trace.close();
   }
   return { result: 'rejected', jobId: parsed.id, reason: parsed.reason };
+}
+
+// The GitLab connection options every call of this job uses.
+function connectionOf(context: JobRunnerContext) {
+  return { url: context.url, tls: context.tls, tartVersion: context.tartVersion, onRequest: context.onRequest };
 }
 
 // The engine's cancel signals: the first cancel (graceful or not) aborts `signal`; a later hard

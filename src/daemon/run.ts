@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import type { RunnerConfig, TartConfig } from '../config/types.js';
 import type { Executor } from '../executor/types.js';
+import type { TlsFiles } from '../gitlab/http.js';
 import { buildRunnerInfo, type RunnerInfo } from '../gitlab/runner-info.js';
 import { requestJob, isUnhealthyRequestError } from '../gitlab/request-job.js';
 import { runJob as defaultRunJob } from '../job/run-job.js';
@@ -45,6 +46,7 @@ interface DaemonRunner extends ScheduledRunner {
   info: RunnerInfo;
   settings: RunnerSettings;
   ids: ConcurrencyIds;
+  tls?: TlsFiles;
   lastUpdate?: string;
 }
 
@@ -145,6 +147,7 @@ export class Daemon {
       }),
       executor: (this.options.createExecutor ?? createExecutorFor)(config, { runtimeRoot: this.options.runtimeRoot }),
       ids: new ConcurrencyIds(),
+      tls: config.tlsCaFile ? { caFile: config.tlsCaFile } : undefined,
       info: buildRunnerInfo({ tartVersion: this.options.tartVersion, executor: config.executor }),
       settings: {
         name: config.name,
@@ -166,7 +169,7 @@ export class Daemon {
     try {
       const result = await requestJob({
         url: runner.config.url,
-        tls: runner.config.tlsCaFile ? { caFile: runner.config.tlsCaFile } : undefined,
+        tls: runner.tls,
         tartVersion: this.options.tartVersion,
         onRequest: (event) => this.metrics.apiRequest(event.endpoint, event.status),
         token: runner.config.token,
@@ -208,7 +211,7 @@ export class Daemon {
     try {
       const handled = await handleReceivedJob(raw, {
         url: runner.config.url,
-        tls: runner.config.tlsCaFile ? { caFile: runner.config.tlsCaFile } : undefined,
+        tls: runner.tls,
         tartVersion: this.options.tartVersion,
         info: runner.info,
         runner: { ...runner.settings, concurrentId: ids.concurrentId, concurrentProjectId: ids.concurrentProjectId },
