@@ -1,5 +1,7 @@
 // The VM executor and its factory from [runners.vm] settings.
+import { join } from 'node:path';
 import type { FirecrackerConfig } from '../../config/types.js';
+import { IMAGE_FILES } from '../../image/layout.js';
 import { TartError } from '../../errors.js';
 import { FirecrackerVmm, firecrackerVmmOptionsFromConfig } from '../../vmm/firecracker/firecracker-vmm.js';
 import { QemuVmm } from '../../vmm/qemu/qemu-vmm.js';
@@ -33,7 +35,12 @@ export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
   return new VmExecutor({
     vmm: firecracker
       ? new FirecrackerVmm(options.firecracker ? firecrackerVmmOptionsFromConfig(options.firecracker) : {})
-      : new QemuVmm({ accel: options.accel, binary: options.qemuBinary }),
+      : new QemuVmm({
+          accel: options.accel,
+          binary: options.qemuBinary,
+          // describe() must report the accelerator start() will use: both probe with the image's kernel.
+          probeKernel: { kernelPath: join(options.imageDir, IMAGE_FILES.kernel), initrdPath: join(options.imageDir, IMAGE_FILES.initrd) },
+        }),
     imageDir: options.imageDir,
     vcpus: options.vcpus,
     memoryMb: options.memoryMb,
