@@ -14,9 +14,13 @@ const OS_UNIX = 3;
 /** Concatenated gzip members of the regular files in `tar`, in tar order. */
 export function gzipMembersFromTar(tar: Readable): Readable {
   const entries = tarExtract();
+  // The iterator is taken before any byte flows: tar-stream hands an entry only to the
+  // listeners present when it is parsed, so a consumer that reads late would lose the first
+  // entry and leave the extract waiting on it forever.
+  const iterator = (entries as unknown as AsyncIterable<TarEntry>)[Symbol.asyncIterator]();
   tar.on('error', (error) => entries.destroy(error));
   tar.pipe(entries as unknown as Writable);
-  const output = Readable.from(members(entries as unknown as AsyncIterable<TarEntry>));
+  const output = Readable.from(members({ [Symbol.asyncIterator]: () => iterator }));
   output.on('close', () => {
     if (!output.readableEnded) tar.destroy();
   });
