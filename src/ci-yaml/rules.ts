@@ -71,8 +71,8 @@ async function evaluateRules(rules: CiValue, context: RulesContext, where: Where
 
 async function ruleMatches(rule: CiMap, context: RulesContext, where: Where): Promise<boolean> {
   if (rule.if !== undefined && !expression(String(rule.if), context, where)) return false;
-  if (rule.exists !== undefined && !(await existsMatches(rule.exists, context))) return false;
-  if (rule.changes !== undefined && !(await changesMatch(rule.changes, context))) return false;
+  if (rule.exists !== undefined && !(await existsMatches(rule.exists, context, where))) return false;
+  if (rule.changes !== undefined && !(await changesMatch(rule.changes, context, where))) return false;
   return true;
 }
 
@@ -85,18 +85,18 @@ function expression(text: string, context: RulesContext, where: Where): boolean 
   }
 }
 
-async function existsMatches(exists: CiValue, context: RulesContext): Promise<boolean> {
-  const patterns = pathList(isPlainMap(exists) ? exists.paths : exists, context);
+async function existsMatches(exists: CiValue, context: RulesContext, where: Where): Promise<boolean> {
+  const patterns = pathList(isPlainMap(exists) ? exists.paths : exists, context, 'rules:exists', where);
   const files = await context.listFiles();
   return patterns.some((pattern) => files.some(matcher(pattern)));
 }
 
-async function changesMatch(changes: CiValue, context: RulesContext): Promise<boolean> {
+async function changesMatch(changes: CiValue, context: RulesContext, where: Where): Promise<boolean> {
   const compareTo =
     isPlainMap(changes) && typeof changes.compare_to === 'string' ? changes.compare_to : undefined;
   const changed = await context.changedFiles(compareTo);
   if (changed === undefined) return true;
-  const patterns = pathList(isPlainMap(changes) ? changes.paths : changes, context);
+  const patterns = pathList(isPlainMap(changes) ? changes.paths : changes, context, 'changes', where);
   return patterns.some((pattern) => changed.some(matcher(pattern)));
 }
 
@@ -105,9 +105,14 @@ function matcher(pattern: string): (file: string) => boolean {
   return (file) => matches(file);
 }
 
-function pathList(value: CiValue | undefined, context: RulesContext): string[] {
+// An empty pattern names no file; GitLab's schema requires non-empty path strings.
+function pathList(value: CiValue | undefined, context: RulesContext, key: string, where: Where): string[] {
   const list = value === undefined || value === null ? [] : Array.isArray(value) ? value : [value];
-  return list.map((item) => expandKeepingUnknown(String(item), context.variables).replace(/^\.?\//, ''));
+  return list.map((item) => {
+    if (typeof item !== 'string' || item.trim() === '')
+      throw new CiConfigError('CI_INVALID_VALUE', `${key} entries must be non-empty file patterns`, where);
+    return expandKeepingUnknown(item, context.variables).replace(/^\.?\//, '');
+  });
 }
 
 /** `allow_failure: true|false|{ exit_codes: N | [N...] }`. */
@@ -144,7 +149,7 @@ async function policyMatches(policy: CiValue, context: RulesContext, where: Wher
     const expressions = Array.isArray(spec.variables) ? spec.variables : [spec.variables];
     checks.push(expressions.some((text) => expression(String(text), context, where)));
   }
-  if (spec.changes !== undefined) checks.push(await changesMatch(spec.changes, context));
+  if (spec.changes !== undefined) checks.push(await changesMatch(spec.changes, context, where));
   return checks.every(Boolean);
 }
 

@@ -21,8 +21,8 @@ export interface RunPipelineOptions {
   withNeeds: boolean;
   concurrency: number;
   runJob: (attempt: JobAttempt) => Promise<JobOutcome>;
-  /** Told when a job will not run and why (skipped, manual). */
-  onNotRun?: (job: PlannedJob, status: JobStatus) => void;
+  /** Told when a job will not run, with its status (skipped, manual) and, when useful, why. */
+  onNotRun?: (job: PlannedJob, status: JobStatus, reason?: string) => void;
   /** First job id; ids increase by one per attempt. */
   firstJobId?: number;
 }
@@ -52,6 +52,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
           .filter((state): state is JobState => state !== undefined)
       : [...states.values()].filter((other) => stageIndex(other.job) < stageIndex(job));
   let nextJobId = options.firstJobId ?? 1;
+  const blockedNamed: string[] = [];
   const running = new Map<string, Promise<void>>();
 
   const start = (state: JobState) => {
@@ -89,15 +90,14 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         continue;
       const upstream = upstreamOf(state.job);
       if (upstream.some((other) => other.status === undefined)) continue;
-      const decision = decide(
-        state.job,
-        upstream,
-        named.has(state.job.name) || named.has(state.job.definedAs),
-      );
+      const isNamed = named.has(state.job.name) || named.has(state.job.definedAs);
+      const { decision, reason } = decide(state.job, upstream, isNamed);
       if (decision === 'run') start(state);
       else {
         state.status = decision;
-        options.onNotRun?.(state.job, decision);
+        // A job named on the command line that a manual job keeps from running fails the run.
+        if (isNamed && reason !== undefined) blockedNamed.push(state.job.name);
+        options.onNotRun?.(state.job, decision, reason);
       }
     }
     if (running.size === 0) break;
@@ -111,7 +111,10 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     durationMs: state.durationMs,
     attempts: state.attempts,
   }));
-  return { passed: summaries.every((summary) => summary.status !== 'failed'), jobs: summaries };
+  return {
+    passed: blockedNamed.length === 0 && summaries.every((summary) => summary.status !== 'failed'),
+    jobs: summaries,
+  };
 }
 
 /** The named jobs (and, with needs, everything they need, transitively); all jobs when none are named. */
@@ -138,27 +141,44 @@ export function selectJobs(plan: PipelinePlan, only: string[], withNeeds: boolea
 
 // GitLab's `when:` against the jobs before: a failure that is not allowed counts as failed;
 // skipped and manual jobs neither pass nor fail for stage ordering, but block jobs that need them.
+// A blocking manual job (not allowed to fail) that was not run holds back the later stages, as
+// GitLab's pipeline stays "blocked" there.
 function decide(
   job: PlannedJob,
   upstream: JobState[],
   namedOnCommandLine: boolean,
-): 'run' | 'skipped' | 'manual' {
+): { decision: 'run' | 'skipped' | 'manual'; reason?: string } {
   const failed = upstream.some((other) => other.status === 'failed');
-  const missingNeed =
-    job.needs !== undefined &&
-    upstream.some((other) => other.status === 'skipped' || other.status === 'manual');
+  const manualNeed =
+    job.needs !== undefined ? upstream.find((other) => other.status === 'manual') : undefined;
+  const skippedNeed =
+    job.needs !== undefined ? upstream.find((other) => other.status === 'skipped') : undefined;
+  const blockingManual =
+    job.needs === undefined
+      ? upstream.find((other) => other.status === 'manual' && !other.job.allowFailure.allowed)
+      : undefined;
+  const held = manualNeed ?? blockingManual;
+  const reason =
+    held !== undefined
+      ? `not run: it waits for "${held.job.name}", a manual job that was not run (name it on the command line to run it)`
+      : undefined;
+  const run = () => {
+    if (failed || skippedNeed !== undefined) return { decision: 'skipped' as const };
+    if (held !== undefined) return { decision: 'skipped' as const, reason };
+    return { decision: 'run' as const };
+  };
   switch (job.when) {
     case 'manual':
-      if (!namedOnCommandLine) return 'manual';
-      return failed || missingNeed ? 'skipped' : 'run';
+      if (!namedOnCommandLine) return { decision: 'manual' };
+      return run();
     case 'always':
-      return 'run';
+      return { decision: 'run' };
     case 'on_failure':
-      return failed ? 'run' : 'skipped';
+      return failed ? { decision: 'run' } : { decision: 'skipped' };
     case 'never':
-      return 'skipped';
+      return { decision: 'skipped' };
     default:
-      return failed || missingNeed ? 'skipped' : 'run';
+      return run();
   }
 }
 

@@ -20,6 +20,7 @@ import { buildJobPayload } from './payload.js';
 import { runPipeline, type JobAttempt, type PipelineResult } from './pipeline.js';
 import { pipelineVariables, type PipelineFacts } from './predefined-variables.js';
 import { changedFiles, readRepository, type RepositoryState } from './repository.js';
+import { createSlotLocks, processSlotLocks, type SlotLocks } from './slot-locks.js';
 import { prepareSourceRepository } from './source-repository.js';
 
 export interface RunExecOptions {
@@ -47,6 +48,11 @@ export interface RunExecOptions {
   runJob: (options: RunJobOptions) => Promise<JobOutcome>;
   git?: GitRunner;
   tempRoot?: string;
+  /**
+   * Where slot lock files live (the builds root): every `tart exec` on the host sharing it takes
+   * its slots there, so concurrent runs never share a checkout. Absent: slots are this run's own.
+   */
+  slotLockDir?: string;
 }
 
 export interface RunExecResult {
@@ -114,7 +120,11 @@ export async function runExec(options: RunExecOptions): Promise<RunExecResult> {
     for (const job of plan.ignored ?? []) output.warn(`Job "${job.name}" is not run: ${job.reason}.`);
     const transport = new LocalArtifactTransport({ dir: artifactsDir });
     const repoUrl = server.repoUrl(options.serverHost, source.name);
-    const slots = new SlotPool();
+    const slots = new SlotPool(
+      options.slotLockDir === undefined
+        ? processSlotLocks()
+        : createSlotLocks(options.slotLockDir, repo.projectPath),
+    );
     output.note(
       `Pipeline ${pipelineId} for ${repo.ref} at ${source.sha.slice(0, 8)}${options.dirty ? ' (with uncommitted changes)' : ''}: ${plan.jobs.length} jobs`,
     );
@@ -123,9 +133,9 @@ export async function runExec(options: RunExecOptions): Promise<RunExecResult> {
       only: options.jobs,
       withNeeds: options.withNeeds,
       concurrency: options.concurrency,
-      onNotRun: (job, status) =>
+      onNotRun: (job, status, reason) =>
         output.note(
-          `[${job.name}] ${status === 'manual' ? 'manual job, not run (name it on the command line to run it)' : 'skipped'}`,
+          `[${job.name}] ${reason ?? (status === 'manual' ? 'manual job, not run (name it on the command line to run it)' : 'skipped')}`,
         ),
       runJob: (attempt) =>
         slots.use((slot) =>
@@ -218,18 +228,29 @@ function checkNamedJobs(plan: PipelinePlan, names: string[]): void {
   }
 }
 
-// Lowest free slot index per running job, so each concurrent job gets its own builds dir.
+// Lowest free slot index per running job (free here and in other tart exec processes), so each
+// concurrent job gets its own builds dir.
 class SlotPool {
   readonly #busy = new Set<number>();
 
+  constructor(private readonly locks: SlotLocks) {}
+
+  // Acquisitions take turns, so two jobs starting together never pick the same free slot.
+  #turn: Promise<unknown> = Promise.resolve();
+
   async use<T>(work: (slot: number) => Promise<T>): Promise<T> {
-    let slot = 0;
-    while (this.#busy.has(slot)) slot++;
-    this.#busy.add(slot);
+    const leasing = this.#turn.then(async () => {
+      const lease = await this.locks.acquire(this.#busy);
+      this.#busy.add(lease.slot);
+      return lease;
+    });
+    this.#turn = leasing.catch(() => undefined);
+    const lease = await leasing;
     try {
-      return await work(slot);
+      return await work(lease.slot);
     } finally {
-      this.#busy.delete(slot);
+      this.#busy.delete(lease.slot);
+      await lease.release();
     }
   }
 }

@@ -11,7 +11,7 @@ import type { RepositoryState } from './repository.js';
 export interface SourceRepository {
   /** Directory holding `<name>.git` (the git server's project root). */
   root: string;
-  /** Repository name under root, e.g. "widget.git". */
+  /** Repository path under root: the project's path, e.g. "group/widget.git", as GitLab serves it. */
   name: string;
   /** The commit jobs check out: HEAD, or the snapshot of uncommitted changes. */
   sha: string;
@@ -27,7 +27,9 @@ export async function prepareSourceRepository(options: {
 }): Promise<SourceRepository> {
   const { git, repo } = options;
   const root = await mkdtemp(join(options.tempRoot ?? tmpdir(), 'tart-exec-source-'));
-  const name = 'project.git';
+  // The path becomes the job's project dir (<builds>/<token>/<id>/<namespace>/<project>), so two
+  // projects never share a checkout, as with gitlab-runner.
+  const name = `${safeProjectPath(repo.projectPath)}.git`;
   const bare = join(root, name);
   try {
     await git.run({
@@ -78,4 +80,11 @@ async function snapshotWorkingTree(
       env,
     })
   ).trim();
+}
+
+// A remote's path can hold anything; only plain segments may become directories.
+function safeProjectPath(path: string): string {
+  const segments = path.split('/');
+  const plain = segments.every((segment) => /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(segment));
+  return plain ? path : 'local/project';
 }

@@ -3,11 +3,8 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Command } from 'commander';
-import { registerExecCommand } from '../../src/cli/commands/exec.js';
-import { attachContext, createCliContext } from '../../src/cli/context.js';
-import { executeProgram } from '../../src/cli/main.js';
 import { parse } from 'yaml';
+import { tart } from './exec-cli.js';
 import { createRepository } from './git-helpers.js';
 
 const CI = `
@@ -37,23 +34,6 @@ lint:
   rules:
     - if: $RUN_LINT == "yes"
 `;
-
-async function tart(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const context = createCliContext({
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-  });
-  const program = new Command('tart')
-    .exitOverride()
-    .configureOutput({ writeOut: (text) => (stdout += text), writeErr: (text) => (stderr += text) });
-  attachContext(program, context);
-  registerExecCommand(program);
-  const code = await executeProgram(program, args, context);
-  return { code, stdout, stderr };
-}
 
 describe('tart exec (command line)', () => {
   const repo = createRepository({ '.gitlab-ci.yml': CI });

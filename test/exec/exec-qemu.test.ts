@@ -35,7 +35,9 @@ describe('tart exec --executor qemu', { timeout: 900_000 }, () => {
           ['package', 'success'],
         ],
       );
-      const vms = ['build', 'test', 'package'].map((job) => linesOf(run, job).find((line) => line.startsWith('Starting VM ')));
+      const vms = ['build', 'test', 'package'].map((job) =>
+        linesOf(run, job).find((line) => line.startsWith('Starting VM ')),
+      );
       assert.ok(vms.every(Boolean), run.stdout);
       assert.equal(new Set(vms).size, 3, 'three different VMs');
       assert.ok(linesOf(run, 'build').some((line) => line.includes(`kernel ${kernelRelease}`)));

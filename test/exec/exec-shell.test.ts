@@ -79,7 +79,7 @@ describe('tart exec --executor shell', { timeout: 240_000 }, () => {
     after(() => sandbox.remove());
 
     it('exits 1, skips what follows, and runs the on_failure job', () => {
-      assert.equal(run.exitCode, 1);
+      assert.equal(run.exitCode, 1, run.stdout);
       assert.deepEqual(statuses(run), {
         compile: 'success',
         lint: 'allowed-failure',

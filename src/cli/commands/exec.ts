@@ -89,9 +89,10 @@ export function registerExecCommand(program: Command): void {
         context.host.uid === 0
           ? '/var/cache/tart/exec'
           : join(context.host.home || tmpdir(), '.cache', 'tart', 'exec');
+      const buildsRoot = resolve(flags.buildsDir ?? join(stateRoot, 'builds'));
       const executorForSlot = execExecutorFactory({
         kind: flags.executor,
-        buildsRoot: resolve(flags.buildsDir ?? join(stateRoot, 'builds')),
+        buildsRoot,
         defaults: hostDefaults(context.host),
         image: flags.image,
       });
@@ -110,6 +111,7 @@ export function registerExecCommand(program: Command): void {
           concurrency: flags.concurrency ?? (flags.executor === 'shell' ? 2 : 1),
           variables,
           executorForSlot,
+          slotLockDir: join(buildsRoot, '.locks'),
           serverHost: flags.serverHost ?? defaultServerHost(flags.executor),
           bindAddress: flags.bindAddress,
           cacheDir: resolve(flags.cacheDir ?? join(stateRoot, 'cache')),
