@@ -1,4 +1,5 @@
-// Tart's own version, from package.json, for --version and the User-Agent.
+// Tart's own version (package.json) and build revision (dist/build-info.json, written by
+// scripts/write-build-info.mjs at build time; a source checkout reads .git instead).
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,10 +9,68 @@ export function projectRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
-let cached: string | undefined;
+let cachedVersion: string | undefined;
+let cachedRevision: string | undefined;
 
 export function tartVersion(): string {
-  cached ??= (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string })
-    .version;
-  return cached;
+  cachedVersion ??= (
+    JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }
+  ).version;
+  return cachedVersion;
+}
+
+/** The 8-digit git revision Tart was built from, as gitlab-runner shows it; "unknown" when not recorded. */
+export function tartRevision(): string {
+  cachedRevision ??= recordedRevision(projectRoot()) ?? checkoutRevision(projectRoot()) ?? 'unknown';
+  return cachedRevision;
+}
+
+// dist/build-info.json beside the compiled CLI (dist/cli/ → dist/).
+function recordedRevision(root: string): string | undefined {
+  const text = readOptional(join(root, 'dist', 'build-info.json'));
+  if (text === undefined) return undefined;
+  const revision = (JSON.parse(text) as { revision?: unknown }).revision;
+  return typeof revision === 'string' && revision !== '' ? revision : undefined;
+}
+
+// A git checkout run from source: HEAD's commit, read from .git without spawning git (start-up cost).
+function checkoutRevision(root: string): string | undefined {
+  const gitDir = resolveGitDir(root);
+  if (gitDir === undefined) return undefined;
+  const head = readOptional(join(gitDir, 'HEAD'))?.trim();
+  if (head === undefined) return undefined;
+  if (!head.startsWith('ref: ')) return shortSha(head);
+  const ref = head.slice('ref: '.length);
+  const common = readOptional(join(gitDir, 'commondir'))?.trim();
+  const dirs = common ? [gitDir, resolve(gitDir, common)] : [gitDir];
+  for (const dir of dirs) {
+    const sha = readOptional(join(dir, ref))?.trim();
+    if (sha) return shortSha(sha);
+    const packed = readOptional(join(dir, 'packed-refs'))
+      ?.split('\n')
+      .find((line) => line.endsWith(` ${ref}`));
+    if (packed) return shortSha(packed.split(' ')[0] ?? '');
+  }
+  return undefined;
+}
+
+// `.git` is a directory in a clone and a "gitdir: PATH" file in a worktree.
+function resolveGitDir(root: string): string | undefined {
+  const dotGit = join(root, '.git');
+  const text = readOptional(dotGit);
+  if (text === undefined) return readOptional(join(dotGit, 'HEAD')) === undefined ? undefined : dotGit;
+  const match = /^gitdir: (.+)$/m.exec(text);
+  return match?.[1] ? resolve(root, match[1].trim()) : undefined;
+}
+
+function shortSha(sha: string): string | undefined {
+  return /^[0-9a-f]{40,64}$/.test(sha) ? sha.slice(0, 8) : undefined;
+}
+
+function readOptional(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

@@ -24,6 +24,8 @@ export interface DaemonOptions {
   config: TartConfig;
   systemId: string;
   tartVersion: string;
+  /** Build revision for the trace header ("Running with tart VERSION (REVISION)"). */
+  tartRevision?: string;
   logger: Logger;
   /** Where `cache_dir` defaults to when a runner has none. */
   defaultCacheDir: string;
@@ -159,6 +161,7 @@ export class Daemon {
         preGetSourcesScript: config.preGetSourcesScript,
         postGetSourcesScript: config.postGetSourcesScript,
         version: this.options.tartVersion,
+        revision: this.options.tartRevision,
       },
     };
   }

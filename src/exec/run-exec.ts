@@ -41,6 +41,8 @@ export interface RunExecOptions {
   bindAddress?: string;
   cacheDir: string;
   version: string;
+  /** Tart's build revision for the trace header. */
+  revision?: string;
   streams: WriteStreams;
   /** Aborted with a CancelReason on Ctrl-C. */
   signal?: AbortSignal;
@@ -214,6 +216,7 @@ function runnerSettings(options: RunExecOptions, slot: number): RunnerSettings {
     concurrentId: slot,
     concurrentProjectId: slot,
     version: options.version,
+    revision: options.revision,
   };
 }
 

@@ -15,7 +15,7 @@ import { runExec } from '../../exec/run-exec.js';
 import { runJob } from '../../job/run-job.js';
 import type { CancelReason } from '../../job/types.js';
 import { contextOf } from '../context.js';
-import { tartVersion } from '../version.js';
+import { tartRevision, tartVersion } from '../version.js';
 
 interface ExecFlags {
   executor: ExecExecutorKind;
@@ -116,6 +116,7 @@ export function registerExecCommand(program: Command): void {
           bindAddress: flags.bindAddress,
           cacheDir: resolve(flags.cacheDir ?? join(stateRoot, 'cache')),
           version: tartVersion(),
+          revision: tartRevision(),
           streams: {
             stdout: context.stdout,
             stderr: context.stderr,

@@ -9,7 +9,7 @@ import type { TartConfig } from '../../config/types.js';
 import { Daemon } from '../../daemon/run.js';
 import { handleStopSignals } from '../../daemon/signals.js';
 import { contextOf, globalOptions, type CliContext } from '../context.js';
-import { tartVersion } from '../version.js';
+import { tartRevision, tartVersion } from '../version.js';
 
 export function registerRunCommand(program: Command): void {
   program
@@ -70,6 +70,7 @@ async function runUntilStopped(
     config,
     systemId,
     tartVersion: tartVersion(),
+    tartRevision: tartRevision(),
     logger: context.logger,
     defaultCacheDir: join(
       context.host.uid === 0 ? '/var/cache/tart' : join(context.host.home, '.cache', 'tart'),
