@@ -1,10 +1,11 @@
 // The upload_artifacts_on_success / _on_failure stage (job-execution ref §5.2): for every
 // artifacts[] entry whose `when` matches, select files in the environment, build the archive
-// on the host from a tar stream and hand it to the transport, retrying like gitlab-runner.
+// on the host from a tar stream and hand it to the transport, retrying like gitlab-runner's
+// artifacts-uploader. This is the only retry loop around an upload: the transport tries once.
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobEnvironment } from '../executor/types.js';
 import type { JobArtifact, JobPayload, JobVariable } from '../gitlab/payload.js';
+import { ARTIFACT_UPLOAD_RETRY, withRetries, type RetryPolicy } from '../gitlab/retry-policy.js';
 import { expandVariables } from '../job/variables.js';
 import { compressionLevel } from './compression-level.js';
 import { planArtifactArchive, type ArtifactArchive } from './artifact-archive.js';
@@ -21,13 +22,9 @@ export interface UploadArtifactsInput {
   jobSucceeded: boolean;
   log: (line: string) => void;
   signal: AbortSignal;
-  /** Waits before retry 1, 2, …; default gitlab-runner's 1 s rising to 5 s. */
-  retryDelaysMs?: number[];
+  /** Overrides of gitlab-runner's upload retries (ARTIFACT_UPLOAD_RETRY), e.g. shorter waits in tests. */
+  retry?: Partial<RetryPolicy>;
 }
-
-const DEFAULT_RETRY_DELAYS_MS = [1000, 2000, 4000, 5000, 5000];
-const MAX_TRIES = 3;
-const MAX_TRIES_UNAVAILABLE = 6;
 
 /** Uploads every matching artifacts[] entry; ok=false when an upload failed. */
 export async function uploadArtifacts(input: UploadArtifactsInput): Promise<{ ok: boolean }> {
@@ -92,38 +89,45 @@ async function uploadWithRetries(
   archive: ArtifactArchive,
   input: UploadArtifactsInput,
 ): Promise<boolean> {
-  const delays = input.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const what = `Uploading artifacts as "${artifact.artifact_type}" to coordinator...`;
-  for (let attempt = 1; ; attempt += 1) {
-    const result = await uploadOnce(artifact, archive, input);
-    if (result.outcome === 'uploaded') {
-      input.log(
-        helperLine('info', `${what} 201 Created`, { id: input.job.id, responseStatus: '201 Created' }),
-      );
-      return true;
-    }
-    if (result.outcome === 'too-large') {
-      input.log(
-        helperLine('error', `${what} too large archive`, {
-          id: input.job.id,
-          responseStatus: '413 Request Entity Too Large',
-        }),
-      );
-      if (result.message !== '') input.log(helperLine('error', result.message));
-      input.log(helperLine('fatal', 'too large'));
-      return false;
-    }
-    const fields: Record<string, string | number> = { id: input.job.id };
-    if (result.status !== undefined) fields.status = result.status;
-    input.log(helperLine('warning', `${what} failed`, fields));
-    const maxTries = result.status === 503 ? MAX_TRIES_UNAVAILABLE : MAX_TRIES;
-    if (result.status === 403 || attempt >= maxTries || input.signal.aborted) {
-      input.log(helperLine('fatal', result.status === 403 ? 'permission denied' : result.message));
-      return false;
-    }
-    input.log(helperLine('warning', 'Retrying...', { context: 'artifacts-uploader', error: result.message }));
-    await sleep(delays[Math.min(attempt - 1, delays.length - 1)] ?? 0, undefined, { signal: input.signal });
+  const result = await withRetries<ArtifactUploadResult>(
+    { ...ARTIFACT_UPLOAD_RETRY, ...input.retry },
+    async () => {
+      const result = await uploadOnce(artifact, archive, input);
+      if (result.outcome !== 'failed') return { value: result, retry: false };
+      const fields: Record<string, string | number> = { id: input.job.id };
+      if (result.status !== undefined) fields.status = result.status;
+      input.log(helperLine('warning', `${what} failed`, fields));
+      return { value: result, retry: result.status !== 403 && !input.signal.aborted, status: result.status };
+    },
+    {
+      signal: input.signal,
+      onRetry: ({ value }) =>
+        input.log(
+          helperLine('warning', 'Retrying...', {
+            context: 'artifacts-uploader',
+            error: value?.outcome === 'failed' ? value.message : '',
+          }),
+        ),
+    },
+  );
+  if (result.outcome === 'uploaded') {
+    input.log(helperLine('info', `${what} 201 Created`, { id: input.job.id, responseStatus: '201 Created' }));
+    return true;
   }
+  if (result.outcome === 'too-large') {
+    input.log(
+      helperLine('error', `${what} too large archive`, {
+        id: input.job.id,
+        responseStatus: '413 Request Entity Too Large',
+      }),
+    );
+    if (result.message !== '') input.log(helperLine('error', result.message));
+    input.log(helperLine('fatal', 'too large'));
+    return false;
+  }
+  input.log(helperLine('fatal', result.status === 403 ? 'permission denied' : result.message));
+  return false;
 }
 
 // One try. The archive's tar command is stopped whatever happens to the upload.

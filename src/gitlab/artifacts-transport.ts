@@ -1,10 +1,10 @@
-// Artifacts over the runner API (protocol reference §6): streamed multipart uploads with
-// gitlab-runner's retry rules, and dependency downloads that follow object-storage redirects.
+// Artifacts over the runner API (protocol reference §6): one streamed multipart upload attempt
+// per call (the upload stage owns the retries, as gitlab-runner's uploader does), and dependency
+// downloads that follow object-storage redirects and retry as gitlab-runner's downloader.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TartError } from '../errors.js';
 import type { ArtifactTransport, ArtifactUpload, ArtifactUploadResult } from '../artifacts/transport.js';
 import type { JobDependency } from './payload.js';
@@ -18,32 +18,27 @@ import {
   standardHeaders,
   type GitLabConnection,
 } from './http.js';
+import { ARTIFACT_DOWNLOAD_RETRY, withRetries, type RetryPolicy } from './retry-policy.js';
 import { UploadSpool } from './upload-spool.js';
 
 export interface ArtifactRetryRules {
-  /** Attempts while GitLab answers 503 (object storage unavailable). gitlab-runner: 6. */
-  unavailableAttempts: number;
-  /** Attempts for other failures and network errors. gitlab-runner: 3. */
-  otherAttempts: number;
   /** Download attempts (gitlab-runner: 1 + 2 retries). */
   downloadAttempts: number;
-  /** Wait between attempts. */
+  /** Wait between download attempts. */
   delayMs: number;
   /** Redirects followed per request. */
   maxRedirects: number;
 }
 
 export const DEFAULT_ARTIFACT_RETRY: ArtifactRetryRules = Object.freeze({
-  unavailableAttempts: 6,
-  otherAttempts: 3,
-  downloadAttempts: 3,
-  delayMs: 1000,
+  downloadAttempts: ARTIFACT_DOWNLOAD_RETRY.maxAttempts,
+  delayMs: ARTIFACT_DOWNLOAD_RETRY.initialDelayMs,
   maxRedirects: 10,
 });
 
 export interface GitLabArtifactTransportOptions extends GitLabConnection {
   retryRules?: Partial<ArtifactRetryRules>;
-  /** Where upload bodies are recorded for retries (default the OS temp dir). */
+  /** Where upload bodies are recorded to be resent after a redirect (default the OS temp dir). */
   tmpDir?: string;
 }
 
@@ -62,7 +57,7 @@ export class GitLabArtifactTransport implements ArtifactTransport {
   async upload(upload: ArtifactUpload): Promise<ArtifactUploadResult> {
     const spool = await UploadSpool.create(upload.body, this.#options.tmpDir);
     try {
-      return await this.#uploadWithRetries(upload, spool);
+      return await this.#uploadFollowingRedirects(upload, spool);
     } finally {
       await spool.dispose();
     }
@@ -70,54 +65,51 @@ export class GitLabArtifactTransport implements ArtifactTransport {
 
   /** GET /jobs/:id/artifacts with the dependency's token; rejects with ARTIFACT_FORBIDDEN / ARTIFACT_NOT_FOUND / ARTIFACT_DOWNLOAD_FAILED. */
   async download(options: { dependency: JobDependency; signal?: AbortSignal }): Promise<Readable> {
-    let lastError: TartError | undefined;
-    for (let attempt = 1; attempt <= this.#rules.downloadAttempts; attempt++) {
-      if (attempt > 1) await pause(this.#rules.delayMs, options.signal);
-      try {
-        return await this.#downloadOnce(options.dependency, attempt === 1, options.signal);
-      } catch (error) {
-        if (!(error instanceof TartError)) throw error;
-        if (['ARTIFACT_FORBIDDEN', 'ARTIFACT_NOT_FOUND', 'ABORTED'].includes(error.code)) throw error;
-        lastError = error;
-      }
-    }
-    throw lastError ?? new TartError('ARTIFACT_DOWNLOAD_FAILED', 'Artifact download failed');
+    const policy: RetryPolicy = {
+      ...ARTIFACT_DOWNLOAD_RETRY,
+      maxAttempts: this.#rules.downloadAttempts,
+      initialDelayMs: this.#rules.delayMs,
+      maxDelayMs: this.#rules.delayMs,
+    };
+    return withRetries(
+      policy,
+      async (attempt) => ({
+        value: await this.#downloadOnce(options.dependency, attempt === 1, options.signal),
+        retry: false,
+      }),
+      {
+        signal: options.signal,
+        retryError: (error) =>
+          error instanceof TartError &&
+          !['ARTIFACT_FORBIDDEN', 'ARTIFACT_NOT_FOUND', 'ABORTED'].includes(error.code),
+      },
+    );
   }
 
-  async #uploadWithRetries(upload: ArtifactUpload, spool: UploadSpool): Promise<ArtifactUploadResult> {
+  // One upload attempt; a 307 resends the recorded body to the new host (not a retry).
+  async #uploadFollowingRedirects(upload: ArtifactUpload, spool: UploadSpool): Promise<ArtifactUploadResult> {
     let base = apiBaseUrl(this.#options.url);
-    let unavailable = 0;
-    let other = 0;
-    let redirects = 0;
-    for (let attempt = 1; ; attempt++) {
+    for (let redirects = 0; ; redirects++) {
       let body: Readable;
       try {
-        body = attempt === 1 ? spool.first() : await spool.replay();
+        body = redirects === 0 ? spool.first() : await spool.replay();
       } catch (error) {
-        return {
-          outcome: 'failed',
-          message: `Reading the artifact failed: ${error instanceof Error ? error.message : String(error)}`,
-        };
+        return readFailure(error);
       }
       const result = await this.#uploadOnce(base, upload, body);
       if (result.kind === 'done') return result.result;
       if (result.kind === 'moved') {
-        if (++redirects > this.#rules.maxRedirects)
+        if (redirects + 1 > this.#rules.maxRedirects)
           return { outcome: 'failed', message: 'Too many redirects', status: 307 };
         base = new URL(base.pathname, result.origin);
         continue;
       }
-      const exhausted =
-        result.status === 503
-          ? ++unavailable >= this.#rules.unavailableAttempts
-          : ++other >= this.#rules.otherAttempts;
-      if (exhausted)
-        return {
-          outcome: 'failed',
-          message: result.message,
-          ...(result.status ? { status: result.status } : {}),
-        };
-      await pause(this.#rules.delayMs);
+      if (spool.sourceError) return readFailure(spool.sourceError);
+      return {
+        outcome: 'failed',
+        message: result.message,
+        ...(result.status ? { status: result.status } : {}),
+      };
     }
   }
 
@@ -128,7 +120,7 @@ export class GitLabArtifactTransport implements ArtifactTransport {
   ): Promise<
     | { kind: 'done'; result: ArtifactUploadResult }
     | { kind: 'moved'; origin: string }
-    | { kind: 'retry'; message: string; status?: number }
+    | { kind: 'failed'; message: string; status?: number }
   > {
     const endpoint = '/jobs/:id/artifacts';
     const url = endpointUrl(base, fillEndpoint(endpoint, { id: upload.jobId }), {
@@ -164,7 +156,7 @@ export class GitLabArtifactTransport implements ArtifactTransport {
         durationMs: performance.now() - started,
       });
       return {
-        kind: 'retry',
+        kind: 'failed',
         message: redact(error instanceof Error ? error.message : String(error), secrets),
       };
     }
@@ -182,7 +174,7 @@ export class GitLabArtifactTransport implements ArtifactTransport {
       return { kind: 'done', result: { outcome: 'failed', message: `Forbidden: ${message}`, status } };
     const location = headerValue(response.headers, 'location');
     if (status === 307 && location) return { kind: 'moved', origin: new URL(location, url).origin };
-    return { kind: 'retry', message: `HTTP ${status}: ${message}`, status };
+    return { kind: 'failed', message: `HTTP ${status}: ${message}`, status };
   }
 
   async #downloadOnce(
@@ -291,14 +283,13 @@ function escapeQuotes(value: string): string {
     .replace(/"/g, '\\"');
 }
 
-function sameOrigin(url: URL, configuredUrl: string): boolean {
-  return url.origin === apiBaseUrl(configuredUrl).origin;
+function readFailure(error: unknown): ArtifactUploadResult {
+  return {
+    outcome: 'failed',
+    message: `Reading the artifact failed: ${error instanceof Error ? error.message : String(error)}`,
+  };
 }
 
-async function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  try {
-    await sleep(ms, undefined, { signal });
-  } catch (cause) {
-    throw new TartError('ABORTED', 'Aborted while waiting to retry', { cause });
-  }
+function sameOrigin(url: URL, configuredUrl: string): boolean {
+  return url.origin === apiBaseUrl(configuredUrl).origin;
 }

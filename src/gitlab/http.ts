@@ -8,10 +8,9 @@ import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TartError } from '../errors.js';
 import { apiBaseUrl, endpointUrl, fillEndpoint } from './api-url.js';
-import { DEFAULT_RETRY_POLICY, isRetryableStatus, retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { DEFAULT_RETRY_POLICY, isRetryableStatus, withRetries, type RetryPolicy } from './retry-policy.js';
 import type { ApiResponse } from './api-response.js';
 import { runnerUserAgent } from './runner-info.js';
 
@@ -106,39 +105,40 @@ export async function callApi(connection: GitLabConnection, call: ApiCall): Prom
   const label = `${call.method} ${call.endpoint}`;
   const body = call.json === undefined ? call.body : Buffer.from(JSON.stringify(call.json));
   const contentType = call.json === undefined ? call.contentType : 'application/json';
-  for (let attempt = 1; ; attempt++) {
-    const started = performance.now();
-    const headers = standardHeaders(connection, {
-      ...call.headers,
-      ...(contentType ? { 'Content-Type': contentType } : {}),
-    });
-    if (body) headers['Content-Length'] = String(body.length);
-    let response: ApiResponse;
-    try {
-      response = await bufferedExchange(
-        {
-          url,
-          method: call.method,
-          headers,
-          body,
-          tls: connection.tls,
-          timeouts,
-          signal: call.signal,
-          label,
-        },
-        call.maxResponseBytes ?? 64 * 1024 * 1024,
-      );
-    } catch (error) {
-      report(connection, call, 0, started);
-      const retryable = policy.retryNetworkErrors && !isFinal(error) && attempt < policy.maxAttempts;
-      if (!retryable) throw error;
-      await waitBeforeRetry(retryDelayMs(policy, attempt, undefined), call.signal);
-      continue;
-    }
-    report(connection, call, response.status, started);
-    if (!isRetryableStatus(policy, response.status) || attempt >= policy.maxAttempts) return response;
-    await waitBeforeRetry(retryDelayMs(policy, attempt, response.headers), call.signal);
-  }
+  return withRetries(
+    policy,
+    async () => {
+      const started = performance.now();
+      const headers = standardHeaders(connection, {
+        ...call.headers,
+        ...(contentType ? { 'Content-Type': contentType } : {}),
+      });
+      if (body) headers['Content-Length'] = String(body.length);
+      let response: ApiResponse;
+      try {
+        response = await bufferedExchange(
+          {
+            url,
+            method: call.method,
+            headers,
+            body,
+            tls: connection.tls,
+            timeouts,
+            signal: call.signal,
+            label,
+          },
+          call.maxResponseBytes ?? 64 * 1024 * 1024,
+        );
+      } catch (error) {
+        report(connection, call, 0, started);
+        throw error;
+      }
+      report(connection, call, response.status, started);
+      const retry = isRetryableStatus(policy, response.status);
+      return { value: response, retry, status: response.status, headers: response.headers };
+    },
+    { signal: call.signal, retryError: (error) => policy.retryNetworkErrors && !isFinal(error) },
+  );
 }
 
 /** The headers gitlab-runner sends on every request, plus `extra`. */
@@ -319,14 +319,6 @@ function toTransportError(error: unknown, request: Exchange): TartError {
 // Errors that another attempt cannot fix.
 function isFinal(error: unknown): boolean {
   return error instanceof TartError && (error.code === 'ABORTED' || error.code === 'GITLAB_TLS_FILE');
-}
-
-async function waitBeforeRetry(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  try {
-    await sleep(ms, undefined, { signal });
-  } catch (cause) {
-    throw new TartError('ABORTED', 'Aborted while waiting to retry', { cause });
-  }
 }
 
 function report(connection: GitLabConnection, call: ApiCall, status: number, started: number): void {

@@ -1,9 +1,14 @@
-// When and how long to wait before repeating a runner API request (protocol reference §0.6).
-// Policy is data so callers (trace sender, uploads, tests) can tune it without new code paths.
+// When and how long to wait before repeating a runner API request (protocol reference §0.6),
+// and the one retry loop every caller uses. Policy is data so callers (API calls, artifact
+// uploads and downloads, tests) tune it without new code paths; every wait ends on abort.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TartError } from '../errors.js';
 
 export interface RetryPolicy {
   /** Total attempts including the first one. */
   maxAttempts: number;
+  /** Total attempts when the last answer had this status (artifact uploads: 6 on 503). */
+  maxAttemptsByStatus?: Readonly<Record<number, number>>;
   /** Statuses that are retried (gitlab-runner: 408, 429, 500, 502, 503, 504). */
   retryStatuses: readonly number[];
   /** Any status at or above this is retried too (gitlab-runner: 512). */
@@ -35,6 +40,83 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
 
 /** A single attempt: no retries (used where the caller has its own loop). */
 export const NO_RETRY: RetryPolicy = Object.freeze({ ...DEFAULT_RETRY_POLICY, maxAttempts: 1 });
+
+/**
+ * gitlab-runner's artifacts-uploader: 3 tries, 6 while GitLab answers 503; waits 1 s doubling to 5 s.
+ * Which results are worth another try is the uploader's decision, not a status list.
+ */
+export const ARTIFACT_UPLOAD_RETRY: RetryPolicy = Object.freeze({
+  ...DEFAULT_RETRY_POLICY,
+  maxAttempts: 3,
+  maxAttemptsByStatus: Object.freeze({ 503: 6 }),
+  initialDelayMs: 1000,
+  maxDelayMs: 5000,
+  jitter: 0,
+  honourServerDelay: false,
+});
+
+/** gitlab-runner's artifacts-downloader: 1 + 2 retries, 1 s apart. */
+export const ARTIFACT_DOWNLOAD_RETRY: RetryPolicy = Object.freeze({
+  ...DEFAULT_RETRY_POLICY,
+  maxAttempts: 3,
+  initialDelayMs: 1000,
+  maxDelayMs: 1000,
+  factor: 1,
+  jitter: 0,
+  honourServerDelay: false,
+});
+
+/** One attempt's result: `retry` says whether another attempt could help. */
+export interface AttemptResult<T> {
+  value: T;
+  retry: boolean;
+  /** The answer's status and headers, when there was one (per-status limits, server-requested waits). */
+  status?: number;
+  headers?: Record<string, string | string[] | undefined>;
+}
+
+export interface RetryHooks<T> {
+  /** Aborts the wait between attempts (rejects with ABORTED). */
+  signal?: AbortSignal;
+  /** Whether a thrown error is worth another attempt (default: never). */
+  retryError?: (error: unknown) => boolean;
+  /** Called before each wait, with the result or error that is being retried. */
+  onRetry?: (last: { value?: T; error?: unknown }, attempt: number) => void;
+}
+
+/** Runs `attempt` (1, 2, …) until it succeeds, says not to retry, or the policy's attempts run out. */
+export async function withRetries<T>(
+  policy: RetryPolicy,
+  attempt: (n: number) => Promise<AttemptResult<T>>,
+  hooks: RetryHooks<T> = {},
+): Promise<T> {
+  for (let n = 1; ; n++) {
+    let result: AttemptResult<T>;
+    try {
+      result = await attempt(n);
+    } catch (error) {
+      if (n >= policy.maxAttempts || !(hooks.retryError?.(error) ?? false)) throw error;
+      hooks.onRetry?.({ error }, n);
+      await waitBeforeRetry(retryDelayMs(policy, n, undefined), hooks.signal);
+      continue;
+    }
+    if (!result.retry || n >= attemptLimit(policy, result.status)) return result.value;
+    hooks.onRetry?.({ value: result.value }, n);
+    await waitBeforeRetry(retryDelayMs(policy, n, result.headers), hooks.signal);
+  }
+}
+
+function attemptLimit(policy: RetryPolicy, status: number | undefined): number {
+  return (status !== undefined ? policy.maxAttemptsByStatus?.[status] : undefined) ?? policy.maxAttempts;
+}
+
+async function waitBeforeRetry(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch (cause) {
+    throw new TartError('ABORTED', 'Aborted while waiting to retry', { cause });
+  }
+}
 
 export function isRetryableStatus(policy: RetryPolicy, status: number): boolean {
   return policy.retryStatuses.includes(status) || status >= policy.retryStatusesFrom;

@@ -14,6 +14,7 @@ export class UploadSpool {
   #live: PassThrough | undefined;
   #drained: Promise<void> | undefined;
   #bytes = 0;
+  #sourceError: Error | undefined;
 
   static async create(source: Readable, tmpDir = tmpdir()): Promise<UploadSpool> {
     const dir = await mkdtemp(join(tmpDir, 'tart-upload-'));
@@ -34,15 +35,21 @@ export class UploadSpool {
     return this.#bytes;
   }
 
+  /** Why reading the source failed, once it has. */
+  get sourceError(): Error | undefined {
+    return this.#sourceError;
+  }
+
   /** The first attempt's body: the source itself, recorded on the way. Call once. */
   first(): Readable {
     const live = new PassThrough();
     this.#live = live;
     this.#drained = this.#drain();
     // A failed drain must not surface as an unhandled rejection; replay() reports it.
-    this.#drained.catch((error: unknown) =>
-      live.destroy(error instanceof Error ? error : new Error(String(error))),
-    );
+    this.#drained.catch((error: unknown) => {
+      this.#sourceError = error instanceof Error ? error : new Error(String(error));
+      live.destroy(this.#sourceError);
+    });
     return live;
   }
 

@@ -52,7 +52,7 @@ describe('uploadArtifacts', () => {
       jobSucceeded: options.jobSucceeded ?? true,
       log: trace.log,
       signal: new AbortController().signal,
-      retryDelaysMs: [1, 1, 1, 1, 1],
+      retry: { initialDelayMs: 1, maxDelayMs: 1 },
     });
     return { result, transport, text: trace.text(), lines: trace.lines };
   }

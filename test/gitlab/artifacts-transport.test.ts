@@ -8,12 +8,8 @@ import { buffer as readAll } from 'node:stream/consumers';
 import { describe, it } from 'node:test';
 import { hasCode } from '../../src/errors.js';
 import { GitLabArtifactTransport } from '../../src/gitlab/artifacts-transport.js';
-import {
-  dropConnection,
-  reply,
-  startScriptedServer,
-  type RecordedRequest,
-} from './helpers/scripted-server.js';
+import { multipartFile } from './helpers/multipart-file.js';
+import { reply, startScriptedServer } from './helpers/scripted-server.js';
 
 const rules = { delayMs: 1 };
 const jobToken = 'glcbt-artifact-token';
@@ -28,20 +24,6 @@ function archiveStream(content: Buffer): Readable {
       }
     })(),
   );
-}
-
-function multipartFile(request: RecordedRequest): { filename: string; content: Buffer } {
-  const boundary = /boundary=(.+)$/.exec(String(request.headers['content-type']))?.[1];
-  assert.ok(boundary, 'multipart boundary');
-  const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="`;
-  const body = request.body;
-  assert.equal(body.subarray(0, head.length).toString(), head);
-  const headerEnd = body.indexOf('\r\n\r\n');
-  const filename = /filename="([^"]*)"/.exec(body.subarray(0, headerEnd).toString())?.[1] ?? '';
-  assert.match(body.subarray(0, headerEnd).toString(), /\r\nContent-Type: application\/octet-stream$/);
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  assert.ok(body.subarray(body.length - tail.length).equals(tail), 'closing boundary');
-  return { filename, content: body.subarray(headerEnd + 4, body.length - tail.length) };
 }
 
 function upload(content: Buffer) {
@@ -99,24 +81,14 @@ describe('GitLabArtifactTransport.upload', () => {
     assert.equal(server.requests.length, 2);
   });
 
-  it('retries 503s and a dropped connection, resending the identical archive each time', async (t) => {
-    const server = await startScriptedServer([reply(503), dropConnection, reply(503), reply(201)]);
-    t.after(() => server.close());
-    const content = randomBytes(300_000);
-    const transport = new GitLabArtifactTransport({ url: server.url, retryRules: rules });
-    assert.deepEqual(await transport.upload(upload(content)), { outcome: 'uploaded' });
-    assert.equal(server.requests.length, 4);
-    for (const request of server.requests) assert.ok(multipartFile(request).content.equals(content));
-  });
-
-  it('gives up after three attempts on other errors', async (t) => {
+  it('tries once: a 500 is reported, the retries are the upload stage’s (test/artifacts/upload-retries)', async (t) => {
     const server = await startScriptedServer([reply(500, { json: { message: 'boom' } })]);
     t.after(() => server.close());
     const result = await new GitLabArtifactTransport({ url: server.url, retryRules: rules }).upload(
       upload(randomBytes(10)),
     );
     assert.deepEqual(result, { outcome: 'failed', message: 'HTTP 500: boom', status: 500 });
-    assert.equal(server.requests.length, 3);
+    assert.equal(server.requests.length, 1);
   });
 
   it('reports a failed archive stream as failed instead of retrying it', async (t) => {
