@@ -10,6 +10,8 @@ APT_PACKAGES=(
   mmdebstrap linux-image-cloud-amd64 e2fsprogs cpio busybox-static zstd xz-utils
   nftables iproute2
   zip unzip tar gzip
+  # container images for `image:` (src/oci) and the registry and htpasswd its tests start
+  skopeo umoci docker-registry apache2-utils
 )
 
 missing=()

@@ -1,0 +1,132 @@
+// Registry credentials, found as gitlab-runner finds them (helpers/docker/auth/auth.go; docker
+// executor reference §3): DOCKER_AUTH_CONFIG (job variable, or the runner's `environment`), then
+// the runner user's ~/.docker/config.json. Entries match by registry path, walking up from the
+// image's full path to its host. The secret only ever goes into a 0600 file for skopeo.
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export interface RegistryCredentials {
+  /** Where they came from, as the trace names it: `$DOCKER_AUTH_CONFIG` or the file path. */
+  source: string;
+  username: string;
+  password: string;
+}
+
+export interface CredentialSources {
+  /** The value of DOCKER_AUTH_CONFIG for this job (job variables win over runner environment). */
+  dockerAuthConfig?: string;
+  /** The runner user's home; default os.homedir(). */
+  home?: string;
+}
+
+export interface CredentialLookup {
+  credentials?: RegistryCredentials;
+  /** `Failed to resolve credentials from …` warnings, for the trace. */
+  warnings: string[];
+}
+
+type AuthEntries = Map<string, { username: string; password: string }>;
+
+/** Finds the credentials for `image` (the string as written). */
+export async function findRegistryCredentials(image: string, sources: CredentialSources): Promise<CredentialLookup> {
+  const warnings: string[] = [];
+  const documents: { source: string; text: string | undefined }[] = [
+    { source: '$DOCKER_AUTH_CONFIG', text: sources.dockerAuthConfig },
+  ];
+  const configFile = join(sources.home ?? homedir(), '.docker', 'config.json');
+  documents.push({ source: configFile, text: await readFile(configFile, 'utf8').catch(() => undefined) });
+  const merged = new Map<string, RegistryCredentials>();
+  for (const { source, text } of documents) {
+    if (text === undefined || text.trim() === '') continue;
+    let entries: AuthEntries;
+    try {
+      entries = parseAuthDocument(text);
+    } catch (error) {
+      warnings.push(`Failed to resolve credentials from ${source}: ${(error as Error).message}. Credentials from this source will not be used.`);
+      continue;
+    }
+    for (const [path, entry] of entries) if (!merged.has(path)) merged.set(path, { source, ...entry });
+  }
+  for (const path of lookupPaths(image)) {
+    const found = merged.get(path);
+    if (found) return { credentials: found, warnings };
+  }
+  return { warnings };
+}
+
+// {"auths": {"<key>": {"auth": base64(user:pass)} | {"username","password"}}}
+function parseAuthDocument(text: string): AuthEntries {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    throw new Error('not valid JSON');
+  }
+  const auths = (document as { auths?: unknown } | null)?.auths;
+  const entries: AuthEntries = new Map();
+  if (auths === undefined) return entries;
+  if (typeof auths !== 'object' || auths === null) throw new Error('"auths" is not an object');
+  for (const [key, value] of Object.entries(auths as Record<string, unknown>)) {
+    const entry = decodeEntry(value);
+    if (entry) entries.set(registryPathOfKey(key), entry);
+  }
+  return entries;
+}
+
+function decodeEntry(value: unknown): { username: string; password: string } | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { auth, username, password } = value as Record<string, unknown>;
+  if (typeof auth === 'string' && auth !== '') {
+    const decoded = Buffer.from(auth, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) throw new Error('an "auth" value is not base64 of user:password');
+    return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+  }
+  if (typeof username === 'string' && username !== '' && typeof password === 'string') return { username, password };
+  return undefined;
+}
+
+// "https://index.docker.io/v1/" -> "docker.io"; "host:5000/ns/" -> "host:5000/ns".
+function registryPathOfKey(key: string): string {
+  const scheme = /^https?:\/\//i.exec(key);
+  if (scheme) {
+    const host = key.slice(scheme[0].length).split('/')[0]!.toLowerCase();
+    return host === 'index.docker.io' ? 'docker.io' : host;
+  }
+  let path = key.replace(/\/+$/, '');
+  const lastSlash = path.lastIndexOf('/');
+  const colon = path.lastIndexOf(':');
+  if (lastSlash >= 0 && colon > lastSlash) path = path.slice(0, colon);
+  return lowerHost(path);
+}
+
+/** The registry paths tried for an image, most specific first (no `library/`, port kept). */
+export function lookupPaths(image: string): string[] {
+  const lastSlash = image.lastIndexOf('/');
+  const colon = image.indexOf(':', lastSlash + 1);
+  let path = colon >= 0 ? image.slice(0, colon) : image;
+  const first = path.split('/')[0]!;
+  const hasHost = path.includes('/') && (first === 'localhost' || /[.:]/.test(first));
+  if (!hasHost) path = `docker.io/${path}`;
+  path = lowerHost(path.replace(/^index\.docker\.io\//, 'docker.io/'));
+  const paths: string[] = [];
+  for (let current = path; ; ) {
+    paths.push(current);
+    const cut = current.lastIndexOf('/');
+    if (cut < 0) break;
+    current = current.slice(0, cut);
+  }
+  return paths;
+}
+
+function lowerHost(path: string): string {
+  const slash = path.indexOf('/');
+  return slash < 0 ? path.toLowerCase() : path.slice(0, slash).toLowerCase() + path.slice(slash);
+}
+
+/** The containers-auth.json document skopeo reads, holding only this registry's entry. */
+export function skopeoAuthDocument(registry: string, credentials: RegistryCredentials): string {
+  const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+  return JSON.stringify({ auths: { [registry]: { auth } } });
+}

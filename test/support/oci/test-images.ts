@@ -1,0 +1,129 @@
+// Test images built from Debian packages, never downloaded, cached by their inputs under
+// /var/cache/tart-test-images (TART_TEST_IMAGE_CACHE) so CI builds each once:
+//   busybox: busybox-static only (no bash, no git), two layers with a whiteout and an opaque dir;
+//   python:  Debian minbase + python3-minimal (mmdebstrap);
+// Each is an OCI index with an amd64 and an arm64 entry (the arm64 one is a marker image: same
+// busybox files plus /etc/tart-test-arch=arm64, enough to prove the amd64 entry is chosen).
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { renderDeb822, readHostAptSources, sourcesForSuite } from '../../../src/image/apt-sources.js';
+import { publishDir, writeOciLayout, type PlatformImage } from './oci-layout.js';
+
+export type TestImageName = 'busybox' | 'busybox-entrypoint' | 'python';
+
+const RECIPE_VERSION = '1';
+export const TEST_IMAGE_ENV = 'TART_TEST_GREETING=hello-from-image';
+
+function cacheRoot(): string {
+  return process.env.TART_TEST_IMAGE_CACHE ?? '/var/cache/tart-test-images';
+}
+
+/** The OCI layout dir of a test image (tag "test"), built if its inputs changed. */
+export async function testImageLayout(name: TestImageName): Promise<string> {
+  const key = createHash('sha256').update(JSON.stringify([RECIPE_VERSION, name, inputsOf(name)])).digest('hex').slice(0, 16);
+  const target = join(cacheRoot(), `${name}-${key}`);
+  if (existsSync(join(target, 'index.json'))) return target;
+  await mkdir(cacheRoot(), { recursive: true });
+  const work = await mkdtemp(join(cacheRoot(), `.build-${name}-`));
+  try {
+    const layout = join(work, 'layout');
+    await writeOciLayout(layout, 'test', await platformsOf(name, work), work);
+    await publishDir(layout, target);
+    return target;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Pushes a test image to `registry` as `<repository>:<tag>` (an index with both platforms). */
+export function pushTestImage(layout: string, registry: string, repository: string, tag: string, authFile?: string): void {
+  const auth = authFile ? ['--dest-authfile', authFile] : ['--dest-no-creds'];
+  execFileSync('skopeo', ['--insecure-policy', 'copy', '--quiet', '--all', '--dest-tls-verify=false', ...auth, `oci:${layout}:test`, `docker://${registry}/${repository}:${tag}`], {
+    env: { PATH: process.env.PATH, HOME: '/nonexistent' },
+  });
+}
+
+function inputsOf(name: TestImageName): unknown {
+  const busybox = createHash('sha256').update(readFileSync('/bin/busybox')).digest('hex');
+  if (name === 'python') return [busybox, 'bookworm', 'python3-minimal', execFileSync('dpkg-query', ['-W', 'mmdebstrap'], { encoding: 'utf8' })];
+  return [busybox];
+}
+
+async function platformsOf(name: TestImageName, work: string): Promise<PlatformImage[]> {
+  const base = await busyboxLayers(work);
+  const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', TEST_IMAGE_ENV];
+  const marker = async (arch: string) => {
+    const dir = join(work, `marker-${arch}`);
+    await mkdir(join(dir, 'etc'), { recursive: true });
+    await writeFile(join(dir, 'etc', 'tart-test-arch'), `${arch}\n`);
+    return { dir };
+  };
+  const arm64: PlatformImage = { architecture: 'arm64', layers: [...base, await marker('arm64')], config: { Env: env, Cmd: ['sh'] } };
+  if (name === 'python') {
+    const tar = join(work, 'python-minbase.tar');
+    await debianMinbase(tar, ['python3-minimal']);
+    return [{ architecture: 'amd64', layers: [{ tar }, await marker('amd64')], config: { Env: env, Cmd: ['python3'] } }, arm64];
+  }
+  const amd64: PlatformImage = { architecture: 'amd64', layers: [...base, await marker('amd64')], config: { Env: env, Cmd: ['sh'] } };
+  if (name === 'busybox-entrypoint') {
+    const dir = join(work, 'entrypoint');
+    await mkdir(join(dir, 'usr', 'local', 'bin'), { recursive: true });
+    await writeFile(join(dir, 'usr', 'local', 'bin', 'entry.sh'), '#!/bin/sh\necho "TART TEST ENTRYPOINT RAN"\nexec "$@"\n', { mode: 0o755 });
+    amd64.layers.push({ dir });
+    amd64.config.Entrypoint = ['/usr/local/bin/entry.sh'];
+  }
+  return [amd64, arm64];
+}
+
+// Layer 1: busybox and its applets, /etc/passwd, a file and a dir for layer 2 to hide.
+// Layer 2: a whiteout for /etc/hidden-by-layer2 and an opaque /opt/opaque.
+async function busyboxLayers(work: string): Promise<{ dir: string }[]> {
+  const one = join(work, 'busybox-1');
+  if (!existsSync(one)) {
+    for (const sub of ['bin', 'etc', 'tmp', 'root', 'opt/opaque', 'usr/bin', 'usr/local/bin']) await mkdir(join(one, sub), { recursive: true });
+    await chmod(join(one, 'tmp'), 0o1777);
+    await writeFile(join(one, 'bin', 'busybox'), await readFile('/bin/busybox'), { mode: 0o755 });
+    const applets = execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n').filter((applet) => applet && applet !== 'busybox');
+    for (const applet of applets) await symlink('busybox', join(one, 'bin', applet));
+    await writeFile(join(one, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
+    await writeFile(join(one, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
+    await writeFile(join(one, 'etc', 'hidden-by-layer2'), 'lower\n');
+    await writeFile(join(one, 'opt', 'opaque', 'from-layer1'), 'lower\n');
+  }
+  const two = join(work, 'busybox-2');
+  if (!existsSync(two)) {
+    await mkdir(join(two, 'etc'), { recursive: true });
+    await mkdir(join(two, 'opt', 'opaque'), { recursive: true });
+    await writeFile(join(two, 'etc', '.wh.hidden-by-layer2'), '');
+    await writeFile(join(two, 'opt', 'opaque', '.wh..wh..opq'), '');
+    await writeFile(join(two, 'opt', 'opaque', 'from-layer2'), 'upper\n');
+    await writeFile(join(two, 'etc', 'tart-test-image'), 'busybox\n');
+  }
+  return [{ dir: one }, { dir: two }];
+}
+
+// A Debian minbase root with extra packages, as an uncompressed tar, from the host's mirrors.
+async function debianMinbase(tarPath: string, packages: readonly string[]): Promise<void> {
+  const sources = join(dirname(tarPath), 'image.sources');
+  await writeFile(sources, renderDeb822(sourcesForSuite(await readHostAptSources(), 'bookworm')));
+  execFileSync(
+    'mmdebstrap',
+    [
+      '--mode=root',
+      '--variant=minbase',
+      `--include=${packages.join(',')}`,
+      '--dpkgopt=path-exclude=/usr/share/man/*',
+      '--dpkgopt=path-exclude=/usr/share/doc/*',
+      '--dpkgopt=path-exclude=/usr/share/locale/*',
+      '--dpkgopt=force-unsafe-io',
+      '--customize-hook=rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/* "$1"/var/log/*.log',
+      'bookworm',
+      tarPath,
+      sources,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SOURCE_DATE_EPOCH: '0' } },
+  );
+}
