@@ -223,10 +223,13 @@ async function writeEntries(zip: yauzl.ZipFile, tar: Pack, entries: PlannedEntry
         const sink = tar.entry({ ...header, type: 'file', size: entry.size }, (error) =>
           error ? reject(error) : resolve(),
         );
+        // The whole pack fails with the entry's reason (the sink has no listener of its own,
+        // and a sink destroyed alone would fail the pack with a vaguer one).
         data.on('error', (error) => {
-          sink.destroy(error);
+          tar.destroy(error);
           reject(error);
         });
+        (sink as unknown as Writable).on('error', reject);
         data.pipe(sink as unknown as Writable);
       });
     }

@@ -9,12 +9,24 @@ export async function copyTarIn(
   options: { directory: string; tar: Readable; signal?: AbortSignal },
 ): Promise<void> {
   const stderr = collect();
-  const { exitCode } = await env.exec({
-    command: ['sh', '-c', 'mkdir -p -- "$1" && exec tar -x --no-same-owner -f - -C "$1"', 'tart-copy-in', options.directory],
-    stdin: options.tar,
-    stderr: stderr.stream,
-    signal: options.signal,
+  // A tar stream that fails (a corrupt archive entry) names the cause; tar's own "unexpected
+  // EOF" would only echo it.
+  let sourceError: Error | undefined;
+  options.tar.on('error', (error: Error) => {
+    sourceError ??= error;
   });
+  const exited = env
+    .exec({
+      command: ['sh', '-c', 'mkdir -p -- "$1" && exec tar -x --no-same-owner -f - -C "$1"', 'tart-copy-in', options.directory],
+      stdin: options.tar,
+      stderr: stderr.stream,
+      signal: options.signal,
+    })
+    .catch((error: unknown) => {
+      throw sourceError ?? error;
+    });
+  const { exitCode } = await exited;
+  if (sourceError !== undefined) throw sourceError;
   if (exitCode !== 0) {
     throw new TartError('COPY_IN_FAILED', `tar extraction into ${options.directory} failed (exit ${exitCode}): ${stderr.text()}`);
   }

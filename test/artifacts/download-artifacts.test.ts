@@ -116,6 +116,26 @@ describe('downloadArtifacts', () => {
     assert.ok(hasCode(result.error, 'ARTIFACT_DOWNLOAD_FAILED'), String(result.error));
   });
 
+  const CORRUPT: Array<[string, HandmadeEntry[]]> = [
+    [
+      'inflates past its declared size',
+      [{ name: 'bomb.bin', data: 'x'.repeat(1 << 20), deflate: true, declaredSize: 10 }],
+    ],
+    ['fails its CRC-32', [{ name: 'bad.txt', data: 'payload', declaredCrc: 0x12345678 }]],
+    [
+      'fails its CRC-32 after deflate',
+      [{ name: 'bad.bin', data: 'y'.repeat(300_000), deflate: true, declaredCrc: 1 }],
+    ],
+  ];
+
+  for (const [what, entries] of CORRUPT) {
+    it(`fails the download, and nothing else, when an entry ${what}`, async () => {
+      const result = await download([{ name: 'first.txt', data: 'fine' }, ...entries]);
+      assert.ok(hasCode(result.error, 'ARTIFACT_DOWNLOAD_FAILED'), String(result.error));
+      assert.match(String((result.error as Error).message), /corrupt zip entry/);
+    });
+  }
+
   it('reports a transport failure as ARTIFACT_DOWNLOAD_FAILED', async () => {
     const trace = traceCollector();
     const job = jobPayload({ dependencies: [{ ...dependency, id: 99 }] });

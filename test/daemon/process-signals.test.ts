@@ -1,16 +1,8 @@
 // `tart run` as a real process: SIGQUIT lets the running job finish; SIGTERM cancels and reports it.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
-import { createRepo, type TestRepo } from '../support/git-repo.js';
-
-const TART = resolve('bin/tart.js');
-const RUNNER_TOKEN = 'glrt-signals_test_token_01';
+import type { FakeGitLab } from '../support/fake-gitlab/index.js';
+import { RUNNER_TOKEN, setUp, startTart } from './tart-process.js';
 
 describe('tart run stop signals (real process)', () => {
   let fake: FakeGitLab;
@@ -20,7 +12,12 @@ describe('tart run stop signals (real process)', () => {
   before(async () => {
     ({ fake, configPath, cleanup } = await setUp({
       prefix: 'tart-signals-',
-      global: ['concurrent = 1', 'check_interval = 1', 'shutdown_timeout = 20', 'listen_address = "127.0.0.1:0"'],
+      global: [
+        'concurrent = 1',
+        'check_interval = 1',
+        'shutdown_timeout = 20',
+        'listen_address = "127.0.0.1:0"',
+      ],
       runners: ['signals'],
     }));
   });
@@ -28,7 +25,10 @@ describe('tart run stop signals (real process)', () => {
   after(() => cleanup());
 
   it('SIGQUIT waits for the running job to finish, then exits 0', async () => {
-    const job = fake.enqueueJob({ project: 'acme/widget', script: ['echo working', 'sleep 3', 'echo finished work'] });
+    const job = fake.enqueueJob({
+      project: 'acme/widget',
+      script: ['echo working', 'sleep 3', 'echo finished work'],
+    });
     const daemon = startTart(configPath);
     await fake.waitForJob(job.id, (j) => j.trace.toString().includes('working'), 30_000);
     daemon.process.kill('SIGQUIT');
@@ -42,7 +42,10 @@ describe('tart run stop signals (real process)', () => {
   });
 
   it('SIGTERM cancels the running job and reports it failed before exiting', async () => {
-    const job = fake.enqueueJob({ project: 'acme/widget', script: ['echo working', 'sleep 60', 'echo never'] });
+    const job = fake.enqueueJob({
+      project: 'acme/widget',
+      script: ['echo working', 'sleep 60', 'echo never'],
+    });
     const daemon = startTart(configPath);
     await fake.waitForJob(job.id, (j) => j.trace.toString().includes('working'), 30_000);
     const signaledAt = Date.now();
@@ -95,49 +98,3 @@ describe('tart run-single (real process)', () => {
     assert.match(daemon.stderr(), /choose one with --name/);
   });
 });
-
-// A fake GitLab serving one project, and a config.toml with shell runners of the given names.
-async function setUp(options: { prefix: string; global: string[]; runners: string[] }): Promise<{
-  fake: FakeGitLab;
-  configPath: string;
-  cleanup: () => Promise<void>;
-}> {
-  const fake = await startFakeGitLab({ traceUpdateInterval: 1 });
-  const repo: TestRepo = await createRepo({ files: { 'README.md': 'hi\n' } });
-  fake.addProject({ path: 'acme/widget', repo });
-  fake.addRunner({ token: RUNNER_TOKEN });
-  const dir = await mkdtemp(join(tmpdir(), options.prefix));
-  const configPath = join(dir, 'config.toml');
-  const runner = (name: string) =>
-    [
-      '[[runners]]',
-      `name = "${name}"`,
-      `url = "${fake.url}"`,
-      `token = "${RUNNER_TOKEN}"`,
-      'executor = "shell"',
-      `builds_dir = "${join(dir, 'builds')}"`,
-      `cache_dir = "${join(dir, 'cache')}"`,
-    ].join('\n');
-  await writeFile(configPath, [...options.global, ...options.runners.map(runner)].join('\n'), { mode: 0o600 });
-  return {
-    fake,
-    configPath,
-    cleanup: async () => {
-      await fake.close();
-      await repo.cleanup();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function startTart(configPath: string, command: string[] = ['run']): { process: ChildProcess; exitCode: Promise<number | null>; stderr: () => string } {
-  const child = spawn(process.execPath, [TART, ...command, '--config', configPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TART_FROM_SOURCE: '1' },
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdout?.resume();
-  const exitCode = once(child, 'exit').then(([code]) => code as number | null);
-  return { process: child, exitCode, stderr: () => stderr };
-}

@@ -7,6 +7,7 @@ import { hostDefaults } from '../../config/paths.js';
 import { loadOrCreateSystemId } from '../../config/system-id.js';
 import type { TartConfig } from '../../config/types.js';
 import { Daemon } from '../../daemon/run.js';
+import { guardProcess } from '../../daemon/process-guard.js';
 import { handleStopSignals } from '../../daemon/signals.js';
 import { contextOf, globalOptions, type CliContext } from '../context.js';
 import { tartRevision, tartVersion } from '../version.js';
@@ -82,6 +83,7 @@ async function runUntilStopped(
   timers.idle = bounds.waitTimeoutMs
     ? setTimeout(() => daemon.stopGracefully(), bounds.waitTimeoutMs)
     : undefined;
+  const removeGuard = guardProcess({ logger: context.logger });
   const removeHandlers = handleStopSignals({
     daemon,
     shutdownTimeoutMs: config.shutdownTimeout * 1000,
@@ -94,6 +96,7 @@ async function runUntilStopped(
   } finally {
     clearTimeout(timers.idle);
     removeHandlers();
+    removeGuard();
   }
   context.logger.info('tart stopped');
 }

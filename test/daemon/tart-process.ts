@@ -1,0 +1,62 @@
+// `tart run` as a real process against the fake GitLab, for the tests of process-level behaviour.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
+import { createRepo, type TestRepo } from '../support/git-repo.js';
+
+const TART = resolve('bin/tart.js');
+export const RUNNER_TOKEN = 'glrt-signals_test_token_01';
+
+// A fake GitLab serving one project, and a config.toml with shell runners of the given names.
+export async function setUp(options: { prefix: string; global: string[]; runners: string[] }): Promise<{
+  fake: FakeGitLab;
+  configPath: string;
+  cleanup: () => Promise<void>;
+}> {
+  const fake = await startFakeGitLab({ traceUpdateInterval: 1 });
+  const repo: TestRepo = await createRepo({ files: { 'README.md': 'hi\n' } });
+  fake.addProject({ path: 'acme/widget', repo });
+  fake.addRunner({ token: RUNNER_TOKEN });
+  const dir = await mkdtemp(join(tmpdir(), options.prefix));
+  const configPath = join(dir, 'config.toml');
+  const runner = (name: string) =>
+    [
+      '[[runners]]',
+      `name = "${name}"`,
+      `url = "${fake.url}"`,
+      `token = "${RUNNER_TOKEN}"`,
+      'executor = "shell"',
+      `builds_dir = "${join(dir, 'builds')}"`,
+      `cache_dir = "${join(dir, 'cache')}"`,
+    ].join('\n');
+  await writeFile(configPath, [...options.global, ...options.runners.map(runner)].join('\n'), {
+    mode: 0o600,
+  });
+  return {
+    fake,
+    configPath,
+    cleanup: async () => {
+      await fake.close();
+      await repo.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function startTart(
+  configPath: string,
+  command: string[] = ['run'],
+): { process: ChildProcess; exitCode: Promise<number | null>; stderr: () => string } {
+  const child = spawn(process.execPath, [TART, ...command, '--config', configPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TART_FROM_SOURCE: '1' },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout?.resume();
+  const exitCode = once(child, 'exit').then(([code]) => code as number | null);
+  return { process: child, exitCode, stderr: () => stderr };
+}
