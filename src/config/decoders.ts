@@ -1,6 +1,7 @@
 // Value checks for config.toml keys: each turns a raw TOML value into a typed value or says
 // what it expected. Pure; the structure (tables, defaults, unknown keys) lives in fields.ts.
 import { isIP, isIPv4 } from 'node:net';
+import { parseGoDuration } from '../job/go-duration.js';
 
 export type Decoded<T> =
   | { ok: true; value: T }
@@ -118,4 +119,48 @@ export const listenAddress: Decoder<string> = (raw) => {
   const match = /^(.*):(\d+)$/.exec(raw);
   const port = Number(match?.[2]);
   return match && port >= 0 && port <= 65535 ? ok(raw) : fail(expected);
+};
+
+/** A string where "" means "not set", as gitlab-runner writes `builds_dir = ""` and `shell = ""`. */
+export function emptyMeansUnset(inner: Decoder<string>): Decoder<string | undefined> {
+  return (raw) => (raw === '' ? ok(undefined) : inner(raw));
+}
+
+/** Go duration text ("15m0s", "1h", "90s") → milliseconds, as gitlab-runner reads durations. */
+export const goDuration: Decoder<number> = (raw) => {
+  const expected = 'a duration like "15m" or "1h30m"';
+  if (typeof raw !== 'string') return fail(expected);
+  const ms = parseGoDuration(raw);
+  return ms === undefined || ms < 0 ? fail(expected) : ok(ms);
+};
+
+/** A log level in Tart's or logrus's spelling (`warning`, `trace`), as gitlab-runner accepts. */
+export function logLevel<const T extends string>(
+  levels: readonly T[],
+  aliases: Record<string, T>,
+): Decoder<T> {
+  const names = [...levels, ...Object.keys(aliases)];
+  const expected = `one of ${names.map((value) => JSON.stringify(value)).join(', ')}`;
+  return (raw) => {
+    if (typeof raw !== 'string') return fail(expected);
+    const lower = raw.toLowerCase();
+    if ((levels as readonly string[]).includes(lower)) return ok(lower as T);
+    const alias = aliases[lower];
+    return alias === undefined ? fail(expected) : ok(alias);
+  };
+}
+
+/** `[runners.feature_flags]`: `FF_NAME = true|false`. */
+export const featureFlagTable: Decoder<Record<string, boolean>> = (raw) => {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || raw instanceof Date)
+    return fail('a table of FF_NAME = true|false');
+  const flags: Record<string, boolean> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (!/^FF_[A-Z0-9_]+$/.test(name))
+      return { ok: false, expected: 'a feature flag name like FF_TIMESTAMPS', suffix: `.${name}`, got: name };
+    if (typeof value !== 'boolean')
+      return { ok: false, expected: 'true or false', suffix: `.${name}`, got: value };
+    flags[name] = value;
+  }
+  return ok(flags);
 };

@@ -17,11 +17,19 @@ export interface Issue {
 export interface HostDefaults {
   imageDir: string;
   hostname: string;
+  /** Where `$VAR` in `url`, `token` and `clone_url` is looked up; absent: no variables. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface FieldContext {
   issues: Issue[];
   defaults: HostDefaults;
+  /** Keys gitlab-runner knows that were written with a value Tart does not use, e.g. `runners[0].docker.image`. */
+  ignored?: { path: string; whole: boolean }[];
+  /** Raw text of values that went through `$VAR` expansion, by path (so saving keeps the `$VAR`). */
+  templates?: Map<string, string>;
+  /** Other load-time warnings, e.g. a cache type Tart does not support yet. */
+  notices?: string[];
 }
 
 /** An encoded TOML value: scalars, arrays, plain objects (tables) and arrays of them. */
@@ -29,6 +37,9 @@ export type TomlOut = string | number | boolean | Date | TomlOut[] | { [key: str
 
 export interface Field<T> {
   readonly key: string;
+  /** A field made of several keys of its table: decode gets those present as one object (or
+   * undefined), encode returns them as one object spread into the table. */
+  readonly keys?: readonly string[];
   /** The keys of a sub-table or array of tables (for documentation checks). */
   readonly children?: Record<string, Field<unknown>>;
   /** `raw` is undefined when the key is absent. */
@@ -55,11 +66,15 @@ export function required<T>(key: string, decoder: Decoder<T>, options: { secret?
 }
 
 /** A key that may be absent (undefined in the typed config). */
-export function optional<T>(key: string, decoder: Decoder<T | undefined>): Field<T | undefined> {
+export function optional<T>(
+  key: string,
+  decoder: Decoder<T | undefined>,
+  options: { secret?: boolean } = {},
+): Field<T | undefined> {
   return {
     key,
     decode: (raw, path, context) =>
-      raw === undefined ? undefined : decodeValue(decoder, raw, path, context, false),
+      raw === undefined ? undefined : decodeValue(decoder, raw, path, context, options.secret),
     encode: (value) => value as TomlOut | undefined,
   };
 }
@@ -95,6 +110,16 @@ export function table<T>(key: string, shape: Shape<T>): Field<T> {
       const encoded = encodeTable(shape, value, defaults);
       return Object.keys(encoded).length > 0 ? encoded : undefined;
     },
+  };
+}
+
+/** A sub-table that may be absent (undefined), e.g. `[runners.cache]`; written back when present. */
+export function optionalTable<T>(key: string, shape: Shape<T>): Field<T | undefined> {
+  return {
+    key,
+    children: shape as Record<string, Field<unknown>>,
+    decode: (raw, path, context) => (raw === undefined ? undefined : decodeTable(shape, raw, path, context)),
+    encode: (value, defaults) => (value === undefined ? undefined : encodeTable(shape, value, defaults)),
   };
 }
 
@@ -136,13 +161,16 @@ export function decodeTable<T>(shape: Shape<T>, raw: unknown, path: string, cont
     raw = {};
   }
   const source = raw as Record<string, unknown>;
-  const known = fields.map(([, field]) => field.key);
+  const known = fields.flatMap(([, field]) => field.keys ?? [field.key]);
   for (const key of Object.keys(source)) {
     if (!known.includes(key)) context.issues.push(unknownKey(joinPath(path, key), key, known));
   }
   const result = {} as Record<string, unknown>;
   for (const [property, field] of fields) {
-    const value = field.decode(source[field.key], joinPath(path, field.key), context);
+    const value =
+      field.keys === undefined
+        ? field.decode(source[field.key], joinPath(path, field.key), context)
+        : field.decode(pickKeys(source, field.keys), path, context);
     if (value !== undefined) result[property] = value;
   }
   return result as T;
@@ -157,9 +185,20 @@ export function encodeTable<T>(
   const encoded: { [key: string]: TomlOut } = {};
   for (const [property, field] of Object.entries(shape) as [keyof T & string, Field<unknown>][]) {
     const out = field.encode(value[property], defaults);
-    if (out !== undefined) encoded[field.key] = out;
+    if (out === undefined) continue;
+    if (field.keys === undefined) encoded[field.key] = out;
+    else Object.assign(encoded, out);
   }
   return encoded;
+}
+
+// The keys of `source` that `keys` names, or undefined when none is there.
+function pickKeys(
+  source: Record<string, unknown>,
+  keys: readonly string[],
+): Record<string, unknown> | undefined {
+  const picked = Object.fromEntries(keys.filter((key) => key in source).map((key) => [key, source[key]]));
+  return Object.keys(picked).length > 0 ? picked : undefined;
 }
 
 export function joinPath(path: string, key: string): string {
@@ -203,7 +242,7 @@ function invalid(path: string, expected: string, raw: unknown): Issue {
   return { code: 'CONFIG_INVALID_VALUE', path, message: `${expected}, got ${describeValue(raw)}` };
 }
 
-function unknownKey(path: string, key: string, known: string[]): Issue {
+export function unknownKey(path: string, key: string, known: string[]): Issue {
   const suggestion = known.find((candidate) => editDistance(candidate, key) <= 2);
   const hint = suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`;
   return { code: 'CONFIG_UNKNOWN_KEY', path, message: `unknown key${hint}` };

@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { parse, TomlError } from 'smol-toml';
 import { UserError } from '../errors.js';
-import { decodeTable, type HostDefaults, type Issue } from './fields.js';
+import { decodeTable, type FieldContext, type HostDefaults, type Issue } from './fields.js';
+import { ignoredKeysWarning } from './foreign-keys.js';
 import { lineOf, locateKeys } from './locate-keys.js';
 import { hostDefaults } from './paths.js';
 import { configShape } from './schema.js';
@@ -18,10 +19,24 @@ export const CONFIG_ERROR_CODES = {
   missingKey: 'CONFIG_MISSING_KEY',
 } as const;
 
+/** A loaded config and the warnings to log once: keys Tart ignores, unsupported settings. */
+export interface LoadedConfig {
+  config: TartConfig;
+  warnings: string[];
+}
+
 /** Reads and validates a config file. Throws UserError CONFIG_NOT_FOUND when it does not exist. */
 export async function loadConfig(path: string, defaults: HostDefaults = hostDefaults()): Promise<TartConfig> {
+  return (await loadConfigWithWarnings(path, defaults)).config;
+}
+
+/** loadConfig, with the warnings `tart run` logs at start and on reload. */
+export async function loadConfigWithWarnings(
+  path: string,
+  defaults: HostDefaults = hostDefaults(),
+): Promise<LoadedConfig> {
   const text = await readConfigText(path);
-  return parseConfig(text, path, defaults);
+  return parseConfigWithWarnings(text, path, defaults);
 }
 
 /** Like loadConfig, but a missing file is an empty config (for `register` on a fresh host). */
@@ -41,11 +56,22 @@ export async function loadConfigOrEmpty(
 
 /** Validates config text; `file` only names the source in errors. */
 export function parseConfig(text: string, file: string, defaults: HostDefaults = hostDefaults()): TartConfig {
+  return parseConfigWithWarnings(text, file, defaults).config;
+}
+
+/** parseConfig, with the warnings (one line naming every ignored key, then other notices). */
+export function parseConfigWithWarnings(
+  text: string,
+  file: string,
+  defaults: HostDefaults = hostDefaults(),
+): LoadedConfig {
   const raw = parseToml(text, file);
   const issues: Issue[] = [];
-  const config = decodeTable(configShape, raw, '', { issues, defaults });
+  const context: FieldContext = { issues, defaults };
+  const config = decodeTable(configShape, raw, '', context);
   if (issues.length > 0) throw issuesError(issues, text, file);
-  return config;
+  const ignored = ignoredKeysWarning(context.ignored ?? []);
+  return { config, warnings: [...(ignored ? [`${file}: ${ignored}`] : []), ...(context.notices ?? [])] };
 }
 
 async function readConfigText(path: string): Promise<string> {

@@ -36,5 +36,5 @@ export function defaultImageDir(host: HostFacts = currentHost()): string {
 
 /** Defaults of config keys that depend on the host. */
 export function hostDefaults(host: HostFacts = currentHost()): HostDefaults {
-  return { imageDir: defaultImageDir(host), hostname: host.hostname };
+  return { imageDir: defaultImageDir(host), hostname: host.hostname, env: host.env };
 }

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { stringify } from 'smol-toml';
+import { unexpandedKeys } from './env-expansion.js';
 import { encodeTable, isTable, type HostDefaults, type TomlOut } from './fields.js';
 import { hostDefaults } from './paths.js';
 import { configShape } from './schema.js';
@@ -20,8 +21,20 @@ export async function saveConfig(
 /** The TOML text saveConfig writes: keys that equal their default are left out. */
 export function renderConfig(config: TartConfig, defaults: HostDefaults = hostDefaults()): string {
   const lines: string[] = [];
-  renderTable(encodeTable(configShape, config, defaults), [], '', lines);
+  const encoded = encodeTable(configShape, config, defaults);
+  keepUnexpandedValues(config, encoded);
+  renderTable(encoded, [], '', lines);
   return `${lines.join('\n').replace(/^\n+/, '')}\n`;
+}
+
+// A `$VAR` url/token/clone_url is written back as `$VAR`, unless Tart changed the value (a new token).
+function keepUnexpandedValues(config: TartConfig, encoded: { [key: string]: TomlOut }): void {
+  const runners = encoded.runners;
+  if (!Array.isArray(runners)) return;
+  config.runners.forEach((runner, index) => {
+    const table = runners[index];
+    if (isTable(table)) Object.assign(table, unexpandedKeys(runner, table));
+  });
 }
 
 /** Writes `text` to `path` so readers see the old or the new file, never a torn one. */

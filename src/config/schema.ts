@@ -4,35 +4,50 @@ import {
   boolean,
   cidr,
   dateTime,
+  emptyMeansUnset,
   environmentEntry,
+  featureFlagTable,
+  goDuration,
   hostAndPort,
   httpUrl,
   integer,
   ipv4Cidr,
   list,
   listenAddress,
+  logLevel,
   oneOf,
   string,
+  type Decoder,
 } from './decoders.js';
+import { expanded, rememberTemplates } from './env-expansion.js';
 import {
   isTable,
   optional,
+  optionalTable,
   required,
   table,
   tableArray,
   withDefault,
+  type Field,
   type Shape,
   type TableCheck,
 } from './fields.js';
+import { formatGoDuration } from '../job/go-duration.js';
+import { foreignKeys, GLOBAL_IGNORED, RUNNER_IGNORED } from './foreign-keys.js';
 import {
+  CACHE_TYPES,
   EXECUTORS,
   LOG_FORMATS,
+  LOG_LEVEL_ALIASES,
   LOG_LEVELS,
+  S3_AUTHENTICATION_TYPES,
   VM_ACCELERATORS,
   VM_NETWORK_MODES,
+  type CacheConfig,
   type FirecrackerConfig,
   type NetworkConfig,
   type RunnerConfig,
+  type S3CacheConfig,
   type TartConfig,
   type VmConfig,
 } from './types.js';
@@ -72,25 +87,96 @@ const networkShape: Shape<NetworkConfig> = {
   denyRanges: withDefault('deny_ranges', list(cidr), DEFAULT_DENY_RANGES),
 };
 
+// gitlab-runner treats check_interval/shutdown_timeout <= 0 as "use the default"; so do we.
+const positiveOr = (fallback: number) => (raw: unknown) => {
+  const decoded = integer(0)(raw);
+  return decoded.ok && decoded.value === 0 ? { ok: true as const, value: fallback } : decoded;
+};
+
+// gitlab-runner lowercases these before comparing; "" means "not set".
+function caseInsensitive<const T extends string>(values: readonly T[]): Decoder<T | undefined> {
+  const exact = oneOf(values);
+  return (raw) =>
+    raw === '' ? { ok: true, value: undefined } : exact(typeof raw === 'string' ? raw.toLowerCase() : raw);
+}
+
+// Tart's scripts are bash; gitlab-runner's "" (executor default) and "sh" run them with bash too.
+const bashShell: Decoder<'bash'> = (raw) =>
+  raw === '' || raw === 'bash' || raw === 'sh'
+    ? { ok: true, value: 'bash' }
+    : { ok: false, expected: '"bash" or "sh" (Tart generates bash scripts only)' };
+
+const optionalText = emptyMeansUnset(string());
+
+// A Go duration key ("15m0s"): milliseconds in the typed config, Go's text in the file.
+function duration(key: string): Field<number | undefined> {
+  return {
+    ...optional(key, goDuration),
+    encode: (ms) => (ms === undefined ? undefined : formatGoDuration(ms)),
+  };
+}
+const optionalPath = emptyMeansUnset(string({ nonEmpty: true }));
+
+const s3Shape: Shape<S3CacheConfig> = {
+  serverAddress: optional('ServerAddress', optionalText),
+  accessKey: optional('AccessKey', optionalText),
+  secretKey: optional('SecretKey', optionalText, { secret: true }),
+  sessionToken: optional('SessionToken', optionalText, { secret: true }),
+  bucketName: optional('BucketName', optionalText),
+  bucketLocation: optional('BucketLocation', optionalText),
+  insecure: withDefault('Insecure', boolean, false),
+  authenticationType: optional('AuthenticationType', caseInsensitive(S3_AUTHENTICATION_TYPES)),
+  serverSideEncryption: optional('ServerSideEncryption', optionalText),
+  serverSideEncryptionKeyId: optional('ServerSideEncryptionKeyID', optionalText, { secret: true }),
+  pathStyle: optional('PathStyle', boolean),
+  dualStack: optional('DualStack', boolean),
+  ignored: foreignKeys({ Accelerate: true, RoleARN: true, UploadRoleARN: true }),
+};
+
+const cacheShape: Shape<CacheConfig> = {
+  type: optional('Type', caseInsensitive(CACHE_TYPES)),
+  path: optional('Path', optionalText),
+  shared: withDefault('Shared', boolean, false),
+  maxUploadedArchiveSize: withDefault('MaxUploadedArchiveSize', integer(0), 0),
+  s3: optionalTable('s3', s3Shape),
+  ignored: foreignKeys({
+    gcs: { AccessID: true, PrivateKey: true, CredentialsFile: true, BucketName: true, UniverseDomain: true },
+    azure: { AccountName: true, AccountKey: true, ContainerName: true, StorageDomain: true },
+  }),
+};
+
 export const runnerShape: Shape<RunnerConfig> = {
   name: withDefault('name', string(), (defaults) => defaults.hostname, { alwaysWrite: true }),
-  url: required('url', httpUrl),
+  url: expanded(required('url', httpUrl)),
   id: withDefault('id', integer(0), 0, { alwaysWrite: true }),
-  token: required('token', string({ nonEmpty: true }), { secret: true }),
+  token: expanded(required('token', string({ nonEmpty: true }), { secret: true })),
   tokenObtainedAt: optional('token_obtained_at', dateTime),
   tokenExpiresAt: optional('token_expires_at', dateTime),
   executor: required('executor', oneOf(EXECUTORS)),
   limit: withDefault('limit', integer(0), 0),
   requestConcurrency: withDefault('request_concurrency', integer(1), 1),
-  buildsDir: optional('builds_dir', string({ nonEmpty: true })),
-  cacheDir: optional('cache_dir', string({ nonEmpty: true })),
+  buildsDir: optional('builds_dir', optionalPath),
+  cacheDir: optional('cache_dir', optionalPath),
   environment: withDefault('environment', list(environmentEntry), []),
-  outputLimit: withDefault('output_limit', integer(1), 4096),
-  cloneUrl: optional('clone_url', httpUrl),
-  tlsCaFile: optional('tls-ca-file', string({ nonEmpty: true })),
-  preGetSourcesScript: optional('pre_get_sources_script', string()),
-  postGetSourcesScript: optional('post_get_sources_script', string()),
-  shell: withDefault('shell', oneOf(['bash'] as const), 'bash'),
+  outputLimit: withDefault('output_limit', positiveOr(4096), 4096),
+  cloneUrl: expanded(optional('clone_url', emptyMeansUnset(httpUrl))),
+  tlsCaFile: optional('tls-ca-file', optionalPath),
+  tlsCertFile: optional('tls-cert-file', optionalPath),
+  tlsKeyFile: optional('tls-key-file', optionalPath),
+  preGetSourcesScript: optional('pre_get_sources_script', optionalText),
+  postGetSourcesScript: optional('post_get_sources_script', optionalText),
+  preCloneScript: optional('pre_clone_script', optionalText),
+  postCloneScript: optional('post_clone_script', optionalText),
+  preBuildScript: optional('pre_build_script', optionalText),
+  postBuildScript: optional('post_build_script', optionalText),
+  debugTraceDisabled: optional('debug_trace_disabled', boolean),
+  unhealthyRequestsLimit: optional('unhealthy_requests_limit', integer(0)),
+  unhealthyIntervalMs: duration('unhealthy_interval'),
+  customBuildDir: optionalTable('custom_build_dir', { enabled: optional('enabled', boolean) }),
+  featureFlags: optional('feature_flags', featureFlagTable),
+  cache: optionalTable('cache', cacheShape),
+  ignored: foreignKeys(RUNNER_IGNORED),
+  shell: withDefault('shell', bashShell, 'bash'),
   vm: table('vm', vmShape),
   firecracker: table('firecracker', firecrackerShape),
   network: table('network', networkShape),
@@ -98,6 +184,13 @@ export const runnerShape: Shape<RunnerConfig> = {
 
 // Firecracker has no user-mode networking: its runners default to, and require, TAP networking.
 const checkRunner: TableCheck<RunnerConfig> = (runner, raw, path, context) => {
+  rememberTemplates(
+    runner,
+    { url: runner.url, token: runner.token, clone_url: runner.cloneUrl },
+    context.templates,
+    path,
+  );
+  checkCache(runner.cache, path, (context.notices ??= []));
   if (runner.executor !== 'firecracker' || runner.vm === undefined) return;
   const explicit = isTable(raw.vm) ? raw.vm.network : undefined;
   if (explicit === undefined) runner.vm.network = 'tap';
@@ -110,18 +203,20 @@ const checkRunner: TableCheck<RunnerConfig> = (runner, raw, path, context) => {
   }
 };
 
-// gitlab-runner treats check_interval/shutdown_timeout <= 0 as "use the default"; so do we.
-const positiveOr = (fallback: number) => (raw: unknown) => {
-  const decoded = integer(0)(raw);
-  return decoded.ok && decoded.value === 0 ? { ok: true as const, value: fallback } : decoded;
-};
+// GCS and Azure load but are not implemented; S3 is the shared cache Tart speaks.
+function checkCache(cache: CacheConfig | undefined, path: string, notices: string[]): void {
+  if (cache?.type !== undefined)
+    notices.push(`${path}.cache: Type = "${cache.type}" is not supported yet; the local cache is used`);
+}
 
 export const configShape: Shape<TartConfig> = {
   concurrent: withDefault('concurrent', integer(1), 1, { alwaysWrite: true }),
   checkInterval: withDefault('check_interval', positiveOr(3), 3, { alwaysWrite: true }),
-  logLevel: withDefault('log_level', oneOf(LOG_LEVELS), 'info'),
+  logLevel: withDefault('log_level', logLevel(LOG_LEVELS, LOG_LEVEL_ALIASES), 'info'),
   logFormat: withDefault('log_format', oneOf(LOG_FORMATS), 'runner'),
   listenAddress: optional('listen_address', listenAddress),
   shutdownTimeout: withDefault('shutdown_timeout', positiveOr(30), 30, { alwaysWrite: true }),
+  connectionMaxAgeMs: duration('connection_max_age'),
+  ignored: foreignKeys(GLOBAL_IGNORED),
   runners: tableArray('runners', runnerShape, checkRunner),
 };

@@ -4,6 +4,15 @@
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal', 'panic'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** logrus spellings gitlab-runner accepts for `log_level`, mapped to Tart's levels (Tart has no trace level). */
+export const LOG_LEVEL_ALIASES: Record<string, LogLevel> = { warning: 'warn', trace: 'debug' };
+
+export const CACHE_TYPES = ['s3', 'gcs', 'azure'] as const;
+export type CacheType = (typeof CACHE_TYPES)[number];
+
+export const S3_AUTHENTICATION_TYPES = ['access-key', 'iam'] as const;
+export type S3AuthenticationType = (typeof S3_AUTHENTICATION_TYPES)[number];
+
 export const LOG_FORMATS = ['runner', 'text', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
@@ -27,6 +36,10 @@ export interface TartConfig {
   listenAddress?: string;
   /** Seconds a forceful shutdown waits for jobs to clean up. */
   shutdownTimeout: number;
+  /** `connection_max_age` (ms). Tart opens a connection per request, so none gets older. */
+  connectionMaxAgeMs?: number;
+  /** gitlab-runner keys Tart accepts without using (`[session_server]`, `sentry_dsn`, …), kept as written. */
+  ignored?: Record<string, unknown>;
   runners: RunnerConfig[];
 }
 
@@ -51,8 +64,30 @@ export interface RunnerConfig {
   outputLimit: number;
   cloneUrl?: string;
   tlsCaFile?: string;
+  /** Client certificate and key for GitLab (TLS client auth). */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
   preGetSourcesScript?: string;
   postGetSourcesScript?: string;
+  /** Deprecated spellings of the two above; used when those are not set. */
+  preCloneScript?: string;
+  postCloneScript?: string;
+  /** Run in the step_* shell before / after the job's own lines. */
+  preBuildScript?: string;
+  postBuildScript?: string;
+  /** true: CI_DEBUG_TRACE is ignored. */
+  debugTraceDisabled?: boolean;
+  /** Unhealthy job requests before the runner pauses (default 3). */
+  unhealthyRequestsLimit?: number;
+  /** How long it pauses (ms; default 1 h). */
+  unhealthyIntervalMs?: number;
+  /** `[runners.custom_build_dir] enabled`; undefined = the executor's default. */
+  customBuildDir?: { enabled?: boolean };
+  /** `[runners.feature_flags]`: they beat the job's FF_* variables. */
+  featureFlags?: Record<string, boolean>;
+  cache?: CacheConfig;
+  /** gitlab-runner keys Tart accepts without using ([runners.docker], …), kept as written. */
+  ignored?: Record<string, unknown>;
   shell: 'bash';
   vm: VmConfig;
   firecracker: FirecrackerConfig;
@@ -92,4 +127,39 @@ export interface NetworkConfig {
   allowHosts: string[];
   /** IPv4 CIDRs guests may not reach. */
   denyRanges: string[];
+}
+
+/** `[runners.cache]`: where caches go besides the local store. */
+export interface CacheConfig {
+  /** undefined (or "") = local cache only. */
+  type?: CacheType;
+  /** Prefix inside the bucket. */
+  path?: string;
+  /** Without `runner/<short token>/` in object names: every runner sees the same caches. */
+  shared: boolean;
+  /** Bytes; 0 = no limit. */
+  maxUploadedArchiveSize: number;
+  s3?: S3CacheConfig;
+  /** `[runners.cache.gcs]` / `[runners.cache.azure]`: loaded, not supported yet. */
+  ignored?: Record<string, unknown>;
+}
+
+/** `[runners.cache.s3]`. */
+export interface S3CacheConfig {
+  /** `host[:port]`, without a scheme; absent = AWS. */
+  serverAddress?: string;
+  accessKey?: string;
+  secretKey?: string;
+  sessionToken?: string;
+  bucketName?: string;
+  bucketLocation?: string;
+  /** http instead of https. */
+  insecure: boolean;
+  /** undefined = gitlab-runner's rule: access-key when server, key and secret are all set, else iam. */
+  authenticationType?: S3AuthenticationType;
+  serverSideEncryption?: string;
+  serverSideEncryptionKeyId?: string;
+  pathStyle?: boolean;
+  dualStack?: boolean;
+  ignored?: Record<string, unknown>;
 }

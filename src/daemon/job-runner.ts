@@ -11,6 +11,7 @@ import { acceptJob, updateJob } from '../gitlab/update-job.js';
 import type { Executor } from '../executor/types.js';
 import type { CancelReason, JobOutcome, RunJobOptions, RunnerSettings } from '../job/types.js';
 import type { Logger } from '../log/logger.js';
+import { isTruthy } from '../job/variables.js';
 
 export interface JobRunnerContext {
   url: string;
@@ -45,7 +46,11 @@ export async function handleReceivedJob(raw: unknown, context: JobRunnerContext)
     return await runAcceptedJob(job, context, log);
   } catch (error) {
     log.error('job handling failed', { error: error instanceof Error ? error.message : String(error) });
-    return { result: 'rejected', jobId: job.id, reason: error instanceof Error ? error.message : String(error) };
+    return {
+      result: 'rejected',
+      jobId: job.id,
+      reason: error instanceof Error ? error.message : String(error),
+    };
   }
 }
 
@@ -53,17 +58,34 @@ async function runAcceptedJob(job: JobPayload, context: JobRunnerContext, log: L
   const connection = connectionOf(context);
   const trace = await TraceBuffer.create({ limitBytes: context.outputLimitBytes });
   try {
-    const accepted = await acceptJob({ ...connection, jobId: job.id, jobToken: job.token, info: context.info });
+    const accepted = await acceptJob({
+      ...connection,
+      jobId: job.id,
+      jobToken: job.token,
+      info: context.info,
+    });
     if (accepted.outcome !== 'accepted') {
       log.warn('job was canceled before it started; dropping it', { status: accepted.jobStatus });
       return { result: 'dropped', jobId: job.id };
     }
     if (accepted.jobStatus === 'canceling') {
       // §2.6: finish at once as canceled, with the reason sent unmapped.
-      await updateJob({ ...connection, jobId: job.id, jobToken: job.token, state: 'failed', failureReason: 'job_canceled', sendReasonUnmapped: true, checksum: trace.checksum, bytesize: trace.size });
+      await updateJob({
+        ...connection,
+        jobId: job.id,
+        jobToken: job.token,
+        state: 'failed',
+        failureReason: 'job_canceled',
+        sendReasonUnmapped: true,
+        checksum: trace.checksum,
+        bytesize: trace.size,
+      });
       return { result: 'dropped', jobId: job.id };
     }
-    log.info('job started', { name: job.job_info.name, project: job.job_info.project_full_path ?? job.job_info.project_id });
+    log.info('job started', {
+      name: job.job_info.name,
+      project: job.job_info.project_full_path ?? job.job_info.project_id,
+    });
 
     const sender = new TraceSender({
       ...connection,
@@ -71,7 +93,7 @@ async function runAcceptedJob(job: JobPayload, context: JobRunnerContext, log: L
       jobToken: job.token,
       buffer: trace,
       info: context.info,
-      debugTrace: isDebugTrace(job),
+      debugTrace: isDebugTrace(job, context.runner),
       ...(context.traceUpdateIntervalMs ? { updateIntervalMs: context.traceUpdateIntervalMs } : {}),
       // A silent job still learns of a cancel within one update interval: when no patch went
       // out, the sender touches the job (gitlab-runner waits up to 30 s here).
@@ -111,7 +133,12 @@ async function runAcceptedJob(job: JobPayload, context: JobRunnerContext, log: L
       bytesize: trace.size,
       info: context.info,
     });
-    log.info('job finished', { state: reported.state, failureReason: reported.failureReason, exitCode: reported.exitCode, durationMs: Date.now() - started });
+    log.info('job finished', {
+      state: reported.state,
+      failureReason: reported.failureReason,
+      exitCode: reported.exitCode,
+      durationMs: Date.now() - started,
+    });
     return { result: 'finished', jobId: job.id, outcome: reported };
   } finally {
     await trace.close();
@@ -125,7 +152,8 @@ async function rejectMalformedJob(
 ): Promise<HandledJob> {
   const log = context.logger.child(parsed.id === undefined ? {} : { job: parsed.id });
   log.error('received a malformed job payload', { reason: parsed.reason });
-  if (parsed.id === undefined || parsed.token === undefined) return { result: 'rejected', reason: parsed.reason };
+  if (parsed.id === undefined || parsed.token === undefined)
+    return { result: 'rejected', reason: parsed.reason };
   log.addSecret(parsed.token);
   const connection = connectionOf(context);
   const trace = await TraceBuffer.create({ limitBytes: context.outputLimitBytes });
@@ -133,8 +161,19 @@ async function rejectMalformedJob(
     const text = `\x1b[31;1mERROR: Job failed (system failure): invalid job payload: ${parsed.reason}\x1b[0;m\n`;
     trace.end(text);
     await trace.whenComplete();
-    const sender = new TraceSender({ ...connection, jobId: parsed.id, jobToken: parsed.token, buffer: trace });
-    await updateJob({ ...connection, jobId: parsed.id, jobToken: parsed.token, state: 'running', info: context.info }).catch(() => undefined);
+    const sender = new TraceSender({
+      ...connection,
+      jobId: parsed.id,
+      jobToken: parsed.token,
+      buffer: trace,
+    });
+    await updateJob({
+      ...connection,
+      jobId: parsed.id,
+      jobToken: parsed.token,
+      state: 'running',
+      info: context.info,
+    }).catch(() => undefined);
     await sender.finish();
     await updateJob({
       ...connection,
@@ -148,7 +187,9 @@ async function rejectMalformedJob(
       info: context.info,
     });
   } catch (error) {
-    log.error('could not report the malformed job', { error: error instanceof Error ? error.message : String(error) });
+    log.error('could not report the malformed job', {
+      error: error instanceof Error ? error.message : String(error),
+    });
   } finally {
     await trace.close();
   }
@@ -157,7 +198,12 @@ async function rejectMalformedJob(
 
 // The GitLab connection options every call of this job uses.
 function connectionOf(context: JobRunnerContext) {
-  return { url: context.url, tls: context.tls, tartVersion: context.tartVersion, onRequest: context.onRequest };
+  return {
+    url: context.url,
+    tls: context.tls,
+    tartVersion: context.tartVersion,
+    onRequest: context.onRequest,
+  };
 }
 
 // The engine's cancel signals: the first cancel (graceful or not) aborts `signal`; a later hard
@@ -195,7 +241,9 @@ function reportedOutcome(outcome: JobOutcome, cancel: AbortSignal): JobOutcome {
   return outcome;
 }
 
-function isDebugTrace(job: JobPayload): boolean {
+// gitlab-runner's IsDebugTraceEnabled: strconv.ParseBool of either variable, unless the runner disables it.
+function isDebugTrace(job: JobPayload, runner: RunnerSettings): boolean {
+  if (runner.debugTraceDisabled) return false;
   const value = (key: string) => job.variables.findLast((variable) => variable.key === key)?.value;
-  return ['CI_DEBUG_TRACE', 'CI_DEBUG_SERVICES'].some((key) => value(key) === 'true');
+  return ['CI_DEBUG_TRACE', 'CI_DEBUG_SERVICES'].some((key) => isTruthy(value(key)));
 }

@@ -63,8 +63,13 @@ export class Daemon {
 
   constructor(private readonly options: DaemonOptions) {
     this.metrics = options.metrics ?? createDaemonMetrics();
-    const runners = options.config.runners.filter((runner) => runner.token.trim() !== '').map((runner) => this.makeRunner(runner));
-    this.metrics.setLimits(options.config.concurrent, Object.fromEntries(runners.map((r) => [r.name, r.config.limit])));
+    const runners = options.config.runners
+      .filter((runner) => runner.token.trim() !== '')
+      .map((runner) => this.makeRunner(runner));
+    this.metrics.setLimits(
+      options.config.concurrent,
+      Object.fromEntries(runners.map((r) => [r.name, r.config.limit])),
+    );
     this.scheduler = new Scheduler<DaemonRunner, unknown>({
       runners,
       concurrent: options.config.concurrent,
@@ -96,11 +101,20 @@ export class Daemon {
   // VMs, disks and sockets left behind by a runner that was killed (SIGKILL, power loss).
   private async reapOrphanedVms(): Promise<void> {
     if (!this.options.config.runners.some((runner) => runner.executor !== 'shell')) return;
-    const { reaped, killedPids } = await reapOrphans({ runtimeRoot: this.options.runtimeRoot ?? defaultRuntimeRoot() });
-    if (reaped.length > 0) this.options.logger.warn('reaped VMs left by a previous runner', { vms: reaped.length, killed: killedPids.length });
-    if (this.options.config.runners.some((runner) => runner.executor !== 'shell' && runner.vm.network === 'tap')) {
+    const { reaped, killedPids } = await reapOrphans({
+      runtimeRoot: this.options.runtimeRoot ?? defaultRuntimeRoot(),
+    });
+    if (reaped.length > 0)
+      this.options.logger.warn('reaped VMs left by a previous runner', {
+        vms: reaped.length,
+        killed: killedPids.length,
+      });
+    if (
+      this.options.config.runners.some((runner) => runner.executor !== 'shell' && runner.vm.network === 'tap')
+    ) {
       const freed = await reapStaleLeases({});
-      if (freed.length > 0) this.options.logger.warn('freed network leases left by a previous runner', { leases: freed.length });
+      if (freed.length > 0)
+        this.options.logger.warn('freed network leases left by a previous runner', { leases: freed.length });
     }
   }
 
@@ -108,7 +122,9 @@ export class Daemon {
   stopGracefully(): void {
     if (this.stopping) return;
     this.stopping = 'graceful';
-    this.options.logger.info('graceful shutdown: waiting for running jobs to finish', { running: this.runningJobs });
+    this.options.logger.info('graceful shutdown: waiting for running jobs to finish', {
+      running: this.runningJobs,
+    });
     this.scheduler.stopRequesting();
   }
 
@@ -144,12 +160,14 @@ export class Daemon {
       state: new RunnerState({
         limit: config.limit,
         requestConcurrency: Math.max(1, config.requestConcurrency),
-        unhealthyRequestsLimit: 3,
-        unhealthyIntervalMs: 60 * 60 * 1000,
+        unhealthyRequestsLimit: config.unhealthyRequestsLimit || 3,
+        unhealthyIntervalMs: config.unhealthyIntervalMs || 60 * 60 * 1000,
       }),
-      executor: (this.options.createExecutor ?? createExecutorFor)(config, { runtimeRoot: this.options.runtimeRoot }),
+      executor: (this.options.createExecutor ?? createExecutorFor)(config, {
+        runtimeRoot: this.options.runtimeRoot,
+      }),
       ids: new ConcurrencyIds(),
-      tls: config.tlsCaFile ? { caFile: config.tlsCaFile } : undefined,
+      tls: tlsFilesOf(config),
       info: buildRunnerInfo({ tartVersion: this.options.tartVersion, executor: config.executor }),
       settings: {
         name: config.name,
@@ -158,8 +176,13 @@ export class Daemon {
         cacheDir: config.cacheDir ?? join(this.options.defaultCacheDir, config.name || 'runner'),
         buildsDir: config.buildsDir,
         cloneUrl: config.cloneUrl,
-        preGetSourcesScript: config.preGetSourcesScript,
-        postGetSourcesScript: config.postGetSourcesScript,
+        preGetSourcesScript: config.preGetSourcesScript ?? config.preCloneScript,
+        postGetSourcesScript: config.postGetSourcesScript ?? config.postCloneScript,
+        preBuildScript: config.preBuildScript,
+        postBuildScript: config.postBuildScript,
+        customBuildDir: config.customBuildDir?.enabled,
+        debugTraceDisabled: config.debugTraceDisabled,
+        featureFlags: config.featureFlags,
         version: this.options.tartVersion,
         revision: this.options.tartRevision,
       },
@@ -217,7 +240,11 @@ export class Daemon {
         tls: runner.tls,
         tartVersion: this.options.tartVersion,
         info: runner.info,
-        runner: { ...runner.settings, concurrentId: ids.concurrentId, concurrentProjectId: ids.concurrentProjectId },
+        runner: {
+          ...runner.settings,
+          concurrentId: ids.concurrentId,
+          concurrentProjectId: ids.concurrentProjectId,
+        },
         outputLimitBytes: runner.config.outputLimit * 1024,
         executor: runner.executor,
         logger: this.options.logger.child({ runner: shortName(runner) }),
@@ -239,6 +266,17 @@ export class Daemon {
       this.metrics.jobFinished(runner.name, state, (Date.now() - started) / 1000, failureReason);
     }
   }
+}
+
+// tls-ca-file, tls-cert-file and tls-key-file, for API calls (and the job's CI_SERVER_TLS_* files).
+function tlsFilesOf(config: RunnerConfig): TlsFiles | undefined {
+  const files: TlsFiles = {
+    ...(config.tlsCaFile ? { caFile: config.tlsCaFile } : {}),
+    ...(config.tlsCertFile && config.tlsKeyFile
+      ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }
+      : {}),
+  };
+  return Object.keys(files).length > 0 ? files : undefined;
 }
 
 // The project a raw payload belongs to, read defensively (the payload is validated later).

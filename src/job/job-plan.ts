@@ -32,7 +32,11 @@ export function scriptContextFor(input: {
   const projectRoot = env.disposable
     ? buildsDir
     : posix.join(buildsDir, shortRunnerToken(runner.token), String(runner.concurrentProjectId ?? 0));
-  const projectDir = projectDirFor({ job, buildsDir: projectRoot });
+  const projectDir = projectDirFor({
+    job,
+    buildsDir: projectRoot,
+    customBuildDir: runner.customBuildDir ?? env.disposable,
+  });
   const variables = buildJobVariables({
     job,
     runner,
@@ -51,7 +55,9 @@ export function scriptContextFor(input: {
     projectDir,
     tmpDir: `${projectDir}.tmp`,
     runner,
-    debugTrace: isTruthy(getVariable(variables, 'CI_DEBUG_TRACE')),
+    debugTrace: !runner.debugTraceDisabled && isTruthy(getVariable(variables, 'CI_DEBUG_TRACE')),
+    preBuildScript: runner.preBuildScript,
+    postBuildScript: runner.postBuildScript,
     traceSections: job.features.trace_sections === true,
     executorName: env.executorName,
   };

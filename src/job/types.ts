@@ -20,6 +20,15 @@ export interface RunnerSettings {
   cloneUrl?: string;
   preGetSourcesScript?: string;
   postGetSourcesScript?: string;
+  /** `pre_build_script` / `post_build_script`: run in each step_* shell around the step's lines. */
+  preBuildScript?: string;
+  postBuildScript?: string;
+  /** `[runners.custom_build_dir] enabled`; undefined = the executor's default (VMs yes, shell no). */
+  customBuildDir?: boolean;
+  /** `debug_trace_disabled`: CI_DEBUG_TRACE has no effect. */
+  debugTraceDisabled?: boolean;
+  /** `[runners.feature_flags]`: beat the job's FF_* variables. */
+  featureFlags?: Record<string, boolean>;
   /** CI_CONCURRENT_ID: this job's slot among the runner's running jobs. */
   concurrentId?: number;
   /** CI_CONCURRENT_PROJECT_ID: its slot among the runner's running jobs of the same project; keeps

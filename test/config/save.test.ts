@@ -130,7 +130,10 @@ const runnerArbitrary: fc.Arbitrary<RunnerConfig> = fc
           nil: undefined,
         },
       ),
-      preGetSourcesScript: fc.option(awkwardString, { nil: undefined }),
+      preGetSourcesScript: fc.option(
+        awkwardString.filter((value) => value !== ''),
+        { nil: undefined },
+      ),
       memoryMb: fc.integer({ min: 128, max: 65536 }),
       useJailer: fc.boolean(),
     },

@@ -30,9 +30,13 @@ export async function startDaemon(options: {
   runnerToml?: string;
   globalToml?: string;
   name?: string;
+  /** A whole config.toml instead of the generated one; `{{dir}}` is replaced by the harness dir. */
+  configText?: string;
+  /** Environment for `$VAR` expansion in configText. */
+  env?: NodeJS.ProcessEnv;
 }): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'tart-daemon-'));
-  const toml = [
+  const generated = [
     `concurrent = ${options.concurrent ?? 1}`,
     'check_interval = 1',
     'shutdown_timeout = 5',
@@ -46,9 +50,18 @@ export async function startDaemon(options: {
     `cache_dir = "${join(dir, 'cache')}"`,
     options.runnerToml ?? '',
   ].join('\n');
-  const config = parseConfig(toml, join(dir, 'config.toml'), { imageDir: join(dir, 'image'), hostname: 'test' });
+  const toml = options.configText?.replaceAll('{{dir}}', dir) ?? generated;
+  const config = parseConfig(toml, join(dir, 'config.toml'), {
+    imageDir: join(dir, 'image'),
+    hostname: 'test',
+    env: options.env ?? {},
+  });
   let logText = '';
-  const logger = createLogger({ level: 'debug', format: 'json', stream: { write: (chunk: string) => (logText += chunk) } });
+  const logger = createLogger({
+    level: 'debug',
+    format: 'json',
+    stream: { write: (chunk: string) => (logText += chunk) },
+  });
   const printed = new Map<number, Buffer>();
   const recordingRunJob = (jobOptions: RunJobOptions) => {
     const chunks: Buffer[] = [];

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
-import { loadConfig } from '../../config/load.js';
+import { loadConfigWithWarnings } from '../../config/load.js';
 import { hostDefaults } from '../../config/paths.js';
 import { loadOrCreateSystemId } from '../../config/system-id.js';
 import type { TartConfig } from '../../config/types.js';
@@ -20,9 +20,9 @@ export function registerRunCommand(program: Command): void {
     .action(async (flags: { listenAddress?: string }, command: Command) => {
       const context = contextOf(command);
       const { configPath } = globalOptions(command);
-      const config = await loadConfig(configPath, hostDefaults(context.host));
+      const { config, warnings } = await loadConfigWithWarnings(configPath, hostDefaults(context.host));
       if (flags.listenAddress) config.listenAddress = flags.listenAddress;
-      await runUntilStopped(context, configPath, config, {});
+      await runUntilStopped(context, configPath, config, { warnings });
     });
 
   program
@@ -39,7 +39,7 @@ export function registerRunCommand(program: Command): void {
     .action(async (flags: { name?: string; maxBuilds: number; waitTimeout: number }, command: Command) => {
       const context = contextOf(command);
       const { configPath } = globalOptions(command);
-      const config = await loadConfig(configPath, hostDefaults(context.host));
+      const { config, warnings } = await loadConfigWithWarnings(configPath, hostDefaults(context.host));
       const runner = pickRunner(config, flags.name);
       await runUntilStopped(
         context,
@@ -48,6 +48,7 @@ export function registerRunCommand(program: Command): void {
         {
           maxBuilds: flags.maxBuilds,
           waitTimeoutMs: flags.waitTimeout * 1000,
+          warnings,
         },
       );
     });
@@ -58,11 +59,12 @@ async function runUntilStopped(
   context: CliContext,
   configPath: string,
   config: TartConfig,
-  bounds: { maxBuilds?: number; waitTimeoutMs?: number },
+  bounds: { maxBuilds?: number; waitTimeoutMs?: number; warnings?: string[] },
 ): Promise<void> {
   if (config.runners.length === 0)
     throw new UserError('NO_RUNNERS', `${configPath}: no [[runners]] configured; run "tart register" first`);
   context.logger.configure({ level: config.logLevel, format: config.logFormat });
+  for (const warning of bounds.warnings ?? []) context.logger.warn(warning);
   const systemId = await loadOrCreateSystemId(configPath, {
     onWarning: (message) => context.logger.warn(message),
   });
