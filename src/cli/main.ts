@@ -84,7 +84,8 @@ export function buildProgram(context: CliContext): Command {
 // Commander has already printed its own errors (unknown option, missing argument, help).
 function reportError(error: unknown, context: CliContext): number {
   if (error instanceof CommanderError) {
-    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version'
+    // `tart help [command]` ends in commander.help, `--help` in commander.helpDisplayed.
+    return ['commander.help', 'commander.helpDisplayed', 'commander.version'].includes(error.code)
       ? 0
       : error.exitCode || 1;
   }

@@ -24,14 +24,13 @@ export function resolveConfigPath(flag: string | undefined, host: HostFacts = cu
   return host.uid === 0 ? '/etc/tart/config.toml' : join(host.home, '.tart', 'config.toml');
 }
 
-/** The `current` image of the default image root (see src/image/layout.ts: `$TART_IMAGE_DIR`,
- * else /var/lib/tart/images as root, else ~/.local/share/tart/images). */
-export function defaultImageDir(host: HostFacts = currentHost()): string {
-  const root =
-    host.env.TART_IMAGE_DIR || host.uid === 0
-      ? defaultImageRoot(host.env, host.uid)
-      : join(host.env.XDG_DATA_HOME || join(host.home, '.local', 'share'), 'tart', 'images');
-  return currentImageDir(root);
+/** The `current` image of the default image root (see defaultImageRoot in src/image/layout.ts:
+ * `$TART_IMAGE_DIR`, else /var/lib/tart/images as root, else the user's own image if built, else
+ * the system image). */
+export function defaultImageDir(host: HostFacts = currentHost(), exists?: (path: string) => boolean): string {
+  return currentImageDir(
+    defaultImageRoot(host.env, host.uid, { home: host.home, ...(exists ? { exists } : {}) }),
+  );
 }
 
 /** Defaults of config keys that depend on the host. */

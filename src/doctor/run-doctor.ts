@@ -6,6 +6,7 @@ import { gatherKvmFacts, judgeKvm } from './kvm-check.js';
 import { requirementsOf } from './requirements.js';
 import { checkConfig, judgeImage, judgeTcgPath, probeImage } from './setup-checks.js';
 import { checkBinary, checkTun } from './tool-checks.js';
+import { FIRECRACKER_FIX, QEMU_FIX } from './preflight.js';
 import type { CheckResult, DoctorHost } from './types.js';
 
 export interface DoctorReport {
@@ -32,7 +33,7 @@ export async function runDoctor(input: {
     name: 'firecracker',
     binary: resolveFirecrackerBinary(fcConfig?.binary, host.env),
     required: needs.firecracker,
-    fix: 'install Firecracker (github.com/firecracker-microvm/firecracker releases) or set FIRECRACKER_BIN',
+    fix: FIRECRACKER_FIX,
   });
   const jailer = await checkBinary(host, {
     name: 'jailer',
@@ -44,7 +45,7 @@ export async function runDoctor(input: {
     name: 'qemu',
     binary: host.env.QEMU_BIN || 'qemu-system-x86_64',
     required: needs.qemu,
-    fix: 'apt-get install qemu-system-x86',
+    fix: QEMU_FIX,
   });
   const tcg = judgeTcgPath(qemu, image, needs.qemu);
   const tun = await checkTun(host, needs.tap);

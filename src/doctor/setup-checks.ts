@@ -65,7 +65,7 @@ export function judgeImage(facts: ImageFacts, required: boolean): CheckResult {
     name: 'image',
     verdict: required ? 'fail' : 'warn',
     fact: `${dir}: ${verification.problems.join('; ') || 'invalid'}`,
-    fix: 'run "tart image build"',
+    fix: 'as root, run "sudo tart image build": it builds /var/lib/tart/images/current, which every user can use',
   };
 }
 

@@ -32,12 +32,7 @@ export interface RepositoryState {
 }
 
 export async function readRepository(git: GitRunner, cwd: string): Promise<RepositoryState> {
-  const root = await tryGit(git, { args: ['rev-parse', '--show-toplevel'], cwd });
-  if (!root)
-    throw new UserError(
-      'EXEC_NOT_A_REPOSITORY',
-      `${cwd} is not inside a git work tree (tart exec runs the committed state of a repository)`,
-    );
+  const root = await findWorkTree(git, cwd);
   const sha = await tryGit(git, { args: ['rev-parse', '--verify', 'HEAD^{commit}'], cwd: root });
   if (!sha)
     throw new UserError(
@@ -137,4 +132,29 @@ export function slugify(text: string): string {
     .replace(/[^a-z0-9]/g, '-')
     .slice(0, 63)
     .replace(/^-+|-+$/g, '');
+}
+
+// The work tree root; git's "dubious ownership" refusal is named as such (typically `sudo tart exec`
+// in a repository the user owns), with git's own safe.directory hint.
+async function findWorkTree(git: GitRunner, cwd: string): Promise<string> {
+  let failure = '';
+  try {
+    const root = (await git.run({ args: ['rev-parse', '--show-toplevel'], cwd })).trim();
+    if (root) return root;
+  } catch (error) {
+    failure = error instanceof Error ? error.message : String(error);
+  }
+  if (failure.includes('dubious ownership')) {
+    const directory = /safe\.directory\s+(\S+)/.exec(failure)?.[1] ?? cwd;
+    throw new UserError(
+      'EXEC_DUBIOUS_OWNERSHIP',
+      `git refuses the repository at ${directory}: "dubious ownership" (it belongs to another user than the one running tart, ` +
+        `as with "sudo tart exec" in your own repository). Run tart exec as the repository's owner, ` +
+        `or trust the directory: git config --global --add safe.directory ${directory}`,
+    );
+  }
+  throw new UserError(
+    'EXEC_NOT_A_REPOSITORY',
+    `${cwd} is not inside a git work tree (tart exec runs the committed state of a repository)`,
+  );
 }

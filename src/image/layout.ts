@@ -2,7 +2,7 @@
 // initrd.img, rootfs.ext4, manifest.json}` plus a `<root>/current` symlink. Read by the VM
 // executor (paths, kernel command line) and by `tart doctor` (verifyImage).
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -52,15 +52,30 @@ export interface ImageManifest {
   buildSeconds: number;
 }
 
-/** `$TART_IMAGE_DIR`, else /var/lib/tart/images for root, else ~/.local/share/tart/images. */
+/** Where root builds the image every user can run jobs with. */
+export const SYSTEM_IMAGE_ROOT = '/var/lib/tart/images';
+
+/**
+ * `$TART_IMAGE_DIR`, else /var/lib/tart/images for root. Other users get ~/.local/share/tart/images
+ * when they built an image there, else the system image when root built one (building needs root,
+ * so that is the usual case), else the per-user root.
+ */
 export function defaultImageRoot(
   env: NodeJS.ProcessEnv = process.env,
   uid = process.getuid?.() ?? 0,
+  options: { home?: string; exists?: (path: string) => boolean } = {},
 ): string {
   if (env.TART_IMAGE_DIR) return env.TART_IMAGE_DIR;
-  if (uid === 0) return '/var/lib/tart/images';
-  const dataHome = env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
-  return join(dataHome, 'tart', 'images');
+  if (uid === 0) return SYSTEM_IMAGE_ROOT;
+  const exists = options.exists ?? existsSync;
+  const userRoot = join(
+    env.XDG_DATA_HOME || join(options.home ?? homedir(), '.local', 'share'),
+    'tart',
+    'images',
+  );
+  if (!exists(join(userRoot, CURRENT_LINK)) && exists(join(SYSTEM_IMAGE_ROOT, CURRENT_LINK)))
+    return SYSTEM_IMAGE_ROOT;
+  return userRoot;
 }
 
 /** The directory `current` resolves to (an image version directory). */
@@ -72,10 +87,14 @@ export function currentImageDir(root: string = defaultImageRoot()): string {
 export async function readImageManifest(dir: string): Promise<ImageManifest> {
   const path = join(dir, IMAGE_FILES.manifest);
   const text = await readFile(path, 'utf8').catch((cause: unknown) => {
-    throw new UserError('IMAGE_NOT_FOUND', `no image at ${dir} (run "tart image build")`, {
-      cause,
-      details: { path },
-    });
+    throw new UserError(
+      'IMAGE_NOT_FOUND',
+      `no image at ${dir} (as root, run "sudo tart image build": it builds ${SYSTEM_IMAGE_ROOT}/current, which every user can use)`,
+      {
+        cause,
+        details: { path },
+      },
+    );
   });
   let parsed: unknown;
   try {

@@ -15,5 +15,14 @@ test('the config path is --config, else $TART_CONFIG, else a per-user or system 
 test('the default image dir is $TART_IMAGE_DIR, else a per-user or system location', () => {
   assert.equal(defaultImageDir({ ...root, env: { TART_IMAGE_DIR: '/img' } }), '/img/current');
   assert.equal(defaultImageDir(root), '/var/lib/tart/images/current');
-  assert.equal(defaultImageDir(user), '/home/ci/.local/share/tart/images/current');
+  const nothingBuilt = () => false;
+  assert.equal(defaultImageDir(user, nothingBuilt), '/home/ci/.local/share/tart/images/current');
+});
+
+test("a non-root user runs with root's system image unless they built their own", () => {
+  const systemBuilt = (path: string) => path === '/var/lib/tart/images/current';
+  assert.equal(defaultImageDir(user, systemBuilt), '/var/lib/tart/images/current');
+  const bothBuilt = (path: string) => systemBuilt(path) || path === '/home/ci/.local/share/tart/images/current';
+  assert.equal(defaultImageDir(user, bothBuilt), '/home/ci/.local/share/tart/images/current');
+  assert.equal(defaultImageDir({ ...user, env: { TART_IMAGE_DIR: '/mine' } }, systemBuilt), '/mine/current');
 });

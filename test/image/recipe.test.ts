@@ -76,5 +76,8 @@ test("the meta package's Depends names the image package, its version and releas
 test('the default image root is $TART_IMAGE_DIR, else system-wide for root, else per user', () => {
   assert.equal(defaultImageRoot({ TART_IMAGE_DIR: '/x/images' }, 1000), '/x/images');
   assert.equal(defaultImageRoot({}, 0), '/var/lib/tart/images');
-  assert.equal(defaultImageRoot({ XDG_DATA_HOME: '/home/u/.data' }, 1000), '/home/u/.data/tart/images');
+  assert.equal(
+    defaultImageRoot({ XDG_DATA_HOME: '/home/u/.data' }, 1000, { exists: () => false }),
+    '/home/u/.data/tart/images',
+  );
 });

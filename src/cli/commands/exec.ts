@@ -16,6 +16,7 @@ import { runJob } from '../../job/run-job.js';
 import type { CancelReason } from '../../job/types.js';
 import { contextOf } from '../context.js';
 import { tartRevision, tartVersion } from '../version.js';
+import { preflightExecutor, realDoctorHost } from '../../doctor/index.js';
 
 interface ExecFlags {
   executor: ExecExecutorKind;
@@ -96,6 +97,7 @@ export function registerExecCommand(program: Command): void {
         defaults: hostDefaults(context.host),
         image: flags.image,
       });
+      await preflightExecutor(flags.executor, realDoctorHost(context.host));
       checkExecutorAvailable(() => executorForSlot(0));
       const cancel = new AbortController();
       const onSignal = () => cancel.abort({ kind: 'canceled' } satisfies CancelReason);

@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { buildImage } from '../../image/build.js';
 import { CURRENT_LINK, defaultImageRoot, readImageManifest } from '../../image/layout.js';
 import { join } from 'node:path';
+import { contextOf } from '../context.js';
+import { requireRoot } from '../require-root.js';
 
 export function registerImageCommand(program: Command): void {
   const image = program
@@ -17,7 +19,12 @@ export function registerImageCommand(program: Command): void {
       'image root directory (default: $TART_IMAGE_DIR or the per-user/system default)',
     )
     .option('--force', 'rebuild even when the image is up to date', false)
-    .action(async (options: { output?: string; force: boolean }) => {
+    .action(async (options: { output?: string; force: boolean }, command: Command) => {
+      requireRoot(
+        contextOf(command),
+        'image build',
+        'mmdebstrap builds the root filesystem in root mode, apt fetches the kernel',
+      );
       const controller = new AbortController();
       const abort = (): void => controller.abort();
       process.once('SIGINT', abort);

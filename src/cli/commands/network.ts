@@ -6,6 +6,7 @@ import { hostDefaults } from '../../config/paths.js';
 import { hostNetworkConfig } from '../../net/host-config.js';
 import { reapStaleLeases, setupHostNetwork, teardownHostNetwork } from '../../net/index.js';
 import { contextOf, globalOptions } from '../context.js';
+import { requireRoot } from '../require-root.js';
 
 interface NetworkFlags {
   netns?: string;
@@ -25,6 +26,7 @@ export function registerNetworkCommand(program: Command): void {
     .option('--state-dir <dir>', 'lease and state directory (default: /run/tart/net)')
     .action(async (flags: NetworkFlags, command: Command) => {
       const context = contextOf(command);
+      requireRoot(context, 'network setup', 'it changes ip_forward, nftables and TAP devices');
       const config = hostNetworkConfig(
         await loadConfigOrEmpty(globalOptions(command).configPath, hostDefaults(context.host)),
       );
@@ -44,6 +46,7 @@ export function registerNetworkCommand(program: Command): void {
     .option('--state-dir <dir>', 'lease and state directory (default: /run/tart/net)')
     .action(async (flags: NetworkFlags, command: Command) => {
       const context = contextOf(command);
+      requireRoot(context, 'network teardown', 'it changes ip_forward, nftables and TAP devices');
       const config = hostNetworkConfig(
         await loadConfigOrEmpty(globalOptions(command).configPath, hostDefaults(context.host)),
       );

@@ -134,7 +134,7 @@ export class VmExecutor implements Executor {
   private readManifest(): Promise<ImageManifest> {
     this.manifest ??= readImageManifest(this.options.imageDir).catch((error: unknown) => {
       this.manifest = undefined;
-      throw new TartError('IMAGE_MISSING', `no usable guest image in ${this.options.imageDir}: run "tart image build"`, { cause: error });
+      throw new TartError('IMAGE_MISSING', `no usable guest image in ${this.options.imageDir}: as root, run "sudo tart image build"`, { cause: error });
     });
     return this.manifest;
   }

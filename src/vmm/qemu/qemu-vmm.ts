@@ -28,7 +28,7 @@ export class QemuVmm implements Vmm {
   private version: Promise<string> | undefined;
 
   constructor(private readonly options: QemuVmmOptions = {}) {
-    this.binary = options.binary ?? 'qemu-system-x86_64';
+    this.binary = options.binary ?? (process.env.QEMU_BIN || 'qemu-system-x86_64');
   }
 
   /** The accelerator jobs will use (probing once for "auto"). */
@@ -62,13 +62,17 @@ export class QemuVmm implements Vmm {
     if (child.stdout) console.follow(child.stdout);
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4096)));
+    let spawnError: NodeJS.ErrnoException | undefined;
     const exited: Promise<VmExit> = new Promise((resolve) => {
       child.once('exit', (code, exitSignal) => resolve({ code, signal: exitSignal }));
-      child.once('error', () => resolve({ code: null, signal: null }));
+      child.once('error', (error: NodeJS.ErrnoException) => {
+        spawnError = error;
+        resolve({ code: null, signal: null });
+      });
     });
     const spawned = await Promise.race([once(child, 'spawn').then(() => true), exited.then(() => false)]);
     if (!spawned || child.pid === undefined) {
-      throw new TartError('VMM_SPAWN_FAILED', `could not start ${this.binary}: ${stderr.trim() || 'no output'}`);
+      throw new TartError('VMM_SPAWN_FAILED', spawnFailure(this.binary, spawnError, stderr));
     }
     let stopping: Promise<void> | undefined;
     const stop = (options: { graceMs?: number } = {}) => {
@@ -124,4 +128,11 @@ async function stopQemu(input: {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+// Says what `tart doctor` says for an absent QEMU, rather than Node's bare spawn error.
+function spawnFailure(binary: string, error: NodeJS.ErrnoException | undefined, stderr: string): string {
+  if (error?.code === 'ENOENT' || error?.code === 'EACCES')
+    return `${binary} is absent (or does not run) (fix: apt-get install qemu-system-x86, or set QEMU_BIN; "tart doctor" checks this host)`;
+  return `could not start ${binary}: ${stderr.trim() || error?.message || 'no output'}`;
 }
