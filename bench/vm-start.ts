@@ -16,7 +16,7 @@ import type { JobPayload } from '../src/gitlab/payload.js';
 import { IMAGE_FILES, currentImageDir, defaultImageRoot, readImageManifest } from '../src/image/layout.js';
 import { createScratchDisk, createSeedDisk } from '../src/vmm/disks.js';
 import { USER_MODE_NETWORK } from '../src/vmm/guest-contract.js';
-import { generateVmKeys } from '../src/guest/keys.js';
+import { generateVmKeys } from '../src/guest/ssh/keys.js';
 import { QemuVmm } from '../src/vmm/qemu/qemu-vmm.js';
 
 const { values } = parseArgs({

@@ -45,6 +45,8 @@ export interface VmExit {
 export interface VmInstance {
   pid: number;
   sshEndpoint: SshEndpoint;
+  /** The VMM's control sockets by role (e.g. `qmp`, `api`, `vsock`), for a VM handle. */
+  sockets?: Readonly<Record<string, string>>;
   /** Resolves when the VMM process has exited (never rejects). */
   exited: Promise<VmExit>;
   /** Graceful shutdown, then kill after graceMs. Idempotent; always completes. */

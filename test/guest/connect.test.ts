@@ -9,8 +9,8 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import ssh2 from 'ssh2';
 import { TartError } from '../../src/errors.js';
-import { connectGuest, hybridVsockConnect } from '../../src/guest/connect.js';
-import { generateVmKeys } from '../../src/guest/keys.js';
+import { connectGuest, hybridVsockConnect } from '../../src/guest/ssh/connect.js';
+import { generateVmKeys } from '../../src/guest/ssh/keys.js';
 
 describe('connectGuest host-key pinning (real ssh2 server on loopback)', () => {
   const keys = generateVmKeys('pin-test');

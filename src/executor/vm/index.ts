@@ -1,4 +1,4 @@
-// The VM executor and its factory from [runners.vm] settings.
+// The VM executor and its factory from [runners.vm] settings; the VM provider and handle.
 import { join } from 'node:path';
 import type { FirecrackerConfig } from '../../config/types.js';
 import { IMAGE_FILES } from '../../image/layout.js';
@@ -8,7 +8,15 @@ import { QemuVmm } from '../../vmm/qemu/qemu-vmm.js';
 import { defaultRuntimeRoot } from './runtime-dir.js';
 import { VmExecutor, type VmNetworkProvider } from './vm-executor.js';
 
-export { VmExecutor, type VmExecutorOptions, type VmStartTimings, type VmNetworkProvider } from './vm-executor.js';
+export {
+  VmExecutor,
+  type VmExecutorOptions,
+  type VmStartTimings,
+  type VmNetworkProvider,
+} from './vm-executor.js';
+export { FreshVmProvider } from './fresh-vm-provider.js';
+export type { AcquiredVm, VmProvider, VmRequest } from './vm-provider.js';
+export { readHandle, type VmHandle } from './vm-handle.js';
 export { reapOrphans } from './reaper.js';
 export { defaultRuntimeRoot } from './runtime-dir.js';
 
@@ -30,7 +38,10 @@ export interface CreateVmExecutorOptions {
 export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
   const firecracker = options.vmm === 'firecracker';
   if (firecracker && !options.network) {
-    throw new TartError('FIRECRACKER_NEEDS_TAP', 'the firecracker executor needs TAP networking ([runners.vm] network = "tap")');
+    throw new TartError(
+      'FIRECRACKER_NEEDS_TAP',
+      'the firecracker executor needs TAP networking ([runners.vm] network = "tap")',
+    );
   }
   return new VmExecutor({
     vmm: firecracker
@@ -39,7 +50,10 @@ export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
           accel: options.accel,
           binary: options.qemuBinary,
           // describe() must report the accelerator start() will use: both probe with the image's kernel.
-          probeKernel: { kernelPath: join(options.imageDir, IMAGE_FILES.kernel), initrdPath: join(options.imageDir, IMAGE_FILES.initrd) },
+          probeKernel: {
+            kernelPath: join(options.imageDir, IMAGE_FILES.kernel),
+            initrdPath: join(options.imageDir, IMAGE_FILES.initrd),
+          },
         }),
     imageDir: options.imageDir,
     vcpus: options.vcpus,

@@ -1,9 +1,7 @@
-// A JobEnvironment inside a microVM: every exec is one SSH channel; close() tears the VM
-// down and removes every file it had.
+// A JobEnvironment inside a microVM: every exec goes through the VM's guest channel; close()
+// hands the VM back to its provider, which destroys it and every file it had.
 import type { ExecOptions, ExecResult, JobEnvironment } from '../types.js';
-import type { GuestSession } from '../../guest/session.js';
-import type { VmInstance } from '../../vmm/types.js';
-import { removeRuntimeDir } from './runtime-dir.js';
+import type { AcquiredVm, VmProvider } from './vm-provider.js';
 
 export class VmEnvironment implements JobEnvironment {
   readonly buildsDir = '/builds';
@@ -12,23 +10,16 @@ export class VmEnvironment implements JobEnvironment {
 
   constructor(
     readonly executorName: string,
-    private readonly session: GuestSession,
-    private readonly vm: VmInstance,
-    private readonly runtimeDir: string,
-    private readonly release: () => Promise<void> = async () => undefined,
+    private readonly vm: AcquiredVm,
+    private readonly provider: VmProvider,
   ) {}
 
   exec(options: ExecOptions): Promise<ExecResult> {
-    return this.session.exec(options);
+    return this.vm.channel.exec(options);
   }
 
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      this.session.close();
-      await this.vm.stop({ graceMs: 1000 }).catch(() => undefined);
-      await this.release().catch(() => undefined);
-      await removeRuntimeDir(this.runtimeDir).catch(() => undefined);
-    })();
+    this.closing ??= this.provider.release(this.vm).catch(() => undefined);
     return this.closing;
   }
 }

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FirecrackerApiClient } from './api-client.js';
 import { SEND_CTRL_ALT_DEL } from './boot-plan.js';
 import type { ConsoleLog } from '../console-log.js';
-import type { UndoStack } from './undo-stack.js';
+import type { UndoStack } from '../undo-stack.js';
 import type { VmmProcess } from './vmm-process.js';
 import type { SshEndpoint, VmExit, VmInstance } from '../types.js';
 
@@ -25,6 +25,7 @@ export interface InstanceParts {
 export class FirecrackerInstance implements VmInstance {
   readonly pid: number;
   readonly sshEndpoint: SshEndpoint;
+  readonly sockets: Readonly<Record<string, string>>;
   /** Resolves after the process has exited AND its sockets and runtime files are removed. */
   readonly exited: Promise<VmExit>;
   private readonly parts: InstanceParts;
@@ -33,6 +34,10 @@ export class FirecrackerInstance implements VmInstance {
     this.parts = parts;
     this.pid = parts.process.pid;
     this.sshEndpoint = parts.sshEndpoint;
+    this.sockets = {
+      api: parts.apiSocketPath,
+      ...(parts.sshEndpoint.kind === 'unix-connect' ? { vsock: parts.sshEndpoint.path } : {}),
+    };
     const onAbort = (): void => this.kill();
     parts.signal?.addEventListener('abort', onAbort, { once: true });
     if (parts.signal?.aborted) this.kill();

@@ -20,7 +20,7 @@ import {
   type JailFs,
 } from './jailer.js';
 import { assertElfKernel } from './kernel-format.js';
-import { UndoStack } from './undo-stack.js';
+import { UndoStack } from '../undo-stack.js';
 import { planVmLayout, type VmLayout } from './vm-layout.js';
 import { startVmmProcess, type VmmProcess } from './vmm-process.js';
 import { describeFirecracker } from './version.js';

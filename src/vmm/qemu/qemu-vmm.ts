@@ -96,6 +96,7 @@ export class QemuVmm implements Vmm {
     }
     return {
       pid: child.pid,
+      sockets: { qmp: qmpSocket },
       sshEndpoint:
         spec.network.mode === 'user'
           ? { kind: 'tcp', host: '127.0.0.1', port: spec.network.sshForwardPort }

@@ -7,7 +7,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasCode } from '../../../src/errors.js';
 import { GUEST_READY_MARKER } from '../../../src/vmm/guest-contract.js';
-import { connectHybridVsock } from '../../../src/vmm/firecracker/hybrid-vsock.js';
+import { connectHybridVsock } from '../../../src/guest/hybrid-vsock.js';
 import { BOOT_FAILURE_MESSAGE, FAKE_GUEST_BANNER } from '../../support/firecracker-double/server.js';
 import { specValidator } from '../../support/firecracker-double/spec-path.js';
 import { doubleHarness, processExists } from './double-harness.js';

@@ -8,8 +8,8 @@ import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectGuest } from '../../../src/guest/connect.js';
-import { generateVmKeys } from '../../../src/guest/keys.js';
+import { connectGuest } from '../../../src/guest/ssh/connect.js';
+import { generateVmKeys } from '../../../src/guest/ssh/keys.js';
 import {
   currentImageDir,
   defaultImageRoot,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { extract } from 'tar-stream';
-import { generateVmKeys } from '../../../src/guest/keys.js';
+import { generateVmKeys } from '../../../src/guest/ssh/keys.js';
 import { createScratchDisk, createSeedDisk, networkEnv } from '../../../src/vmm/disks.js';
 import { SEED_FILES, USER_MODE_NETWORK } from '../../../src/vmm/guest-contract.js';
 import { EXTRA_SEED_FILES } from '../../../src/image/guest-init.js';

@@ -5,11 +5,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hasCode } from '../../../src/errors.js';
+import { hasCode } from '../../src/errors.js';
 import {
   connectHybridVsock,
   connectHybridVsockWithRetry,
-} from '../../../src/vmm/firecracker/hybrid-vsock.js';
+} from '../../src/guest/hybrid-vsock.js';
 
 type Behaviour = (socket: Socket, line: string) => void;
 

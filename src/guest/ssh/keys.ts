@@ -1,7 +1,7 @@
 // Per-VM SSH keys, generated in-process and never written to a world-readable file or put on
 // a command line: a client key the guest authorizes, and a host key the runner pins.
 import ssh2 from 'ssh2';
-import { TartError } from '../errors.js';
+import { TartError } from '../../errors.js';
 
 export interface KeyPair {
   /** OpenSSH private key text. */

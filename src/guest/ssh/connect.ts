@@ -1,10 +1,11 @@
 // Opening the SSH connection to a booting guest: retried until sshd answers, with the host
-// key pinned (no trust on first use). The only importer of ssh2's Client.
-import { createConnection, type Socket } from 'node:net';
+// key pinned (no trust on first use). guest/ssh/ is the only importer of ssh2.
+import type { Socket } from 'node:net';
 import ssh2 from 'ssh2';
-import { TartError } from '../errors.js';
-import { GUEST_SSH_USER } from '../vmm/guest-contract.js';
-import type { SshEndpoint } from '../vmm/types.js';
+import { TartError } from '../../errors.js';
+import { GUEST_SSH_USER } from '../../vmm/guest-contract.js';
+import type { SshEndpoint } from '../../vmm/types.js';
+import { connectHybridVsock } from '../hybrid-vsock.js';
 import { publicKeyBlob } from './keys.js';
 import { GuestSession } from './session.js';
 
@@ -35,15 +36,23 @@ export async function connectGuest(options: ConnectGuestOptions): Promise<GuestS
       lastError = error;
     }
     if (Date.now() >= deadline) {
-      throw new TartError('SSH_CONNECT_TIMEOUT', `the guest's sshd did not answer within ${options.timeoutMs} ms: ${describe(lastError)}`, {
-        cause: lastError,
-      });
+      throw new TartError(
+        'SSH_CONNECT_TIMEOUT',
+        `the guest's sshd did not answer within ${options.timeoutMs} ms: ${describe(lastError)}`,
+        {
+          cause: lastError,
+        },
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, options.retryDelayMs ?? 250));
   }
 }
 
-function connectOnce(options: ConnectGuestOptions, expectedKey: Buffer, readyTimeout: number): Promise<ssh2.Client> {
+function connectOnce(
+  options: ConnectGuestOptions,
+  expectedKey: Buffer,
+  readyTimeout: number,
+): Promise<ssh2.Client> {
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
     let hostKeyRejected = false;
@@ -87,38 +96,9 @@ function connectOnce(options: ConnectGuestOptions, expectedKey: Buffer, readyTim
   });
 }
 
-/** Firecracker's hybrid vsock: connect the host unix socket, send `CONNECT <port>\n`, expect `OK …\n`. */
+/** Firecracker's hybrid vsock, for the SSH transport: guest/hybrid-vsock.ts's one client. */
 export function hybridVsockConnect(path: string, port: number, timeoutMs = 5000): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection(path);
-    let reply = '';
-    const timer = setTimeout(() => finish(new TartError('VSOCK_TIMEOUT', `no answer to CONNECT ${port} on ${path}`)), timeoutMs);
-    const finish = (error?: Error) => {
-      clearTimeout(timer);
-      socket.removeListener('data', onData);
-      if (error) {
-        socket.destroy();
-        reject(error);
-      } else resolve(socket);
-    };
-    const onData = (chunk: Buffer) => {
-      reply += chunk.toString('latin1');
-      const newline = reply.indexOf('\n');
-      if (newline < 0) return;
-      const line = reply.slice(0, newline);
-      const rest = Buffer.from(reply.slice(newline + 1), 'latin1');
-      if (!line.startsWith('OK ')) return finish(new TartError('VSOCK_REFUSED', `vsock CONNECT ${port} refused: ${line}`));
-      // Detach and pause first: unshift on a flowing stream re-emits 'data' into this handler at
-      // once (endless recursion); the next reader (ssh2) resumes the socket.
-      socket.removeListener('data', onData);
-      socket.pause();
-      if (rest.length > 0) socket.unshift(rest);
-      finish();
-    };
-    socket.on('data', onData);
-    socket.once('error', (error) => finish(new TartError('VSOCK_CONNECT_FAILED', `cannot connect ${path}: ${error.message}`, { cause: error })));
-    socket.once('connect', () => socket.write(`CONNECT ${port}\n`));
-  });
+  return connectHybridVsock({ path, port }, { attemptTimeoutMs: timeoutMs });
 }
 
 function describe(error: unknown): string {

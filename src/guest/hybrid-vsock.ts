@@ -1,9 +1,12 @@
 // Host-initiated connections into a Firecracker guest over its "hybrid" vsock (firecracker.md §4.2):
 // connect to the unix socket at uds_path, write `CONNECT <port>\n`, expect `OK <host port>\n`; from
 // then on the stream is the guest's. Bytes that arrive after the ack line are kept, not dropped.
+// The only vsock client: the SSH channel and the Firecracker driver's tests both use it.
+// Error codes: VSOCK_REFUSED (an answer other than OK), VSOCK_TIMEOUT (no ack in time),
+// VSOCK_CONNECT_FAILED (no socket, or closed before the ack).
 import { createConnection, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TartError } from '../../errors.js';
+import { TartError } from '../errors.js';
 
 export interface HybridVsockTarget {
   /** The vsock device's uds_path on the host. */
@@ -28,11 +31,11 @@ export function connectHybridVsock(target: HybridVsockTarget, options: ConnectOp
   return new Promise((resolve, reject) => {
     const socket = createConnection({ path: target.path });
     let received = Buffer.alloc(0);
-    const fail = (reason: string, cause?: unknown): void => {
+    const fail = (reason: string, cause?: unknown, code = 'VSOCK_CONNECT_FAILED'): void => {
       finish();
       socket.destroy();
       reject(
-        new TartError('VSOCK_CONNECT_FAILED', `vsock CONNECT ${target.port} via ${target.path}: ${reason}`, {
+        new TartError(code, `vsock CONNECT ${target.port} via ${target.path}: ${reason}`, {
           cause,
           details: { path: target.path, port: target.port },
         }),
@@ -44,11 +47,13 @@ export function connectHybridVsock(target: HybridVsockTarget, options: ConnectOp
         received = Buffer.concat([received, chunk]);
         const newline = received.indexOf(0x0a);
         if (newline === -1) {
-          if (received.length > MAX_ACK_BYTES) fail(`no ack line in the first ${MAX_ACK_BYTES} bytes`);
+          if (received.length > MAX_ACK_BYTES)
+            fail(`no ack line in the first ${MAX_ACK_BYTES} bytes`, undefined, 'VSOCK_REFUSED');
           continue;
         }
         const line = received.subarray(0, newline).toString('latin1');
-        if (!/^OK \d+$/.test(line)) return fail(`unexpected answer ${JSON.stringify(line)}`);
+        if (!/^OK \d+$/.test(line))
+          return fail(`unexpected answer ${JSON.stringify(line)}`, undefined, 'VSOCK_REFUSED');
         finish();
         const rest = received.subarray(newline + 1);
         if (rest.length > 0) socket.unshift(rest);
@@ -58,7 +63,10 @@ export function connectHybridVsock(target: HybridVsockTarget, options: ConnectOp
     const onError = (error: Error): void => fail(error.message, error);
     const onClose = (): void => fail('closed before the ack (nothing listening on that guest port yet?)');
     const onAbort = (): void => fail('cancelled');
-    const timer = setTimeout(() => fail(`no ack within ${timeoutMs} ms`), timeoutMs);
+    const timer = setTimeout(
+      () => fail(`no ack within ${timeoutMs} ms`, undefined, 'VSOCK_TIMEOUT'),
+      timeoutMs,
+    );
     function finish(): void {
       clearTimeout(timer);
       socket.off('readable', onReadable).off('error', onError).off('close', onClose);

@@ -1,15 +1,16 @@
-// One SSH connection to a guest, one channel per command. Each command runs in its own
+// The SSH GuestChannel: one SSH connection to a guest, one SSH channel per command. Each command runs in its own
 // session (setsid) and records its process group, so an abort kills the whole tree.
 import { constants } from 'node:os';
 import { Readable, type Writable } from 'node:stream';
 import type ssh2 from 'ssh2';
-import { TartError } from '../errors.js';
-import type { ExecOptions, ExecResult } from '../executor/types.js';
-import { shellJoin, shellQuote } from './quote.js';
+import { TartError } from '../../errors.js';
+import type { ExecOptions, ExecResult } from '../../executor/types.js';
+import type { GuestChannel } from '../channel.js';
+import { shellJoin, shellQuote } from '../quote.js';
 
 const PID_DIR = '/run/tart-exec';
 
-export class GuestSession {
+export class GuestSession implements GuestChannel {
   private nextId = 0;
   private closed = false;
 

@@ -1,0 +1,29 @@
+// Where VMs come from. A provider acquires a booted, reachable VM and releases (destroys) it; the
+// VM executor only turns an acquired VM into a job environment. A fresh-VM-per-job provider is
+// fresh-vm-provider.ts; a pool or a snapshot restore is another provider beside it.
+import type { GuestChannel } from '../../guest/channel.js';
+import type { VmHandle } from './vm-handle.js';
+
+export interface VmRequest {
+  /** Names the VM (its id becomes `<name>-<random>`), e.g. `job1234`. */
+  name: string;
+  /** Progress lines for the job trace. */
+  log: (line: string) => void;
+}
+
+export interface AcquiredVm {
+  /** The VM as data: written to its runtime dir, enough for another process to attach or reap. */
+  readonly handle: VmHandle;
+  readonly channel: GuestChannel;
+}
+
+export interface VmProvider {
+  /** The executor name shown in the trace: "qemu", "firecracker". */
+  readonly name: string;
+  /** A booted VM whose guest channel answers. On failure every step taken so far is undone. */
+  acquire(request: VmRequest, signal: AbortSignal): Promise<AcquiredVm>;
+  /** Re-attaches to a VM acquired by another process, from its handle. */
+  attach(handle: VmHandle, signal?: AbortSignal): Promise<AcquiredVm>;
+  /** Destroys the VM and every file of it. Idempotent; never throws. */
+  release(vm: AcquiredVm): Promise<void>;
+}
