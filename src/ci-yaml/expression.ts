@@ -2,6 +2,7 @@
 // `$VAR`, "string", 'string', /regex/flags, null, ==, !=, =~, !~, &&, ||, parentheses.
 // `&&` binds tighter than `||`, as in GitLab.
 import { CiConfigError } from './errors.js';
+import { re2ToRegExp } from './re2.js';
 
 export type ExpressionVariables = ReadonlyMap<string, string>;
 
@@ -104,12 +105,12 @@ function compare(expr: Extract<Expr, { kind: 'compare' }>, variables: Expression
 
 // The right side of =~ is a /regex/ or a variable holding "/regex/flags".
 function toRegExp(operand: Operand, variables: ExpressionVariables): RegExp | undefined {
-  if (operand.kind === 'regex') return new RegExp(operand.source, operand.flags);
+  if (operand.kind === 'regex') return re2ToRegExp(operand.source, operand.flags);
   const value = valueOf(operand, variables);
   if (typeof value !== 'string') return undefined;
   const literal = /^\/(.*)\/([a-z]*)$/s.exec(value);
   try {
-    return literal ? new RegExp(literal[1] ?? '', literal[2]) : new RegExp(value);
+    return literal ? re2ToRegExp(literal[1] ?? '', literal[2]) : re2ToRegExp(value);
   } catch {
     return undefined;
   }
@@ -136,7 +137,7 @@ function truthy(value: string | boolean | null): boolean {
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   const pattern =
-    /\s+|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)|"((?:[^"\\]|\\.)*)"|'([^']*)'|\/((?:[^/\\]|\\.)*)\/([a-z]*)|(==|!=|=~|!~|&&|\|\|)|(\(|\))|(null)\b/y;
+    /\s+|(\$\{)|\$(\w+)|"((?:[^"\\]|\\.)*)"|'([^']*)'|\/((?:[^/\\]|\\.)*)\/([a-z]*)|(==|!=|=~|!~|&&|\|\|)|(\(|\))|(null)\b/y;
   let position = 0;
   while (position < text.length) {
     pattern.lastIndex = position;
@@ -148,8 +149,13 @@ function tokenize(text: string): Token[] {
       );
     position = pattern.lastIndex;
     const [, braced, bare, double, single, regex, flags, op, paren, nullWord] = match;
-    if (braced !== undefined || bare !== undefined)
-      tokens.push({ kind: 'variable', name: (braced ?? bare) as string });
+    // GitLab's lexer knows only $NAME: "${NAME}" is an unknown lexeme, so the rule is invalid.
+    if (braced !== undefined)
+      throw new CiConfigError(
+        'CI_EXPRESSION_SYNTAX',
+        `invalid expression syntax "${text}": write $NAME, not \${NAME}, in rules:if`,
+      );
+    if (bare !== undefined) tokens.push({ kind: 'variable', name: bare });
     else if (double !== undefined) tokens.push({ kind: 'string', value: double.replace(/\\(.)/g, '$1') });
     else if (single !== undefined) tokens.push({ kind: 'string', value: single });
     else if (regex !== undefined)
@@ -164,7 +170,7 @@ function tokenize(text: string): Token[] {
 
 function checkRegex(text: string, source: string, flags: string): string {
   try {
-    new RegExp(source, flags);
+    re2ToRegExp(source, flags);
     return source;
   } catch (error) {
     throw new CiConfigError(

@@ -1,121 +1,105 @@
-// Phase 2: `include:` (local files and globs, nested) merged under the main file, which wins.
-import picomatch from 'picomatch';
+// Phase 2: `include:` merged under the file that includes it, which wins. Entries are local files
+// (wildcards as GitLab matches them), GitLab's bundled templates and this project's own CI/CD
+// components; each may carry `rules:` (evaluated) and `inputs:` (for files with a `spec:` header).
+// Paths expand the variables GitLab allows in includes. GitLab's limit of 150 included files
+// counts every file an include brings in; the entry file is not one of them.
 import { CiConfigError, type SourceLocation } from './errors.js';
-import {
-  isPlainMap,
-  loadCiFile,
-  pathKey,
-  type CiMap,
-  type CiValue,
-  type LoadedFile,
-  type SourceMap,
-} from './load.js';
+import { resolveIncludeEntry, type IncludeSource } from './include-entry.js';
+import { applyInputs } from './inputs.js';
+import { loadCiFile, pathKey, type CiMap, type CiValue, type LoadedFile, type SourceMap } from './load.js';
 import { deepMerge } from './merge.js';
 import type { ProjectFiles } from './project-files.js';
+import type { RulesContext } from './rules.js';
 
 export interface MergedConfig {
   content: CiMap;
   sources: SourceMap;
   /** Every file read, main file first. */
   files: string[];
+  /** Schema complaints that did not stop the run, with file:line. */
+  warnings: string[];
 }
 
-// GitLab caps a pipeline at 150 included files; the same guard stops include loops.
+export interface IncludeOptions {
+  /** The schema check of each file as loaded (so its errors point into that file); returns warnings. */
+  checkFile?: (file: LoadedFile) => string[];
+  /** Variables GitLab expands in include paths and include:rules, and what `exists`/`changes` see. */
+  rules?: RulesContext;
+}
+
 const MAX_INCLUDED_FILES = 150;
 
-/** `checkFile` sees each file as loaded (the schema check), so its errors point into that file. */
+interface ExpandState {
+  files: string[];
+  included: number;
+  warnings: string[];
+  options: IncludeOptions;
+  projectFiles: ProjectFiles;
+}
+
 export async function loadWithIncludes(
   files: ProjectFiles,
   entryFile: string,
-  checkFile: (file: LoadedFile) => void = () => {},
+  options: IncludeOptions = {},
 ): Promise<MergedConfig> {
   const text = await files.read(entryFile);
   if (text === undefined)
     throw new CiConfigError('CI_INCLUDE_NOT_FOUND', `configuration file ${entryFile} not found`);
-  const state = { files: [] as string[], checkFile };
-  return expand(files, entryFile, text, state);
+  const state: ExpandState = { files: [], included: 0, warnings: [], options, projectFiles: files };
+  const merged = await expand({ file: entryFile, text, inputs: undefined }, state, {
+    file: entryFile,
+    line: 1,
+  });
+  return { ...merged, files: state.files, warnings: state.warnings };
 }
 
 async function expand(
-  files: ProjectFiles,
-  file: string,
-  text: string,
-  state: { files: string[]; checkFile: (file: LoadedFile) => void },
-): Promise<MergedConfig> {
-  state.files.push(file);
-  if (state.files.length > MAX_INCLUDED_FILES) {
-    throw new CiConfigError(
-      'CI_INCLUDE_UNSUPPORTED',
-      `more than ${MAX_INCLUDED_FILES} included files (is there an include loop?)`,
-      { location: { file, line: 1 } },
-    );
-  }
-  const loaded = loadCiFile(file, text);
-  state.checkFile(loaded);
-  const { include, ...ownContent } = loaded.content;
+  source: IncludeSource,
+  state: ExpandState,
+  includedAt: SourceLocation,
+): Promise<{ content: CiMap; sources: SourceMap }> {
+  state.files.push(source.file);
+  const loaded = loadCiFile(source.file, source.text);
+  state.warnings.push(...(state.options.checkFile?.(loaded) ?? []));
+  const interpolated = applyInputs({
+    content: loaded.content,
+    spec: loaded.spec,
+    given: source.inputs,
+    variables: state.options.rules?.variables ?? new Map(),
+    location: includedAt,
+  });
+  const { include, ...ownContent } = interpolated;
   let content: CiMap = {};
   let sources: SourceMap = new Map();
   for (const [index, entry] of normaliseIncludes(include).entries()) {
     const location = loaded.sources.get(pathKey(['include', index])) ??
-      loaded.sources.get(pathKey(['include'])) ?? { file, line: 1 };
-    for (const path of await resolveLocalInclude(files, entry, location)) {
-      const includedText = await files.read(path);
-      if (includedText === undefined)
-        throw new CiConfigError('CI_INCLUDE_NOT_FOUND', `included file ${path} not found`, { location });
-      const included = await expand(files, path, includedText, state);
-      content = deepMerge(content, included.content);
-      sources = new Map([...sources, ...included.sources]);
+      loaded.sources.get(pathKey(['include'])) ?? { file: source.file, line: 1 };
+    const resolved = await resolveIncludeEntry(entry, {
+      files: state.projectFiles,
+      location,
+      ...(state.options.rules ? { rules: state.options.rules } : {}),
+    });
+    for (const included of resolved) {
+      if (state.included >= MAX_INCLUDED_FILES)
+        throw new CiConfigError(
+          'CI_INCLUDE_LIMIT',
+          `Maximum of ${MAX_INCLUDED_FILES} nested includes are allowed (is there an include loop?)`,
+          { location },
+        );
+      state.included++;
+      const expanded = await expand(included, state, location);
+      content = deepMerge(content, expanded.content);
+      sources = new Map([...sources, ...expanded.sources]);
     }
   }
   return {
     content: deepMerge(content, ownContent),
     sources: new Map([...sources, ...loaded.sources]),
-    files: state.files,
   };
 }
 
-// The string form, a list of strings, and `{ local: ... }` hashes all name local files.
+// `include: file`, `include: [file, { local: ... }, ...]`.
 function normaliseIncludes(include: CiValue | undefined): CiValue[] {
   if (include === undefined || include === null) return [];
   return Array.isArray(include) ? include : [include];
-}
-
-async function resolveLocalInclude(
-  files: ProjectFiles,
-  entry: CiValue,
-  location: SourceLocation,
-): Promise<string[]> {
-  const local = localPath(entry, location);
-  const path = local.replace(/^\/+/, '');
-  if (!/[*?[{]/.test(path)) return [path];
-  const matcher = picomatch(path, { dot: true });
-  const matches = (await files.list()).filter((file) => matcher(file));
-  if (matches.length === 0)
-    throw new CiConfigError('CI_INCLUDE_NOT_FOUND', `include pattern ${local} matched no files`, {
-      location,
-    });
-  return matches;
-}
-
-function localPath(entry: CiValue, location: SourceLocation): string {
-  if (typeof entry === 'string') {
-    if (/^https?:\/\//.test(entry)) throw unsupported('remote', location);
-    return entry;
-  }
-  if (isPlainMap(entry)) {
-    if (typeof entry.local === 'string') return entry.local;
-    const kind = ['remote', 'project', 'template', 'component'].find((key) => key in entry) ?? 'unknown';
-    throw unsupported(kind, location);
-  }
-  throw new CiConfigError('CI_INCLUDE_UNSUPPORTED', 'include entries must be file paths or { local: path }', {
-    location,
-  });
-}
-
-function unsupported(kind: string, location: SourceLocation): CiConfigError {
-  return new CiConfigError(
-    'CI_INCLUDE_UNSUPPORTED',
-    `include:${kind} is not supported by tart exec (only local files)`,
-    { location },
-  );
 }

@@ -21,19 +21,56 @@ export function scriptLines(value: CiValue | undefined, key: string, where: Wher
   });
 }
 
-export function parseNeeds(value: CiValue | undefined, where: Where): NeedSpec[] | undefined {
+/** `needs`, with `parallel:matrix` selectors expanded to job names; other pipelines' jobs listed apart. */
+export function parseNeeds(
+  value: CiValue | undefined,
+  where: Where,
+): { needs: NeedSpec[]; external: string[] } | undefined {
   if (value === undefined || value === null) return undefined;
   const list = Array.isArray(value) ? value.flat(10) : [value];
-  return list.map((need) => {
-    if (typeof need === 'string') return { job: need, artifacts: true, optional: false };
+  const external: string[] = [];
+  const needs = list.flatMap((need): NeedSpec[] => {
+    if (typeof need === 'string') return [{ job: need, artifacts: true, optional: false }];
     if (isPlainMap(need) && typeof need.job === 'string') {
-      return { job: need.job, artifacts: need.artifacts !== false, optional: need.optional === true };
+      if (need.project !== undefined || need.pipeline !== undefined) {
+        external.push(
+          need.project !== undefined
+            ? `job "${need.job}" of project ${String(need.project)}${need.ref !== undefined ? ` (ref ${String(need.ref)})` : ''}`
+            : `job "${need.job}" of pipeline ${String(need.pipeline)}`,
+        );
+        return [];
+      }
+      const base = { artifacts: need.artifacts !== false, optional: need.optional === true };
+      const matrix = isPlainMap(need.parallel) ? need.parallel.matrix : undefined;
+      if (matrix === undefined) return [{ job: need.job, ...base }];
+      return matrixNames(need.job, matrix, where).map((job) => ({ job, ...base, matrix: true }));
     }
     throw new CiConfigError(
       'CI_INVALID_VALUE',
-      'needs entries must be job names or { job, artifacts, optional } (cross-project needs are not supported)',
+      'needs entries must be job names or { job, artifacts, optional }',
       where,
     );
+  });
+  return { needs, external };
+}
+
+// The names GitLab gives the matrix jobs a `needs:parallel:matrix` selector names.
+function matrixNames(job: string, matrix: CiValue, where: Where): string[] {
+  if (!Array.isArray(matrix))
+    throw new CiConfigError(
+      'CI_INVALID_VALUE',
+      'needs:parallel:matrix must be a list of variable mappings',
+      where,
+    );
+  return matrix.flatMap((entry) => {
+    if (!isPlainMap(entry))
+      throw new CiConfigError('CI_INVALID_VALUE', 'needs:parallel:matrix entries must be mappings', where);
+    const axes = Object.values(entry).map((value) => (Array.isArray(value) ? value : [value]).map(String));
+    const combinations = axes.reduce<string[][]>(
+      (products, axis) => products.flatMap((product) => axis.map((item) => [...product, item])),
+      [[]],
+    );
+    return combinations.map((values) => `${job}: [${values.join(', ')}]`);
   });
 }
 
@@ -114,7 +151,10 @@ export function parseCache(value: CiValue | undefined, where: Where): CacheSpec[
       key: cacheKey(entry.key, where),
       paths: stringList(entry.paths),
       ...(typeof entry.untracked === 'boolean' ? { untracked: entry.untracked } : {}),
-      policy: whenOf(entry.policy, ['pull-push', 'pull', 'push'], 'cache:policy', where),
+      // A $VARIABLE policy is expanded by the runner, as gitlab-runner does.
+      policy: isVariable(entry.policy)
+        ? (entry.policy as CacheSpec['policy'])
+        : whenOf(entry.policy, ['pull-push', 'pull', 'push'], 'cache:policy', where),
       when: whenOf(entry.when, ['on_success', 'on_failure', 'always'], 'cache:when', where),
       fallbackKeys: stringList(entry.fallback_keys),
     };
@@ -137,6 +177,10 @@ function whenOf<T extends string>(value: CiValue | undefined, allowed: T[], key:
   if (value === undefined || value === null) return allowed[0] as T;
   if (allowed.includes(value as T)) return value as T;
   throw new CiConfigError('CI_INVALID_VALUE', `${key} must be one of ${allowed.join(', ')}`, where);
+}
+
+function isVariable(value: CiValue | undefined): boolean {
+  return typeof value === 'string' && value.includes('$');
 }
 
 export function stringList(value: CiValue | undefined): string[] {

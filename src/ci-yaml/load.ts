@@ -8,7 +8,7 @@ import {
   isScalar,
   isSeq,
   LineCounter,
-  parseDocument,
+  parseAllDocuments,
   type Document,
   type Node,
   type YAMLSeq,
@@ -34,32 +34,63 @@ export interface LoadedFile {
   file: string;
   content: CiMap;
   sources: SourceMap;
+  /** `spec:` of the header document of a file written as `spec: inputs: ...` `---` configuration. */
+  spec?: CiMap;
 }
 
-/** Parses one CI file. `file` is the project-relative name used in error messages. */
+/**
+ * Parses one CI file. `file` is the project-relative name used in error messages. A file may be
+ * two YAML documents: a header holding only `spec:` (inputs), then the configuration.
+ */
 export function loadCiFile(file: string, text: string): LoadedFile {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, {
+  const documents = parseAllDocuments(text, {
     lineCounter,
-    uniqueKeys: true,
+    // GitLab's YAML parser lets a repeated key replace the earlier one.
+    uniqueKeys: false,
     customTags: [{ tag: '!reference', collection: 'seq', resolve: (value: unknown) => value as YAMLSeq }],
   });
-  const firstError = document.errors[0];
-  if (firstError) {
-    const line = lineCounter.linePos(firstError.pos[0]).line;
-    throw new CiConfigError('CI_YAML_SYNTAX', `invalid YAML: ${firstError.message.split('\n')[0]}`, {
-      location: { file, line },
-    });
+  const list = Array.isArray(documents) ? documents : [documents];
+  for (const document of list) {
+    const firstError = document.errors[0];
+    if (firstError) {
+      const line = lineCounter.linePos(firstError.pos[0]).line;
+      throw new CiConfigError('CI_YAML_SYNTAX', `invalid YAML: ${firstError.message.split('\n')[0]}`, {
+        location: { file, line },
+      });
+    }
   }
-  const converter = new Converter(file, document, lineCounter);
-  const content = converter.convert(document.contents, []);
-  if (content === null || content === undefined) return { file, content: {}, sources: converter.sources };
-  if (!isPlainMap(content)) {
+  const converted = list.map((document) => {
+    const converter = new Converter(file, document, lineCounter);
+    return { content: converter.convert(document.contents, []), sources: converter.sources };
+  });
+  const header = converted.length > 1 ? converted[0] : undefined;
+  const body = converted[converted.length - 1] ?? { content: null, sources: new Map() };
+  if (converted.length > 2 || (header && !(isPlainMap(header.content) && isSpecOnly(header.content)))) {
+    throw new CiConfigError(
+      'CI_YAML_SYNTAX',
+      'a CI file holds one document, or a `spec:` header document and the configuration after `---`',
+      { location: { file, line: 1 } },
+    );
+  }
+  const spec =
+    header && isPlainMap(header.content)
+      ? isPlainMap(header.content.spec)
+        ? header.content.spec
+        : {}
+      : undefined;
+  if (body.content === null || body.content === undefined)
+    return { file, content: {}, sources: body.sources, ...(spec ? { spec } : {}) };
+  if (!isPlainMap(body.content)) {
     throw new CiConfigError('CI_YAML_SYNTAX', 'the top level must be a mapping of keywords and jobs', {
       location: { file, line: 1 },
     });
   }
-  return { file, content, sources: converter.sources };
+  return { file, content: body.content, sources: body.sources, ...(spec ? { spec } : {}) };
+}
+
+function isSpecOnly(content: CiMap): boolean {
+  return Object.keys(content).every((key) => key === 'spec');
 }
 
 /** The key under which a value path is stored in a SourceMap. */

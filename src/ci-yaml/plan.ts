@@ -1,4 +1,4 @@
-// The pipeline planner: load → includes → !reference → extends → defaults → rules → validate → plan.
+// The pipeline planner: load → includes → extends → !reference → defaults → rules → validate → plan.
 // Pure apart from the ProjectFiles seam and the changed-files callback.
 import { CiConfigError } from './errors.js';
 import { resolveExtends } from './extends.js';
@@ -24,6 +24,7 @@ import { resolveReferences } from './references.js';
 import { evaluateJobRules, parseAllowFailure, type RulesContext } from './rules.js';
 import { validateAgainstSchema } from './schema.js';
 import type { CiVariable, JobWhen, PipelinePlan, PlannedJob } from './types.js';
+import { checkJobEntry, environmentVariables, parseCoverage } from './job-entry.js';
 import { checkPipeline } from './validate.js';
 import { normaliseVariables, variableMap } from './variables.js';
 
@@ -42,18 +43,30 @@ export interface ExpandedConfiguration {
   sources: SourceMap;
   files: string[];
   stages: string[];
+  warnings: string[];
 }
+
+// Pipeline variables GitLab does not know yet while it reads includes (the pipeline is not saved).
+const NOT_IN_INCLUDES = new Set([
+  'CI_PIPELINE_ID',
+  'CI_PIPELINE_URL',
+  'CI_PIPELINE_IID',
+  'CI_PIPELINE_CREATED_AT',
+]);
 
 /** The configuration after includes, !reference, extends and defaults (what `--preview` prints). */
 export async function expandConfiguration(
-  options: Pick<PlanOptions, 'files' | 'entryFile'>,
+  options: Pick<PlanOptions, 'files' | 'entryFile'> & Partial<PlanOptions>,
 ): Promise<ExpandedConfiguration> {
-  const merged = await loadWithIncludes(
-    options.files,
-    options.entryFile ?? '.gitlab-ci.yml',
-    validateAgainstSchema,
+  const includeVariables = variableMap(
+    (options.pipelineVariables ?? []).filter((variable) => !NOT_IN_INCLUDES.has(variable.key)),
   );
-  const extended = resolveExtends(resolveReferences(merged.content), merged.sources);
+  const merged = await loadWithIncludes(options.files, options.entryFile ?? '.gitlab-ci.yml', {
+    checkFile: validateAgainstSchema,
+    rules: rulesContext({ ...options, pipelineVariables: options.pipelineVariables ?? [] }, includeVariables),
+  });
+  // As GitLab's Config#build_config: includes, then extends, then !reference tags.
+  const extended = resolveReferences(resolveExtends(merged.content, merged.sources));
   const content: CiMap = {};
   for (const [key, value] of Object.entries(extended)) {
     if (!isJobKey(key)) content[key] = value;
@@ -61,7 +74,7 @@ export async function expandConfiguration(
   }
   const declared = Array.isArray(content.stages) ? stringList(content.stages) : DEFAULT_STAGES;
   const stages = ['.pre', ...declared.filter((stage) => stage !== '.pre' && stage !== '.post'), '.post'];
-  return { content, sources: merged.sources, files: merged.files, stages };
+  return { content, sources: merged.sources, files: merged.files, stages, warnings: merged.warnings };
 }
 
 export async function planPipeline(options: PlanOptions): Promise<PipelinePlan> {
@@ -73,6 +86,7 @@ export async function planPipeline(options: PlanOptions): Promise<PipelinePlan> 
   const jobs: PlannedJob[] = [];
   const definedJobs = new Set<string>();
   const ignored: NonNullable<PipelinePlan['ignored']> = [];
+  const notes: string[] = [];
   for (const [name, value] of Object.entries(config.content)) {
     if (!isJobKey(name) || !isPlainMap(value)) continue;
     definedJobs.add(name);
@@ -89,7 +103,7 @@ export async function planPipeline(options: PlanOptions): Promise<PipelinePlan> 
     }
     if (workflow.included)
       jobs.push(
-        ...(await planJob(name, value, config, options, [...globalVariables, ...workflow.variables])),
+        ...(await planJob(name, value, config, options, [...globalVariables, ...workflow.variables], notes)),
       );
   }
   const ordered = checkPipeline({
@@ -106,6 +120,8 @@ export async function planPipeline(options: PlanOptions): Promise<PipelinePlan> 
     jobs: ordered,
     files: config.files,
     ...(ignored.length > 0 ? { ignored } : {}),
+    ...(notes.length > 0 ? { notes: [...new Set(notes)] } : {}),
+    ...(config.warnings.length > 0 ? { warnings: config.warnings } : {}),
   };
 }
 
@@ -136,9 +152,11 @@ async function planJob(
   config: ExpandedConfiguration,
   options: PlanOptions,
   globals: CiVariable[],
+  notes: string[],
 ): Promise<PlannedJob[]> {
   const where: Where = { location: config.sources.get(pathKey([definedAs])), job: definedAs };
   if (job.script === undefined) throw new CiConfigError('CI_SCRIPT_MISSING', 'job has no script', where);
+  checkJobEntry(job, where);
   const inherits = inheritsVariable(job);
   const ownVariables = normaliseVariables(job.variables, where);
   const planned: PlannedJob[] = [];
@@ -167,11 +185,20 @@ async function planJob(
         (job.allow_failure === undefined && when === 'manual' && job.rules === undefined
           ? { allowed: true, exitCodes: [] }
           : parseAllowFailure(job.allow_failure, jobWhere)),
-      ...optionalNeeds(rules.needs ?? job.needs, jobWhere),
+      ...optionalNeeds(rules.needs ?? job.needs, jobWhere, notes),
       ...(job.dependencies !== undefined && job.dependencies !== null
         ? { dependencies: stringList(job.dependencies) }
         : {}),
-      variables: [...baseVariables, ...rules.variables],
+      variables: [
+        ...baseVariables,
+        ...rules.variables,
+        ...environmentVariables(
+          job.environment,
+          variableMap(baseVariables, options.pipelineVariables),
+          jobWhere,
+        ),
+      ],
+      ...optional('coverage', parseCoverage(job.coverage, jobWhere)),
       beforeScript: scriptLines(job.before_script, 'before_script', jobWhere),
       script: scriptLines(job.script, 'script', jobWhere),
       afterScript: scriptLines(job.after_script, 'after_script', jobWhere),
@@ -202,9 +229,13 @@ async function planJob(
 function optionalNeeds(
   value: Parameters<typeof parseNeeds>[0],
   where: Where,
+  notes: string[],
 ): { needs?: PlannedJob['needs'] } {
-  const needs = parseNeeds(value, where);
-  return needs === undefined ? {} : { needs };
+  const parsed = parseNeeds(value, where);
+  if (parsed === undefined) return {};
+  for (const external of parsed.external)
+    notes.push(`Job "${where.job}": needs ${external}, which tart exec cannot fetch; skipped locally.`);
+  return { needs: parsed.needs };
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -1,5 +1,5 @@
-// Phase 3a: `!reference [job, key, ...]` replaced by the value it points to. As in GitLab this
-// runs before `extends`, so a reference sees only what is written, nested references included.
+// Phase 3b: `!reference [job, key, ...]` replaced by the value it points to. As in GitLab
+// (Config#build_config) this runs after `extends`, so a reference sees what a job got through it.
 import { CiConfigError } from './errors.js';
 import { isPlainMap, ReferenceTag, type CiMap, type CiValue } from './load.js';
 import { cloneValue } from './merge.js';
@@ -8,6 +8,8 @@ import { cloneValue } from './merge.js';
 const MAX_REFERENCE_DEPTH = 10;
 
 export function resolveReferences(content: CiMap): CiMap {
+  // `owner`: the top-level key (job) the reference is written in, for error messages.
+  let owner: string | undefined;
   const resolve = (value: CiValue, chain: string[]): CiValue => {
     if (value instanceof ReferenceTag) return resolveTag(value, chain);
     if (Array.isArray(value)) return value.map((item) => resolve(item, chain));
@@ -28,9 +30,9 @@ export function resolveReferences(content: CiMap): CiMap {
     }
     if (chain.length >= MAX_REFERENCE_DEPTH) {
       throw new CiConfigError(
-        'CI_REFERENCE_CYCLE',
+        'CI_REFERENCE_TOO_DEEP',
         `!reference nesting is deeper than ${MAX_REFERENCE_DEPTH} levels`,
-        { location: tag.location },
+        { location: tag.location, ...(owner !== undefined ? { job: owner } : {}) },
       );
     }
     let target: CiValue | undefined = content;
@@ -39,13 +41,18 @@ export function resolveReferences(content: CiMap): CiMap {
       throw new CiConfigError(
         'CI_REFERENCE_MISSING',
         `!reference [${tag.path.join(', ')}]: ${describeMissing(content, tag.path)}`,
-        { location: tag.location },
+        { location: tag.location, ...(owner !== undefined ? { job: owner } : {}) },
       );
     }
     return resolve(cloneValue(target), [...chain, name]);
   };
 
-  return resolve(content, []) as CiMap;
+  const output: CiMap = {};
+  for (const [key, value] of Object.entries(content)) {
+    owner = key;
+    output[key] = resolve(value, []);
+  }
+  return output;
 }
 
 function describeMissing(content: CiMap, path: string[]): string {

@@ -1,5 +1,8 @@
-// GitLab's JSON schema for .gitlab-ci.yml (gitlab-schema.json, MIT, copied from GitLab) as a first
-// filter: unknown keys, wrong types, misspelt enums. Errors are mapped back to file:line.
+// GitLab's JSON schema for .gitlab-ci.yml (gitlab-schema.json, MIT, copied from GitLab) as a hint.
+// The schema is the editor's, stricter than GitLab's server (tags: [], null variables, RE2 coverage
+// regexes, nested script lists, wildcard includes all fail it but run on GitLab), so only what
+// GitLab's own entries also reject stops the run: unknown keys and a value outside a fixed set
+// (unless it is a $VARIABLE). Every other complaint is returned as a warning with file:line.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import schema from './gitlab-ci-schema.json' with { type: 'json' };
@@ -8,11 +11,11 @@ import { isPlainMap, pathKey, ReferenceTag, type CiMap, type CiValue, type Loade
 
 let validator: ValidateFunction | undefined;
 
-/** Throws CI_SCHEMA for the most specific schema violation in one file. */
-export function validateAgainstSchema(file: LoadedFile): void {
+/** Throws CI_SCHEMA for an unknown key or value; returns the schema's other complaints as warnings. */
+export function validateAgainstSchema(file: LoadedFile): string[] {
   validator ??= compile();
   const referencePaths: string[] = [];
-  if (validator(toSchemaShape(file.content, '', referencePaths))) return;
+  if (validator(toSchemaShape(file.content, '', referencePaths))) return [];
   // A !reference may sit where the schema expects another type (e.g. a variable value); GitLab
   // resolves it first, so errors at or inside a reference are not the user's mistake.
   const errors = (validator.errors ?? []).filter(
@@ -21,21 +24,32 @@ export function validateAgainstSchema(file: LoadedFile): void {
         (path) => error.instancePath === path || error.instancePath.startsWith(`${path}/`),
       ),
   );
-  const error = mostSpecific(errors);
-  if (!error) return;
+  const fatal = mostSpecific(errors.filter(isFatal));
+  if (fatal) throw schemaError(file, fatal);
+  const hint = mostSpecific(errors);
+  return hint ? [schemaError(file, hint).message] : [];
+}
+
+// What GitLab's entry classes reject too: keys they do not know, values outside their fixed sets.
+function isFatal(error: ErrorObject): boolean {
+  if (error.keyword === 'additionalProperties') return true;
+  return error.keyword === 'enum' && !(typeof error.data === 'string' && error.data.includes('$'));
+}
+
+function schemaError(file: LoadedFile, error: ErrorObject): CiConfigError {
   const path = error.instancePath.split('/').slice(1).map(decodePointer);
   const job =
     path.length > 0 && !['variables', 'default', 'stages', 'include', 'workflow'].includes(path[0] as string)
       ? (path[0] as string)
       : undefined;
-  throw new CiConfigError('CI_SCHEMA', `${path.join('.') || '(top level)'} ${describe(error)}`, {
+  return new CiConfigError('CI_SCHEMA', `${path.join('.') || '(top level)'} ${describe(error)}`, {
     location: locate(file, path),
     job,
   });
 }
 
 function compile(): ValidateFunction {
-  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true, verbose: true });
   // ajv-formats is CommonJS; its default export arrives wrapped under NodeNext.
   const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
     ajv: Ajv,

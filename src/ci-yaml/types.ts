@@ -14,6 +14,8 @@ export interface NeedSpec {
   job: string;
   artifacts: boolean;
   optional: boolean;
+  /** Named through needs:parallel:matrix: it must match one matrix job exactly. */
+  matrix?: boolean;
 }
 
 export interface AllowFailure {
@@ -85,6 +87,8 @@ export interface PlannedJob {
   retry: RetryPolicy;
   hooks: { preGetSourcesScript?: string[] };
   tags: string[];
+  /** `coverage`: the regex (as written, RE2) that reads the coverage figure from the log. */
+  coverage?: string;
   /** `parallel`: this job's 1-based index and the total. */
   node?: { index: number; total: number };
   location?: SourceLocation;
@@ -98,4 +102,8 @@ export interface PipelinePlan {
   files: string[];
   /** Jobs tart exec cannot run (trigger, run:), with why. */
   ignored?: Array<{ name: string; reason: string }>;
+  /** What tart exec leaves out and says so (cross-project needs, multi-project triggers). */
+  notes?: string[];
+  /** Schema complaints about a file GitLab accepts: shown, not fatal. */
+  warnings?: string[];
 }

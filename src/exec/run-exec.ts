@@ -119,6 +119,7 @@ export async function runExec(options: RunExecOptions): Promise<RunExecResult> {
       changedFiles: (compareTo) => changedFiles(git, repo, { compareTo, includeUncommitted: options.dirty }),
     });
     checkNamedJobs(plan, options.jobs);
+    for (const warning of plan.warnings ?? []) output.warn(`${warning} (GitLab's schema; not fatal)`);
     for (const job of plan.ignored ?? []) output.warn(`Job "${job.name}" is not run: ${job.reason}.`);
     const transport = new LocalArtifactTransport({ dir: artifactsDir });
     const repoUrl = server.repoUrl(options.serverHost, source.name);

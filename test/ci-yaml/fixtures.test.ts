@@ -18,6 +18,7 @@ interface Expected {
   stages?: string[];
   files?: string[];
   ignored?: Array<{ name: string; reason: string }>;
+  notes?: string[];
   jobs?: Array<Record<string, unknown> & { name: string }>;
   error?: { code: string; file?: string; line?: number; job?: string; message?: string };
 }
@@ -50,6 +51,7 @@ describe('planning .gitlab-ci.yml fixtures', () => {
       if (expected.stages) assert.deepEqual(plan.stages, expected.stages);
       if (expected.files) assert.deepEqual(plan.files, expected.files);
       assert.deepEqual(plan.ignored ?? [], expected.ignored ?? []);
+      assert.deepEqual(plan.notes ?? [], expected.notes ?? []);
       assert.deepEqual(
         plan.jobs.map((job) => job.name),
         (expected.jobs ?? []).map((job) => job.name),
