@@ -20,6 +20,8 @@ export interface CliContext extends CliIo {
   host: HostFacts;
   /** One logger per CLI run (stderr); commands register the secrets they handle on it. */
   logger: Logger;
+  /** --log-level/--log-format as given on the command line (set before the command's action runs). */
+  logFlags: { logLevel?: LogLevel; logFormat?: LogFormat };
 }
 
 export interface GlobalOptions {
@@ -31,7 +33,7 @@ export interface GlobalOptions {
 const contexts = new WeakMap<Command, CliContext>();
 
 export function createCliContext(io: CliIo, host: HostFacts = { ...currentHost(), env: io.env }): CliContext {
-  return { ...io, host, logger: createLogger({ stream: io.stderr, level: 'info', format: 'runner' }) };
+  return { ...io, host, logger: createLogger({ stream: io.stderr, level: 'info', format: 'runner' }), logFlags: {} };
 }
 
 export function attachContext(program: Command, context: CliContext): void {
@@ -63,8 +65,21 @@ export function applyConfigLogging(
   command: Command,
   config: { logLevel: LogLevel; logFormat: LogFormat },
 ): Logger {
-  const { logger } = contextOf(command);
-  const flags = globalOptions(command);
-  logger.configure({ level: flags.logLevel ?? config.logLevel, format: flags.logFormat ?? config.logFormat });
-  return logger;
+  const context = contextOf(command);
+  context.logFlags = { ...context.logFlags, ...pickLogFlags(globalOptions(command)) };
+  return applyLogSettings(context, config);
+}
+
+/** The same, for code that holds the context only (the daemon applies its config there). */
+export function applyLogSettings(context: CliContext, config: { logLevel: LogLevel; logFormat: LogFormat }): Logger {
+  const flags = context.logFlags;
+  context.logger.configure({ level: flags.logLevel ?? config.logLevel, format: flags.logFormat ?? config.logFormat });
+  return context.logger;
+}
+
+function pickLogFlags(options: GlobalOptions): CliContext['logFlags'] {
+  return {
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    ...(options.logFormat ? { logFormat: options.logFormat } : {}),
+  };
 }

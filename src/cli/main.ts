@@ -72,6 +72,7 @@ export function buildProgram(context: CliContext): Command {
   attachContext(program, context);
   program.hook('preAction', (_program, action) => {
     const { logLevel, logFormat } = globalOptions(action);
+    context.logFlags = { ...(logLevel ? { logLevel } : {}), ...(logFormat ? { logFormat } : {}) };
     context.logger.configure({
       ...(logLevel ? { level: logLevel } : {}),
       ...(logFormat ? { format: logFormat } : {}),

@@ -192,6 +192,8 @@ export class Daemon {
   // One POST /jobs/request for `runner`; returns the raw 201 body when a job was assigned.
   private async requestOne(runner: DaemonRunner, signal: AbortSignal): Promise<unknown> {
     if (this.options.maxBuilds && this.receivedJobs >= this.options.maxBuilds) return undefined;
+    if (runner.state.takeRecheck(Date.now()))
+      this.options.logger.error('runner is not healthy, but will be checked', { runner: runner.name });
     try {
       const result = await requestJob({
         url: runner.config.url,
@@ -216,12 +218,17 @@ export class Daemon {
     } catch (error) {
       if (signal.aborted) return undefined;
       const unhealthy = isUnhealthyRequestError(error);
-      runner.state.recordHealth(!unhealthy, Date.now());
+      const health = runner.state.recordHealth(!unhealthy, Date.now());
       this.metrics.error(unhealthy ? 'error' : 'warning');
       this.options.logger[unhealthy ? 'error' : 'warn']('checking for jobs failed', {
         runner: runner.name,
         error: error instanceof Error ? error.message : String(error),
       });
+      if (health === 'disabled')
+        this.options.logger.error('runner is not healthy and will be disabled', {
+          runner: runner.name,
+          forSeconds: runner.state.unhealthyIntervalMs / 1000,
+        });
       return undefined;
     }
   }

@@ -18,6 +18,10 @@ export class RunnerState {
 
   constructor(private readonly limits: RunnerLimits) {}
 
+  get unhealthyIntervalMs(): number {
+    return this.limits.unhealthyIntervalMs;
+  }
+
   /** Takes a build slot unless `limit` jobs already run. */
   tryAcquireBuild(): boolean {
     if (this.limits.limit > 0 && this.runningJobs >= this.limits.limit) return false;
@@ -44,22 +48,32 @@ export class RunnerState {
     this.adaptiveConcurrency = Math.min(this.limits.requestConcurrency, Math.max(1, this.adaptiveConcurrency * factor));
   }
 
-  /** Records a healthy (any answer but 403 or a broken client) or unhealthy request. */
-  recordHealth(healthy: boolean, now: number): void {
+  /**
+   * Records a healthy or unhealthy request; returns "disabled" when this one reached
+   * unhealthy_requests_limit (the runner is then not polled for unhealthy_interval).
+   */
+  recordHealth(healthy: boolean, now: number): 'disabled' | undefined {
     if (healthy) {
       this.consecutiveUnhealthy = 0;
       this.unhealthyUntil = 0;
-      return;
+      return undefined;
     }
     this.consecutiveUnhealthy += 1;
-    if (this.consecutiveUnhealthy >= this.limits.unhealthyRequestsLimit) {
-      this.unhealthyUntil = now + this.limits.unhealthyIntervalMs;
-      // After the pause one request is forced: start counting afresh.
-      this.consecutiveUnhealthy = 0;
-    }
+    if (this.consecutiveUnhealthy < this.limits.unhealthyRequestsLimit) return undefined;
+    this.unhealthyUntil = now + this.limits.unhealthyIntervalMs;
+    // After the pause one request is forced: start counting afresh.
+    this.consecutiveUnhealthy = 0;
+    return 'disabled';
   }
 
   isHealthy(now: number): boolean {
     return now >= this.unhealthyUntil;
+  }
+
+  /** True once after each pause: the first request after unhealthy_interval is a re-check. */
+  takeRecheck(now: number): boolean {
+    if (this.unhealthyUntil === 0 || now < this.unhealthyUntil) return false;
+    this.unhealthyUntil = 0;
+    return true;
   }
 }

@@ -58,10 +58,17 @@ export async function requestJob(options: RequestJobOptions): Promise<RequestJob
   }
 }
 
-/** True for errors after which gitlab-runner counts the runner as unhealthy (§2.4). */
+/**
+ * True for errors that count toward unhealthy_requests_limit: gitlab-runner's (§2.4: 403, a client
+ * that cannot be built) plus an unreachable GitLab (no HTTP answer at all). gitlab-runner logs the
+ * latter as "failed" every check_interval forever; Tart backs off from it too (issue #17).
+ */
 export function isUnhealthyRequestError(error: unknown): boolean {
   return (
     error instanceof TartError &&
-    (error.code === 'RUNNER_FORBIDDEN' || error.code === 'GITLAB_BAD_URL' || error.code === 'GITLAB_TLS_FILE')
+    (error.code === 'RUNNER_FORBIDDEN' ||
+      error.code === 'GITLAB_BAD_URL' ||
+      error.code === 'GITLAB_TLS_FILE' ||
+      error.code === 'GITLAB_NETWORK_ERROR')
   );
 }

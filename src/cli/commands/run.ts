@@ -9,7 +9,7 @@ import type { TartConfig } from '../../config/types.js';
 import { Daemon } from '../../daemon/run.js';
 import { guardProcess } from '../../daemon/process-guard.js';
 import { handleStopSignals } from '../../daemon/signals.js';
-import { contextOf, globalOptions, type CliContext } from '../context.js';
+import { applyLogSettings, contextOf, globalOptions, type CliContext } from '../context.js';
 import { tartRevision, tartVersion } from '../version.js';
 
 export function registerRunCommand(program: Command): void {
@@ -63,7 +63,8 @@ async function runUntilStopped(
 ): Promise<void> {
   if (config.runners.length === 0)
     throw new UserError('NO_RUNNERS', `${configPath}: no [[runners]] configured; run "tart register" first`);
-  context.logger.configure({ level: config.logLevel, format: config.logFormat });
+  // --log-level/--log-format given on the command line win over config.toml.
+  applyLogSettings(context, config);
   for (const warning of bounds.warnings ?? []) context.logger.warn(warning);
   const systemId = await loadOrCreateSystemId(configPath, {
     onWarning: (message) => context.logger.warn(message),
