@@ -15,6 +15,8 @@ export type JobFailure =
   | { kind: 'canceled' }
   /** The daemon is shutting down. */
   | { kind: 'interrupted' }
+  /** The payload asks for something refused before anything runs (an unsafe or oversized variable). */
+  | { kind: 'refused-input'; message: string }
   | { kind: 'artifact-download'; message: string }
   | { kind: 'artifact-upload'; message: string };
 
@@ -25,6 +27,7 @@ export function failureMessage(failure: JobFailure): string {
       return failure.message ?? `exit code ${failure.exitCode}`;
     case 'system':
     case 'timeout':
+    case 'refused-input':
     case 'artifact-download':
     case 'artifact-upload':
       return failure.message;
@@ -60,6 +63,7 @@ export function mapFailureReason(reason: string, supported: readonly string[]): 
 function runnerReason(failure: JobFailure): string {
   switch (failure.kind) {
     case 'script':
+    case 'refused-input':
       return 'script_failure';
     case 'system':
       return 'runner_system_failure';

@@ -1,6 +1,7 @@
 // One job's life, independent of where it runs: header, prepare the environment, the stages
 // in gitlab-runner's order, the footer, and always the environment's release.
 import { LocalCacheStore } from '../cache/store.js';
+import { hasCode } from '../errors.js';
 import type { JobEnvironment } from '../executor/types.js';
 import { errorMessage } from './abortable.js';
 import { failureOutcome, footerText, type JobFailure } from './failure.js';
@@ -13,6 +14,7 @@ import { runStages } from './run-stages.js';
 import { jobTimeoutMs, readEngineSettings } from './settings.js';
 import { TraceWriter } from './trace-writer.js';
 import type { JobOutcome, RunJobOptions } from './types.js';
+import { checkJobVariables } from './variable-checks.js';
 import { getVariable } from './variables.js';
 
 export type { EngineTuning } from './job-run.js';
@@ -38,6 +40,7 @@ export async function runJob(
   try {
     for (const line of headerLines(runner)) trace.plain(line);
     if (settings.warnings.length > 0) trace.warning(settings.warnings.join('\n'));
+    checkJobVariables(job.variables);
     const prepared = await prepareEnvironment({
       executor: options.executor,
       job,
@@ -66,7 +69,9 @@ export async function runJob(
       });
     }
   } catch (error) {
-    failure = { kind: 'system', message: errorMessage(error) };
+    failure = hasCode(error, 'JOB_VARIABLE_REFUSED')
+      ? { kind: 'refused-input', message: error.message }
+      : { kind: 'system', message: errorMessage(error) };
   } finally {
     control.dispose();
     if (failure === undefined) trace.info('Job succeeded');

@@ -27,6 +27,12 @@ export interface StageSection {
 /** How long an aborted stage may take to settle before the engine stops waiting for it. */
 export const DEFAULT_ABORT_SETTLE_MS = 1500;
 
+// bash reads a script from a pipe one byte per read(2), so that it never consumes input meant
+// for the commands it runs: a 3 MiB stage (one large file variable) then costs seconds per
+// stage. This first line is read that way; `cat` then takes the rest of stdin in bulk, and
+// the wrapped stage (which runs its body with stdin from /dev/null) is evaluated as one string.
+const READ_REST_AT_ONCE = 'eval "$(cat)"\n';
+
 /** Runs `script` on the stdin of a fresh `bash` in the environment. */
 export async function runScriptStage(
   input: StageSection & { env: JobEnvironment; script: string; abortSettleMs?: number },
@@ -37,7 +43,7 @@ export async function runScriptStage(
   const output = trace.openStageOutput();
   const execution = input.env.exec({
     command: ['bash'],
-    stdin: input.script,
+    stdin: READ_REST_AT_ONCE + input.script,
     stdout: output.stdout,
     stderr: output.stderr,
     signal,

@@ -15,25 +15,53 @@ const NAMED_ESCAPES = new Map<number, string>([
   [0x5c, '\\\\'],
 ]);
 
-/** Quotes `value` (as UTF-8 bytes) so bash reads it back unchanged and never expands it. */
+// Per byte: kept as is (bare), kept but forcing `$'…'` (quote-only), or replaced by an escape.
+const KEEP_BARE = 0;
+const KEEP_QUOTED = 1;
+const REPLACE = 2;
+const BYTE_CLASS = Uint8Array.from({ length: 256 }, (_, byte) =>
+  byte < 0x80 && LITERAL.test(String.fromCharCode(byte))
+    ? KEEP_BARE
+    : QUOTE_ONLY.has(byte)
+      ? KEEP_QUOTED
+      : REPLACE,
+);
+const REPLACEMENT = Array.from({ length: 256 }, (_, byte) =>
+  Buffer.from(NAMED_ESCAPES.get(byte) ?? `\\x${byte.toString(16).padStart(2, '0')}`, 'latin1'),
+);
+const LONGEST_REPLACEMENT = 4;
+
+/**
+ * Quotes `value` (as UTF-8 bytes) so bash reads it back unchanged and never expands it.
+ * Linear in the value's size: the output is ASCII, written into one buffer.
+ */
 export function escapeShell(value: string | Buffer): string {
   const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
   if (bytes.length === 0) return "''";
-  let out = '';
   let quoted = false;
-  for (const byte of bytes) {
-    const char = String.fromCharCode(byte);
-    if (byte < 0x80 && LITERAL.test(char)) {
-      out += char;
-    } else if (QUOTE_ONLY.has(byte)) {
-      out += char;
-      quoted = true;
-    } else {
-      out += NAMED_ESCAPES.get(byte) ?? `\\x${byte.toString(16).padStart(2, '0')}`;
-      quoted = true;
+  let replaced = false;
+  for (let index = 0; index < bytes.length; index += 1) {
+    const kind = BYTE_CLASS[bytes[index] as number] as number;
+    if (kind !== KEEP_BARE) quoted = true;
+    if (kind === REPLACE) {
+      replaced = true;
+      break;
     }
   }
-  return quoted ? `$'${out}'` : out;
+  if (!replaced) return quoted ? `$'${bytes.toString('latin1')}'` : bytes.toString('latin1');
+  const out = Buffer.allocUnsafe(bytes.length * LONGEST_REPLACEMENT);
+  let length = 0;
+  for (let index = 0; index < bytes.length; index += 1) {
+    const byte = bytes[index] as number;
+    if (BYTE_CLASS[byte] !== REPLACE) {
+      out[length++] = byte;
+      continue;
+    }
+    const replacement = REPLACEMENT[byte] as Buffer;
+    replacement.copy(out, length);
+    length += replacement.length;
+  }
+  return `$'${out.toString('latin1', 0, length)}'`;
 }
 
 /**
