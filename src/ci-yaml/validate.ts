@@ -27,6 +27,12 @@ export function checkPipeline(input: {
       const targets = instances(need.job);
       if (targets.length === 0) {
         if (need.optional) return [];
+        if (need.matrix)
+          throw new CiConfigError(
+            'CI_NEEDS_UNKNOWN_JOB',
+            `needs "${need.job}", but no parallel:matrix job has that name (check the variables and their order)`,
+            { location: job.location, job: job.name },
+          );
         const why = definedJobs.has(need.job)
           ? `needs "${need.job}", which is not in this pipeline (excluded by rules/only/except)`
           : `needs unknown job "${need.job}"`;

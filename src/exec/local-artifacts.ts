@@ -63,6 +63,13 @@ export class LocalArtifactTransport implements ArtifactTransport {
     );
   }
 
+  /** The dotenv report a job uploaded, if any. */
+  dotenvOf(jobId: number): StoredArtifact | undefined {
+    return this.#stored.findLast(
+      (artifact) => artifact.jobId === jobId && artifact.artifactType === 'dotenv',
+    );
+  }
+
   /** Everything stored, in upload order (reports included). */
   get stored(): readonly StoredArtifact[] {
     return this.#stored;

@@ -26,6 +26,8 @@ export interface BuildPayloadInput {
   jobFacts: JobFacts;
   /** `--variable KEY=VALUE`: pipeline variables, which win over YAML ones. */
   cliVariables: Array<{ key: string; value: string }>;
+  /** Variables from the dotenv reports of the jobs whose artifacts this job takes. */
+  dotenvVariables?: Array<{ key: string; value: string }>;
   caches: JobCache[];
   dependencies: JobDependency[];
 }
@@ -105,7 +107,8 @@ function payloadVariables(input: BuildPayloadInput): JobVariable[] {
     ...pipelineVariables(input.pipeline),
     ...jobVariables(input.job, input.jobFacts, input.pipeline),
   ];
-  const known = variableMap(predefined, input.job.variables, input.cliVariables);
+  const dotenv = input.dotenvVariables ?? [];
+  const known = variableMap(predefined, input.job.variables, dotenv, input.cliVariables);
   const entry = (
     variable: { key: string; value: string; raw?: boolean; masked?: boolean; public?: boolean },
     expand: boolean,
@@ -119,6 +122,8 @@ function payloadVariables(input: BuildPayloadInput): JobVariable[] {
   return [
     ...predefined.map((variable) => entry(variable, false)),
     ...input.job.variables.map((variable) => entry(variable, true)),
+    // GitLab's precedence: dotenv variables win over YAML ones, pipeline variables over both.
+    ...dotenv.map((variable) => entry(variable, false)),
     ...input.cliVariables.map((variable) => ({ ...entry(variable, false), public: false })),
   ];
 }

@@ -14,6 +14,7 @@ import { resolveCaches } from './cache-keys.js';
 import { createGitRunner, type GitRunner } from './git.js';
 import { startGitServer } from './git-server.js';
 import { checkConfigCommitted, createCommitProjectFiles } from './git-project-files.js';
+import { readDotenvReport } from './dotenv-report.js';
 import { LocalArtifactTransport } from './local-artifacts.js';
 import { PipelineOutput, type WriteStreams } from './output.js';
 import { buildJobPayload } from './payload.js';
@@ -121,6 +122,7 @@ export async function runExec(options: RunExecOptions): Promise<RunExecResult> {
     checkNamedJobs(plan, options.jobs);
     for (const warning of plan.warnings ?? []) output.warn(`${warning} (GitLab's schema; not fatal)`);
     for (const job of plan.ignored ?? []) output.warn(`Job "${job.name}" is not run: ${job.reason}.`);
+    for (const note of plan.notes ?? []) output.note(note);
     const transport = new LocalArtifactTransport({ dir: artifactsDir });
     const repoUrl = server.repoUrl(options.serverHost, source.name);
     const slots = new SlotPool(
@@ -181,6 +183,7 @@ async function runOneJob(input: {
       executorName: options.executorForSlot(input.slot).name,
     },
     cliVariables: options.variables,
+    dotenvVariables: await dotenvVariablesOf(attempt.dependencies, transport),
     caches,
     dependencies: attempt.dependencies.map((dependency) => {
       const archive = transport.archiveOf(dependency.id);
@@ -219,6 +222,15 @@ function runnerSettings(options: RunExecOptions, slot: number): RunnerSettings {
     version: options.version,
     revision: options.revision,
   };
+}
+
+async function dotenvVariablesOf(
+  dependencies: JobAttempt['dependencies'],
+  transport: LocalArtifactTransport,
+): Promise<Array<{ key: string; value: string }>> {
+  const reports = dependencies.flatMap((dependency) => transport.dotenvOf(dependency.id) ?? []);
+  const lists = await Promise.all(reports.map((report) => readDotenvReport(report.path)));
+  return lists.flat();
 }
 
 function checkNamedJobs(plan: PipelinePlan, names: string[]): void {
