@@ -10,7 +10,7 @@ import { requestJob, isUnhealthyRequestError } from '../gitlab/request-job.js';
 import { runJob as defaultRunJob } from '../job/run-job.js';
 import type { JobOutcome, RunJobOptions, RunnerSettings } from '../job/types.js';
 import type { Logger } from '../log/logger.js';
-import { createExecutorFor, type ExecutorFactory } from './executors.js';
+import { createExecutorFor, type ExecutorFactory } from '../executor/factory.js';
 import { defaultRuntimeRoot, reapOrphans } from '../executor/vm/index.js';
 import { reapStaleLeases } from '../net/index.js';
 import { handleReceivedJob } from './job-runner.js';

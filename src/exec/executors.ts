@@ -1,10 +1,10 @@
 // The executor for `tart exec --executor <kind>`: the same factory `tart run` uses, fed a
-// runner entry built from config defaults, so exec gets VM support exactly when the daemon does.
+// runner entry built as data from config defaults, so exec gets VM support exactly when the daemon does.
 import { join } from 'node:path';
-import { parseConfig } from '../config/load.js';
 import type { HostDefaults } from '../config/fields.js';
 import type { RunnerConfig } from '../config/types.js';
-import { createExecutorFor } from '../daemon/executors.js';
+import { newRunnerConfig } from '../config/runner-defaults.js';
+import { createExecutorFor } from '../executor/factory.js';
 import type { Executor } from '../executor/types.js';
 
 export type ExecExecutorKind = 'shell' | 'qemu' | 'firecracker';
@@ -45,7 +45,16 @@ function runnerEntry(
   defaults: HostDefaults,
   image: string | undefined,
 ): RunnerConfig {
-  const toml = `[[runners]]\nname = "tart-exec"\nurl = "http://127.0.0.1"\ntoken = "glrt-tart-exec-local"\nexecutor = "${kind}"\n`;
-  const runner = parseConfig(toml, '(tart exec)', defaults).runners[0] as RunnerConfig;
+  const runner = newRunnerConfig(
+    {
+      name: 'tart-exec',
+      url: 'http://127.0.0.1',
+      token: 'glrt-tart-exec-local',
+      executor: kind,
+      // As config.toml does for firecracker runners: it has no user-mode networking.
+      ...(kind === 'firecracker' ? { vm: { network: 'tap' } } : {}),
+    },
+    defaults,
+  );
   return { ...runner, buildsDir, ...(image ? { vm: { ...runner.vm, image } } : {}) };
 }

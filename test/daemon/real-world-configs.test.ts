@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createExecutorFor } from '../../src/daemon/executors.js';
+import { createExecutorFor } from '../../src/executor/factory.js';
 import { parseConfig } from '../../src/config/load.js';
 import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
 import { createRepo, type TestRepo } from '../support/git-repo.js';

@@ -1,8 +1,9 @@
-// The Executor for one [[runners]] entry, chosen by its `executor` key.
+// The Executor for one [[runners]] entry, chosen by its `executor` key. `tart run` and `tart exec`
+// both call it; exec passes a runner entry built as data (config/runner-defaults.ts).
 import type { RunnerConfig } from '../config/types.js';
-import type { Executor } from '../executor/types.js';
-import { ShellExecutor } from '../executor/shell/index.js';
-import { createVmExecutor } from '../executor/vm/index.js';
+import type { Executor } from './types.js';
+import { ShellExecutor } from './shell/index.js';
+import { createVmExecutor } from './vm/index.js';
 import { tapNetworkProvider } from '../net/index.js';
 
 export type ExecutorFactory = (runner: RunnerConfig, options?: { runtimeRoot?: string }) => Executor;
