@@ -28,6 +28,8 @@ export interface JobRunnerContext {
   onRequest?: (event: { endpoint: string; method: string; status: number; durationMs: number }) => void;
   /** Trace sender pacing, for tests; defaults are gitlab-runner's. */
   traceUpdateIntervalMs?: number;
+  /** For tests: keep-alive PUT after this much silence (default gitlab-runner's forceSendInterval, 30 s). */
+  traceForceSendIntervalMs?: number;
 }
 
 export type HandledJob =
@@ -95,9 +97,8 @@ async function runAcceptedJob(job: JobPayload, context: JobRunnerContext, log: L
       info: context.info,
       debugTrace: isDebugTrace(job, context.runner),
       ...(context.traceUpdateIntervalMs ? { updateIntervalMs: context.traceUpdateIntervalMs } : {}),
-      // A silent job still learns of a cancel within one update interval: when no patch went
-      // out, the sender touches the job (gitlab-runner waits up to 30 s here).
-      forceSendIntervalMs: 0,
+      // As gitlab-runner: a keep-alive PUT only after forceSendInterval (30 s) without a successful send.
+      ...(context.traceForceSendIntervalMs ? { forceSendIntervalMs: context.traceForceSendIntervalMs } : {}),
     });
     const cancel = linkCancel(context.shutdown, sender);
     sender.start();

@@ -40,6 +40,8 @@ export interface DaemonOptions {
   onJobReceived?: () => void;
   /** For tests: trace pacing. */
   traceUpdateIntervalMs?: number;
+  /** For tests: keep-alive PUT after this much trace silence (default 30 s, gitlab-runner's forceSendInterval). */
+  traceForceSendIntervalMs?: number;
 }
 
 interface DaemonRunner extends ScheduledRunner {
@@ -185,6 +187,7 @@ export class Daemon {
         featureFlags: config.featureFlags,
         version: this.options.tartVersion,
         revision: this.options.tartRevision,
+        systemId: this.options.systemId,
       },
     };
   }
@@ -259,6 +262,7 @@ export class Daemon {
         runJob: this.options.runJob ?? defaultRunJob,
         onRequest: (event) => this.metrics.apiRequest(event.endpoint, event.status),
         traceUpdateIntervalMs: this.options.traceUpdateIntervalMs,
+        traceForceSendIntervalMs: this.options.traceForceSendIntervalMs,
       });
       if (handled.result === 'finished') {
         state = handled.outcome.state;

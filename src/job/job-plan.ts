@@ -6,6 +6,7 @@ import type { JobPayload, JobVariable } from '../gitlab/payload.js';
 import type { ScriptContext } from '../shell/stage-script.js';
 import { createSecretMasker, maskPrefixesOf, maskText, maskedValuesOf } from './masking.js';
 import type { TraceMasking } from './trace-writer.js';
+import { resolveFeatureFlags } from './feature-flags.js';
 import type { RunnerSettings } from './types.js';
 import { buildJobVariables, getVariable, isTruthy, projectDirFor, shortRunnerToken } from './variables.js';
 
@@ -47,6 +48,7 @@ export function scriptContextFor(input: {
     revision: runner.revision,
     concurrentId: runner.concurrentId,
     concurrentProjectId: runner.concurrentProjectId,
+    featureFlags: resolveFeatureFlags(runner.featureFlags, earlyVariables(job, runner)),
   });
   return {
     job,

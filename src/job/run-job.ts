@@ -5,6 +5,7 @@ import { hasCode } from '../errors.js';
 import type { JobEnvironment } from '../executor/types.js';
 import { errorMessage } from './abortable.js';
 import { failureOutcome, footerText, type JobFailure } from './failure.js';
+import { featureFlagsSummary, resolveFeatureFlags } from './feature-flags.js';
 import { headerLines } from './header.js';
 import { JobControl } from './job-control.js';
 import { earlyVariables, scriptContextFor, traceMaskingFor } from './job-plan.js';
@@ -38,7 +39,8 @@ export async function runJob(
   let env: JobEnvironment | undefined;
   let failure: JobFailure | undefined;
   try {
-    for (const line of headerLines(runner)) trace.plain(line);
+    const flags = featureFlagsSummary(resolveFeatureFlags(runner.featureFlags, early));
+    for (const line of headerLines(runner, flags)) trace.plain(line);
     if (settings.warnings.length > 0) trace.warning(settings.warnings.join('\n'));
     checkJobVariables(job.variables);
     const prepared = await prepareEnvironment({

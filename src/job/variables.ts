@@ -4,6 +4,7 @@ import { arch } from 'node:process';
 import { posix } from 'node:path';
 import { TartError } from '../errors.js';
 import type { JobPayload, JobVariable } from '../gitlab/payload.js';
+import { featureFlagVariables, type ResolvedFlag } from './feature-flags.js';
 import type { RunnerSettings } from './types.js';
 
 export interface BuildJobVariablesInput {
@@ -20,6 +21,8 @@ export interface BuildJobVariablesInput {
   tls?: { caChain?: string; cert?: string; key?: string };
   /** CI_RUNNER_REVISION; default "unknown". */
   revision?: string;
+  /** Resolved feature flags: exported first; the job's own variables of these names are dropped. */
+  featureFlags?: readonly ResolvedFlag[];
 }
 
 /**
@@ -36,7 +39,9 @@ export function buildJobVariables(input: BuildJobVariablesInput): JobVariable[] 
     masked: false,
     ...extra,
   });
+  const flagNames = new Set((input.featureFlags ?? []).map((flag) => flag.name));
   const list: JobVariable[] = [
+    ...featureFlagVariables(input.featureFlags ?? []),
     ...(job.image?.name ? [runnerAdded('CI_JOB_IMAGE', job.image.name)] : []),
     runnerAdded('CI_RUNNER_SHORT_TOKEN', shortRunnerToken(runner.token)),
     ...runner.environment.flatMap((entry) => parseEnvironmentEntry(entry)),
@@ -48,7 +53,7 @@ export function buildJobVariables(input: BuildJobVariablesInput): JobVariable[] 
     runnerAdded('CI_JOB_STATUS', 'running'),
     runnerAdded('CI_JOB_TIMEOUT', String(jobTimeoutSeconds(job))),
     ...tlsVariables(input.tls),
-    ...job.variables,
+    ...job.variables.filter((variable) => !flagNames.has(variable.key)),
     input.disposable
       ? runnerAdded('CI_DISPOSABLE_ENVIRONMENT', 'true')
       : runnerAdded('CI_SHARED_ENVIRONMENT', 'true'),

@@ -34,6 +34,8 @@ export async function startDaemon(options: {
   configText?: string;
   /** Environment for `$VAR` expansion in configText. */
   env?: NodeJS.ProcessEnv;
+  /** Trace keep-alive after this much silence (default 500 ms, so silent jobs see cancels fast; 0 = Tart's 30 s). */
+  traceForceSendIntervalMs?: number;
 }): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'tart-daemon-'));
   const generated = [
@@ -81,6 +83,7 @@ export async function startDaemon(options: {
     metrics: createDaemonMetrics({ defaultMetrics: false }),
     runJob: recordingRunJob,
     traceUpdateIntervalMs: 200,
+    traceForceSendIntervalMs: options.traceForceSendIntervalMs ?? 500,
   });
   await daemon.start();
   return {

@@ -80,6 +80,8 @@ export async function startQemuDaemon(options: {
     metrics: createDaemonMetrics({ defaultMetrics: false }),
     runJob: recordingRunJob,
     traceUpdateIntervalMs: 200,
+    // Silent jobs still see a cancel within half a second (Tart's default is gitlab-runner's 30 s).
+    traceForceSendIntervalMs: 500,
     runtimeRoot: options.runtimeRoot,
   });
   await daemon.start();
