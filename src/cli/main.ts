@@ -17,6 +17,7 @@ import { registerImageCommand } from './commands/image.js';
 import { registerExecCommand } from './commands/exec.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerNetworkCommand } from './commands/network.js';
+import { registerServiceCommands } from './commands/service.js';
 
 /** Every command module, in help order. Add one line per new `src/cli/commands/*.ts`. */
 const COMMANDS: ((program: Command) => void)[] = [
@@ -29,6 +30,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerExecCommand,
   registerDoctorCommand,
   registerNetworkCommand,
+  registerServiceCommands,
 ];
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */

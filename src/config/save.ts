@@ -1,7 +1,7 @@
 // TartConfig → gitlab-runner-style TOML, written atomically (temp file in the same directory,
 // fsync, rename) with mode 0600, because the file holds runner tokens.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { stringify } from 'smol-toml';
 import { unexpandedKeys } from './env-expansion.js';
@@ -43,9 +43,11 @@ export async function writeFileAtomic(path: string, text: string, mode = 0o600):
   await mkdir(directory, { recursive: true, mode: 0o700 });
   const temporary = join(directory, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
+    const owner = await ownerToKeep(path);
     const handle = await open(temporary, 'wx', mode);
     try {
       await handle.chmod(mode);
+      if (owner) await handle.chown(owner.uid, owner.gid);
       await handle.writeFile(text);
       await handle.sync();
     } finally {
@@ -57,6 +59,14 @@ export async function writeFileAtomic(path: string, text: string, mode = 0o600):
     throw error;
   }
   await syncDirectory(directory);
+}
+
+// `sudo tart register` rewriting a config.toml the service user owns (the Debian package's
+// /etc/tart/config.toml belongs to `tart`) keeps that owner, so the service can still read it.
+async function ownerToKeep(path: string): Promise<{ uid: number; gid: number } | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const existing = await stat(path).catch(() => undefined);
+  return existing && (existing.uid !== 0 || existing.gid !== 0) ? { uid: existing.uid, gid: existing.gid } : undefined;
 }
 
 // Makes the rename itself durable; some filesystems refuse to fsync a directory, which is fine.
