@@ -98,7 +98,9 @@ async function uploadWithRetries(
       const fields: Record<string, string | number> = { id: input.job.id };
       if (result.status !== undefined) fields.status = result.status;
       input.log(helperLine('warning', `${what} failed`, fields));
-      return { value: result, retry: result.status !== 403 && !input.signal.aborted, status: result.status };
+      // 403 and a redirect Tart refuses to follow cannot change on a retry.
+      const final = result.status === 403 || result.status === 307;
+      return { value: result, retry: !final && !input.signal.aborted, status: result.status };
     },
     {
       signal: input.signal,

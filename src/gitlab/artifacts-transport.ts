@@ -19,6 +19,7 @@ import {
   type GitLabConnection,
 } from './http.js';
 import { ARTIFACT_DOWNLOAD_RETRY, withRetries, type RetryPolicy } from './retry-policy.js';
+import { credentialsMayGo, redirectRefusedMessage } from './redirect-policy.js';
 import { UploadSpool } from './upload-spool.js';
 
 export interface ArtifactRetryRules {
@@ -99,9 +100,15 @@ export class GitLabArtifactTransport implements ArtifactTransport {
       const result = await this.#uploadOnce(base, upload, body);
       if (result.kind === 'done') return result.result;
       if (result.kind === 'moved') {
+        if (!credentialsMayGo(result.location, this.#options.url))
+          return {
+            outcome: 'failed',
+            message: redirectRefusedMessage(307, result.location, this.#options.url),
+            status: 307,
+          };
         if (redirects + 1 > this.#rules.maxRedirects)
           return { outcome: 'failed', message: 'Too many redirects', status: 307 };
-        base = new URL(base.pathname, result.origin);
+        base = new URL(base.pathname, result.location.origin);
         continue;
       }
       if (spool.sourceError) return readFailure(spool.sourceError);
@@ -119,7 +126,7 @@ export class GitLabArtifactTransport implements ArtifactTransport {
     file: Readable,
   ): Promise<
     | { kind: 'done'; result: ArtifactUploadResult }
-    | { kind: 'moved'; origin: string }
+    | { kind: 'moved'; location: URL }
     | { kind: 'failed'; message: string; status?: number }
   > {
     const endpoint = '/jobs/:id/artifacts';
@@ -143,7 +150,7 @@ export class GitLabArtifactTransport implements ArtifactTransport {
         method: 'POST',
         headers,
         body: multipartBody(boundary, upload.filename, file),
-        tls: sameOrigin(url, this.#options.url) ? this.#options.tls : undefined,
+        tls: credentialsMayGo(url, this.#options.url) ? this.#options.tls : undefined,
         timeouts: resolveTimeouts(this.#options),
         label: `POST ${endpoint}`,
       });
@@ -173,7 +180,7 @@ export class GitLabArtifactTransport implements ArtifactTransport {
     if (status === 403)
       return { kind: 'done', result: { outcome: 'failed', message: `Forbidden: ${message}`, status } };
     const location = headerValue(response.headers, 'location');
-    if (status === 307 && location) return { kind: 'moved', origin: new URL(location, url).origin };
+    if (status === 307 && location) return { kind: 'moved', location: new URL(location, url) };
     return { kind: 'failed', message: `HTTP ${status}: ${message}`, status };
   }
 
@@ -188,7 +195,7 @@ export class GitLabArtifactTransport implements ArtifactTransport {
     });
     let url = apiUrl;
     for (let redirects = 0; ; redirects++) {
-      const trusted = url.origin === apiUrl.origin;
+      const trusted = credentialsMayGo(url, this.#options.url);
       // The job token and the GitLab CA only go to GitLab itself, never to the redirect target.
       const headers: OutgoingHttpHeaders = standardHeaders(
         this.#options,
@@ -290,6 +297,3 @@ function readFailure(error: unknown): ArtifactUploadResult {
   };
 }
 
-function sameOrigin(url: URL, configuredUrl: string): boolean {
-  return url.origin === apiBaseUrl(configuredUrl).origin;
-}

@@ -108,20 +108,40 @@ describe('GitLabArtifactTransport.upload', () => {
     assert.match(result.outcome === 'failed' ? result.message : '', /zip writer crashed/);
   });
 
-  it('follows a 307 to the new host, keeping the API path', async (t) => {
+  it('refuses a 307 to another origin: the job token never leaves GitLab', async (t) => {
     const target = await startScriptedServer([reply(201)]);
     t.after(() => target.close());
     const origin = await startScriptedServer([
       reply(307, { headers: { Location: `${target.url}api/v4/jobs/88/artifacts` } }),
     ]);
     t.after(() => origin.close());
-    const content = randomBytes(5000);
     const result = await new GitLabArtifactTransport({ url: origin.url, retryRules: rules }).upload(
+      upload(randomBytes(5000)),
+    );
+    assert.equal(result.outcome, 'failed');
+    assert.equal(result.outcome === 'failed' && result.status, 307);
+    assert.match(
+      result.outcome === 'failed' ? result.message : '',
+      /redirecting to http:\/\/127\.0\.0\.1:\d+, another origin than http:\/\/127\.0\.0\.1:\d+; the job token is never sent there/,
+    );
+    assert.equal(target.requests.length, 0, 'nothing, and no token, went to the redirect target');
+  });
+
+  it('follows a 307 that stays on GitLab’s origin, resending the body', async (t) => {
+    const server = await startScriptedServer([
+      reply(307, { headers: { Location: '/api/v4/jobs/88/artifacts?moved=1' } }),
+      reply(201),
+    ]);
+    t.after(() => server.close());
+    const content = randomBytes(5000);
+    const result = await new GitLabArtifactTransport({ url: server.url, retryRules: rules }).upload(
       upload(content),
     );
     assert.deepEqual(result, { outcome: 'uploaded' });
-    assert.equal(target.requests[0]?.path, '/api/v4/jobs/88/artifacts');
-    assert.ok(multipartFile(target.requests[0]!).content.equals(content));
+    assert.equal(server.requests.length, 2);
+    assert.equal(server.requests[1]?.path, '/api/v4/jobs/88/artifacts');
+    assert.equal(server.requests[1]?.headers['job-token'], jobToken);
+    assert.ok(multipartFile(server.requests[1]!).content.equals(content));
   });
 });
 
