@@ -25,6 +25,7 @@ import { evaluateJobRules, parseAllowFailure, type RulesContext } from './rules.
 import { validateAgainstSchema } from './schema.js';
 import type { CiVariable, JobWhen, PipelinePlan, PlannedJob } from './types.js';
 import { checkJobEntry, environmentVariables, parseCoverage } from './job-entry.js';
+import { childEntryFiles, prefixChildPlan, triggerKind } from './trigger.js';
 import { checkPipeline } from './validate.js';
 import { normaliseVariables, variableMap } from './variables.js';
 
@@ -90,21 +91,36 @@ export async function planPipeline(options: PlanOptions): Promise<PipelinePlan> 
   for (const [name, value] of Object.entries(config.content)) {
     if (!isJobKey(name) || !isPlainMap(value)) continue;
     definedJobs.add(name);
-    // Downstream pipelines and CI Steps jobs need a GitLab server; they are listed, not run.
-    if (value.script === undefined && (value.trigger !== undefined || value.run !== undefined)) {
-      ignored.push({
-        name,
-        reason:
-          value.trigger !== undefined
-            ? 'trigger jobs need a GitLab server'
-            : 'run: (CI Steps) jobs are not supported',
-      });
+    // CI Steps jobs and multi-project triggers need a GitLab server; they are listed, not run.
+    if (value.script === undefined && value.run !== undefined) {
+      ignored.push({ name, reason: 'run: (CI Steps) jobs are not supported' });
+      continue;
+    }
+    const trigger =
+      value.script === undefined && value.trigger !== undefined ? triggerKind(value.trigger) : undefined;
+    if (trigger?.kind === 'unsupported') {
+      ignored.push({ name, reason: trigger.reason });
       continue;
     }
     if (workflow.included)
       jobs.push(
-        ...(await planJob(name, value, config, options, [...globalVariables, ...workflow.variables], notes)),
+        ...(await planJob(
+          name,
+          trigger ? { ...value, script: [] } : value,
+          config,
+          options,
+          [...globalVariables, ...workflow.variables],
+          notes,
+        )),
       );
+  }
+  for (const [index, job] of jobs.entries()) {
+    const trigger = config.content[job.definedAs];
+    const kind =
+      isPlainMap(trigger) && trigger.trigger !== undefined && trigger.script === undefined
+        ? triggerKind(trigger.trigger)
+        : undefined;
+    if (kind?.kind === 'child') jobs[index] = await withChildPipeline(job, kind, options);
   }
   const ordered = checkPipeline({
     jobs: orderByStage(jobs, config.stages),
@@ -123,6 +139,29 @@ export async function planPipeline(options: PlanOptions): Promise<PipelinePlan> 
     ...(notes.length > 0 ? { notes: [...new Set(notes)] } : {}),
     ...(config.warnings.length > 0 ? { warnings: config.warnings } : {}),
   };
+}
+
+// A trigger job's child pipeline: planned from its include, with the trigger's variables
+// forwarded as pipeline variables (trigger:forward:yaml_variables, on by default).
+async function withChildPipeline(
+  job: PlannedJob,
+  trigger: Extract<ReturnType<typeof triggerKind>, { kind: 'child' }>,
+  options: PlanOptions,
+): Promise<PlannedJob> {
+  const { files, entry } = childEntryFiles(options.files, trigger.include);
+  const forwarded = [...job.variables, { key: 'CI_PIPELINE_SOURCE', value: 'parent_pipeline' }];
+  const plan = await planPipeline({
+    ...options,
+    files,
+    entryFile: entry,
+    pipelineVariables: [...options.pipelineVariables, ...forwarded],
+  });
+  // Forwarded variables are pipeline variables of the child: they win over its YAML ones.
+  const withForwarded = {
+    ...plan,
+    jobs: plan.jobs.map((child) => ({ ...child, variables: [...child.variables, ...forwarded] })),
+  };
+  return { ...job, child: { plan: prefixChildPlan(withForwarded, job.name), depend: trigger.depend } };
 }
 
 // workflow:rules decides whether the pipeline exists at all, and may add variables.

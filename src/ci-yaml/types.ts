@@ -87,6 +87,8 @@ export interface PlannedJob {
   retry: RetryPolicy;
   hooks: { preGetSourcesScript?: string[] };
   tags: string[];
+  /** A trigger job's child pipeline; `depend`: the trigger takes the child's result. */
+  child?: { plan: PipelinePlan; depend: boolean };
   /** `coverage`: the regex (as written, RE2) that reads the coverage figure from the log. */
   coverage?: string;
   /** `parallel`: this job's 1-based index and the total. */

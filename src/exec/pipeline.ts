@@ -25,6 +25,10 @@ export interface RunPipelineOptions {
   onNotRun?: (job: PlannedJob, status: JobStatus, reason?: string) => void;
   /** First job id; ids increase by one per attempt. */
   firstJobId?: number;
+  /** Shared with child pipelines, so every job id is unique. */
+  jobIds?: { next(): number };
+  /** Told when a trigger job starts its child pipeline. */
+  onChildPipeline?: (trigger: PlannedJob) => void;
 }
 
 export interface PipelineResult {
@@ -51,16 +55,36 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
           .map((need) => states.get(need.job))
           .filter((state): state is JobState => state !== undefined)
       : [...states.values()].filter((other) => stageIndex(other.job) < stageIndex(job));
-  let nextJobId = options.firstJobId ?? 1;
+  let counter = options.firstJobId ?? 1;
+  const jobIds = options.jobIds ?? { next: () => counter++ };
+  const childSummaries = new Map<string, JobSummary[]>();
   const blockedNamed: string[] = [];
   const running = new Map<string, Promise<void>>();
 
   const start = (state: JobState) => {
     const started = Date.now();
     const run = async () => {
+      const child = state.job.child;
+      if (child) {
+        state.attempts = 1;
+        state.jobId = jobIds.next();
+        options.onChildPipeline?.(state.job);
+        const result = await runPipeline({
+          ...options,
+          plan: child.plan,
+          only: [],
+          withNeeds: false,
+          jobIds,
+        });
+        childSummaries.set(state.job.name, result.jobs);
+        // Without strategy: depend a trigger succeeds once its child pipeline exists, as in GitLab.
+        state.status = child.depend && !result.passed ? 'failed' : 'success';
+        state.durationMs = Date.now() - started;
+        return;
+      }
       for (;;) {
         state.attempts++;
-        state.jobId = nextJobId++;
+        state.jobId = jobIds.next();
         const outcome = await options.runJob({
           job: state.job,
           jobId: state.jobId,
@@ -113,7 +137,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   }));
   return {
     passed: blockedNamed.length === 0 && summaries.every((summary) => summary.status !== 'failed'),
-    jobs: summaries,
+    // A child pipeline's jobs follow the trigger job that ran it.
+    jobs: summaries.flatMap((summary) => [summary, ...(childSummaries.get(summary.name) ?? [])]),
   };
 }
 

@@ -142,6 +142,8 @@ export async function runExec(options: RunExecOptions): Promise<RunExecResult> {
         output.note(
           `[${job.name}] ${reason ?? (status === 'manual' ? 'manual job, not run (name it on the command line to run it)' : 'skipped')}`,
         ),
+      onChildPipeline: (trigger) =>
+        output.note(`[${trigger.name}] child pipeline: ${trigger.child?.plan.jobs.length ?? 0} jobs`),
       runJob: (attempt) =>
         slots.use((slot) =>
           runOneJob({ attempt, slot, options, facts, repo, git, token, repoUrl, transport, output }),
