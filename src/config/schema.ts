@@ -69,6 +69,8 @@ const vmShape: Shape<VmConfig> = {
   bootTimeout: withDefault('boot_timeout', integer(1), 120),
   accel: withDefault('accel', oneOf(VM_ACCELERATORS), 'auto'),
   network: withDefault('network', oneOf(VM_NETWORK_MODES), 'user'),
+  idleCount: withDefault('idle_count', integer(0), 0),
+  idleTime: withDefault('idle_time', integer(0), 1800),
 };
 
 const firecrackerShape: Shape<FirecrackerConfig> = {

@@ -106,6 +106,10 @@ export interface VmConfig {
   bootTimeout: number;
   accel: VmAccelerator;
   network: VmNetworkMode;
+  /** VMs kept booted and ready for this runner's next jobs (0 = no pool: every job boots cold). */
+  idleCount: number;
+  /** Seconds a pooled VM may wait for a job before it is replaced by a fresh one (0 = never). */
+  idleTime: number;
 }
 
 /** `[runners.firecracker]`. */

@@ -9,6 +9,8 @@ export interface DaemonMetrics {
   apiRequest(endpoint: string, status: number | 'error'): void;
   error(level: 'warning' | 'error'): void;
   setLimits(concurrent: number, limits: Record<string, number>): void;
+  /** Reports a runner's warm-pool VMs by state (booting, idle, in_use) at every scrape. */
+  watchPool(runner: string, read: () => Record<string, number> | undefined): void;
   render(): Promise<string>;
 }
 
@@ -44,6 +46,18 @@ export function createDaemonMetrics(options: { defaultMetrics?: boolean } = {}):
   });
   const concurrent = new Gauge({ name: 'tart_concurrent', help: 'Global concurrent setting', registers: [registry] });
   const limit = new Gauge({ name: 'tart_limit', help: 'Per-runner limit setting', labelNames: ['runner'], registers: [registry] });
+  const pools = new Map<string, () => Record<string, number> | undefined>();
+  new Gauge({
+    name: 'tart_pool_vms',
+    help: 'Warm-pool VMs by runner and state (booting, idle, in_use)',
+    labelNames: ['runner', 'state'],
+    registers: [registry],
+    collect() {
+      for (const [runner, read] of pools) {
+        for (const [state, count] of Object.entries(read() ?? {})) this.set({ runner, state }, count);
+      }
+    },
+  });
   errors.inc({ level: 'warning' }, 0);
   errors.inc({ level: 'error' }, 0);
 
@@ -61,6 +75,7 @@ export function createDaemonMetrics(options: { defaultMetrics?: boolean } = {}):
       concurrent.set(value);
       for (const [runner, n] of Object.entries(limits)) limit.set({ runner }, n);
     },
+    watchPool: (runner, read) => void pools.set(runner, read),
     render: () => registry.metrics(),
   };
 }

@@ -62,12 +62,17 @@ export class Daemon {
   private receivedJobs = 0;
   private runningJobs = 0;
   private stopping: 'graceful' | 'forceful' | undefined;
+  private readonly runners: DaemonRunner[];
+  private disposing: Promise<unknown> | undefined;
 
   constructor(private readonly options: DaemonOptions) {
     this.metrics = options.metrics ?? createDaemonMetrics();
     const runners = options.config.runners
       .filter((runner) => runner.token.trim() !== '')
       .map((runner) => this.makeRunner(runner));
+    this.runners = runners;
+    for (const runner of runners)
+      this.metrics.watchPool(runner.name, () => runner.executor.poolCounts?.());
     this.metrics.setLimits(
       options.config.concurrent,
       Object.fromEntries(runners.map((r) => [r.name, r.config.limit])),
@@ -84,6 +89,8 @@ export class Daemon {
   /** Starts polling (and the status server when listen_address is set). */
   async start(): Promise<void> {
     await this.reapOrphanedVms();
+    // Warm pools boot only once what a killed daemon left is gone.
+    for (const runner of this.runners) runner.executor.start?.();
     const listenAddress = this.options.config.listenAddress;
     if (listenAddress) {
       this.statusServer = await startStatusServer({
@@ -128,6 +135,7 @@ export class Daemon {
       running: this.runningJobs,
     });
     this.scheduler.stopRequesting();
+    this.disposeExecutors();
   }
 
   /** SIGINT/SIGTERM: stop taking jobs and cancel the running ones (reported as failed). */
@@ -136,11 +144,19 @@ export class Daemon {
     this.options.logger.warn('forceful shutdown: canceling running jobs', { running: this.runningJobs });
     this.scheduler.stopRequesting();
     this.shutdownController.abort({ kind: 'shutdown' });
+    this.disposeExecutors();
+  }
+
+  // No job will take a pooled VM any more: destroy them now, not after the running jobs.
+  private disposeExecutors(): Promise<unknown> {
+    this.disposing ??= Promise.all(this.runners.map((runner) => runner.executor.dispose?.()));
+    return this.disposing;
   }
 
   /** Resolves when polling stopped and every job has finished. */
   async whenStopped(): Promise<void> {
     await this.scheduler.whenStopped();
+    await this.disposeExecutors();
     await this.statusServer?.close();
   }
 
@@ -167,6 +183,8 @@ export class Daemon {
       }),
       executor: (this.options.createExecutor ?? createExecutorFor)(config, {
         runtimeRoot: this.options.runtimeRoot,
+        concurrent: this.options.config.concurrent,
+        log: (message, fields) => logger.info(message, { runner: config.name || 'runner', ...fields }),
       }),
       ids: new ConcurrencyIds(),
       tls: tlsFilesOf(config),

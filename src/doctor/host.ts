@@ -3,6 +3,8 @@
 import { spawn } from 'node:child_process';
 import { access, constants, readFile } from 'node:fs/promises';
 import { loadConfig } from '../config/load.js';
+import { listPooledVms } from '../executor/vm/pool/pooled-vms.js';
+import { defaultRuntimeRoot } from '../executor/vm/runtime-dir.js';
 import { hostDefaults, type HostFacts } from '../config/paths.js';
 import { verifyImage } from '../image/layout.js';
 import { probeAccelerator } from '../vmm/qemu/accel-probe.js';
@@ -27,6 +29,7 @@ export function realDoctorHost(host: HostFacts): DoctorHost {
       probeAccelerator({ qemuBinary: host.env.QEMU_BIN || 'qemu-system-x86_64', ...image, timeoutMs: 8000 }),
     verifyImage: (dir) => verifyImage(dir, { checksums: false }),
     loadConfig: (path) => loadConfig(path, hostDefaults(host)),
+    pooledVms: () => listPooledVms(defaultRuntimeRoot(host.env)),
   };
 }
 

@@ -3,6 +3,7 @@
 import { defaultImageDir, type HostFacts } from '../config/paths.js';
 import { resolveFirecrackerBinary } from '../vmm/firecracker/firecracker-vmm.js';
 import { gatherKvmFacts, judgeKvm } from './kvm-check.js';
+import { judgePool } from './pool-check.js';
 import { requirementsOf } from './requirements.js';
 import { checkConfig, judgeImage, judgeTcgPath, probeImage } from './setup-checks.js';
 import { checkBinary, checkTun } from './tool-checks.js';
@@ -56,7 +57,8 @@ export async function runDoctor(input: {
     fix: 'apt-get install nftables',
     args: ['--version'],
   });
-  const results = [configResult, kvm, firecracker, jailer, qemu, image, tcg, tun, nft];
+  const pool = judgePool(config, (await host.pooledVms?.()) ?? []);
+  const results = [configResult, kvm, firecracker, jailer, qemu, image, tcg, tun, nft, pool];
   return { results, exitCode: results.some((result) => result.verdict === 'fail') ? 1 : 0 };
 }
 

@@ -28,6 +28,8 @@ export interface DoctorHost {
   verifyImage(dir: string): Promise<ImageVerification>;
   /** Throws the config loader's UserError (CONFIG_NOT_FOUND when absent). */
   loadConfig(path: string): Promise<TartConfig>;
+  /** Warm-pool VMs on this host, from their handles (absent: none known). */
+  pooledVms?(): Promise<Array<{ vmId: string; state: 'idle' | 'in-use'; ownerAlive: boolean }>>;
 }
 
 /** What the configured runners need from this host; decides which failures are fatal. */

@@ -6,7 +6,15 @@ import { ShellExecutor } from './shell/index.js';
 import { createVmExecutor } from './vm/index.js';
 import { tapNetworkProvider } from '../net/index.js';
 
-export type ExecutorFactory = (runner: RunnerConfig, options?: { runtimeRoot?: string }) => Executor;
+export interface ExecutorFactoryOptions {
+  runtimeRoot?: string;
+  /** The global `concurrent`: with the runner's `limit`, it bounds a warm pool's VMs. */
+  concurrent?: number;
+  /** The executor's own background events (a warm pool's boots), for the daemon log. */
+  log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+export type ExecutorFactory = (runner: RunnerConfig, options?: ExecutorFactoryOptions) => Executor;
 
 /** Builds the executor named by `runner.executor`. */
 export const createExecutorFor: ExecutorFactory = (runner, options = {}) => {
@@ -27,6 +35,20 @@ export const createExecutorFor: ExecutorFactory = (runner, options = {}) => {
         runtimeRoot: options.runtimeRoot,
         // TAP networking needs `tart network setup` (host table and sysctls) to have run.
         network: runner.vm.network === 'tap' ? tapNetworkProvider({ config: runner.network }) : undefined,
+        pool: {
+          idleCount: runner.vm.idleCount,
+          idleTimeSeconds: runner.vm.idleTime,
+          maxVms: vmBudget(runner.limit, options.concurrent),
+          log: options.log,
+        },
       });
   }
 };
+
+// gitlab-runner's `limit` bounds a runner's machines, idle ones included; `concurrent` bounds all jobs.
+function vmBudget(limit: number, concurrent: number | undefined): number {
+  const global = concurrent && concurrent > 0 ? concurrent : Number.POSITIVE_INFINITY;
+  const own = limit > 0 ? limit : Number.POSITIVE_INFINITY;
+  const budget = Math.min(global, own);
+  return Number.isFinite(budget) ? budget : Number.MAX_SAFE_INTEGER;
+}

@@ -51,4 +51,10 @@ export interface Executor {
   readonly name: string;
   /** Acquires a fresh environment for one job (creates the dir, boots the VM, …). */
   prepare(options: PrepareOptions): Promise<JobEnvironment>;
+  /** Starts background work, e.g. booting a warm pool's VMs. Called once the daemon runs. */
+  start?(): void;
+  /** Stops background work and frees what no job holds (idle pooled VMs). Never throws. */
+  dispose?(): Promise<void>;
+  /** A warm pool's VMs by state, when the executor keeps one. */
+  poolCounts?(): { booting: number; idle: number; in_use: number } | undefined;
 }

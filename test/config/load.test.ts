@@ -61,6 +61,8 @@ test('a runner gets every default, including host-dependent ones', () => {
       bootTimeout: 120,
       accel: 'auto',
       network: 'user',
+      idleCount: 0,
+      idleTime: 1800,
     },
     firecracker: {
       binary: 'firecracker',
@@ -108,6 +110,8 @@ shutdown_timeout = 60
     boot_timeout = 30
     accel = "kvm"
     network = "tap"
+    idle_count = 2
+    idle_time = 600
   [runners.firecracker]
     binary = "/usr/bin/firecracker"
     jailer = "/usr/bin/jailer"
@@ -149,6 +153,8 @@ shutdown_timeout = 60
     bootTimeout: 30,
     accel: 'kvm',
     network: 'tap',
+    idleCount: 2,
+    idleTime: 600,
   });
   assert.deepEqual(runner.firecracker, {
     binary: '/usr/bin/firecracker',

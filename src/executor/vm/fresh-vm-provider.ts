@@ -121,6 +121,7 @@ export class FreshVmProvider implements VmProvider {
       );
       vm = instance;
       undo.push('stop VMM', () => instance.stop({ graceMs: stopGrace.ms }));
+      request.onSpawned?.(instance.pid);
       const state = await readState(runtimeDir);
       const handle: VmHandle = {
         vmId,

@@ -6,7 +6,9 @@ import { TartError } from '../../errors.js';
 import { FirecrackerVmm, firecrackerVmmOptionsFromConfig } from '../../vmm/firecracker/firecracker-vmm.js';
 import { QemuVmm } from '../../vmm/qemu/qemu-vmm.js';
 import { defaultRuntimeRoot } from './runtime-dir.js';
-import { VmExecutor, type VmNetworkProvider } from './vm-executor.js';
+import { FreshVmProvider } from './fresh-vm-provider.js';
+import { PooledVmProvider } from './pool/pooled-vm-provider.js';
+import { VmExecutor, type VmExecutorOptions, type VmNetworkProvider } from './vm-executor.js';
 
 export {
   VmExecutor,
@@ -18,6 +20,7 @@ export { FreshVmProvider } from './fresh-vm-provider.js';
 export type { AcquiredVm, VmProvider, VmRequest } from './vm-provider.js';
 export { readHandle, type VmHandle } from './vm-handle.js';
 export { reapOrphans } from './reaper.js';
+export { PooledVmProvider, type PoolCounts, type WarmPoolOptions } from './pool/pooled-vm-provider.js';
 export { defaultRuntimeRoot } from './runtime-dir.js';
 
 export interface CreateVmExecutorOptions {
@@ -33,6 +36,14 @@ export interface CreateVmExecutorOptions {
   runtimeRoot?: string;
   qemuBinary?: string;
   network?: VmNetworkProvider;
+  /** A warm pool ([runners.vm] idle_count > 0): VMs booted ahead for this runner's next jobs. */
+  pool?: {
+    idleCount: number;
+    idleTimeSeconds: number;
+    /** The runner's VM budget: its `limit` within the global `concurrent`. */
+    maxVms: number;
+    log?: (message: string, fields?: Record<string, unknown>) => void;
+  };
 }
 
 export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
@@ -43,7 +54,7 @@ export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
       'the firecracker executor needs TAP networking ([runners.vm] network = "tap")',
     );
   }
-  return new VmExecutor({
+  const fresh: VmExecutorOptions = {
     vmm: firecracker
       ? new FirecrackerVmm(options.firecracker ? firecrackerVmmOptionsFromConfig(options.firecracker) : {})
       : new QemuVmm({
@@ -64,5 +75,15 @@ export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
     network: options.network,
     // Released Firecracker boots only an ELF vmlinux on x86_64; QEMU takes the bzImage.
     kernel: firecracker ? 'vmlinux' : 'bzImage',
+  };
+  const pool = options.pool;
+  if (!pool || pool.idleCount <= 0) return new VmExecutor(fresh);
+  return new VmExecutor({
+    provider: new PooledVmProvider(new FreshVmProvider(fresh), {
+      idleCount: pool.idleCount,
+      idleTimeMs: pool.idleTimeSeconds * 1000,
+      maxVms: pool.maxVms,
+      log: pool.log,
+    }),
   });
 }

@@ -2,6 +2,7 @@
 // image, reached over SSH with per-VM keys) and runs its stages in it; the environment's close()
 // releases the VM. VMM-neutral: QEMU or Firecracker.
 import type { Executor, JobEnvironment, PrepareOptions } from '../types.js';
+import { PooledVmProvider, type PoolCounts } from './pool/pooled-vm-provider.js';
 import { FreshVmProvider, type FreshVmProviderOptions, type VmStartTimings } from './fresh-vm-provider.js';
 import { VmEnvironment } from './vm-environment.js';
 import type { VmProvider } from './vm-provider.js';
@@ -28,6 +29,18 @@ export class VmExecutor implements Executor {
   /** Phase timings of the last VM booted by the default provider, for bench/vm-start. */
   get lastTimings(): VmStartTimings | undefined {
     return this.fresh?.lastTimings;
+  }
+
+  start(): void {
+    this.provider.start?.();
+  }
+
+  async dispose(): Promise<void> {
+    await this.provider.dispose?.();
+  }
+
+  poolCounts(): PoolCounts | undefined {
+    return this.provider instanceof PooledVmProvider ? this.provider.counts() : undefined;
   }
 
   async prepare(prepare: PrepareOptions): Promise<JobEnvironment> {

@@ -23,6 +23,8 @@ export interface VmHandle extends VmState {
   credentials: { kind: 'file'; path: string };
   /** The network the VM was given; `tap` leases are released only by the process that acquired them. */
   network: { mode: 'user' | 'tap' };
+  /** Set for a VM booted ahead by a warm pool: its boot key, and whether a job has taken it. */
+  pool?: { key: string; state: 'idle' | 'in-use' };
 }
 
 export async function writeHandle(handle: VmHandle): Promise<void> {

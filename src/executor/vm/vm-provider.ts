@@ -9,6 +9,13 @@ export interface VmRequest {
   name: string;
   /** Progress lines for the job trace. */
   log: (line: string) => void;
+  /**
+   * The container image the VM boots from, by digest (absent: the image's default root). VMs are
+   * pooled by what they were booted with, so a pool hands out only VMs of the same digest.
+   */
+  imageDigest?: string;
+  /** Called once the VMM process runs, with its pid (a pool lowers a pooled boot's CPU priority). */
+  onSpawned?: (vmmPid: number) => void;
 }
 
 export interface AcquiredVm {
@@ -26,4 +33,8 @@ export interface VmProvider {
   attach(handle: VmHandle, signal?: AbortSignal): Promise<AcquiredVm>;
   /** Destroys the VM and every file of it. Idempotent; never throws. */
   release(vm: AcquiredVm): Promise<void>;
+  /** Starts background work (a pool boots its idle VMs). */
+  start?(): void;
+  /** Stops background work and destroys every VM not handed out. Idempotent; never throws. */
+  dispose?(): Promise<void>;
 }
