@@ -1,12 +1,12 @@
 // The real DoctorHost: the filesystem, `--version` runs, the image verifier, the config loader
 // and the lead's KVM probe boot.
-import { spawn } from 'node:child_process';
 import { access, constants, readFile } from 'node:fs/promises';
 import { loadConfig } from '../config/load.js';
 import { listPooledVms } from '../executor/vm/pool/pooled-vms.js';
 import { defaultRuntimeRoot } from '../executor/vm/runtime-dir.js';
 import { hostDefaults, type HostFacts } from '../config/paths.js';
 import { verifyImage } from '../image/layout.js';
+import { runCollect } from '../process/run.js';
 import { probeAccelerator } from '../vmm/qemu/accel-probe.js';
 import type { DoctorHost } from './types.js';
 
@@ -35,21 +35,14 @@ export function realDoctorHost(host: HostFacts): DoctorHost {
 
 // Runs `<binary> --version` with a timeout; the first non-empty output line.
 function firstLineOf(binary: string, args: string[] = ['--version']): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    let output = '';
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 });
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', () => resolve(undefined));
-    child.on('close', (code) =>
-      resolve(
-        code === 0
-          ? output
-              .split('\n')
-              .find((line) => line.trim() !== '')
-              ?.trim()
-          : undefined,
-      ),
-    );
-  });
+  return runCollect({ command: binary, args, timeoutMs: 5000 }).then(
+    ({ exitCode, stdout, stderr }) =>
+      exitCode === 0
+        ? (stdout.toString() + stderr.toString())
+            .split('\n')
+            .find((line) => line.trim() !== '')
+            ?.trim()
+        : undefined,
+    () => undefined,
+  );
 }

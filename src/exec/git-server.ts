@@ -1,11 +1,11 @@
 // A tiny read-only git HTTP server (`git http-backend` as CGI) bound to loopback, so jobs clone
 // the local repository exactly as they clone from GitLab. QEMU user-mode guests reach it at
 // 10.0.2.2. Every request must carry the pipeline's job token as Basic auth.
-import { spawn } from 'node:child_process';
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
+import { spawnChild } from '../process/spawn.js';
 
 export interface GitServer {
   port: number;
@@ -70,7 +70,7 @@ async function serveWithHttpBackend(
     response.writeHead(403).end('read-only');
     return;
   }
-  const backend = spawn('git', ['http-backend'], {
+  const backend = spawnChild('git', ['http-backend'], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       GIT_PROJECT_ROOT: projectRoot,
@@ -91,8 +91,10 @@ async function serveWithHttpBackend(
     stdio: ['pipe', 'pipe', 'ignore'],
   });
   const exited = new Promise<void>((resolve) => backend.once('close', () => resolve()));
-  const input = pipeline(request, backend.stdin).catch(() => backend.kill());
-  await relayCgiOutput(backend.stdout, response);
+  const { stdin, stdout } = backend;
+  if (!stdin || !stdout) throw new Error('git http-backend started without pipes');
+  const input = pipeline(request, stdin).catch(() => backend.kill());
+  await relayCgiOutput(stdout, response);
   await Promise.all([input, exited]);
 }
 

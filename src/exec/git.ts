@@ -1,6 +1,6 @@
 // The one seam through which `tart exec` runs git for its output (repository facts, snapshots).
-import { execFile } from 'node:child_process';
 import { TartError } from '../errors.js';
+import { runCollect } from '../process/run.js';
 
 export interface GitCommand {
   args: string[];
@@ -16,25 +16,18 @@ export interface GitRunner {
 
 export function createGitRunner(): GitRunner {
   return {
-    run({ args, cwd, env }) {
-      return new Promise((resolve, reject) => {
-        execFile(
-          'git',
-          args,
-          { cwd, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
-          (error, stdout, stderr) => {
-            if (error)
-              reject(
-                new TartError(
-                  'GIT_FAILED',
-                  `git ${args[0] ?? ''} failed: ${stderr.trim() || error.message}`,
-                  { cause: error, details: { args } },
-                ),
-              );
-            else resolve(stdout);
-          },
-        );
-      });
+    async run({ args, cwd, env }) {
+      const failed = (detail: string, cause?: unknown): TartError =>
+        new TartError('GIT_FAILED', `git ${args[0] ?? ''} failed: ${detail}`, { cause, details: { args } });
+      let result;
+      try {
+        result = await runCollect({ command: 'git', args, cwd, env: { ...process.env, ...env } });
+      } catch (error) {
+        throw failed((error as Error).message, error);
+      }
+      const stderr = result.stderr.toString('utf8').trim();
+      if (result.exitCode !== 0) throw failed(stderr || `Command failed: git ${args.join(' ')}`);
+      return result.stdout.toString('utf8');
     },
   };
 }

@@ -1,8 +1,8 @@
 // The one seam through which src/net runs `ip`, `nft` and `tee` (for sysctls). Every command can
 // run inside a named network namespace: `ip -n <ns>` for iproute2 (no extra exec), otherwise
 // `ip netns exec <ns> …`. Tests and the CLI pass a netns; the daemon uses the host's.
-import { spawn } from 'node:child_process';
 import { TartError } from '../errors.js';
+import { runCollect } from '../process/run.js';
 
 export interface NetCommand {
   argv: string[];
@@ -25,28 +25,22 @@ export interface NetContext {
   netns?: string;
 }
 
-export const spawnNetCommand: NetCommandRunner = ({ argv, input }) =>
-  new Promise((resolve, reject) => {
-    const [file, ...args] = argv;
-    if (file === undefined) throw new TartError('NET_COMMAND_FAILED', 'empty command');
-    const child = spawn(file, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      const code = error.code === 'ENOENT' ? 'NET_TOOL_MISSING' : 'NET_COMMAND_FAILED';
-      reject(new TartError(code, `cannot run ${file}: ${error.message}`, { cause: error }));
-    });
-    child.on('close', (exitCode, signal) =>
-      resolve({
-        exitCode: exitCode ?? (signal ? 128 : 1),
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-      }),
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
+export const spawnNetCommand: NetCommandRunner = async ({ argv, input }) => {
+  const [file, ...args] = argv;
+  if (file === undefined) throw new TartError('NET_COMMAND_FAILED', 'empty command');
+  try {
+    const result = await runCollect({ command: file, args, ...(input === undefined ? {} : { input }) });
+    return {
+      exitCode: result.exitCode,
+      stdout: result.stdout.toString('utf8'),
+      stderr: result.stderr.toString('utf8'),
+    };
+  } catch (cause) {
+    const error = cause as NodeJS.ErrnoException;
+    const code = error.code === 'ENOENT' ? 'NET_TOOL_MISSING' : 'NET_COMMAND_FAILED';
+    throw new TartError(code, `cannot run ${file}: ${error.message}`, { cause: error });
+  }
+};
 
 export function defaultNetContext(netns?: string): NetContext {
   return netns === undefined ? { run: spawnNetCommand } : { run: spawnNetCommand, netns };

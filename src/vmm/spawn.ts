@@ -1,7 +1,7 @@
-// The one seam through which VMM processes are started.
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+// The one seam through which VMM processes are started (src/process's spawner underneath).
+import { spawnChild, type Spawner } from '../process/spawn.js';
 
-export type SpawnVmm = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
+export type SpawnVmm = Spawner;
 
 /** VMMs never get a terminal on stdin: a background QEMU with a TTY stdin stops on SIGTTIN. */
-export const spawnVmm: SpawnVmm = (command, args, options) => spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+export const spawnVmm: SpawnVmm = (command, args, options) => spawnChild(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });

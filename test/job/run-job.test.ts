@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { groupMembers } from '../../src/executor/shell/process-group.js';
+import { groupMembers } from '../../src/process/process-group.js';
 import { ShellExecutor } from '../../src/executor/shell/index.js';
 import type { ExecOptions, ExecResult, Executor, JobEnvironment } from '../../src/executor/types.js';
 import type { CancelReason } from '../../src/job/types.js';

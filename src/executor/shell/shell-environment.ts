@@ -1,12 +1,12 @@
 // One job's environment on the host: commands run as the runner's own user, in its own
 // process group, with the builds dir as default working directory. No isolation at all.
-import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TartError } from '../../errors.js';
 import type { ExecOptions, ExecResult, JobEnvironment } from '../types.js';
-import { groupMembers, signalGroup } from './process-group.js';
+import { groupMembers, signalGroup } from '../../process/process-group.js';
+import type { ChildProcess } from '../../process/spawn.js';
 import type { SpawnProcess } from './spawn.js';
 
 export interface ShellEnvironmentOptions {

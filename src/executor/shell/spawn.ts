@@ -1,6 +1,6 @@
-// The one place the shell executor starts processes, so tests can replace it.
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+// The shell executor's spawn seam: src/process's spawner, replaceable per executor in tests.
+import { spawnChild, type Spawner } from '../../process/spawn.js';
 
-export type SpawnProcess = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
+export type SpawnProcess = Spawner;
 
-export const spawnProcess: SpawnProcess = (command, args, options) => spawn(command, args, options);
+export const spawnProcess: SpawnProcess = spawnChild;

@@ -1,6 +1,6 @@
 // The Firecracker (or jailer) process, spawned through the shared VMM seam (src/vmm/spawn.ts), and
 // the small state machine around it: spawned → exited, with its exit observable as a promise.
-import type { ChildProcess } from 'node:child_process';
+import type { ChildProcess } from '../../process/spawn.js';
 import { TartError } from '../../errors.js';
 import type { SpawnVmm } from '../spawn.js';
 import type { VmExit } from '../types.js';

@@ -1,11 +1,11 @@
 // QEMU's `microvm` machine behind the Vmm interface: virtio-mmio disks, user-mode or TAP
 // networking, the serial console captured with a bound, a QMP socket for a clean quit.
-import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { TartError } from '../../errors.js';
+import { runCollect } from '../../process/run.js';
+import type { ChildProcess } from '../../process/spawn.js';
 import { ConsoleLog } from '../console-log.js';
 import { spawnVmm, type SpawnVmm } from '../spawn.js';
 import type { VmExit, VmInstance, VmSpec, Vmm } from '../types.js';
@@ -42,8 +42,9 @@ export class QemuVmm implements Vmm {
 
   async describe(): Promise<string> {
     // Asked once per process: every job's trace shows it, and spawning QEMU costs ~0.1 s.
-    this.version ??= promisify(execFile)(this.binary, ['--version']).then(
-      ({ stdout }) => /version ([\d.]+)/.exec(stdout)?.[1] ?? 'unknown',
+    this.version ??= runCollect({ command: this.binary, args: ['--version'] }).then(
+      ({ exitCode, stdout }) =>
+        (exitCode === 0 ? /version ([\d.]+)/.exec(stdout.toString('utf8'))?.[1] : undefined) ?? 'unknown',
       () => 'unknown',
     );
     const version = await this.version;
@@ -111,7 +112,7 @@ export class QemuVmm implements Vmm {
 
 // Ask QEMU to quit over QMP; if it is still there after graceMs, SIGKILL it.
 async function stopQemu(input: {
-  child: import('node:child_process').ChildProcess;
+  child: ChildProcess;
   exited: Promise<VmExit>;
   qmpSocket: string;
   graceMs: number;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { groupMembers } from '../../../src/executor/shell/process-group.js';
+import { groupMembers } from '../../../src/process/process-group.js';
 import { ShellExecutor } from '../../../src/executor/shell/index.js';
 import type { JobEnvironment } from '../../../src/executor/types.js';
 import type { JobPayload } from '../../../src/gitlab/payload.js';

@@ -1,5 +1,5 @@
-// Process groups: every exec runs in its own group (detached: setsid), so a stage and
-// everything it started can be signalled at once, and found again at close.
+// The one way to signal a process group: every shell-executor exec runs in its own group
+// (detached: setsid), so a stage and everything it started can be signalled at once, and found again.
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** Sends `signal` to the whole group; a group that is already gone is not an error. */
