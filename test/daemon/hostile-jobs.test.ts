@@ -76,6 +76,31 @@ describe('tart run facing hostile jobs (real process)', () => {
     }
   });
 
+  it('a shell job starts from a clean environment, without the daemon’s CI_SERVER_TOKEN', async () => {
+    const daemon = startTart(configPath, ['run'], {
+      CI_SERVER_TOKEN: 'glrt-daemon_env_secret_01',
+      REGISTRATION_TOKEN: 'GR1348941daemon_env_secret',
+      TART_SOMETHING: 'internal',
+    });
+    try {
+      const job = fake.enqueueJob({
+        project: 'acme/widget',
+        script: ['env | sort', 'echo "path=$PATH home=$HOME"'],
+      });
+      const done = await fake.waitForJob(job.id, (j) => finished(j.state), 30_000);
+      const trace = done.trace.toString();
+      assert.equal(done.state, 'success', trace);
+      assert.doesNotMatch(
+        trace,
+        /daemon_env_secret|REGISTRATION_TOKEN|CI_SERVER_TOKEN|TART_SOMETHING|TART_FROM_SOURCE/,
+      );
+      assert.match(trace, /^path=\S*\/usr\/bin\S* home=\//m);
+    } finally {
+      daemon.process.kill('SIGKILL');
+      await daemon.exitCode;
+    }
+  });
+
   it('signals that would end a Node process are ignored while a job runs; SIGXCPU stops with final updates', async () => {
     const ignored = Object.entries(SIGNAL_ACTIONS)
       .filter(([, action]) => action === 'ignore')

@@ -49,10 +49,11 @@ export async function setUp(options: { prefix: string; global: string[]; runners
 export function startTart(
   configPath: string,
   command: string[] = ['run'],
+  extraEnv: NodeJS.ProcessEnv = {},
 ): { process: ChildProcess; exitCode: Promise<number | null>; stderr: () => string } {
   const child = spawn(process.execPath, [TART, ...command, '--config', configPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TART_FROM_SOURCE: '1' },
+    env: { ...process.env, ...extraEnv, TART_FROM_SOURCE: '1' },
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -3,6 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Executor, JobEnvironment, PrepareOptions } from '../types.js';
+import { cleanJobEnvironment } from './clean-env.js';
 import { ShellEnvironment } from './shell-environment.js';
 import { spawnProcess, type SpawnProcess } from './spawn.js';
 
@@ -10,7 +11,7 @@ export interface ShellExecutorOptions {
   /** Host builds dir (config `builds_dir`); default `<cwd>/builds`. Relative paths resolve against cwd. */
   buildsDir?: string;
   spawn?: SpawnProcess;
-  /** Base environment of every command; default the runner's process.env. */
+  /** Base environment of every command; default the clean subset of the runner's (clean-env.ts). */
   baseEnv?: NodeJS.ProcessEnv;
   /** SIGTERM → SIGKILL grace for an aborted command; default 1000 ms. */
   killGraceMs?: number;
@@ -34,7 +35,7 @@ export class ShellExecutor implements Executor {
     return new ShellEnvironment({
       buildsDir,
       spawn: this.#options.spawn ?? spawnProcess,
-      baseEnv: this.#options.baseEnv ?? process.env,
+      baseEnv: this.#options.baseEnv ?? cleanJobEnvironment(),
       killGraceMs: this.#options.killGraceMs ?? 1000,
       outputDrainMs: this.#options.outputDrainMs ?? 2000,
     });
