@@ -101,6 +101,35 @@ describe('tart run facing hostile jobs (real process)', () => {
     }
   });
 
+  it('a second daemon on the same config is refused with a clear error; a killed one’s lock is taken over', async () => {
+    const first = startTart(configPath);
+    try {
+      const job = fake.enqueueJob({ project: 'acme/widget', script: ['echo first daemon'] });
+      assert.equal((await fake.waitForJob(job.id, (j) => finished(j.state), 30_000)).state, 'success');
+      const second = startTart(configPath);
+      assert.equal(await second.exitCode, 1);
+      assert.match(
+        second.stderr(),
+        new RegExp(
+          `runner "hostile" of .* is already served by another tart daemon \\(pid ${first.process.pid}\\)`,
+        ),
+      );
+      assert.doesNotMatch(second.stderr(), /\n\s+at /, 'no stack trace');
+      assert.equal(first.process.exitCode, null, 'the first daemon goes on');
+    } finally {
+      first.process.kill('SIGKILL');
+      await first.exitCode;
+    }
+    const third = startTart(configPath);
+    try {
+      const job = fake.enqueueJob({ project: 'acme/widget', script: ['echo third daemon'] });
+      assert.equal((await fake.waitForJob(job.id, (j) => finished(j.state), 30_000)).state, 'success');
+    } finally {
+      third.process.kill('SIGKILL');
+      await third.exitCode;
+    }
+  });
+
   it('signals that would end a Node process are ignored while a job runs; SIGXCPU stops with final updates', async () => {
     const ignored = Object.entries(SIGNAL_ACTIONS)
       .filter(([, action]) => action === 'ignore')

@@ -7,6 +7,7 @@ import { hostDefaults } from '../../config/paths.js';
 import { loadOrCreateSystemId } from '../../config/system-id.js';
 import type { TartConfig } from '../../config/types.js';
 import { Daemon } from '../../daemon/run.js';
+import { lockRunners } from '../../daemon/instance-lock.js';
 import { guardProcess } from '../../daemon/process-guard.js';
 import { handleStopSignals } from '../../daemon/signals.js';
 import { applyLogSettings, contextOf, globalOptions, type CliContext } from '../context.js';
@@ -66,6 +67,22 @@ async function runUntilStopped(
   // --log-level/--log-format given on the command line win over config.toml.
   applyLogSettings(context, config);
   for (const warning of bounds.warnings ?? []) context.logger.warn(warning);
+  const releaseLocks = await lockRunners(configPath, [
+    ...new Set(config.runners.map((runner) => runner.name)),
+  ]);
+  try {
+    await serveUntilStopped(context, configPath, config, bounds);
+  } finally {
+    await releaseLocks();
+  }
+}
+
+async function serveUntilStopped(
+  context: CliContext,
+  configPath: string,
+  config: TartConfig,
+  bounds: { maxBuilds?: number; waitTimeoutMs?: number },
+): Promise<void> {
   const systemId = await loadOrCreateSystemId(configPath, {
     onWarning: (message) => context.logger.warn(message),
   });
