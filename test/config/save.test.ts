@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
-import { renderConfig, saveConfig } from '../../src/config/save.js';
+import { renderConfig, saveConfig, writeFileAtomic } from '../../src/config/save.js';
 import {
   EXECUTORS,
   LOG_FORMATS,
@@ -173,3 +173,22 @@ test('render then parse is lossless for any config (property)', () => {
     { numRuns: 200 },
   );
 });
+
+test(
+  'root rewriting a config.toml the service user owns keeps that owner (sudo tart register on the .deb)',
+  { skip: process.getuid?.() !== 0 && 'needs root to own files as another user' },
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tart-owner-'));
+    try {
+      const path = join(dir, 'config.toml');
+      await writeFile(path, '# empty\n', { mode: 0o600 });
+      await chown(path, 65534, 65534);
+      await writeFileAtomic(path, 'concurrent = 1\n');
+      const after = await stat(path);
+      assert.deepEqual([after.uid, after.gid, after.mode & 0o777], [65534, 65534, 0o600]);
+      assert.equal(await readFile(path, 'utf8'), 'concurrent = 1\n');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
