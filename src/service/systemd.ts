@@ -1,7 +1,7 @@
 // The one seam to systemd: is it running, systemctl, and the unit file on disk.
-import { execFile } from 'node:child_process';
 import { access, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../config/save.js';
+import { runCollect } from '../process/run.js';
 
 export interface SystemctlResult {
   code: number;
@@ -26,17 +26,18 @@ export function realServiceHost(): ServiceHost {
         () => true,
         () => false,
       ),
-    systemctl: (args) =>
-      new Promise((resolve) => {
-        execFile('systemctl', args, { encoding: 'utf8' }, (error, stdout, stderr) => {
-          const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-          resolve({
-            code,
-            stdout,
-            stderr: stderr || (error && typeof error.code !== 'number' ? error.message : ''),
-          });
-        });
-      }),
+    systemctl: async (args) => {
+      const result = await runCollect({ command: 'systemctl', args }).catch((error: Error) => ({
+        exitCode: 1,
+        stdout: Buffer.alloc(0),
+        stderr: Buffer.from(`cannot run systemctl: ${error.message}`),
+      }));
+      return {
+        code: result.exitCode,
+        stdout: result.stdout.toString('utf8'),
+        stderr: result.stderr.toString('utf8'),
+      };
+    },
     writeUnit: (path, text) => writeFileAtomic(path, text, 0o644),
     removeUnit: (path) =>
       access(path).then(
