@@ -8,33 +8,17 @@ import { UserError } from '../errors.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../config/types.js';
 import { projectRoot, tartVersion } from './version.js';
 import { attachContext, createCliContext, globalOptions, type CliContext, type CliIo } from './context.js';
-import { registerListCommand } from './commands/list.js';
-import { registerRegisterCommand } from './commands/register.js';
-import { registerUnregisterCommand } from './commands/unregister.js';
-import { registerVerifyCommand } from './commands/verify.js';
-import { registerRunCommand } from './commands/run.js';
-import { registerImageCommand } from './commands/image.js';
-import { registerExecCommand } from './commands/exec.js';
-import { registerDoctorCommand } from './commands/doctor.js';
-import { registerNetworkCommand } from './commands/network.js';
-import { registerServiceCommands } from './commands/service.js';
+import { commandRegistersFor } from './command-modules.js';
 
-/** Every command module, in help order. Add one line per new `src/cli/commands/*.ts`. */
-const COMMANDS: ((program: Command) => void)[] = [
-  registerRegisterCommand,
-  registerVerifyCommand,
-  registerUnregisterCommand,
-  registerListCommand,
-  registerRunCommand,
-  registerImageCommand,
-  registerExecCommand,
-  registerDoctorCommand,
-  registerNetworkCommand,
-  registerServiceCommands,
-];
+type Register = (program: Command) => void;
+
+// The command modules buildProgram registers. The CLI entry loads only those its argv needs; any
+// other importer (tests, embedding) gets every one, loaded when this module is first imported.
+let loadedRegisters: Register[] = [];
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function runCli(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
+  loadedRegisters = await commandRegistersFor(argv);
   const context = createCliContext({
     stdout: io.stdout ?? process.stdout,
     stderr: io.stderr ?? process.stderr,
@@ -80,7 +64,7 @@ export function buildProgram(context: CliContext): Command {
       ...(logFormat ? { format: logFormat } : {}),
     });
   });
-  for (const register of COMMANDS) register(program);
+  for (const register of loadedRegisters) register(program);
   return program;
 }
 
@@ -116,4 +100,6 @@ function isProgramEntry(): boolean {
 
 if (isProgramEntry()) {
   process.exitCode = await runCli(process.argv.slice(2));
+} else {
+  loadedRegisters = await commandRegistersFor(['help']);
 }
