@@ -1,25 +1,32 @@
-// Turns a pulled OCI layout into the job's read-only root disk: `umoci raw unpack` flattens the
-// layers (whiteouts, opaque dirs, digest checks on every blob it reads), `mkfs.ext4 -d` writes the
-// tree into an ext4 file without mounting, and debugfs removes mkfs's lost+found so the job's root
-// shows only the image's own files.
-import { lstat, readdir, rm, stat } from 'node:fs/promises';
+// Turns a pulled OCI layout into the job's read-only disk: `umoci raw unpack` flattens the layers
+// (whiteouts, opaque dirs, digest checks on every blob it reads) into /rootfs of the disk, and
+// `mkfs.ext4 -d` writes the tree into an ext4 file without mounting. Beside the root the disk
+// carries the static busybox the guest mounts and chroots with (/tart/busybox), and mkfs's
+// lost+found stays at the disk's top, outside the job's root.
+import { copyFile, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BUSYBOX_PATH } from '../image/initramfs.js';
 import { runChecked, type CommandRunner } from '../image/spawn.js';
+
+/** Paths inside the job-image disk. */
+export const JOB_IMAGE_DISK = { rootfs: 'rootfs', busybox: 'tart/busybox' } as const;
 
 export async function buildRootfsImage(
   run: CommandRunner,
-  options: { layoutDir: string; tag: string; workDir: string; output: string; signal?: AbortSignal },
-): Promise<{ sizeBytes: number; hadLostFound: boolean }> {
-  const tree = join(options.workDir, 'rootfs');
+  options: { layoutDir: string; tag: string; workDir: string; output: string; busyboxPath?: string; signal?: AbortSignal },
+): Promise<{ sizeBytes: number }> {
+  const tree = join(options.workDir, 'disk');
   try {
-    await runChecked(run, { command: 'umoci', args: ['raw', 'unpack', '--image', `${options.layoutDir}:${options.tag}`, tree], signal: options.signal });
-    const hadLostFound = await lstat(join(tree, 'lost+found')).then(() => true, () => false);
+    await mkdir(join(tree, 'tart'), { recursive: true });
+    await copyFile(options.busyboxPath ?? BUSYBOX_PATH, join(tree, JOB_IMAGE_DISK.busybox));
+    await runChecked(run, {
+      command: 'umoci',
+      args: ['raw', 'unpack', '--image', `${options.layoutDir}:${options.tag}`, join(tree, JOB_IMAGE_DISK.rootfs)],
+      signal: options.signal,
+    });
     const usage = await measureTree(tree);
     await runChecked(run, { command: 'mkfs.ext4', args: imageMkfsArgs({ tree, output: options.output, ...usage }), signal: options.signal });
-    if (!hadLostFound) {
-      await runChecked(run, { command: 'debugfs', args: ['-w', '-R', 'rmdir lost+found', options.output], signal: options.signal });
-    }
-    return { sizeBytes: (await stat(options.output)).size, hadLostFound };
+    return { sizeBytes: (await stat(options.output)).size };
   } finally {
     await rm(tree, { recursive: true, force: true });
   }

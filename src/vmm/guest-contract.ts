@@ -12,7 +12,7 @@
 //
 // The kernel command line carries no secret (it is visible in the host's process list for QEMU).
 
-export const GUEST_DEVICES = { rootfs: '/dev/vda', scratch: '/dev/vdb', seed: '/dev/vdc' } as const;
+export const GUEST_DEVICES = { rootfs: '/dev/vda', scratch: '/dev/vdb', seed: '/dev/vdc', jobImage: '/dev/vdd' } as const;
 
 /** Files inside the seed tar. All optional except authorized_keys and the host key pair. */
 export const SEED_FILES = {

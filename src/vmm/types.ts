@@ -8,6 +8,8 @@ export interface VmDisks {
   scratch: string;
   /** Per-job raw file holding the seed tar (keys, network, hostname). */
   seed: string;
+  /** The job's container image (src/oci), read-only and shared; /dev/vdd when present. */
+  jobImage?: string;
 }
 
 export type VmNetwork =

@@ -12,11 +12,12 @@ import { startRegistry, type TestRegistry } from '../support/oci/registry.js';
 import { pushTestImage, TEST_IMAGE_ENV, testImageLayout } from '../support/oci/test-images.js';
 
 // debugfs reads files out of the ext4 image without mounting it.
+// The job's root is /rootfs on the disk.
 function readFromImage(image: string, path: string): string {
-  return execFileSync('debugfs', ['-R', `cat ${path}`, image], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return execFileSync('debugfs', ['-R', `cat /rootfs${path}`, image], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 }
 function listImageDir(image: string, path: string): string[] {
-  const out = execFileSync('debugfs', ['-R', `ls -p ${path}`, image], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync('debugfs', ['-R', `ls -p /rootfs${path}`, image], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   return out.split('\n').map((line) => line.split('/')[5]).filter((name): name is string => !!name && name !== '.' && name !== '..');
 }
 
@@ -41,8 +42,9 @@ describe('image store (real registry)', () => {
     assert.equal(image.downloadedLayers, 3);
     assert.equal(readFromImage(image.rootfsPath, '/etc/tart-test-arch'), 'amd64\n');
     assert.equal(readFromImage(image.rootfsPath, '/etc/tart-test-image'), 'busybox\n');
-    const top = listImageDir(image.rootfsPath, "/");
-    assert.ok(!top.includes("lost+found"), `root: ${top.join(" ")}`);
+    const top = listImageDir(image.rootfsPath, '/');
+    assert.ok(top.includes('bin') && !top.includes('lost+found'), `root: ${top.join(' ')}`);
+    assert.ok(execFileSync('debugfs', ['-R', 'stat /tart/busybox', image.rootfsPath], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).includes('Type: regular'));
     assert.ok(!listImageDir(image.rootfsPath, '/etc').includes('hidden-by-layer2'));
     assert.deepEqual(listImageDir(image.rootfsPath, '/opt/opaque'), ['from-layer2']);
     assert.ok(image.config.env.includes(TEST_IMAGE_ENV));

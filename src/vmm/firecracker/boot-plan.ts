@@ -7,6 +7,8 @@ import type { ApiRequest } from './api-client.js';
 /** Drive ids double as the guest-contract disk names; ids are alphanumeric/underscore only. */
 export const DRIVE_IDS = ['rootfs', 'scratch', 'seed'] as const;
 export type DriveId = (typeof DRIVE_IDS)[number];
+/** The optional fourth drive: the job's container image, read-only. */
+export const JOB_IMAGE_DRIVE_ID = 'job_image';
 
 export const NETWORK_INTERFACE_ID = 'eth0';
 
@@ -25,8 +27,8 @@ export interface BootPlanInput {
   kernelPath: string;
   initrdPath?: string;
   bootArgs: string;
-  /** Raw image files in guest-contract order: /dev/vda, /dev/vdb, /dev/vdc. */
-  drives: Record<DriveId, string>;
+  /** Raw image files in guest-contract order: /dev/vda, /dev/vdb, /dev/vdc (/dev/vdd: the job's image). */
+  drives: Record<DriveId, string> & { [JOB_IMAGE_DRIVE_ID]?: string };
   vcpus: number;
   memoryMb: number;
   /** TAP networking; omitted means no network device. */
@@ -47,6 +49,7 @@ export function planBoot(input: BootPlanInput): ApiRequest[] {
     },
     { method: 'PUT', path: '/boot-source', body: bootSourceBody(input) },
     ...DRIVE_IDS.map((id) => driveRequest(id, input.drives[id])),
+    ...(input.drives[JOB_IMAGE_DRIVE_ID] === undefined ? [] : [driveRequest(JOB_IMAGE_DRIVE_ID, input.drives[JOB_IMAGE_DRIVE_ID])]),
     {
       method: 'PUT',
       path: '/machine-config',
@@ -81,7 +84,7 @@ function bootSourceBody(input: BootPlanInput): Record<string, string> {
  * Only scratch is writable (rootfs is shared, seed is read once — as the QEMU driver does). None is
  * the root device: the initramfs mounts the root itself (a root device makes Firecracker append root=).
  */
-function driveRequest(id: DriveId, pathOnHost: string): ApiRequest {
+function driveRequest(id: DriveId | typeof JOB_IMAGE_DRIVE_ID, pathOnHost: string): ApiRequest {
   return {
     method: 'PUT',
     path: `/drives/${id}`,

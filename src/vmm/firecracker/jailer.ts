@@ -27,6 +27,7 @@ export const JAIL_PATHS = {
   rootfs: '/rootfs.ext4',
   scratch: '/scratch.img',
   seed: '/seed.tar',
+  jobImage: '/job-image.ext4',
 } as const;
 
 /** `<chrootBase>/<firecracker file name>/<id>`: the directory the jailer owns (and we remove). */

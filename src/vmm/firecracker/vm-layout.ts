@@ -1,7 +1,7 @@
 // Where one VM's files live: the paths Firecracker is given and the host paths behind them. Without
 // the jailer they are the same; with it Firecracker sees the chroot as / and files are staged in.
 import { join } from 'node:path';
-import type { DriveId } from './boot-plan.js';
+import type { BootPlanInput } from './boot-plan.js';
 import { hostPathInJail, JAIL_PATHS, type JailerOptions, type JailFile } from './jailer.js';
 import { assertUnixSocketPathFits } from './unix-socket-path.js';
 import type { VmSpec } from '../types.js';
@@ -14,7 +14,7 @@ export interface VmLayout {
     log: string;
     kernel: string;
     initrd: string;
-    drives: Record<DriveId, string>;
+    drives: BootPlanInput['drives'];
   };
   /** Host paths of the files Firecracker creates (sockets) or writes (log). */
   host: { apiSocket: string; vsock: string; log: string };
@@ -40,7 +40,7 @@ function directLayout(spec: VmSpec): VmLayout {
     log: join(spec.runtimeDir, RUNTIME_FILE_NAMES.log),
   };
   return {
-    inVmm: { ...host, kernel: spec.kernelPath, initrd: spec.initrdPath, drives: { ...spec.disks } },
+    inVmm: { ...host, kernel: spec.kernelPath, initrd: spec.initrdPath, drives: driveFiles(spec) },
     host,
     jailFiles: [],
   };
@@ -55,7 +55,12 @@ function jailedLayout(spec: VmSpec, jailer: JailerOptions): VmLayout {
       log: JAIL_PATHS.log,
       kernel: JAIL_PATHS.kernel,
       initrd: JAIL_PATHS.initrd,
-      drives: { rootfs: JAIL_PATHS.rootfs, scratch: JAIL_PATHS.scratch, seed: JAIL_PATHS.seed },
+      drives: {
+        rootfs: JAIL_PATHS.rootfs,
+        scratch: JAIL_PATHS.scratch,
+        seed: JAIL_PATHS.seed,
+        ...(spec.disks.jobImage ? { job_image: JAIL_PATHS.jobImage } : {}),
+      },
     },
     host: {
       apiSocket: inJail(JAIL_PATHS.apiSocket),
@@ -68,6 +73,13 @@ function jailedLayout(spec: VmSpec, jailer: JailerOptions): VmLayout {
       { hostPath: spec.disks.rootfs, jailPath: JAIL_PATHS.rootfs, ownedByJail: false },
       { hostPath: spec.disks.scratch, jailPath: JAIL_PATHS.scratch, ownedByJail: true },
       { hostPath: spec.disks.seed, jailPath: JAIL_PATHS.seed, ownedByJail: true },
+      ...(spec.disks.jobImage ? [{ hostPath: spec.disks.jobImage, jailPath: JAIL_PATHS.jobImage, ownedByJail: false }] : []),
     ],
   };
+}
+
+// Guest-contract drive ids for the spec's disks (the job image only when the job has one).
+function driveFiles(spec: VmSpec): BootPlanInput['drives'] {
+  const { rootfs, scratch, seed, jobImage } = spec.disks;
+  return { rootfs, scratch, seed, ...(jobImage ? { job_image: jobImage } : {}) };
 }

@@ -29,6 +29,7 @@ export function buildQemuArgs({ spec, accel, qmpSocket, pidFile }: QemuArgsInput
     ...drive('rootfs', spec.disks.rootfs, true),
     ...drive('scratch', spec.disks.scratch, false),
     ...drive('seed', spec.disks.seed, true),
+    ...(spec.disks.jobImage ? drive('job_image', spec.disks.jobImage, true) : []),
     ...network(spec),
     '-device', 'virtio-rng-device',
     '-qmp', `unix:${qmpSocket},server=on,wait=off`,
@@ -36,7 +37,7 @@ export function buildQemuArgs({ spec, accel, qmpSocket, pidFile }: QemuArgsInput
   ];
 }
 
-// One virtio-mmio block device; the attach order gives /dev/vda, vdb, vdc (guest contract).
+// One virtio-mmio block device; the attach order gives /dev/vda, vdb, vdc, vdd (guest contract).
 function drive(id: string, file: string, readOnly: boolean): string[] {
   const options = [`id=${id}`, `file=${file}`, 'format=raw', 'if=none', 'cache=unsafe', ...(readOnly ? ['readonly=on'] : [])];
   return ['-drive', options.join(','), '-device', `virtio-blk-device,drive=${id}`];

@@ -147,3 +147,24 @@ test('inputs Firecracker would refuse fail before anything runs, naming each pro
     },
   );
 });
+
+test('a job image is a fourth, read-only drive after seed, and validates against firecracker.yaml', () => {
+  const input: BootPlanInput = { ...STATIC_INPUT, drives: { ...STATIC_INPUT.drives, job_image: '/store/images/ab/rootfs.ext4' } };
+  const plan = planBoot(input);
+  const drives = plan.filter((request) => request.path.startsWith('/drives/'));
+  assert.deepEqual(
+    drives.map((request) => request.path),
+    ['/drives/rootfs', '/drives/scratch', '/drives/seed', '/drives/job_image'],
+  );
+  assert.deepEqual(drives.at(-1)?.body, {
+    drive_id: 'job_image',
+    path_on_host: '/store/images/ab/rootfs.ext4',
+    is_root_device: false,
+    is_read_only: true,
+  });
+  const validator = specValidator();
+  for (const request of plan) {
+    const check = validator.check(request);
+    assert.ok(check.ok, `${request.method} ${request.path}: ${check.ok ? '' : check.problems.join('; ')}`);
+  }
+});

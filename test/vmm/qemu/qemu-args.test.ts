@@ -61,6 +61,20 @@ describe('buildQemuArgs', () => {
     );
   });
 
+  it("attaches a job's container image read-only as the fourth disk (/dev/vdd)", () => {
+    const withImage = buildQemuArgs({
+      spec: { ...spec, disks: { ...spec.disks, jobImage: '/store/images/ab/rootfs.ext4' } },
+      accel: 'tcg',
+      qmpSocket: '/run/vm/qmp.sock',
+      pidFile: '/run/vm/qemu.pid',
+    });
+    const drives = valuesOf(withImage, '-drive');
+    assert.equal(drives.length, 4);
+    assert.equal(drives[3], 'id=job_image,file=/store/images/ab/rootfs.ext4,format=raw,if=none,cache=unsafe,readonly=on');
+    assert.equal(valuesOf(withImage, '-device').filter((device) => device.startsWith('virtio-blk')).at(-1), 'virtio-blk-device,drive=job_image');
+    assert.equal(valuesOf(args, '-drive').length, 3, 'no fourth disk without a job image');
+  });
+
   it("forwards only loopback to the guest's sshd in user mode, and has QMP and a pid file in the runtime dir", () => {
     assert.deepEqual(valuesOf(args, '-netdev'), ['user,id=net0,hostfwd=tcp:127.0.0.1:40022-:22']);
     assert.deepEqual(valuesOf(args, '-qmp'), ['unix:/run/vm/qmp.sock,server=on,wait=off']);
