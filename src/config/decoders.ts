@@ -77,6 +77,12 @@ export function list(item: Decoder<string>): Decoder<string[]> {
   };
 }
 
+/** One string or an array of them (gitlab-runner's pull_policy), always decoded as an array. */
+export function stringOrList<T extends string>(item: Decoder<T>): Decoder<T[]> {
+  const many = list(item);
+  return (raw) => (typeof raw === 'string' ? many([raw]) : many(raw)) as Decoded<T[]>;
+}
+
 /** `KEY=value`, as in gitlab-runner's `environment`. */
 export const environmentEntry: Decoder<string> = (raw) =>
   typeof raw === 'string' && /^[A-Za-z_][A-Za-z0-9_]*=/.test(raw) ? ok(raw) : fail('a "KEY=value" string');

@@ -17,6 +17,7 @@ import {
   logLevel,
   oneOf,
   string,
+  stringOrList,
   type Decoder,
 } from './decoders.js';
 import { expanded, rememberTemplates } from './env-expansion.js';
@@ -61,6 +62,8 @@ export const DEFAULT_DENY_RANGES = [
   '169.254.0.0/16',
 ];
 
+const PULL_POLICY_NAMES = ['always', 'if-not-present', 'never'] as const;
+
 const vmShape: Shape<VmConfig> = {
   image: withDefault('image', string({ nonEmpty: true }), (defaults) => defaults.imageDir),
   vcpus: withDefault('vcpus', integer(1), 2),
@@ -71,6 +74,13 @@ const vmShape: Shape<VmConfig> = {
   network: withDefault('network', oneOf(VM_NETWORK_MODES), 'user'),
   idleCount: withDefault('idle_count', integer(0), 0),
   idleTime: withDefault('idle_time', integer(0), 1800),
+  defaultImage: optional('default_image', string({ nonEmpty: true })),
+  allowedImages: withDefault('allowed_images', list(string({ nonEmpty: true })), []),
+  pullPolicy: optional('pull_policy', stringOrList(oneOf(PULL_POLICY_NAMES))),
+  allowedPullPolicies: withDefault('allowed_pull_policies', stringOrList(oneOf(PULL_POLICY_NAMES)), []),
+  imageStoreSizeMb: optional('image_store_size_mb', integer(1)),
+  imageStore: optional('image_store', string({ nonEmpty: true })),
+  insecureRegistries: withDefault('insecure_registries', list(string({ nonEmpty: true })), []),
 };
 
 const firecrackerShape: Shape<FirecrackerConfig> = {

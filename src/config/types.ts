@@ -110,7 +110,22 @@ export interface VmConfig {
   idleCount: number;
   /** Seconds a pooled VM may wait for a job before it is replaced by a fresh one (0 = never). */
   idleTime: number;
+  /** Container image for jobs that name none; unset = Tart's own root (src/oci). */
+  defaultImage?: string;
+  /** Globs a job's image must match (empty = any). */
+  allowedImages: string[];
+  /** always | if-not-present | never, tried in order; unset = [always]. */
+  pullPolicy?: PullPolicyName[];
+  allowedPullPolicies: PullPolicyName[];
+  /** LRU limit of the image store; unset = unlimited. */
+  imageStoreSizeMb?: number;
+  /** Where pulled images live; default /var/lib/tart/image-store (root). */
+  imageStore?: string;
+  /** Registries reached over plain HTTP / unverified TLS besides loopback ones. */
+  insecureRegistries: string[];
 }
+
+export type PullPolicyName = 'always' | 'if-not-present' | 'never';
 
 /** `[runners.firecracker]`. */
 export interface FirecrackerConfig {

@@ -79,7 +79,7 @@ export function buildJobPayload(input: BuildPayloadInput): ExecJobPayload {
     hooks: job.hooks.preGetSourcesScript
       ? [{ name: 'pre_get_sources_script', script: job.hooks.preGetSourcesScript }]
       : [],
-    ...(job.image ? { image: { name: job.image.name } } : {}),
+    ...(job.image ? { image: { name: job.image.name, ...(job.image.entrypoint ? { entrypoint: job.image.entrypoint } : {}) } } : {}),
     services: job.services,
     artifacts: job.artifacts ? artifactEntries(job.artifacts) : [],
     cache: input.caches,

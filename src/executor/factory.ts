@@ -5,6 +5,8 @@ import type { Executor } from './types.js';
 import { ShellExecutor } from './shell/index.js';
 import { createVmExecutor } from './vm/index.js';
 import { tapNetworkProvider } from '../net/index.js';
+import { sharedImageStore } from '../oci/shared-store.js';
+import type { JobImageSettings } from './vm/job-image.js';
 
 export interface ExecutorFactoryOptions {
   runtimeRoot?: string;
@@ -41,6 +43,7 @@ export const createExecutorFor: ExecutorFactory = (runner, options = {}) => {
           maxVms: vmBudget(runner.limit, options.concurrent),
           log: options.log,
         },
+        jobImages: jobImageSettings(runner),
       });
   }
 };
@@ -51,4 +54,17 @@ function vmBudget(limit: number, concurrent: number | undefined): number {
   const own = limit > 0 ? limit : Number.POSITIVE_INFINITY;
   const budget = Math.min(global, own);
   return Number.isFinite(budget) ? budget : Number.MAX_SAFE_INTEGER;
+}
+
+// [runners.vm]'s image keys; the store directory is shared by every runner that names it.
+function jobImageSettings(runner: RunnerConfig): JobImageSettings {
+  const { vm } = runner;
+  return {
+    store: sharedImageStore({ root: vm.imageStore, maxSizeMb: vm.imageStoreSizeMb, insecureRegistries: vm.insecureRegistries }),
+    defaultImage: vm.defaultImage,
+    allowedImages: vm.allowedImages,
+    pullPolicy: vm.pullPolicy,
+    allowedPullPolicies: vm.allowedPullPolicies,
+    environment: runner.environment,
+  };
 }

@@ -32,6 +32,11 @@ export interface JobEnvironment {
   /** True when the environment is thrown away after the job (CI_DISPOSABLE_ENVIRONMENT). */
   readonly disposable: boolean;
   /**
+   * The argv that runs the user's stages (step_*, after_script) with the script on stdin, when
+   * they run somewhere else than the other stages (the job's container image); default `bash`.
+   */
+  readonly userScriptCommand?: readonly string[];
+  /**
    * Runs one command to completion. Writes its output to the given streams but never ends or
    * destroys them, and resolves only after all output has been written to them.
    */

@@ -7,6 +7,7 @@ import type {
   JobDependency,
   JobFeatures,
   JobHook,
+  JobImage,
   JobInfo,
   JobPayload,
   JobStep,
@@ -57,12 +58,20 @@ function readJob(root: Json, id: number, token: string): JobPayload {
     variables: list(root, 'variables', readVariable),
     steps: requiredList(root, 'steps', readStep),
     hooks: list(root, 'hooks', readHook),
-    ...(imageName ? { image: { name: imageName } } : {}),
+    ...(imageName && image ? { image: readImage(image, imageName) } : {}),
     artifacts: list(root, 'artifacts', readArtifact),
     cache: list(root, 'cache', readCache),
     dependencies: list(root, 'dependencies', (entry, path) => readDependency(entry, path, token)),
     features: readFeatures(optionalObject(root, 'features') ?? {}),
   };
+}
+
+// name, and the entrypoint / pull_policy the docker-style executors use (RP §3.8).
+function readImage(image: Json, name: string): JobImage {
+  const result: JobImage = { name };
+  if (present(image.entrypoint)) result.entrypoint = stringList(image, 'entrypoint', 'image.entrypoint');
+  if (present(image.pull_policy)) result.pull_policy = stringList(image, 'pull_policy', 'image.pull_policy');
+  return result;
 }
 
 function readJobInfo(info: Json, jobId: number): JobInfo {

@@ -86,6 +86,10 @@ export interface JobFeatures {
 
 export interface JobImage {
   name: string;
+  /** `image:entrypoint`; [""] clears the image's entrypoint. */
+  entrypoint?: string[];
+  /** `image:pull_policy`, as a list. */
+  pull_policy?: string[];
 }
 
 export interface JobPayload {

@@ -7,8 +7,11 @@ import type { JobOutcome } from './types.js';
 export type JobFailure =
   /** A script stage exited non-zero; `message` replaces "exit code N" when set. */
   | { kind: 'script'; exitCode: number; message?: string }
-  /** The environment or the runner itself broke (executor, exec, helper crash). */
-  | { kind: 'system'; message: string }
+  /**
+   * The environment or the runner itself broke (executor, exec, helper crash). `reason` overrides
+   * runner_system_failure (image pulls: image_pull_failure, runner_configuration_error, …).
+   */
+  | { kind: 'system'; message: string; reason?: string }
   /** The job deadline or RUNNER_SCRIPT_TIMEOUT. */
   | { kind: 'timeout'; message: string }
   /** GitLab canceled the job (gracefully or not). */
@@ -40,7 +43,8 @@ export function failureMessage(failure: JobFailure): string {
 
 /** The footer's text: "Job failed: …" or "Job failed (system failure): …". */
 export function footerText(failure: JobFailure): string {
-  const label = failure.kind === 'system' ? 'Job failed (system failure)' : 'Job failed';
+  const systemFailure = failure.kind === 'system' && (failure.reason ?? 'runner_system_failure') === 'runner_system_failure';
+  const label = systemFailure ? 'Job failed (system failure)' : 'Job failed';
   return `${label}: ${failureMessage(failure)}`;
 }
 
@@ -66,7 +70,7 @@ function runnerReason(failure: JobFailure): string {
     case 'refused-input':
       return 'script_failure';
     case 'system':
-      return 'runner_system_failure';
+      return failure.reason ?? 'runner_system_failure';
     case 'timeout':
       return 'job_execution_timeout';
     case 'canceled':

@@ -131,8 +131,14 @@ export async function runScript(
       script,
       signal,
       abortSettleMs: run.tuning.abortSettleMs,
+      command: isUserStage(stage) ? run.env.userScriptCommand : undefined,
     });
     if (result.kind !== 'error' || attempt >= run.settings.executorJobSectionAttempts) return result;
     run.trace.warning(`Retrying ${stage}`);
   }
+}
+
+// The stages that run in the job's image: the user's own lines.
+function isUserStage(stage: string): boolean {
+  return stage.startsWith('step_') || stage === 'after_script';
 }

@@ -37,6 +37,9 @@ export async function prepareEnvironment(input: {
       }
       const error = 'error' in settled ? settled.error : undefined;
       trace.error(`Preparation failed: ${errorMessage(error)}`);
+      const reason = failureReasonOf(error);
+      // gitlab-runner's BuildErrors (image pulls among them) are not retried.
+      if (reason !== undefined && reason !== 'runner_system_failure') return { failure: { kind: 'system', message: errorMessage(error), reason } };
       if (attempt >= tuning.prepareAttempts || error instanceof UserError) {
         return { failure: { kind: 'system', message: errorMessage(error) } };
       }
@@ -47,4 +50,10 @@ export async function prepareEnvironment(input: {
   } finally {
     trace.sectionEnd(STAGE.prepareExecutor);
   }
+}
+
+// Errors that name their own failure_reason (src/oci ImagePullError).
+function failureReasonOf(error: unknown): string | undefined {
+  const reason = (error as { reason?: unknown } | null)?.reason;
+  return error instanceof Error && typeof reason === 'string' ? reason : undefined;
 }

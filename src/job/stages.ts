@@ -35,14 +35,14 @@ const READ_REST_AT_ONCE = 'eval "$(cat)"\n';
 
 /** Runs `script` on the stdin of a fresh `bash` in the environment. */
 export async function runScriptStage(
-  input: StageSection & { env: JobEnvironment; script: string; abortSettleMs?: number },
+  input: StageSection & { env: JobEnvironment; script: string; abortSettleMs?: number; command?: readonly string[] },
 ): Promise<StageResult> {
   const { trace, signal } = input;
   if (signal.aborted) return { kind: 'stopped' };
   trace.sectionStart(input.name, input.description);
   const output = trace.openStageOutput();
   const execution = input.env.exec({
-    command: ['bash'],
+    command: [...(input.command ?? ['bash'])],
     stdin: READ_REST_AT_ONCE + input.script,
     stdout: output.stdout,
     stderr: output.stderr,

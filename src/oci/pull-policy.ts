@@ -1,7 +1,7 @@
 // Which pull policies a job's image gets (gitlab-runner helpers/pull_policies; docker executor
 // reference §2.1–2.2): the job's `image:pull_policy`, else the runner's `pull_policy`, else
 // [always]; filtered by `allowed_pull_policies` (default: the runner's pull_policy, else [always]).
-import { UserError } from '../errors.js';
+import { ImagePullError } from './pull-errors.js';
 
 export const PULL_POLICIES = ['always', 'if-not-present', 'never'] as const;
 export type PullPolicy = (typeof PULL_POLICIES)[number];
@@ -21,7 +21,7 @@ export interface PullPolicyConfig {
 export function effectivePullPolicies(image: string, jobPolicies: readonly string[] | undefined, config: PullPolicyConfig): PullPolicy[] {
   for (const policy of jobPolicies ?? []) {
     if (!isPullPolicy(policy)) {
-      throw new UserError('IMAGE_PULL_POLICY_INVALID', `unsupported pull_policy "${policy}" for image "${image}"`);
+      throw new ImagePullError('IMAGE_PULL_POLICY_INVALID', `unsupported pull_policy "${policy}" for image "${image}"`, 'runner_configuration_error');
     }
   }
   const fromJob = jobPolicies !== undefined && jobPolicies.length > 0;
@@ -31,9 +31,10 @@ export function effectivePullPolicies(image: string, jobPolicies: readonly strin
   const allowed = config.allowedPullPolicies?.length ? config.allowedPullPolicies : configured ? config.pullPolicy! : ['always'];
   const effective = requested.filter((policy) => allowed.includes(policy));
   if (effective.length === 0) {
-    throw new UserError(
+    throw new ImagePullError(
       'IMAGE_PULL_POLICY_NOT_ALLOWED',
       `invalid pull policy for image "${image}": pull_policy ([${requested.join(' ')}]) defined in ${source} is not one of the allowed_pull_policies ([${allowed.join(' ')}])`,
+      'runner_configuration_error',
     );
   }
   return effective;

@@ -60,6 +60,9 @@ test('a runner gets every default, including host-dependent ones', () => {
       diskSizeMb: 8192,
       bootTimeout: 120,
       accel: 'auto',
+      allowedImages: [],
+      allowedPullPolicies: [],
+      insecureRegistries: [],
       network: 'user',
       idleCount: 0,
       idleTime: 1800,
@@ -112,6 +115,13 @@ shutdown_timeout = 60
     network = "tap"
     idle_count = 2
     idle_time = 600
+    default_image = "node:20"
+    allowed_images = ["node:*", "registry.example.com/**"]
+    pull_policy = "if-not-present"
+    allowed_pull_policies = ["if-not-present", "always"]
+    image_store_size_mb = 20480
+    image_store = "/srv/tart/images"
+    insecure_registries = ["registry.lan:5000"]
   [runners.firecracker]
     binary = "/usr/bin/firecracker"
     jailer = "/usr/bin/jailer"
@@ -152,6 +162,13 @@ shutdown_timeout = 60
     diskSizeMb: 4096,
     bootTimeout: 30,
     accel: 'kvm',
+    defaultImage: 'node:20',
+    allowedImages: ['node:*', 'registry.example.com/**'],
+    pullPolicy: ['if-not-present'],
+    allowedPullPolicies: ['if-not-present', 'always'],
+    imageStoreSizeMb: 20480,
+    imageStore: '/srv/tart/images',
+    insecureRegistries: ['registry.lan:5000'],
     network: 'tap',
     idleCount: 2,
     idleTime: 600,

@@ -32,6 +32,10 @@ export async function startQemuDaemon(options: {
   concurrent: number;
   imageDir: string;
   runtimeRoot: string;
+  /** Extra [runners.vm] lines (image store keys). */
+  vmLines?: string[];
+  /** The runner's `environment` entries. */
+  environment?: string[];
 }): Promise<QemuDaemonHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'tart-qemu-daemon-'));
   const toml = [
@@ -44,6 +48,7 @@ export async function startQemuDaemon(options: {
     `token = "${options.token}"`,
     'executor = "qemu"',
     `cache_dir = "${join(dir, 'cache')}"`,
+    ...(options.environment ? [`environment = ${JSON.stringify(options.environment)}`] : []),
     '[runners.vm]',
     `image = "${options.imageDir}"`,
     'vcpus = 1',
@@ -51,6 +56,7 @@ export async function startQemuDaemon(options: {
     'disk_size_mb = 2048',
     'boot_timeout = 240',
     'network = "user"',
+    ...(options.vmLines ?? []),
   ].join('\n');
   const config = parseConfig(toml, join(dir, 'config.toml'), {
     imageDir: options.imageDir,

@@ -70,6 +70,7 @@ describe('tart run with the QEMU executor against the fake GitLab', () => {
     const barrier = await startBarrier(2);
     const meet = (name: string) => `curl -fsS --max-time 280 http://10.0.2.2:${barrier.port}/${name}`;
     const producer = fake.enqueueJob({
+      image: null, // Tart's own root: these jobs name no container image
       project: 'acme/widget',
       script: [
         'echo "SCRIPT-START $(hostname)"',
@@ -93,6 +94,7 @@ describe('tart run with the QEMU executor against the fake GitLab', () => {
     });
     producerId = producer.id;
     const failing = fake.enqueueJob({
+      image: null, // Tart's own root: these jobs name no container image
       project: 'acme/widget',
       script: [
         'echo "SCRIPT-START $(hostname)"',
@@ -157,6 +159,7 @@ describe('tart run with the QEMU executor against the fake GitLab', () => {
   it("gives a second job (a fresh VM) the first job's artifacts and restores its cache", async () => {
     assert.ok(producerId > 0, 'the first test ran');
     const consumer = fake.enqueueJob({
+      image: null, // Tart's own root: these jobs name no container image
       project: 'acme/widget',
       dependencies: [producerId],
       script: ['echo "SCRIPT-START $(hostname)"', 'cat out/result.txt', 'cat vendor/dep.txt', 'uname -r'],
@@ -173,10 +176,12 @@ describe('tart run with the QEMU executor against the fake GitLab', () => {
 
   it('leaves no VM within 2 s of a cancel, nor of a timeout', async (t) => {
     const canceled = fake.enqueueJob({
+      image: null, // Tart's own root: these jobs name no container image
       project: 'acme/widget',
       script: ['echo started-to-cancel', 'sleep 300'],
     });
     const timedOut = fake.enqueueJob({
+      image: null, // Tart's own root: these jobs name no container image
       project: 'acme/widget',
       script: ['echo started-to-time-out', 'sleep 300'],
       timeout: TIMEOUT_S,

@@ -92,6 +92,7 @@ export class FreshVmProvider implements VmProvider {
         rootfs: join(options.imageDir, IMAGE_FILES.rootfs),
         scratch: join(runtimeDir, 'scratch.img'),
         seed: join(runtimeDir, 'seed.tar'),
+        ...(request.imageDisk ? { jobImage: request.imageDisk } : {}),
       };
       await createScratchDisk(disks.scratch, options.diskSizeMb);
       await createSeedDisk(disks.seed, {

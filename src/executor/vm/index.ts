@@ -8,6 +8,7 @@ import { QemuVmm } from '../../vmm/qemu/qemu-vmm.js';
 import { defaultRuntimeRoot } from './runtime-dir.js';
 import { FreshVmProvider } from './fresh-vm-provider.js';
 import { PooledVmProvider } from './pool/pooled-vm-provider.js';
+import type { JobImageSettings } from './job-image.js';
 import { VmExecutor, type VmExecutorOptions, type VmNetworkProvider } from './vm-executor.js';
 
 export {
@@ -44,6 +45,8 @@ export interface CreateVmExecutorOptions {
     maxVms: number;
     log?: (message: string, fields?: Record<string, unknown>) => void;
   };
+  /** `image:` support; absent = Tart's own root only. */
+  jobImages?: JobImageSettings;
 }
 
 export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
@@ -77,7 +80,7 @@ export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
     kernel: firecracker ? 'vmlinux' : 'bzImage',
   };
   const pool = options.pool;
-  if (!pool || pool.idleCount <= 0) return new VmExecutor(fresh);
+  if (!pool || pool.idleCount <= 0) return new VmExecutor(fresh, options.jobImages);
   return new VmExecutor({
     provider: new PooledVmProvider(new FreshVmProvider(fresh), {
       idleCount: pool.idleCount,
@@ -85,5 +88,5 @@ export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
       maxVms: pool.maxVms,
       log: pool.log,
     }),
-  });
+  }, options.jobImages);
 }

@@ -8,18 +8,27 @@ export class VmEnvironment implements JobEnvironment {
   readonly disposable = true;
   private closing: Promise<void> | undefined;
 
+  readonly userScriptCommand?: readonly string[];
+
   constructor(
     readonly executorName: string,
     private readonly vm: AcquiredVm,
     private readonly provider: VmProvider,
-  ) {}
+    /** The job's container image: the user stages' command, and how to let go of the image. */
+    private readonly image?: { userScriptCommand: readonly string[]; release: () => void },
+  ) {
+    this.userScriptCommand = image?.userScriptCommand;
+  }
 
   exec(options: ExecOptions): Promise<ExecResult> {
     return this.vm.channel.exec(options);
   }
 
   close(): Promise<void> {
-    this.closing ??= this.provider.release(this.vm).catch(() => undefined);
+    this.closing ??= this.provider
+      .release(this.vm)
+      .catch(() => undefined)
+      .finally(() => this.image?.release());
     return this.closing;
   }
 }

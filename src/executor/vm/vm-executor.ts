@@ -4,8 +4,13 @@
 import type { Executor, JobEnvironment, PrepareOptions } from '../types.js';
 import { PooledVmProvider, type PoolCounts } from './pool/pooled-vm-provider.js';
 import { FreshVmProvider, type FreshVmProviderOptions, type VmStartTimings } from './fresh-vm-provider.js';
+import { Writable } from 'node:stream';
+import { TartError } from '../../errors.js';
+import type { GuestChannel } from '../../guest/channel.js';
+import { imageRootSetupCommand, userStageCommand } from './image-root.js';
+import { prepareJobImage, type JobImageSettings } from './job-image.js';
 import { VmEnvironment } from './vm-environment.js';
-import type { VmProvider } from './vm-provider.js';
+import type { AcquiredVm, VmProvider } from './vm-provider.js';
 
 export type { VmNetworkProvider, VmStartTimings } from './fresh-vm-provider.js';
 export type VmExecutorOptions = FreshVmProviderOptions;
@@ -16,7 +21,11 @@ export class VmExecutor implements Executor {
   private readonly fresh: FreshVmProvider | undefined;
 
   /** A fresh VM per job from `options`, or any other provider (a pool, a snapshot restore). */
-  constructor(options: VmExecutorOptions | { provider: VmProvider }) {
+  /** `jobImages`: `image:` support (src/oci); absent = every job runs in Tart's own root. */
+  constructor(
+    options: VmExecutorOptions | { provider: VmProvider },
+    private readonly jobImages?: JobImageSettings,
+  ) {
     if ('provider' in options) {
       this.provider = options.provider;
     } else {
@@ -44,10 +53,50 @@ export class VmExecutor implements Executor {
   }
 
   async prepare(prepare: PrepareOptions): Promise<JobEnvironment> {
-    const vm = await this.provider.acquire(
-      { name: `job${prepare.job.id}`, log: prepare.log },
-      prepare.signal,
-    );
-    return new VmEnvironment(this.name, vm, this.provider);
+    // Pull failures and policy refusals are the job's, not the VM's: they surface as they are.
+    const jobImage = this.jobImages
+      ? await prepareJobImage(prepare.job, this.jobImages, prepare.log, prepare.signal)
+      : undefined;
+    if (!jobImage) {
+      const vm = await this.provider.acquire({ name: `job${prepare.job.id}`, log: prepare.log }, prepare.signal);
+      return new VmEnvironment(this.name, vm, this.provider);
+    }
+    let vm: AcquiredVm | undefined;
+    try {
+      vm = await this.provider.acquire(
+        {
+          name: `job${prepare.job.id}`,
+          log: prepare.log,
+          imageDigest: jobImage.image.entry.manifestDigest,
+          imageDisk: jobImage.image.rootfsPath,
+        },
+        prepare.signal,
+      );
+      await mountImageRoot(vm.channel, prepare.signal);
+      return new VmEnvironment(this.name, vm, this.provider, {
+        userScriptCommand: userStageCommand(jobImage.image.config, jobImage.entrypoint),
+        release: () => jobImage.image.release(),
+      });
+    } catch (error) {
+      if (vm) await this.provider.release(vm);
+      jobImage.image.release();
+      throw error;
+    }
+  }
+}
+
+// One exec builds the image root; its output goes into the error on failure only.
+async function mountImageRoot(channel: GuestChannel, signal: AbortSignal): Promise<void> {
+  const output: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      output.push(chunk);
+      done();
+    },
+  });
+  const { exitCode } = await channel.exec({ command: imageRootSetupCommand('/builds'), stdout: sink, stderr: sink, signal });
+  if (exitCode !== 0) {
+    const text = Buffer.concat(output).toString('utf8').trim();
+    throw new TartError('IMAGE_ROOT_FAILED', `cannot mount the job's image in the VM (exit ${exitCode}): ${text}`);
   }
 }

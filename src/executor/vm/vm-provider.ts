@@ -14,6 +14,8 @@ export interface VmRequest {
    * pooled by what they were booted with, so a pool hands out only VMs of the same digest.
    */
   imageDigest?: string;
+  /** The container image's read-only disk (src/oci), attached as /dev/vdd; set with imageDigest. */
+  imageDisk?: string;
   /** Called once the VMM process runs, with its pid (a pool lowers a pooled boot's CPU priority). */
   onSpawned?: (vmmPid: number) => void;
 }

@@ -40,7 +40,7 @@ export interface WireJobPayload {
   variables: JobVariable[];
   steps: JobStep[];
   hooks: JobHook[];
-  image: { name: string; entrypoint: null; ports: []; executor_opts: object; pull_policy: null } | null;
+  image: { name: string; entrypoint: string[] | null; ports: []; executor_opts: object; pull_policy: string[] | null } | null;
   services: unknown[];
   artifacts: JobArtifact[] | null;
   cache: JobCache[];
@@ -76,7 +76,8 @@ export interface JobPayloadOptions {
   cache?: JobCache[];
   dependencies?: JobDependency[];
   hooks?: JobHook[];
-  image?: string | null;
+  /** A name, or the `image:` keys GitLab passes on (entrypoint, pull_policy). */
+  image?: string | { name: string; entrypoint?: string[]; pull_policy?: string[] } | null;
   features?: WireFeatures;
   allowGitFetch?: boolean;
 }
@@ -133,11 +134,11 @@ export function makeJobPayload(options: JobPayloadOptions): WireJobPayload {
       options.image === null
         ? null
         : {
-            name: options.image ?? 'debian:bookworm',
-            entrypoint: null,
+            name: (typeof options.image === 'object' ? options.image.name : options.image) ?? 'debian:bookworm',
+            entrypoint: (typeof options.image === 'object' ? options.image.entrypoint : undefined) ?? null,
             ports: [],
             executor_opts: {},
-            pull_policy: null,
+            pull_policy: (typeof options.image === 'object' ? options.image.pull_policy : undefined) ?? null,
           },
     services: [],
     artifacts: options.artifacts === undefined ? null : options.artifacts,

@@ -1,0 +1,61 @@
+// Which container image a job gets and fetching it, with the docker executor's trace lines
+// (docker executor reference §2.4–2.5): the job's `image:` (variables expanded) or the runner's
+// default_image; allowed_images; the effective pull policies; credentials; the pull itself.
+import type { JobPayload } from '../../gitlab/payload.js';
+import { expandVariables, getVariable } from '../../job/variables.js';
+import { disallowedImageLines, isImageAllowed } from '../../oci/allowed-images.js';
+import { effectiveEntrypoint } from '../../oci/image-config.js';
+import { effectivePullPolicies, type PullPolicy } from '../../oci/pull-policy.js';
+import { findRegistryCredentials } from '../../oci/registry-auth.js';
+import type { ImageStore, JobImage } from '../../oci/store.js';
+import { TartError } from '../../errors.js';
+
+export interface JobImageSettings {
+  store: ImageStore;
+  defaultImage?: string;
+  allowedImages: readonly string[];
+  pullPolicy?: readonly PullPolicy[];
+  allowedPullPolicies: readonly PullPolicy[];
+  /** The runner's `environment` entries (KEY=value), for DOCKER_AUTH_CONFIG. */
+  environment: readonly string[];
+  /** The runner user's home, for ~/.docker/config.json. */
+  home?: string;
+}
+
+export interface PreparedJobImage {
+  image: JobImage;
+  entrypoint: string[];
+}
+
+/** The job's image, pulled as its policies say; undefined when the job runs in Tart's own root. */
+export async function prepareJobImage(
+  job: JobPayload,
+  settings: JobImageSettings,
+  log: (line: string) => void,
+  signal: AbortSignal,
+): Promise<PreparedJobImage | undefined> {
+  const written = job.image?.name ?? settings.defaultImage;
+  if (!written) return undefined;
+  const name = expandVariables(written, job.variables);
+  log(`Using image ${name} for the job's script stages ...`);
+  if (!isImageAllowed(name, settings.allowedImages, settings.defaultImage ? [settings.defaultImage] : [])) {
+    for (const line of disallowedImageLines(name, settings.allowedImages)) log(line);
+    throw new TartError('IMAGE_NOT_ALLOWED', 'disallowed image');
+  }
+  const policies = effectivePullPolicies(name, job.image?.pull_policy, { pullPolicy: settings.pullPolicy, allowedPullPolicies: settings.allowedPullPolicies });
+  log(`Using effective pull policy of [${policies.join(' ')}] for container ${name}`);
+  const { credentials, warnings } = await findRegistryCredentials(name, { dockerAuthConfig: dockerAuthConfig(job, settings.environment), home: settings.home });
+  for (const warning of warnings) log(`WARNING: ${warning}`);
+  if (credentials) log(`Authenticating with credentials from ${credentials.source}`);
+  const image = await settings.store.acquire({ image: name, policies, credentials, log, signal });
+  log(`Using docker image ${image.entry.imageId} for ${name} with digest ${image.entry.repoDigest} ...`);
+  return { image, entrypoint: effectiveEntrypoint(image.config, job.image?.entrypoint) };
+}
+
+// A job variable wins over the runner's environment entry.
+function dockerAuthConfig(job: JobPayload, environment: readonly string[]): string | undefined {
+  const fromJob = getVariable(job.variables, 'DOCKER_AUTH_CONFIG');
+  if (fromJob !== undefined) return fromJob;
+  const entry = [...environment].reverse().find((line) => line.startsWith('DOCKER_AUTH_CONFIG='));
+  return entry?.slice('DOCKER_AUTH_CONFIG='.length);
+}

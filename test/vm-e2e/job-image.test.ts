@@ -1,0 +1,173 @@
+// SLOW (boots QEMU VMs under TCG; run inside `flock /tmp/tart-vm.lock`). `image:` end to end:
+// the daemon pulls test images (built from Debian packages) from a real docker-registry on
+// 127.0.0.1, attaches them to the job's microVM and runs the user's stages in them, while the
+// repository is still checked out by Tart's own root.
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createTestRuntimeRoot, IMAGE_DIR, removeTestRuntimeRoot, requireImage } from '../executor/vm/support/vm-test-env.js';
+import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
+import { createRepo, type TestRepo } from '../support/git-repo.js';
+import { startRegistry, type TestRegistry } from '../support/oci/registry.js';
+import { pushTestImage, testImageLayout } from '../support/oci/test-images.js';
+import { startQemuDaemon, type QemuDaemonHarness } from './qemu-daemon-harness.js';
+
+const RUNNER_TOKEN = 'glrt-image_e2e_token_0001';
+const FINAL = ['success', 'failed', 'canceled'];
+const PASSWORD = 'pr1vate-Registry-Pa55';
+const WAIT_MS = 400_000;
+
+describe('image: jobs in their container image inside a microVM', () => {
+  let runtimeRoot: string;
+  let fake: FakeGitLab;
+  let repo: TestRepo;
+  let registry: TestRegistry;
+  let privateRegistry: TestRegistry;
+  let harness: QemuDaemonHarness;
+  let storeDir: string;
+
+  before(async () => {
+    await requireImage();
+    runtimeRoot = await createTestRuntimeRoot('job-image');
+    process.env.TART_RUNTIME_DIR = runtimeRoot;
+    storeDir = await mkdtemp(join(tmpdir(), 'tart-image-store-'));
+    registry = await startRegistry();
+    pushTestImage(await testImageLayout('busybox'), registry.host, 'tools/busybox', '1.0');
+    pushTestImage(await testImageLayout('busybox-entrypoint'), registry.host, 'tools/entry', '1.0');
+    pushTestImage(await testImageLayout('python'), registry.host, 'lang/python', '3');
+    privateRegistry = await startRegistry({ users: { ci: PASSWORD } });
+    const pushAuth = join(runtimeRoot, 'push-auth.json');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(pushAuth, JSON.stringify({ auths: { [privateRegistry.host]: { auth: Buffer.from(`ci:${PASSWORD}`).toString('base64') } } }), { mode: 0o600 });
+    pushTestImage(await testImageLayout('busybox'), privateRegistry.host, 'secret/busybox', '1', pushAuth);
+    await rm(pushAuth);
+    fake = await startFakeGitLab({ traceUpdateInterval: 1, baseUrlForGuests: 'http://10.0.2.2:{port}/' });
+    repo = await createRepo({ files: { 'README.md': '# widget in an image\n' } });
+    fake.addProject({ path: 'acme/widget', repo });
+    fake.addRunner({ token: RUNNER_TOKEN });
+    harness = await startQemuDaemon({
+      url: fake.url,
+      token: RUNNER_TOKEN,
+      concurrent: 1,
+      imageDir: IMAGE_DIR,
+      runtimeRoot,
+      vmLines: [`image_store = "${storeDir}"`, `allowed_images = ["${registry.host}/**", "${privateRegistry.host}/**"]`],
+    });
+  });
+
+  after(async () => {
+    await harness?.cleanup();
+    await fake?.close();
+    await repo?.cleanup();
+    await registry?.stop();
+    await privateRegistry?.stop();
+    if (runtimeRoot) await removeTestRuntimeRoot(runtimeRoot);
+    if (storeDir) await rm(storeDir, { recursive: true, force: true });
+  });
+
+  const run = async (options: Parameters<FakeGitLab['enqueueJob']>[0]) => {
+    const job = fake.enqueueJob({ project: 'acme/widget', ...options });
+    return fake.waitForJob(job.id, (j) => FINAL.includes(j.state), WAIT_MS);
+  };
+
+  it('a busybox job sees the image files and Env, has no bash, and the repository is checked out', async () => {
+    const image = `${registry.host}/tools/busybox:1.0`;
+    const done = await run({
+      image,
+      script: [
+        'echo "IMAGE=$(cat /etc/tart-test-image) ARCH=$(cat /etc/tart-test-arch)"',
+        'echo "GREETING=$TART_TEST_GREETING"',
+        'test ! -e /bin/bash && echo NO-BASH',
+        'test ! -e /lost+found && echo NO-LOST-FOUND',
+        'test -f README.md && echo "REPO-OK $(pwd)"',
+        'echo "SHELL-IS $(readlink /proc/$$/exe)"',
+      ],
+    });
+    const trace = done.trace.toString();
+    assert.equal(done.state, 'success', trace);
+    assert.match(trace, new RegExp(`Using docker image sha256:[0-9a-f]{64} for ${escape(image)} with digest ${escape(registry.host)}/tools/busybox@sha256:[0-9a-f]{64} \\.\\.\\.`));
+    assert.match(trace, /\nIMAGE=busybox ARCH=amd64\n/);
+    assert.match(trace, /\nGREETING=hello-from-image\n/);
+    assert.match(trace, /\nNO-BASH\n/);
+    assert.match(trace, /\nNO-LOST-FOUND\n/);
+    assert.match(trace, /\nREPO-OK \/builds\/acme\/widget\n/);
+    assert.match(trace, /\nSHELL-IS \/bin\/busybox\n/);
+  });
+
+  it('a second job on the same image downloads no layer again', async () => {
+    const before = (await registry.blobGets()).length;
+    const done = await run({ image: `${registry.host}/tools/busybox:1.0`, script: ['echo again'] });
+    assert.equal(done.state, 'success', done.trace.toString());
+    assert.equal((await registry.blobGets()).length, before, 'no blob fetched from the registry');
+    assert.doesNotMatch(done.trace.toString(), /Downloading \d+ of/);
+  });
+
+  it('the python job runs python3', async () => {
+    const done = await run({ image: `${registry.host}/lang/python:3`, script: ['python3 -c "print(\'PY\', 6 * 7)"'] });
+    assert.equal(done.state, 'success', done.trace.toString());
+    assert.match(done.trace.toString(), /\nPY 42\n/);
+  });
+
+  it("runs the image's entrypoint before the script, and entrypoint [\"\"] clears it", async () => {
+    const withEntrypoint = await run({ image: `${registry.host}/tools/entry:1.0`, script: ['echo SCRIPT-RAN'] });
+    assert.equal(withEntrypoint.state, 'success', withEntrypoint.trace.toString());
+    assert.match(withEntrypoint.trace.toString(), /TART TEST ENTRYPOINT RAN[\s\S]*SCRIPT-RAN/);
+    const cleared = await run({ image: { name: `${registry.host}/tools/entry:1.0`, entrypoint: [''] }, script: ['echo SCRIPT-RAN'] });
+    assert.equal(cleared.state, 'success', cleared.trace.toString());
+    assert.doesNotMatch(cleared.trace.toString(), /TART TEST ENTRYPOINT RAN/);
+    assert.match(cleared.trace.toString(), /\nSCRIPT-RAN\n/);
+  });
+
+  it('allowed_images refuses an image with a clear trace line', async () => {
+    const done = await run({ image: 'docker.io/library/evil:1', script: ['echo never'] });
+    const trace = done.trace.toString();
+    assert.equal(done.state, 'failed', trace);
+    assert.match(trace, /ERROR: The "docker\.io\/library\/evil:1" image is not present on list of allowed images:/);
+    assert.equal(done.failureReason, 'runner_system_failure');
+    assert.doesNotMatch(trace, /\nnever\n/);
+  });
+
+  it('pulls from a private registry with DOCKER_AUTH_CONFIG; the password appears nowhere', async () => {
+    const auth = JSON.stringify({ auths: { [privateRegistry.host]: { auth: Buffer.from(`ci:${PASSWORD}`).toString('base64') } } });
+    const done = await run({
+      image: `${privateRegistry.host}/secret/busybox:1`,
+      variables: [{ key: 'DOCKER_AUTH_CONFIG', value: auth, public: false, masked: false }],
+      script: ['echo PRIVATE-OK'],
+    });
+    const trace = done.trace.toString();
+    assert.equal(done.state, 'success', trace);
+    assert.match(trace, /Authenticating with credentials from \$DOCKER_AUTH_CONFIG/);
+    assert.match(trace, /\nPRIVATE-OK\n/);
+    const base64 = Buffer.from(`ci:${PASSWORD}`).toString('base64');
+    for (const [where, text] of [['trace', trace], ['daemon log', harness.logs()]] as const) {
+      assert.ok(!text.includes(PASSWORD) && !text.includes(base64), `secret in the ${where}`);
+    }
+    assert.ok(!(await filesContaining(storeDir, [PASSWORD, base64])).length, 'secret in an image-store file');
+  });
+
+  it('a pull of a missing tag fails the job as a configuration error', async () => {
+    const done = await run({ image: `${registry.host}/tools/busybox:missing`, script: ['echo never'] });
+    const trace = done.trace.toString();
+    assert.equal(done.state, 'failed', trace);
+    assert.equal(done.failureReason, 'runner_configuration_error');
+    assert.match(trace, /failed to pull image ".*busybox:missing" with specified policies \[always\]: .*manifest unknown/);
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+async function filesContaining(dir: string, needles: string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    if ((await stat(path)).size > 1 << 20) continue;
+    const text = await readFile(path, 'latin1');
+    if (needles.some((needle) => text.includes(needle))) found.push(path);
+  }
+  return found;
+}
