@@ -43,7 +43,8 @@ export async function runScriptStage(
   const output = trace.openStageOutput();
   const execution = input.env.exec({
     command: [...(input.command ?? ['bash'])],
-    stdin: READ_REST_AT_ONCE + input.script,
+    // Another command (a container image's shell detection) does its own bulk read for bash.
+    stdin: input.command ? input.script : READ_REST_AT_ONCE + input.script,
     stdout: output.stdout,
     stderr: output.stderr,
     signal,

@@ -41,10 +41,13 @@ function setupScript(buildsDir: string): string {
 }
 
 // gitlab-runner's shell detection (docker executor reference §4.5): bash where present, else sh.
+// bash gets the script in one read (it reads a pipe byte by byte otherwise, see job/stages.ts);
+// busybox sh reads it as it is (its eval of "$(cat)" mis-parses \' inside $'…').
+const BULK = `-c 'eval "$(cat)"'`;
 export const DETECT_SHELL_SCRIPT = [
-  'if [ -x /usr/local/bin/bash ]; then exec /usr/local/bin/bash "$@"',
-  'elif [ -x /usr/bin/bash ]; then exec /usr/bin/bash "$@"',
-  'elif [ -x /bin/bash ]; then exec /bin/bash "$@"',
+  `if [ -x /usr/local/bin/bash ]; then exec /usr/local/bin/bash ${BULK}`,
+  `elif [ -x /usr/bin/bash ]; then exec /usr/bin/bash ${BULK}`,
+  `elif [ -x /bin/bash ]; then exec /bin/bash ${BULK}`,
   'elif [ -x /usr/local/bin/sh ]; then exec /usr/local/bin/sh "$@"',
   'elif [ -x /usr/bin/sh ]; then exec /usr/bin/sh "$@"',
   'elif [ -x /bin/sh ]; then exec /bin/sh "$@"',
