@@ -1,5 +1,5 @@
 // `tart exec [JOB...]`: run the local .gitlab-ci.yml through the job engine and an executor.
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { hasCode, UserError } from '../../errors.js';
@@ -54,7 +54,11 @@ export function registerExecCommand(program: Command): void {
     .option('--preview', 'print the configuration after include, extends, !reference and defaults, and exit')
     .option('--needs', 'also run the jobs the named jobs need (transitively)')
     .option('--dirty', 'include uncommitted changes (snapshotted; the branch and index are not touched)')
-    .option('--concurrency <n>', 'jobs run at once (default: 2 for shell, 1 for VMs)', parsePositive)
+    .option(
+      '--concurrency <n>',
+      'jobs run at once (default: the number of CPUs, at least 2, for shell; 1 for VMs)',
+      parsePositive,
+    )
     .option('--cwd <dir>', 'run as if started in this directory')
     .option(
       '--server-host <host>',
@@ -110,7 +114,7 @@ export function registerExecCommand(program: Command): void {
           jobs,
           withNeeds: flags.needs === true,
           dirty: flags.dirty === true,
-          concurrency: flags.concurrency ?? (flags.executor === 'shell' ? 2 : 1),
+          concurrency: flags.concurrency ?? defaultConcurrency(flags.executor),
           variables,
           executorForSlot,
           slotLockDir: join(buildsRoot, '.locks'),
@@ -133,6 +137,11 @@ export function registerExecCommand(program: Command): void {
         process.off('SIGTERM', onSignal);
       }
     });
+}
+
+// Shell jobs follow the machine, as gitlab-ci-local's do; each VM needs a core and memory of its own.
+function defaultConcurrency(executor: ExecExecutorKind): number {
+  return executor === 'shell' ? Math.max(2, availableParallelism()) : 1;
 }
 
 // Creating the executor fails early (before a server starts) when this build lacks it.
