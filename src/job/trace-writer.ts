@@ -22,6 +22,14 @@ export interface TraceMasking {
   maskText(text: string): string;
 }
 
+/**
+ * A sink that stops keeping output at some point (the TraceBuffer at its output limit): from then
+ * on the writer neither masks nor queues anything, since every byte would be dropped.
+ */
+export interface LimitedSink {
+  readonly limitReached: boolean;
+}
+
 /** The two output streams of one stage command; `close` flushes both maskers into the trace. */
 export interface StageOutput {
   stdout: Writable;
@@ -55,6 +63,7 @@ export class TraceWriter {
 
   /** Writes text as is (it carries its own newline), masked. */
   write(text: string): void {
+    if (this.#sinkFull()) return;
     this.#enqueue(Buffer.from(this.#masking.maskText(text), 'utf8'));
   }
 
@@ -116,17 +125,33 @@ export class TraceWriter {
   }
 
   // A streaming masker whose output joins the write queue; backpressure reaches the producer.
-  #maskedStream(): { input: Transform; done: Promise<void> } {
+  // Output that arrives once the sink is full skips the masker.
+  #maskedStream(): { input: Writable; done: Promise<void> } {
     const masker = this.#masking.createStreamMasker();
     // An abandoned command may still write after close; that must not crash the runner.
     masker.on('error', () => undefined);
+    const input = new Writable({
+      write: (chunk: Buffer, _encoding, callback) => {
+        if (this.#sinkFull() || masker.write(chunk)) callback();
+        else masker.once('drain', () => callback());
+      },
+      final: (callback) => {
+        masker.end();
+        callback();
+      },
+    });
+    input.on('error', () => undefined);
     const gate = new Writable({
       write: (chunk: Buffer, _encoding, callback) => {
         this.#enqueue(chunk);
         this.#tail.then(() => callback(), callback);
       },
     });
-    return { input: masker, done: pipeline(masker, gate) };
+    return { input, done: pipeline(masker, gate) };
+  }
+
+  #sinkFull(): boolean {
+    return 'limitReached' in this.#sink && (this.#sink as Writable & LimitedSink).limitReached;
   }
 
   // Serialises writes; a broken sink is remembered and later output is dropped, the job goes on.
