@@ -54,6 +54,21 @@ export async function loadConfigOrEmpty(
   }
 }
 
+/** loadConfigWithWarnings, but a missing file is an empty config (`tart run` on a fresh host waits for runners). */
+export async function loadConfigOrEmptyWithWarnings(
+  path: string,
+  defaults: HostDefaults = hostDefaults(),
+): Promise<LoadedConfig> {
+  try {
+    return await loadConfigWithWarnings(path, defaults);
+  } catch (error) {
+    if (error instanceof UserError && error.code === CONFIG_ERROR_CODES.notFound) {
+      return parseConfigWithWarnings('', path, defaults);
+    }
+    throw error;
+  }
+}
+
 /** Validates config text; `file` only names the source in errors. */
 export function parseConfig(text: string, file: string, defaults: HostDefaults = hostDefaults()): TartConfig {
   return parseConfigWithWarnings(text, file, defaults).config;

@@ -1,7 +1,7 @@
 // `tart run`: the multi-runner daemon. Polls every [[runners]] entry on gitlab-runner's
 // schedule, runs jobs within `concurrent`/`limit`, serves /metrics, and stops on signals:
 // SIGQUIT gracefully (no new jobs, running ones finish), SIGINT/SIGTERM forcefully.
-import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { RunnerConfig, TartConfig } from '../config/types.js';
 import type { Executor } from '../executor/types.js';
 import type { TlsFiles } from '../gitlab/http.js';
@@ -17,6 +17,7 @@ import { handleReceivedJob } from './job-runner.js';
 import { ConcurrencyIds } from './concurrency-ids.js';
 import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
 import { RunnerState } from './runner-state.js';
+import { checkIntervalMs, runnerIdentity, runnerLimits, runnerSettings, tlsFilesOf } from './runner-entry.js';
 import { Scheduler, type ScheduledRunner } from './scheduler.js';
 import { startStatusServer, type StatusServer } from './status-server.js';
 
@@ -52,6 +53,8 @@ interface DaemonRunner extends ScheduledRunner {
   ids: ConcurrencyIds;
   tls?: TlsFiles;
   lastUpdate?: string;
+  /** Jobs running on this entry's executor (a retired entry's executor is disposed at 0). */
+  activeJobs: number;
 }
 
 export class Daemon {
@@ -62,15 +65,21 @@ export class Daemon {
   private receivedJobs = 0;
   private runningJobs = 0;
   private stopping: 'graceful' | 'forceful' | undefined;
-  private readonly runners: DaemonRunner[];
   private disposing: Promise<unknown> | undefined;
+  /** The config in effect (replaced by applyConfig). */
+  private config: TartConfig;
+  private runners: DaemonRunner[];
+  /** Runners a reload removed or replaced whose executors wait for their last job before disposal. */
+  private readonly retired = new Set<DaemonRunner>();
+  private started = false;
 
   constructor(private readonly options: DaemonOptions) {
     this.metrics = options.metrics ?? createDaemonMetrics();
-    const runners = options.config.runners
+    this.config = options.config;
+    this.runners = options.config.runners
       .filter((runner) => runner.token.trim() !== '')
       .map((runner) => this.makeRunner(runner));
-    this.runners = runners;
+    const runners = this.runners;
     for (const runner of runners)
       this.metrics.watchPool(runner.name, () => runner.executor.poolCounts?.());
     this.metrics.setLimits(
@@ -80,7 +89,7 @@ export class Daemon {
     this.scheduler = new Scheduler<DaemonRunner, unknown>({
       runners,
       concurrent: options.config.concurrent,
-      checkIntervalMs: (options.config.checkInterval > 0 ? options.config.checkInterval : 3) * 1000,
+      checkIntervalMs: checkIntervalMs(options.config),
       requestJob: (runner, signal) => this.requestOne(runner, signal),
       runJob: (runner, raw) => this.runOne(runner, raw),
     });
@@ -91,7 +100,8 @@ export class Daemon {
     await this.reapOrphanedVms();
     // Warm pools boot only once what a killed daemon left is gone.
     for (const runner of this.runners) runner.executor.start?.();
-    const listenAddress = this.options.config.listenAddress;
+    this.started = true;
+    const listenAddress = this.config.listenAddress;
     if (listenAddress) {
       this.statusServer = await startStatusServer({
         listenAddress,
@@ -102,14 +112,14 @@ export class Daemon {
     }
     this.scheduler.start();
     this.options.logger.info('tart is running', {
-      runners: this.options.config.runners.length,
-      concurrent: this.options.config.concurrent,
+      runners: this.config.runners.length,
+      concurrent: this.config.concurrent,
     });
   }
 
   // VMs, disks and sockets left behind by a runner that was killed (SIGKILL, power loss).
   private async reapOrphanedVms(): Promise<void> {
-    if (!this.options.config.runners.some((runner) => runner.executor !== 'shell')) return;
+    if (!this.config.runners.some((runner) => runner.executor !== 'shell')) return;
     const { reaped, killedPids } = await reapOrphans({
       runtimeRoot: this.options.runtimeRoot ?? defaultRuntimeRoot(),
     });
@@ -119,7 +129,7 @@ export class Daemon {
         killed: killedPids.length,
       });
     if (
-      this.options.config.runners.some((runner) => runner.executor !== 'shell' && runner.vm.network === 'tap')
+      this.config.runners.some((runner) => runner.executor !== 'shell' && runner.vm.network === 'tap')
     ) {
       const freed = await reapStaleLeases({});
       if (freed.length > 0)
@@ -149,7 +159,9 @@ export class Daemon {
 
   // No job will take a pooled VM any more: destroy them now, not after the running jobs.
   private disposeExecutors(): Promise<unknown> {
-    this.disposing ??= Promise.all(this.runners.map((runner) => runner.executor.dispose?.()));
+    this.disposing ??= Promise.all(
+      [...this.runners, ...this.retired].map((runner) => runner.executor.dispose?.()),
+    );
     return this.disposing;
   }
 
@@ -169,45 +181,79 @@ export class Daemon {
     return this.statusServer?.address;
   }
 
-  private makeRunner(config: RunnerConfig): DaemonRunner {
+  // A polled entry for `config`; `previous` (same url and token, from before a reload) hands over
+  // its slots and bookkeeping so `limit` and concurrent ids hold across the reload.
+  private makeRunner(config: RunnerConfig, previous?: DaemonRunner): DaemonRunner {
     const logger = this.options.logger;
     logger.addSecret(config.token);
+    const limits = runnerLimits(config);
+    previous?.state.setLimits(limits);
     return {
       name: config.name,
       config,
-      state: new RunnerState({
-        limit: config.limit,
-        requestConcurrency: Math.max(1, config.requestConcurrency),
-        unhealthyRequestsLimit: config.unhealthyRequestsLimit || 3,
-        unhealthyIntervalMs: config.unhealthyIntervalMs || 60 * 60 * 1000,
-      }),
+      state: previous?.state ?? new RunnerState(limits),
       executor: (this.options.createExecutor ?? createExecutorFor)(config, {
         runtimeRoot: this.options.runtimeRoot,
-        concurrent: this.options.config.concurrent,
+        concurrent: this.config.concurrent,
         log: (message, fields) => logger.info(message, { runner: config.name || 'runner', ...fields }),
       }),
-      ids: new ConcurrencyIds(),
+      ids: previous?.ids ?? new ConcurrencyIds(),
       tls: tlsFilesOf(config),
       info: buildRunnerInfo({ tartVersion: this.options.tartVersion, executor: config.executor }),
-      settings: {
-        name: config.name,
-        token: config.token,
-        environment: config.environment,
-        cacheDir: config.cacheDir ?? join(this.options.defaultCacheDir, config.name || 'runner'),
-        buildsDir: config.buildsDir,
-        cloneUrl: config.cloneUrl,
-        preGetSourcesScript: config.preGetSourcesScript ?? config.preCloneScript,
-        postGetSourcesScript: config.postGetSourcesScript ?? config.postCloneScript,
-        preBuildScript: config.preBuildScript,
-        postBuildScript: config.postBuildScript,
-        customBuildDir: config.customBuildDir?.enabled,
-        debugTraceDisabled: config.debugTraceDisabled,
-        featureFlags: config.featureFlags,
-        version: this.options.tartVersion,
-        revision: this.options.tartRevision,
-        systemId: this.options.systemId,
-      },
+      settings: runnerSettings(config, this.options),
+      lastUpdate: previous?.lastUpdate,
+      activeJobs: 0,
     };
+  }
+
+  /**
+   * A reloaded config.toml: added runners start polling within one check interval, removed ones
+   * stop polling (their running jobs finish), changed ones take the new settings for their next
+   * job; `concurrent` and `check_interval` apply at once. `listen_address` needs a restart.
+   */
+  applyConfig(config: TartConfig): void {
+    const current = new Map(this.runners.map((runner) => [runnerIdentity(runner.config), runner]));
+    const next = config.runners
+      .filter((runner) => runner.token.trim() !== '')
+      .map((runnerConfig) => {
+        const previous = current.get(runnerIdentity(runnerConfig));
+        current.delete(runnerIdentity(runnerConfig));
+        if (previous && isDeepStrictEqual(previous.config, runnerConfig)) return previous;
+        if (!previous) this.options.logger.info('runner added', { runner: runnerConfig.name });
+        return this.makeRunner(runnerConfig, previous);
+      });
+    for (const removed of current.values())
+      this.options.logger.info('runner removed: no new jobs, running ones finish', { runner: removed.name });
+    const kept = new Set(next);
+    for (const runner of this.runners) if (!kept.has(runner)) this.retire(runner);
+    for (const runner of next.filter((entry) => !this.runners.includes(entry))) {
+      this.metrics.watchPool(runner.name, () => runner.executor.poolCounts?.());
+      if (this.started) runner.executor.start?.();
+    }
+    if (config.listenAddress !== this.config.listenAddress)
+      this.options.logger.warn('listen_address changed: restart tart to apply it');
+    this.config = { ...config, listenAddress: this.config.listenAddress };
+    this.runners = next;
+    this.scheduler.setRunners(next);
+    this.scheduler.setConcurrent(config.concurrent);
+    this.scheduler.setCheckInterval(checkIntervalMs(config));
+    this.metrics.setLimits(config.concurrent, Object.fromEntries(next.map((r) => [r.name, r.config.limit])));
+  }
+
+  // An entry a reload removed or replaced: its executor (and warm VMs) go once its last job ended.
+  private retire(runner: DaemonRunner): void {
+    this.retired.add(runner);
+    if (runner.activeJobs === 0) this.disposeRetired(runner);
+  }
+
+  private disposeRetired(runner: DaemonRunner): void {
+    this.retired.delete(runner);
+    void runner.executor.dispose?.().catch((error: unknown) =>
+      this.options.logger.warn('disposing a removed runner\'s executor failed', {
+        runner: runner.name,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
   }
 
   // One POST /jobs/request for `runner`; returns the raw 201 body when a job was assigned.
@@ -257,6 +303,7 @@ export class Daemon {
   // Runs one received job to its final update, with metrics.
   private async runOne(runner: DaemonRunner, raw: unknown): Promise<void> {
     this.runningJobs += 1;
+    runner.activeJobs += 1;
     this.metrics.jobStarted(runner.name);
     const started = Date.now();
     let state: 'success' | 'failed' = 'failed';
@@ -292,20 +339,11 @@ export class Daemon {
     } finally {
       ids.release();
       this.runningJobs -= 1;
+      runner.activeJobs -= 1;
+      if (runner.activeJobs === 0 && this.retired.has(runner)) this.disposeRetired(runner);
       this.metrics.jobFinished(runner.name, state, (Date.now() - started) / 1000, failureReason);
     }
   }
-}
-
-// tls-ca-file, tls-cert-file and tls-key-file, for API calls (and the job's CI_SERVER_TLS_* files).
-function tlsFilesOf(config: RunnerConfig): TlsFiles | undefined {
-  const files: TlsFiles = {
-    ...(config.tlsCaFile ? { caFile: config.tlsCaFile } : {}),
-    ...(config.tlsCertFile && config.tlsKeyFile
-      ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }
-      : {}),
-  };
-  return Object.keys(files).length > 0 ? files : undefined;
 }
 
 // The project a raw payload belongs to, read defensively (the payload is validated later).

@@ -16,7 +16,12 @@ export class RunnerState {
   private consecutiveUnhealthy = 0;
   private unhealthyUntil = 0;
 
-  constructor(private readonly limits: RunnerLimits) {}
+  constructor(private limits: RunnerLimits) {}
+
+  /** A reloaded config's limits; running jobs and requests keep their slots. */
+  setLimits(limits: RunnerLimits): void {
+    this.limits = limits;
+  }
 
   get unhealthyIntervalMs(): number {
     return this.limits.unhealthyIntervalMs;

@@ -28,15 +28,44 @@ export class Scheduler<R extends ScheduledRunner, J> {
   private readonly requesting = new AbortController();
   private readonly workers: Promise<void>[] = [];
   private feeder: Promise<void> | undefined;
+  private runners: readonly R[];
+  private concurrent: number;
+  private checkIntervalMs: number;
+  private activeWorkers = 0;
 
-  constructor(private readonly options: SchedulerOptions<R, J>) {}
+  constructor(private readonly options: SchedulerOptions<R, J>) {
+    this.runners = [...options.runners];
+    this.concurrent = Math.max(1, options.concurrent);
+    this.checkIntervalMs = options.checkIntervalMs;
+  }
+
+  /** A reloaded check_interval: applies from the next pause. */
+  setCheckInterval(ms: number): void {
+    this.checkIntervalMs = ms;
+  }
 
   /** Starts the feeder and the workers. */
   start(): void {
-    for (let index = 0; index < Math.max(1, this.options.concurrent); index += 1) {
+    this.startWorkers();
+    this.feeder = this.feedLoop();
+  }
+
+  /** A reloaded config: polling moves to `runners` from the next round; running jobs go on. */
+  setRunners(runners: readonly R[]): void {
+    this.runners = [...runners];
+  }
+
+  /** A reloaded `concurrent`: more workers start now; surplus ones stop after their current job. */
+  setConcurrent(concurrent: number): void {
+    this.concurrent = Math.max(1, concurrent);
+    if (this.feeder !== undefined && !this.stopped) this.startWorkers();
+  }
+
+  private startWorkers(): void {
+    while (this.activeWorkers < this.concurrent) {
+      this.activeWorkers += 1;
       this.workers.push(this.workerLoop());
     }
-    this.feeder = this.feedLoop();
   }
 
   /** Stops asking for jobs (in-flight requests are aborted); running jobs go on. */
@@ -58,13 +87,15 @@ export class Scheduler<R extends ScheduledRunner, J> {
     const signal = this.requesting.signal;
     const sleep = this.options.sleep ?? abortableSleep;
     const random = this.options.random ?? Math.random;
-    const runners = this.options.runners;
-    if (runners.length === 0) return;
     while (!signal.aborted) {
+      const runners = this.runners;
+      // No runner yet (a fresh host, or all removed): wait for a reload to add one.
+      if (runners.length === 0) await sleep(this.checkIntervalMs, signal);
       for (const runner of runners) {
+        if (!this.runners.includes(runner)) continue; // removed by a reload during this round
         try {
           await this.channel.offer(runner, signal);
-          const pause = this.options.checkIntervalMs / runners.length;
+          const pause = this.checkIntervalMs / runners.length;
           await sleep(pause * (0.9 + 0.2 * random()), signal);
         } catch {
           if (signal.aborted) return;
@@ -76,15 +107,16 @@ export class Scheduler<R extends ScheduledRunner, J> {
   // One worker: takes a runner entry, maybe requests a job, runs it, repeats.
   private async workerLoop(): Promise<void> {
     const signal = this.requesting.signal;
-    while (!signal.aborted) {
+    while (!signal.aborted && this.activeWorkers <= this.concurrent) {
       let runner: R;
       try {
         runner = await this.channel.take(signal);
       } catch {
-        return;
+        break;
       }
       await this.processRunner(runner, signal);
     }
+    this.activeWorkers -= 1;
   }
 
   private async processRunner(runner: R, signal: AbortSignal): Promise<void> {

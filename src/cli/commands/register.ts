@@ -155,7 +155,7 @@ async function register(flags: RegisterFlags, command: Command): Promise<void> {
   }
   context.stdout.write(
     `Runner registered successfully: "${runner.name}" (id ${runner.id}) in ${configPath}. ` +
-      'A running `tart run` picks it up automatically.\n',
+      'A running `tart run` picks it up within a few seconds (it reloads config.toml when the file changes).\n',
   );
 }
 

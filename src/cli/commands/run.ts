@@ -2,13 +2,18 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../../errors.js';
-import { loadConfigWithWarnings } from '../../config/load.js';
+import {
+  loadConfigOrEmptyWithWarnings,
+  loadConfigWithWarnings,
+  type LoadedConfig,
+} from '../../config/load.js';
 import { hostDefaults } from '../../config/paths.js';
 import { loadOrCreateSystemId } from '../../config/system-id.js';
 import type { TartConfig } from '../../config/types.js';
 import { Daemon } from '../../daemon/run.js';
 import { lockRunners } from '../../daemon/instance-lock.js';
 import { guardProcess } from '../../daemon/process-guard.js';
+import { ConfigReloader } from '../../daemon/config-reload.js';
 import { handleStopSignals } from '../../daemon/signals.js';
 import { applyLogSettings, contextOf, globalOptions, type CliContext } from '../context.js';
 import { tartRevision, tartVersion } from '../version.js';
@@ -21,9 +26,18 @@ export function registerRunCommand(program: Command): void {
     .action(async (flags: { listenAddress?: string }, command: Command) => {
       const context = contextOf(command);
       const { configPath } = globalOptions(command);
-      const { config, warnings } = await loadConfigWithWarnings(configPath, hostDefaults(context.host));
-      if (flags.listenAddress) config.listenAddress = flags.listenAddress;
-      await runUntilStopped(context, configPath, config, { warnings });
+      const defaults = hostDefaults(context.host);
+      const withFlags = (loaded: LoadedConfig): LoadedConfig => {
+        if (flags.listenAddress) loaded.config.listenAddress = flags.listenAddress;
+        return loaded;
+      };
+      // As gitlab-runner: no file or no runner yet is fine; `tart register` adds one and a reload picks
+      // it up. A file that disappears later is a failed reload (the current config stays).
+      const { config, warnings } = withFlags(await loadConfigOrEmptyWithWarnings(configPath, defaults));
+      await runUntilStopped(context, configPath, config, {
+        warnings,
+        reload: async (path) => withFlags(await loadConfigWithWarnings(path, defaults)),
+      });
     });
 
   program
@@ -60,9 +74,15 @@ async function runUntilStopped(
   context: CliContext,
   configPath: string,
   config: TartConfig,
-  bounds: { maxBuilds?: number; waitTimeoutMs?: number; warnings?: string[] },
+  bounds: {
+    maxBuilds?: number;
+    waitTimeoutMs?: number;
+    warnings?: string[];
+    /** `tart run`: reload config.toml on SIGHUP and when it changes. */
+    reload?: (path: string) => Promise<LoadedConfig>;
+  },
 ): Promise<void> {
-  if (config.runners.length === 0)
+  if (config.runners.length === 0 && !bounds.reload)
     throw new UserError('NO_RUNNERS', `${configPath}: no [[runners]] configured; run "tart register" first`);
   // --log-level/--log-format given on the command line win over config.toml.
   applyLogSettings(context, config);
@@ -103,17 +123,33 @@ async function serveUntilStopped(
   timers.idle = bounds.waitTimeoutMs
     ? setTimeout(() => daemon.stopGracefully(), bounds.waitTimeoutMs)
     : undefined;
+  const reloader = bounds.reload
+    ? new ConfigReloader({
+        path: configPath,
+        load: bounds.reload,
+        logger: context.logger,
+        apply: ({ config: reloaded }) => {
+          applyLogSettings(context, reloaded);
+          daemon.applyConfig(reloaded);
+        },
+      })
+    : undefined;
   const removeGuard = guardProcess({ logger: context.logger });
   const removeHandlers = handleStopSignals({
     daemon,
     shutdownTimeoutMs: config.shutdownTimeout * 1000,
     logger: context.logger,
     exit: (code) => process.exit(code),
+    ...(reloader ? { reload: () => void reloader.reload() } : {}),
   });
   try {
     await daemon.start();
+    await reloader?.start();
+    if (config.runners.length === 0)
+      context.logger.info(`no runners in ${configPath} yet: waiting for "tart register" to add one`);
     await daemon.whenStopped();
   } finally {
+    reloader?.stop();
     clearTimeout(timers.idle);
     removeHandlers();
     removeGuard();

@@ -1,0 +1,68 @@
+// What the daemon derives from one [[runners]] entry: its limits, the settings a job gets, its
+// TLS files, and the identity that survives a config reload (url and token, as gitlab-runner).
+import { join } from 'node:path';
+import type { RunnerConfig, TartConfig } from '../config/types.js';
+import type { TlsFiles } from '../gitlab/http.js';
+import type { RunnerSettings } from '../job/types.js';
+import type { RunnerLimits } from './runner-state.js';
+
+/** The facts about this daemon every job's settings carry. */
+export interface DaemonFacts {
+  tartVersion: string;
+  tartRevision?: string;
+  systemId: string;
+  /** Where `cache_dir` defaults to when a runner has none. */
+  defaultCacheDir: string;
+}
+
+/** Two entries with the same url and token are the same runner across a reload. */
+export function runnerIdentity(config: RunnerConfig): string {
+  return `${config.url}\n${config.token}`;
+}
+
+/** Pacing of job requests (ms); check_interval <= 0 means gitlab-runner's 3 s. */
+export function checkIntervalMs(config: TartConfig): number {
+  return (config.checkInterval > 0 ? config.checkInterval : 3) * 1000;
+}
+
+export function runnerLimits(config: RunnerConfig): RunnerLimits {
+  return {
+    limit: config.limit,
+    requestConcurrency: Math.max(1, config.requestConcurrency),
+    unhealthyRequestsLimit: config.unhealthyRequestsLimit || 3,
+    unhealthyIntervalMs: config.unhealthyIntervalMs || 60 * 60 * 1000,
+  };
+}
+
+/** What the job engine reads of the runner. */
+export function runnerSettings(config: RunnerConfig, facts: DaemonFacts): RunnerSettings {
+  return {
+    name: config.name,
+    token: config.token,
+    environment: config.environment,
+    cacheDir: config.cacheDir ?? join(facts.defaultCacheDir, config.name || 'runner'),
+    buildsDir: config.buildsDir,
+    cloneUrl: config.cloneUrl,
+    preGetSourcesScript: config.preGetSourcesScript ?? config.preCloneScript,
+    postGetSourcesScript: config.postGetSourcesScript ?? config.postCloneScript,
+    preBuildScript: config.preBuildScript,
+    postBuildScript: config.postBuildScript,
+    customBuildDir: config.customBuildDir?.enabled,
+    debugTraceDisabled: config.debugTraceDisabled,
+    featureFlags: config.featureFlags,
+    version: facts.tartVersion,
+    revision: facts.tartRevision,
+    systemId: facts.systemId,
+  };
+}
+
+/** tls-ca-file, tls-cert-file and tls-key-file, for API calls. */
+export function tlsFilesOf(config: RunnerConfig): TlsFiles | undefined {
+  const files: TlsFiles = {
+    ...(config.tlsCaFile ? { caFile: config.tlsCaFile } : {}),
+    ...(config.tlsCertFile && config.tlsKeyFile
+      ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }
+      : {}),
+  };
+  return Object.keys(files).length > 0 ? files : undefined;
+}
