@@ -69,18 +69,20 @@ export function registerRunCommand(program: Command): void {
     });
 }
 
+interface RunBounds {
+  maxBuilds?: number;
+  waitTimeoutMs?: number;
+  warnings?: string[];
+  /** `tart run`: reload config.toml on SIGHUP and when it changes. */
+  reload?: (path: string) => Promise<LoadedConfig>;
+}
+
 // Runs the daemon until a signal (or run-single's bounds) stops it.
 async function runUntilStopped(
   context: CliContext,
   configPath: string,
   config: TartConfig,
-  bounds: {
-    maxBuilds?: number;
-    waitTimeoutMs?: number;
-    warnings?: string[];
-    /** `tart run`: reload config.toml on SIGHUP and when it changes. */
-    reload?: (path: string) => Promise<LoadedConfig>;
-  },
+  bounds: RunBounds,
 ): Promise<void> {
   if (config.runners.length === 0 && !bounds.reload)
     throw new UserError('NO_RUNNERS', `${configPath}: no [[runners]] configured; run "tart register" first`);
@@ -101,7 +103,7 @@ async function serveUntilStopped(
   context: CliContext,
   configPath: string,
   config: TartConfig,
-  bounds: { maxBuilds?: number; waitTimeoutMs?: number },
+  bounds: RunBounds,
 ): Promise<void> {
   const systemId = await loadOrCreateSystemId(configPath, {
     onWarning: (message) => context.logger.warn(message),
