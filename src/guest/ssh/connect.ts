@@ -19,7 +19,22 @@ export interface ConnectGuestOptions {
   signal?: AbortSignal;
   /** Pause between attempts. */
   retryDelayMs?: number;
+  /** Cipher preference, most wanted first (default CIPHER_PREFERENCE); for benchmarks. */
+  ciphers?: readonly string[];
 }
+
+/**
+ * chacha20-poly1305 first: ssh2 puts AES-GCM first when the host has AES-NI, but the guest (under
+ * TCG, and any emulated CPU) lacks it, and the guest's side of AES-GCM is then the bottleneck.
+ */
+export const CIPHER_PREFERENCE = [
+  'chacha20-poly1305@openssh.com',
+  'aes128-gcm@openssh.com',
+  'aes256-gcm@openssh.com',
+  'aes128-ctr',
+  'aes192-ctr',
+  'aes256-ctr',
+] as const;
 
 /** Connects once sshd answers with the pinned host key. */
 export async function connectGuest(options: ConnectGuestOptions): Promise<GuestSession> {
@@ -78,6 +93,7 @@ function connectOnce(
       readyTimeout,
       keepaliveInterval: 5000,
       keepaliveCountMax: 6,
+      algorithms: { cipher: [...(options.ciphers ?? CIPHER_PREFERENCE)] as ssh2.CipherAlgorithm[] },
       hostVerifier: (key: Buffer) => {
         const matches = Buffer.isBuffer(key) && key.equals(expectedKey);
         if (!matches) hostKeyRejected = true;

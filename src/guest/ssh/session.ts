@@ -1,5 +1,5 @@
-// The SSH GuestChannel: one SSH connection to a guest, one SSH channel per command. Each command runs in its own
-// session (setsid) and records its process group, so an abort kills the whole tree.
+// The SSH GuestChannel: one SSH connection to a guest, one SSH channel per command. Each command runs as
+// a job of its own (own process group, pgid recorded in a pid file), so an abort kills the whole tree.
 import { constants } from 'node:os';
 import { Readable, type Writable } from 'node:stream';
 import type ssh2 from 'ssh2';
@@ -8,7 +8,8 @@ import type { ExecOptions, ExecResult } from '../../executor/types.js';
 import type { GuestChannel } from '../channel.js';
 import { shellJoin, shellQuote } from '../quote.js';
 
-const PID_DIR = '/run/tart-exec';
+/** Each command's process group id, for an abort to kill the group (left in place: the VM is disposable). */
+const PID_FILE_PREFIX = '/run/tart-exec-';
 
 export class GuestSession implements GuestChannel {
   private nextId = 0;
@@ -22,7 +23,7 @@ export class GuestSession implements GuestChannel {
   async exec(options: ExecOptions): Promise<ExecResult> {
     options.signal?.throwIfAborted();
     if (this.closed) throw new TartError('GUEST_DISCONNECTED', 'the SSH connection to the guest is closed');
-    const pidFile = `${PID_DIR}/${process.pid}-${(this.nextId += 1)}.pid`;
+    const pidFile = `${PID_FILE_PREFIX}${process.pid}-${(this.nextId += 1)}.pid`;
     const channel = await this.openChannel(wrapCommand(options, pidFile));
     return new Promise<ExecResult>((resolve, reject) => {
       let exitCode: number | undefined;
@@ -68,7 +69,7 @@ export class GuestSession implements GuestChannel {
   // Kills the command's whole process group, through a channel of its own.
   private async killGroup(pidFile: string): Promise<void> {
     if (this.closed) return;
-    const script = `pid=$(cat ${shellQuote(pidFile)} 2>/dev/null) && kill -KILL -- -"$pid" 2>/dev/null; rm -f ${shellQuote(pidFile)}`;
+    const script = `read -r pid <${shellQuote(pidFile)} 2>/dev/null && kill -KILL -- -"$pid" 2>/dev/null`;
     try {
       const channel = await this.openChannel(script);
       await new Promise<void>((resolve) => {
@@ -83,13 +84,21 @@ export class GuestSession implements GuestChannel {
   }
 }
 
-// `setsid -w` gives the command its own process group (pid = pgid), recorded for killGroup.
+// One shell, no helper processes: the login shell (bash) starts the command as a job with job
+// control on (`set -m`), so it gets its own process group (pgid = its pid, recorded for
+// killGroup) and keeps the channel's stdin; `cd`, the variables, the pid file and `wait` are
+// builtins. (The previous wrapper ran mkdir, setsid, sh and env around every command, and rm
+// after it: four to five execs, ~80 ms each under TCG.) `wait`'s own "Killed" notices are muted.
 function wrapCommand(options: ExecOptions, pidFile: string): string {
-  const env = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`);
-  const argv = env.length > 0 ? ['env', '--', ...env, ...options.command] : options.command;
-  const cd = options.cwd ? `cd ${shellQuote(options.cwd)} && ` : '';
-  const launcher = `echo $$ >"$0" && exec "$@"`;
-  return `mkdir -p ${PID_DIR} && ${cd}setsid -w sh -c ${shellQuote(launcher)} ${shellQuote(pidFile)} ${shellJoin(argv)}; status=$?; rm -f ${shellQuote(pidFile)}; exit $status`;
+  const env = Object.entries(options.env ?? {});
+  const assignable = env.every(([key]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(key));
+  const assignments = assignable ? env.map(([key, value]) => `${key}=${shellQuote(value)} `).join('') : '';
+  const argv =
+    assignable || env.length === 0
+      ? options.command
+      : ['env', '--', ...env.map(([key, value]) => `${key}=${value}`), ...options.command];
+  const cd = options.cwd ? `cd ${shellQuote(options.cwd)} || exit 1; ` : '';
+  return `${cd}set -m; ${assignments}${shellJoin(argv)} & set +m; echo $! >${shellQuote(pidFile)}; wait $! 2>/dev/null`;
 }
 
 function feedStdin(channel: ssh2.ClientChannel, stdin: ExecOptions['stdin']): void {
