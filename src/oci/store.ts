@@ -3,7 +3,7 @@
 // and the image config; entries in use by a job are never evicted.
 import { readdir, readFile } from 'node:fs/promises';
 import { spawnCommand, type CommandRunner } from '../image/spawn.js';
-import { evictLeastRecentlyUsed } from './eviction.js';
+import { evictLeastRecentlyUsed, removeEntry, removeUnreferencedBlobs, storeSizeBytes } from './eviction.js';
 import { readRuntimeConfig, type ImageRuntimeConfig } from './image-config.js';
 import { fetchIntoStore, resolveManifest } from './pull.js';
 import { ImagePullError } from './pull-errors.js';
@@ -11,7 +11,7 @@ import type { PullPolicy } from './pull-policy.js';
 import { formatReference, parseImageReference, type ImageReference } from './reference.js';
 import { isInsecureRegistry, withAuthFile } from './registry-access.js';
 import type { RegistryCredentials } from './registry-auth.js';
-import { StoreLayout, type StoreEntry } from './store-layout.js';
+import { hexOf, StoreLayout, type StoreEntry } from './store-layout.js';
 
 export interface ImageStoreOptions {
   root: string;
@@ -166,6 +166,29 @@ export class ImageStore {
       if (entry) entries.push(entry);
     }
     return entries.sort((a, b) => b.lastUsedAt.localeCompare(a.lastUsedAt));
+  }
+
+  /** The entry a reference (as written or canonical) or a digest (or its unique prefix) names. */
+  async find(nameOrDigest: string): Promise<StoreEntry | undefined> {
+    const entries = await this.entries();
+    const hex = nameOrDigest.replace(/^sha256:/, '');
+    if (/^[0-9a-f]{6,64}$/.test(hex)) {
+      const byDigest = entries.filter((entry) => [entry.manifestDigest, entry.imageId].some((digest) => hexOf(digest).startsWith(hex)));
+      if (byDigest.length === 1) return byDigest[0];
+    }
+    const canonical = formatReference(parseImageReference(nameOrDigest));
+    return (await this.findLocal(parseImageReference(nameOrDigest))) ?? entries.find((entry) => entry.references.includes(canonical));
+  }
+
+  /** Removes one entry and the blobs no other entry needs. */
+  async remove(entry: StoreEntry): Promise<void> {
+    await removeEntry(this.layout, entry);
+    await removeUnreferencedBlobs(this.layout, (await this.entries()).filter((other) => other.manifestDigest !== entry.manifestDigest));
+  }
+
+  /** Total bytes on disk (ext4 roots and blobs). */
+  async sizeBytes(): Promise<number> {
+    return storeSizeBytes(this.layout, await this.entries());
   }
 
   /** Evicts least recently used entries (never one in use) until the store fits its limit. */

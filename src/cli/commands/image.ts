@@ -1,15 +1,18 @@
-// `tart image build [--output DIR] [--force]` and `tart image show [--output DIR]`.
+// `tart image build [--output DIR] [--force]` and `tart image show [--output DIR]`; the container-image
+// store's pull, ls, rm and prune are in image-store.ts.
 import type { Command } from 'commander';
 import { buildImage } from '../../image/build.js';
 import { CURRENT_LINK, defaultImageRoot, readImageManifest } from '../../image/layout.js';
 import { join } from 'node:path';
 import { contextOf } from '../context.js';
 import { requireRoot } from '../require-root.js';
+import { registerImageStoreCommands } from './image-store.js';
 
 export function registerImageCommand(program: Command): void {
   const image = program
     .command('image')
-    .description('build and inspect the guest image (kernel, initrd, rootfs)');
+    .description('build and inspect the guest image (kernel, initrd, rootfs); pull and manage job container images');
+  registerImageStoreCommands(image);
 
   image
     .command('build')
