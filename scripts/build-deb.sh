@@ -43,6 +43,12 @@ node --input-type=module -e '
     user: "tart", packageRoot: root });
   (await import("node:fs")).writeFileSync(out, text.replaceAll(`file://${root}/docs/`, "file:///usr/share/doc/tart/"));
 ' "$stage/usr/lib/tart" "$stage/lib/systemd/system/tart.service"
+share="$stage/usr/lib/tart/dist/share"
+install -D -m 0644 "$share/tart.bash" "$stage/usr/share/bash-completion/completions/tart"
+install -D -m 0644 "$share/_tart" "$stage/usr/share/zsh/vendor-completions/_tart"
+install -D -m 0644 "$share/tart.fish" "$stage/usr/share/fish/vendor_completions.d/tart.fish"
+mkdir -p "$stage/usr/share/man/man1"
+gzip -9n <"$share/tart.1" >"$stage/usr/share/man/man1/tart.1.gz"
 cp packaging/debian/config.toml "$stage/etc/tart/config.toml"
 cp packaging/debian/copyright "$stage/usr/share/doc/tart/copyright"
 cp docs/configuration.md "$stage/usr/share/doc/tart/configuration.md"

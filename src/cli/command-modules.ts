@@ -7,6 +7,8 @@ type Register = (program: Command) => void;
 interface CommandModule {
   names: readonly string[];
   load(): Promise<Register>;
+  /** The command describes the whole CLI (completion, man page): every module is loaded. */
+  describesEveryCommand?: boolean;
 }
 
 /** Every command module, in help order. Add one entry per new `src/cli/commands/*.ts`. */
@@ -27,6 +29,11 @@ const COMMAND_MODULES: readonly CommandModule[] = [
     names: ['install', 'uninstall', 'start', 'stop', 'restart', 'status'],
     load: async () => (await import('./commands/service.js')).registerServiceCommands,
   },
+  {
+    names: ['completion', 'man'],
+    load: async () => (await import('./commands/docs.js')).registerDocsCommands,
+    describesEveryCommand: true,
+  },
 ];
 
 // Global options that take a value in the next argument (see buildProgram in main.ts).
@@ -41,7 +48,8 @@ export async function commandRegistersFor(argv: readonly string[]): Promise<Regi
   const word = commandWord(argv);
   if (word === 'version') return [];
   const wanted = COMMAND_MODULES.filter((module) => word !== undefined && module.names.includes(word));
-  return Promise.all((wanted.length > 0 ? wanted : COMMAND_MODULES).map((module) => module.load()));
+  const everything = wanted.length === 0 || wanted.some((module) => module.describesEveryCommand);
+  return Promise.all((everything ? COMMAND_MODULES : wanted).map((module) => module.load()));
 }
 
 // The first argument that is not a global option (or its value); 'version' for `-v`/`--version` first.

@@ -113,6 +113,13 @@ test(
       assert.match(entry('usr/lib/tart/bin/tart.js') ?? '', /^-rwxr-xr-x root\/root /);
       assert.match(entry('lib/systemd/system/tart.service') ?? '', /^-rw-r--r-- root\/root /);
       assert.ok(entry('usr/lib/tart/dist/cli/main.js'));
+      for (const path of [
+        'usr/share/man/man1/tart.1.gz',
+        'usr/share/bash-completion/completions/tart',
+        'usr/share/zsh/vendor-completions/_tart',
+        'usr/share/fish/vendor_completions.d/tart.fish',
+      ])
+        assert.match(entry(path) ?? '', /^-rw-r--r-- root\/root /, path);
       assert.ok(
         entry('usr/lib/tart/node_modules/commander/package.json'),
         'runtime dependencies are bundled',
