@@ -12,6 +12,7 @@ import type { JobEnvironment } from '../executor/types.js';
 import type { JobDependency, JobPayload } from '../gitlab/payload.js';
 import { helperLine, notice } from './trace-lines.js';
 import type { ArtifactTransport } from './transport.js';
+import { freeBytes } from './free-space.js';
 import { openZipAsTar } from './zip-to-tar.js';
 
 export interface DownloadArtifactsInput {
@@ -91,7 +92,18 @@ async function extractIntoEnvironment(
   input: DownloadArtifactsInput,
 ): Promise<void> {
   try {
-    const { tar } = await openZipAsTar({ zipPath, projectDir: input.projectDir });
+    const { tar, entries } = await openZipAsTar({ zipPath, projectDir: input.projectDir });
+    // Entry sizes are enforced while streaming, so the declared total bounds what is written:
+    // a bomb that cannot fit fails now rather than after streaming until the disk is full.
+    const declared = entries.reduce((sum, entry) => sum + entry.size, 0);
+    const free = await freeBytes(input.env, input.projectDir, input.signal);
+    if (free !== undefined && declared > free) {
+      tar.destroy();
+      throw new TartError(
+        'ARTIFACT_TOO_LARGE',
+        `the archive would extract ${declared} bytes in ${entries.length} entries, but only ${free} bytes are free in ${input.projectDir}`,
+      );
+    }
     await copyTarIn(input.env, { directory: input.projectDir, tar, signal: input.signal });
   } catch (error) {
     if (hasCode(error, 'ARTIFACT_UNSAFE_ENTRY') || input.signal.aborted) {

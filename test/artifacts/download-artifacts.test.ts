@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -135,6 +136,24 @@ describe('downloadArtifacts', () => {
       assert.match(String((result.error as Error).message), /corrupt zip entry/);
     });
   }
+
+  it('refuses at once an archive whose declared sizes cannot fit in the environment', async () => {
+    const bomb = Array.from({ length: 400 }, (_, index) => ({
+      name: `bomb-${index}.bin`,
+      data: 'z',
+      deflate: true,
+      declaredSize: 0xfffffff0,
+    }));
+    const started = Date.now();
+    const result = await download(bomb);
+    assert.ok(hasCode(result.error, 'ARTIFACT_DOWNLOAD_FAILED'), String(result.error));
+    assert.match(
+      String((result.error as Error).message),
+      /would extract 1717986912000 bytes in 400 entries, but only \d+ bytes are free/,
+    );
+    assert.ok(Date.now() - started < 5000, 'fails fast');
+    assert.equal(existsSync(join(projectDir, 'bomb-0.bin')), false, 'nothing was extracted');
+  });
 
   it('reports a transport failure as ARTIFACT_DOWNLOAD_FAILED', async () => {
     const trace = traceCollector();
