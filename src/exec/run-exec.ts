@@ -197,6 +197,9 @@ async function runOneJob(input: {
     }),
   });
   if (attempt.attempt > 1) input.output.note(`[${attempt.job.name}] retrying (attempt ${attempt.attempt})`);
+  if (attempt.job.image && options.executorForSlot(input.slot).name === 'shell') {
+    input.output.note(`[${attempt.job.name}] WARNING: image "${attempt.job.image.name}" is ignored: the shell executor runs jobs on this host`);
+  }
   const trace = input.output.jobTrace(attempt.job.name);
   const outcome = await options.runJob({
     job: payload,

@@ -1,0 +1,19 @@
+// tart exec --executor shell with a job that names an image: the image is ignored with one
+// warning line (as gitlab-ci-local's shell executor does), and the job runs on the host.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ExecSandbox } from './exec-harness.js';
+
+describe('tart exec --executor shell and image:', () => {
+  const sandbox = new ExecSandbox(join(import.meta.dirname, 'projects', 'image-on-shell'));
+  after(() => sandbox.remove());
+
+  it('warns once that the image is ignored and runs the job', async () => {
+    const run = await sandbox.exec();
+    assert.equal(run.exitCode, 0, run.stdout + run.stderr);
+    const warnings = run.stdout.split('\n').filter((line) => line.includes('WARNING: image'));
+    assert.deepEqual(warnings, ['[greet] WARNING: image "node:20" is ignored: the shell executor runs jobs on this host']);
+    assert.match(run.stdout, /\[greet\] ran on the host/);
+  });
+});
