@@ -21,13 +21,14 @@ export function tartVersion(): string {
 
 /** The 8-digit git revision Tart was built from, as gitlab-runner shows it; "unknown" when not recorded. */
 export function tartRevision(): string {
-  cachedRevision ??= recordedRevision(projectRoot()) ?? checkoutRevision(projectRoot()) ?? 'unknown';
+  cachedRevision ??= recordedRevision() ?? checkoutRevision(projectRoot()) ?? 'unknown';
   return cachedRevision;
 }
 
-// dist/build-info.json beside the compiled CLI (dist/cli/ → dist/).
-function recordedRevision(root: string): string | undefined {
-  const text = readOptional(join(root, 'dist', 'build-info.json'));
+// build-info.json beside the running code: dist/build-info.json for the compiled CLI (src/ has
+// none, so a source checkout never reads a stale dist/).
+function recordedRevision(): string | undefined {
+  const text = readOptional(resolve(dirname(fileURLToPath(import.meta.url)), '..', 'build-info.json'));
   if (text === undefined) return undefined;
   const revision = (JSON.parse(text) as { revision?: unknown }).revision;
   return typeof revision === 'string' && revision !== '' ? revision : undefined;
