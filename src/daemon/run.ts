@@ -211,8 +211,11 @@ export class Daemon {
    * stop polling (their running jobs finish), changed ones take the new settings for their next
    * job; `concurrent` and `check_interval` apply at once. `listen_address` needs a restart.
    */
-  applyConfig(config: TartConfig): void {
-    const current = new Map(this.runners.map((runner) => [runnerIdentity(runner.config), runner]));
+  applyConfig(config: TartConfig, renamed?: { from: string; to: string }): void {
+    // A rotated token names the same runner: it keeps its slots, ids and executor's jobs.
+    const identityOf = (runner: RunnerConfig) =>
+      runnerIdentity(runner.token === renamed?.from ? { ...runner, token: renamed.to } : runner);
+    const current = new Map(this.runners.map((runner) => [identityOf(runner.config), runner]));
     const next = config.runners
       .filter((runner) => runner.token.trim() !== '')
       .map((runnerConfig) => {

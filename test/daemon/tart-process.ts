@@ -11,7 +11,17 @@ const TART = resolve('bin/tart.js');
 export const RUNNER_TOKEN = 'glrt-signals_test_token_01';
 
 // A fake GitLab serving one project, and a config.toml with shell runners of the given names.
-export async function setUp(options: { prefix: string; global: string[]; runners: string[] }): Promise<{
+export async function setUp(options: {
+  prefix: string;
+  global: string[];
+  runners: string[];
+  /** Default RUNNER_TOKEN. */
+  token?: string;
+  /** Extra lines in every runner entry. */
+  runnerLines?: string[];
+  /** When the fake's copy of the token expires (ISO-8601). */
+  tokenExpiresAt?: string;
+}): Promise<{
   fake: FakeGitLab;
   configPath: string;
   cleanup: () => Promise<void>;
@@ -19,7 +29,8 @@ export async function setUp(options: { prefix: string; global: string[]; runners
   const fake = await startFakeGitLab({ traceUpdateInterval: 1 });
   const repo: TestRepo = await createRepo({ files: { 'README.md': 'hi\n' } });
   fake.addProject({ path: 'acme/widget', repo });
-  fake.addRunner({ token: RUNNER_TOKEN });
+  const token = options.token ?? RUNNER_TOKEN;
+  fake.addRunner({ token, tokenExpiresAt: options.tokenExpiresAt ?? null });
   const dir = await mkdtemp(join(tmpdir(), options.prefix));
   const configPath = join(dir, 'config.toml');
   const runner = (name: string) =>
@@ -27,10 +38,11 @@ export async function setUp(options: { prefix: string; global: string[]; runners
       '[[runners]]',
       `name = "${name}"`,
       `url = "${fake.url}"`,
-      `token = "${RUNNER_TOKEN}"`,
+      `token = "${token}"`,
       'executor = "shell"',
       `builds_dir = "${join(dir, 'builds')}"`,
       `cache_dir = "${join(dir, 'cache')}"`,
+      ...(options.runnerLines ?? []),
     ].join('\n');
   await writeFile(configPath, [...options.global, ...options.runners.map(runner)].join('\n'), {
     mode: 0o600,

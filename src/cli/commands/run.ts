@@ -13,7 +13,11 @@ import type { TartConfig } from '../../config/types.js';
 import { Daemon } from '../../daemon/run.js';
 import { lockRunners } from '../../daemon/instance-lock.js';
 import { guardProcess } from '../../daemon/process-guard.js';
+import { saveConfig } from '../../config/save.js';
 import { ConfigReloader } from '../../daemon/config-reload.js';
+import { tlsFilesOf } from '../../daemon/runner-entry.js';
+import { TokenRotator } from '../../daemon/token-rotation.js';
+import { resetRunnerToken } from '../../gitlab/registration.js';
 import { handleStopSignals } from '../../daemon/signals.js';
 import { applyLogSettings, contextOf, globalOptions, type CliContext } from '../context.js';
 import { tartRevision, tartVersion } from '../version.js';
@@ -125,6 +129,7 @@ async function serveUntilStopped(
   timers.idle = bounds.waitTimeoutMs
     ? setTimeout(() => daemon.stopGracefully(), bounds.waitTimeoutMs)
     : undefined;
+  const rotator = bounds.reload ? tokenRotatorFor(context, configPath, bounds.reload, daemon) : undefined;
   const reloader = bounds.reload
     ? new ConfigReloader({
         path: configPath,
@@ -133,6 +138,7 @@ async function serveUntilStopped(
         apply: ({ config: reloaded }) => {
           applyLogSettings(context, reloaded);
           daemon.applyConfig(reloaded);
+          rotator?.plan(reloaded);
         },
       })
     : undefined;
@@ -147,16 +153,53 @@ async function serveUntilStopped(
   try {
     await daemon.start();
     await reloader?.start();
+    rotator?.plan(config);
     if (config.runners.length === 0)
       context.logger.info(`no runners in ${configPath} yet: waiting for "tart register" to add one`);
     await daemon.whenStopped();
   } finally {
     reloader?.stop();
+    rotator?.stop();
     clearTimeout(timers.idle);
     removeHandlers();
     removeGuard();
   }
   context.logger.info('tart stopped');
+}
+
+// Token rotation writes the new token into the file as it is now (read fresh), then hands it to the daemon.
+function tokenRotatorFor(
+  context: CliContext,
+  configPath: string,
+  load: (path: string) => Promise<LoadedConfig>,
+  daemon: Daemon,
+): TokenRotator {
+  const defaults = hostDefaults(context.host);
+  return new TokenRotator({
+    logger: context.logger,
+    reset: (runner) =>
+      resetRunnerToken({
+        url: runner.url,
+        tls: tlsFilesOf(runner),
+        token: runner.token,
+        tartVersion: tartVersion(),
+      }),
+    save: async (runner, rotated, obtainedAt) => {
+      const { config } = await load(configPath);
+      const entry = config.runners.find(
+        (candidate) => candidate.url === runner.url && candidate.token === runner.token,
+      );
+      if (entry === undefined)
+        throw new UserError('RUNNER_GONE', 'the runner is no longer in the config file');
+      entry.token = rotated.token;
+      entry.tokenObtainedAt = obtainedAt;
+      if (rotated.tokenExpiresAt) entry.tokenExpiresAt = new Date(rotated.tokenExpiresAt);
+      else delete entry.tokenExpiresAt;
+      await saveConfig(configPath, config, defaults);
+      return config;
+    },
+    apply: (config, renamed) => daemon.applyConfig(config, renamed),
+  });
 }
 
 function pickRunner(config: TartConfig, name: string | undefined) {
