@@ -1,189 +1,120 @@
-// Where a VM job's start goes, phase by phase, with the QEMU executor and the installed image:
-// disk prep, VMM spawn, kernel to init (the guest's own clock, from the console), init to sshd
-// ready, SSH connect, and the first stage command running; then the job's total overhead next to
-// the script's own run time, and per-job disk prep next to a full copy of rootfs.ext4.
-//   npx tsx bench/vm-start.ts [--runs N] [--image DIR] [--script 'sleep 1']
-// Median of N runs; one VM at a time (1 vCPU, 512 MiB). Under TCG the figures are honest TCG ones.
-import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+// Cold boot against the warm pool, side by side in one run: a `true` job with GIT_STRATEGY=none
+// through the real job engine, on the QEMU executor with the installed image (1 vCPU, 512 MiB).
+// Runs alternate (pooled, then cold) and each starts only when no VM is booting, so the two
+// modes see the same host. Prints min/median/max of "VM ready" (the executor's prepare) and of
+// the job's wall time, and each median's ratio to cold. Goal: pooled job wall <= 0.35x cold.
+// Snapshot clones are not implemented yet (issue 12, part 2): their column says so.
+//   npx tsx bench/vm-start.ts [--runs N] [--image DIR]
+// The phase-by-phase breakdown of a cold start is bench/vm-start-phases.ts.
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { createVmExecutor, type VmExecutor } from '../src/executor/vm/index.js';
-import type { JobEnvironment } from '../src/executor/types.js';
-import type { JobPayload } from '../src/gitlab/payload.js';
-import { IMAGE_FILES, currentImageDir, defaultImageRoot, readImageManifest } from '../src/image/layout.js';
-import { createScratchDisk, createSeedDisk } from '../src/vmm/disks.js';
-import { USER_MODE_NETWORK } from '../src/vmm/guest-contract.js';
-import { generateVmKeys } from '../src/guest/ssh/keys.js';
-import { QemuVmm } from '../src/vmm/qemu/qemu-vmm.js';
+import type { Executor } from '../src/executor/types.js';
+import { currentImageDir, defaultImageRoot, readImageManifest } from '../src/image/layout.js';
+import { createJobHarness, type JobHarness } from '../test/job/support/job-harness.js';
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '3' },
-    image: { type: 'string' },
-    script: { type: 'string', default: 'sleep 1' },
-  },
-});
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, image: { type: 'string' } } });
 const runs = Number(values.runs);
 const imageDir = values.image ?? currentImageDir(defaultImageRoot());
 
-interface RunFigures {
-  diskPrepMs: number;
-  vmmSpawnMs: number;
-  /** Guest uptime when the initramfs started: firmware + kernel boot. */
-  kernelToInitMs?: number;
-  /** From VMM spawn to the guest's "sshd started" marker, as the host saw it. */
-  spawnToSshdMs: number;
-  sshConnectMs: number;
-  firstStageMs: number;
-  scriptMs: number;
-  closeMs: number;
-  jobWallMs: number;
+interface Figures {
+  readyMs: number[];
+  wallMs: number[];
 }
 
 async function main(): Promise<void> {
   const manifest = await readImageManifest(imageDir);
-  const runtimeRoot = await mkdtemp(join(tmpdir(), 'tart-bench-vm-'));
+  const runtimeRoot = await mkdtemp(join(tmpdir(), 'tart-bench-vm-start-'));
+  const harness = await createJobHarness();
+  const options = {
+    vmm: 'qemu' as const,
+    imageDir,
+    vcpus: 1,
+    memoryMb: 512,
+    diskSizeMb: 2048,
+    bootTimeoutSeconds: 300,
+    accel: 'auto' as const,
+    runtimeRoot,
+  };
+  const cold = createVmExecutor(options);
+  // maxVms 1: the pool refills only between jobs, never during a measured one.
+  const pooled = createVmExecutor({ ...options, pool: { idleCount: 1, idleTimeSeconds: 0, maxVms: 1 } });
+  pooled.start();
+  console.log(`image ${manifest.version} (kernel ${manifest.kernelRelease}), ${runs} run(s) per mode, job: true, GIT_STRATEGY=none`);
+  const figures = { cold: { readyMs: [], wallMs: [] } as Figures, pooled: { readyMs: [], wallMs: [] } as Figures };
   try {
-    const executor = createVmExecutor({
-      vmm: 'qemu',
-      imageDir,
-      vcpus: 1,
-      memoryMb: 512,
-      diskSizeMb: 8192,
-      bootTimeoutSeconds: 300,
-      accel: 'auto',
-      runtimeRoot,
-    });
-    const accel = await new QemuVmm({ accel: 'auto' }).accelerator({
-      kernelPath: join(imageDir, IMAGE_FILES.kernel),
-      initrdPath: join(imageDir, IMAGE_FILES.initrd),
-    });
-    console.log(
-      `image ${manifest.version} (kernel ${manifest.kernelRelease}), accel ${accel}, ${runs} run(s), script: ${values.script}`,
-    );
-    const all: RunFigures[] = [];
     for (let run = 1; run <= runs; run += 1) {
-      const figures = await oneJob(executor, runtimeRoot, run);
-      all.push(figures);
-      console.log(
-        `run ${run}: ${Object.entries(figures)
-          .map(([key, ms]) => `${key}=${ms === undefined ? '-' : Math.round(ms)}`)
-          .join(' ')}`,
-      );
+      await poolFull(pooled);
+      await oneJob(harness, pooled, figures.pooled, `pooled ${run}`);
+      await poolFull(pooled);
+      await oneJob(harness, cold, figures.cold, `cold ${run}`);
     }
-    printMedians(all);
-    await compareDiskPrep(runtimeRoot);
   } finally {
+    await pooled.dispose();
+    await harness.cleanup();
     await rm(runtimeRoot, { recursive: true, force: true });
+  }
+  printTable(figures);
+}
+
+async function poolFull(executor: VmExecutor): Promise<void> {
+  const deadline = Date.now() + 600_000;
+  while (executor.poolCounts()?.idle !== 1 || executor.poolCounts()?.booting !== 0) {
+    if (Date.now() > deadline) throw new Error('the pool did not refill within 10 minutes');
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
-// One job's life: prepare (boot), a first stage command, the script, close.
-async function oneJob(executor: VmExecutor, runtimeRoot: string, run: number): Promise<RunFigures> {
+async function oneJob(harness: JobHarness, executor: Executor, into: Figures, label: string): Promise<void> {
+  let readyMs = 0;
+  const timed: Executor = {
+    name: executor.name,
+    prepare: async (prepare) => {
+      const started = performance.now();
+      const environment = await executor.prepare(prepare);
+      readyMs = performance.now() - started;
+      return environment;
+    },
+  };
+  const job = harness.job({ script: ['true'], variables: [{ key: 'GIT_STRATEGY', value: 'none', public: true }] });
   const started = performance.now();
-  const env = await executor.prepare({
-    job: { id: 900 + run } as JobPayload,
-    log: () => undefined,
-    signal: new AbortController().signal,
-  });
-  const timings = executor.lastTimings;
-  if (!timings) throw new Error('the executor recorded no timings');
-  const console = await readConsole(runtimeRoot);
-  const beforeFirst = performance.now();
-  await mustRun(env, ['true']);
-  const beforeScript = performance.now();
-  await mustRun(env, ['bash', '-c', values.script ?? 'true']);
-  const beforeClose = performance.now();
-  await env.close();
-  const ended = performance.now();
-  const initramfs = /tart-initramfs: started at ([\d.]+) s/.exec(console)?.[1];
-  return {
-    diskPrepMs: timings.diskPrepMs,
-    vmmSpawnMs: timings.vmmSpawnMs,
-    kernelToInitMs: initramfs === undefined ? undefined : Number(initramfs) * 1000,
-    spawnToSshdMs: timings.readyMarkerMs,
-    sshConnectMs: timings.sshConnectMs,
-    firstStageMs: beforeScript - beforeFirst,
-    scriptMs: beforeClose - beforeScript,
-    closeMs: ended - beforeClose,
-    jobWallMs: ended - started,
-  };
+  const { outcome, trace } = await harness.run(job, { executor: timed });
+  const wallMs = performance.now() - started;
+  if (outcome.state !== 'success') throw new Error(`${label}: the job failed: ${outcome.message}\n${trace}`);
+  into.readyMs.push(readyMs);
+  into.wallMs.push(wallMs);
+  console.log(`${label.padEnd(10)} VM ready ${seconds(readyMs)}  job wall ${seconds(wallMs)}`);
 }
 
-async function mustRun(env: JobEnvironment, command: string[]): Promise<void> {
-  const sink = new PassThrough().resume();
-  const { exitCode } = await env.exec({ command, stdout: sink, stderr: sink });
-  if (exitCode !== 0) throw new Error(`${command.join(' ')} exited ${exitCode}`);
-}
-
-// The console log of the only VM under runtimeRoot (removed by close()).
-async function readConsole(runtimeRoot: string): Promise<string> {
-  const [dir] = await readdir(runtimeRoot);
-  return dir ? readFile(join(runtimeRoot, dir, 'console.log'), 'utf8').catch(() => '') : '';
-}
-
-function printMedians(all: RunFigures[]): void {
-  const median = (pick: (figures: RunFigures) => number | undefined): number | undefined => {
-    const sorted = all
-      .map(pick)
-      .filter((value): value is number => value !== undefined)
-      .sort((a, b) => a - b);
-    if (sorted.length === 0) return undefined;
+function printTable(figures: { cold: Figures; pooled: Figures }): void {
+  const stats = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
     const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? sorted[middle] : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+    const median =
+      sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+    return { min: sorted[0] ?? 0, median, max: sorted.at(-1) ?? 0 };
   };
-  const seconds = (ms: number | undefined) =>
-    ms === undefined ? '    n/a' : `${(ms / 1000).toFixed(3).padStart(7)} s`;
-  const kernel = median((f) => f.kernelToInitMs);
-  const spawnToSshd = median((f) => f.spawnToSshdMs);
-  const overhead = median((f) => f.jobWallMs - f.scriptMs);
-  console.log(`\nmedian of ${all.length} run(s):`);
-  console.log(`  pre-spawn (keys, disks, probe)  ${seconds(median((f) => f.diskPrepMs))}`);
-  console.log(`  VMM spawn                       ${seconds(median((f) => f.vmmSpawnMs))}`);
-  console.log(`  kernel to init (guest clock)    ${seconds(kernel)}`);
+  const cell = (values: number[], coldMedian: number) => {
+    const { min, median, max } = stats(values);
+    return `${seconds(median)} (${seconds(min)} – ${seconds(max)}) ${(median / coldMedian).toFixed(2)}x`;
+  };
+  const coldReady = stats(figures.cold.readyMs).median;
+  const coldWall = stats(figures.cold.wallMs).median;
+  console.log(`\nmedian (min – max), ratio of medians to cold, ${figures.cold.wallMs.length} run(s) each:`);
+  console.log(`${'mode'.padEnd(16)} ${'VM ready'.padEnd(34)} job wall`);
+  console.log(`${'cold boot'.padEnd(16)} ${cell(figures.cold.readyMs, coldReady).padEnd(34)} ${cell(figures.cold.wallMs, coldWall)}`);
   console.log(
-    `  init to sshd ready              ${seconds(spawnToSshd !== undefined && kernel !== undefined ? spawnToSshd - kernel : undefined)}`,
+    `${'warm pool'.padEnd(16)} ${cell(figures.pooled.readyMs, coldReady).padEnd(34)} ${cell(figures.pooled.wallMs, coldWall)}`,
   );
-  console.log(`    (spawn to sshd ready, host)   ${seconds(spawnToSshd)}`);
-  console.log(`  SSH connect                     ${seconds(median((f) => f.sshConnectMs))}`);
-  console.log(`  first stage command running     ${seconds(median((f) => f.firstStageMs))}`);
-  console.log(`  VM teardown (close)             ${seconds(median((f) => f.closeMs))}`);
-  console.log(`  script's own run time           ${seconds(median((f) => f.scriptMs))}`);
-  console.log(`  job wall time                   ${seconds(median((f) => f.jobWallMs))}`);
-  console.log(`  overhead (wall - script)        ${seconds(overhead)}`);
+  console.log(`${'snapshot clone'.padEnd(16)} not implemented yet`);
+  const ratio = stats(figures.pooled.wallMs).median / coldWall;
+  console.log(`\ngoal pooled job wall <= 0.35x cold: ${ratio <= 0.35 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x)`);
 }
 
-// Per-job disks (sparse scratch + seed tar) against what a copy-the-rootfs design would pay.
-async function compareDiskPrep(runtimeRoot: string): Promise<void> {
-  const dir = await mkdtemp(join(runtimeRoot, 'disks-'));
-  const keys = generateVmKeys('bench');
-  const prepStarted = performance.now();
-  await createScratchDisk(join(dir, 'scratch.img'), 8192);
-  await createSeedDisk(join(dir, 'seed.tar'), {
-    authorizedKeys: keys.client.publicKey,
-    hostPrivateKey: keys.host.privateKey,
-    hostPublicKey: keys.host.publicKey,
-    network: USER_MODE_NETWORK,
-    hostname: 'bench',
-  });
-  const prepMs = performance.now() - prepStarted;
-  const copyStarted = performance.now();
-  await promisify(execFile)('cp', [join(imageDir, IMAGE_FILES.rootfs), join(dir, 'rootfs-copy.ext4')]);
-  const copyMs = performance.now() - copyStarted;
-  const sizeMb =
-    (
-      await readFile(join(imageDir, 'manifest.json'), 'utf8').then(
-        (text) => JSON.parse(text) as { files: { rootfs: { size: number } } },
-      )
-    ).files.rootfs.size /
-    2 ** 20;
-  console.log(
-    `\nper-job disk prep: ${prepMs.toFixed(1)} ms (8 GiB sparse scratch + seed) vs cp of rootfs.ext4 (${sizeMb.toFixed(0)} MiB): ${copyMs.toFixed(0)} ms`,
-  );
-  await rm(dir, { recursive: true, force: true });
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 100 ? 3 : 2)} s`;
 }
 
 await main();
