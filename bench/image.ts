@@ -1,0 +1,129 @@
+// `image:` costs. (1) Cold (nothing cached) to a job-ready root for the python test image: Tart's
+// store (skopeo pull, umoci flatten, mkfs.ext4) against the same steps run by hand (`skopeo copy`,
+// `umoci raw unpack`, `mkfs.ext4 -d`). (2) The VM-start time a cached image adds over Tart's own
+// root: the one exec that mounts the image root, and a stage run through the image's chroot
+// against one in Tart's root, in one booted QEMU VM (wrap in `flock /tmp/tart-vm.lock`).
+//   npx tsx bench/image.ts [--runs N] [--skip-vm]
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { createVmExecutor } from '../src/executor/vm/index.js';
+import { imageRootSetupCommand, userStageCommand } from '../src/executor/vm/image-root.js';
+import { currentImageDir, defaultImageRoot } from '../src/image/layout.js';
+import { ImageStore } from '../src/oci/store.js';
+import { startRegistry } from '../test/support/oci/registry.js';
+import { pushTestImage, testImageLayout } from '../test/support/oci/test-images.js';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, 'skip-vm': { type: 'boolean', default: false } } });
+const runs = Number(values.runs);
+
+function stats(label: string, samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  console.log(`${label.padEnd(46)} min ${sorted[0]!.toFixed(0).padStart(6)} ms  median ${median.toFixed(0).padStart(6)} ms  max ${sorted.at(-1)!.toFixed(0).padStart(6)} ms`);
+  return median;
+}
+
+async function timed(work: () => Promise<unknown> | unknown): Promise<number> {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+}
+
+async function coldPull(): Promise<void> {
+  const registry = await startRegistry();
+  try {
+    pushTestImage(await testImageLayout('python'), registry.host, 'lang/python', '3');
+    const reference = `${registry.host}/lang/python:3`;
+    const tart: number[] = [];
+    const byHand: number[] = [];
+    for (let run = 0; run < runs; run++) {
+      const store = await mkdtemp(join(tmpdir(), 'tart-bench-store-'));
+      tart.push(
+        await timed(async () => {
+          const image = await new ImageStore({ root: store }).acquire({ image: reference, policies: ['always'], log: () => undefined });
+          image.release();
+        }),
+      );
+      await rm(store, { recursive: true, force: true });
+      const dir = await mkdtemp(join(tmpdir(), 'tart-bench-hand-'));
+      byHand.push(
+        await timed(() => {
+          const env = { PATH: process.env.PATH, HOME: '/nonexistent' };
+          execFileSync('skopeo', ['--insecure-policy', 'copy', '--quiet', '--src-tls-verify=false', `docker://${reference}`, `oci:${dir}/layout:x`], { env });
+          execFileSync('umoci', ['raw', 'unpack', '--image', `${dir}/layout:x`, `${dir}/rootfs`], { stdio: 'ignore' });
+          execFileSync('mkfs.ext4', ['-q', '-F', '-O', '^has_journal', '-d', `${dir}/rootfs`, `${dir}/rootfs.ext4`, '400M']);
+        }),
+      );
+      await rm(dir, { recursive: true, force: true });
+    }
+    console.log('cold pull to a job-ready root (python test image, registry on 127.0.0.1)');
+    const a = stats('  tart store (pull, verify, flatten, ext4)', tart);
+    const b = stats('  by hand (skopeo copy, umoci, mkfs.ext4 -d)', byHand);
+    console.log(`  ratio tart / by hand: ${(a / b).toFixed(2)}`);
+  } finally {
+    await registry.stop();
+  }
+}
+
+// One VM with the busybox image attached: the setup exec, then stages in each root.
+async function vmCost(): Promise<void> {
+  const registry = await startRegistry();
+  const store = await mkdtemp(join(tmpdir(), 'tart-bench-store-'));
+  const runtimeRoot = await mkdtemp(join(tmpdir(), 'tart-bench-vm-'));
+  try {
+    pushTestImage(await testImageLayout('busybox'), registry.host, 'tools/busybox', '1');
+    const image = await new ImageStore({ root: store }).acquire({ image: `${registry.host}/tools/busybox:1`, policies: ['always'], log: () => undefined });
+    const executor = createVmExecutor({
+      vmm: 'qemu',
+      imageDir: currentImageDir(defaultImageRoot()),
+      vcpus: 1,
+      memoryMb: 512,
+      diskSizeMb: 2048,
+      bootTimeoutSeconds: 300,
+      accel: 'auto',
+      runtimeRoot,
+    });
+    const vm = await executor.provider.acquire({ name: 'bench', log: () => undefined, imageDigest: image.entry.manifestDigest, imageDisk: image.rootfsPath }, new AbortController().signal);
+    try {
+      const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
+      const setup = await timed(async () => {
+        const result = await vm.channel.exec({ command: imageRootSetupCommand('/builds'), stdout: sink, stderr: sink });
+        if (result.exitCode !== 0) throw new Error(`image root setup exited ${result.exitCode}`);
+      });
+      const own: number[] = [];
+      const inImage: number[] = [];
+      const script = 'echo stage\n';
+      for (let run = 0; run < Math.max(5, runs); run++) {
+        own.push(await timed(() => vm.channel.exec({ command: ['bash'], stdin: script, stdout: sink })));
+        inImage.push(await timed(() => vm.channel.exec({ command: userStageCommand(image.config, []), stdin: script, stdout: sink })));
+      }
+      console.log('added VM-start time for a cached image (busybox test image, TCG or KVM as the host allows)');
+      console.log(`  image root setup (one exec, once per job)     ${setup.toFixed(0).padStart(6)} ms  (goal <= 150 ms)`);
+      const a = stats('  stage in the image (busybox chroot, sh)', inImage);
+      const b = stats("  stage in Tart's own root (bash)", own);
+      console.log(`  per-stage difference: ${(a - b).toFixed(0)} ms`);
+    } finally {
+      await executor.provider.release(vm);
+      image.release();
+    }
+  } finally {
+    await registry.stop();
+    await rm(store, { recursive: true, force: true });
+    await rm(runtimeRoot, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  await coldPull();
+  if (!values['skip-vm']) await vmCost();
+}
+
+void main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
+
