@@ -17,7 +17,7 @@ import { handleReceivedJob } from './job-runner.js';
 import { ConcurrencyIds } from './concurrency-ids.js';
 import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
 import { RunnerState } from './runner-state.js';
-import { checkIntervalMs, runnerIdentity, runnerLimits, runnerSettings, tlsFilesOf } from './runner-entry.js';
+import { checkIntervalMs, jobTlsFiles, runnerIdentity, runnerLimits, runnerSettings, tlsFilesOf } from './runner-entry.js';
 import { Scheduler, type ScheduledRunner } from './scheduler.js';
 import { startStatusServer, type StatusServer } from './status-server.js';
 
@@ -322,6 +322,7 @@ export class Daemon {
           ...runner.settings,
           concurrentId: ids.concurrentId,
           concurrentProjectId: ids.concurrentProjectId,
+          tls: await jobTlsFiles(runner.config),
         },
         outputLimitBytes: runner.config.outputLimit * 1024,
         executor: runner.executor,

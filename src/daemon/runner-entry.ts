@@ -1,5 +1,6 @@
 // What the daemon derives from one [[runners]] entry: its limits, the settings a job gets, its
 // TLS files, and the identity that survives a config reload (url and token, as gitlab-runner).
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunnerConfig, TartConfig } from '../config/types.js';
 import type { TlsFiles } from '../gitlab/http.js';
@@ -64,5 +65,23 @@ export function tlsFilesOf(config: RunnerConfig): TlsFiles | undefined {
       ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }
       : {}),
   };
+  return Object.keys(files).length > 0 ? files : undefined;
+}
+
+/**
+ * The PEM contents a job gets as CI_SERVER_TLS_CA_FILE / _CERT_FILE / _KEY_FILE, read when the job
+ * starts (as gitlab-runner does), for an HTTPS GitLab only. Unreadable files are left out; the API
+ * calls with the same files report the problem.
+ */
+export async function jobTlsFiles(config: RunnerConfig): Promise<RunnerSettings['tls']> {
+  if (!config.url.startsWith('https://')) return undefined;
+  const read = async (path: string | undefined) =>
+    path ? await readFile(path, 'utf8').catch(() => undefined) : undefined;
+  const [caChain, cert, key] = await Promise.all([
+    read(config.tlsCaFile),
+    read(config.tlsCertFile && config.tlsKeyFile ? config.tlsCertFile : undefined),
+    read(config.tlsCertFile && config.tlsKeyFile ? config.tlsKeyFile : undefined),
+  ]);
+  const files = { ...(caChain ? { caChain } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
   return Object.keys(files).length > 0 ? files : undefined;
 }

@@ -49,6 +49,7 @@ export function scriptContextFor(input: {
     concurrentId: runner.concurrentId,
     concurrentProjectId: runner.concurrentProjectId,
     featureFlags: resolveFeatureFlags(runner.featureFlags, earlyVariables(job, runner)),
+    tls: runner.tls,
   });
   return {
     job,

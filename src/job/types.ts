@@ -29,6 +29,9 @@ export interface RunnerSettings {
   debugTraceDisabled?: boolean;
   /** `[runners.feature_flags]`: beat the job's FF_* variables. */
   featureFlags?: Record<string, boolean>;
+  /** PEM contents of tls-ca-file / tls-cert-file / tls-key-file (HTTPS GitLab only): the job's
+   * CI_SERVER_TLS_* file variables, which git is configured to use. */
+  tls?: { caChain?: string; cert?: string; key?: string };
   /** CI_CONCURRENT_ID: this job's slot among the runner's running jobs. */
   concurrentId?: number;
   /** CI_CONCURRENT_PROJECT_ID: its slot among the runner's running jobs of the same project; keeps

@@ -33,6 +33,8 @@ export interface FakeGitLabOptions {
   listenHost?: string;
   /** The first job id handed out (default 1000). */
   firstJobId?: number;
+  /** Serve HTTPS (API and git) with this key and certificate (PEM); `url` then starts with https://. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export class FakeGitLab {
@@ -46,6 +48,7 @@ export class FakeGitLab {
     readonly port: number,
     private readonly host: string,
     private readonly guestBase: string | undefined,
+    private readonly scheme: 'http' | 'https' = 'http',
   ) {}
 
   /** Internal: use startFakeGitLab(). */
@@ -59,15 +62,22 @@ export class FakeGitLab {
     };
     const faults = new FaultQueue();
     const listenHost = options.listenHost ?? '127.0.0.1';
-    const { server, git, port } = await listenFakeServer({ listenHost, state, faults, options: resolved });
+    const { server, git, port } = await listenFakeServer({
+      listenHost,
+      state,
+      faults,
+      options: resolved,
+      ...(options.tls ? { tls: options.tls } : {}),
+    });
     const guest = options.baseUrlForGuests;
     const guestBase = typeof guest === 'function' ? guest(port) : guest?.replaceAll('{port}', String(port));
-    return new FakeGitLab(server, git, state, faults, port, urlHost(listenHost), guestBase);
+    const scheme = options.tls ? 'https' : 'http';
+    return new FakeGitLab(server, git, state, faults, port, urlHost(listenHost), guestBase, scheme);
   }
 
   /** The API base the runner is configured with, e.g. `http://127.0.0.1:41234/`. */
   get url(): string {
-    return `http://${this.host}:${this.port}/`;
+    return `${this.scheme}://${this.host}:${this.port}/`;
   }
 
   /** The base URL job payloads carry (the guest URL when baseUrlForGuests is set). */

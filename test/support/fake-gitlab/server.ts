@@ -1,6 +1,7 @@
 // The HTTP front: routes each request to its handler, applies scripted faults, logs the outcome.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { FaultEndpoint, FaultQueue } from './faults.js';
 import { GitHttpBackend, matchGitPath } from './git-http.js';
 import { messageReply, readBody, redactPath, writeReply } from './http-io.js';
@@ -69,6 +70,8 @@ export interface FakeServerParts {
   state: FakeGitLabState;
   faults: FaultQueue;
   options: ResolvedOptions;
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 /** Listens on `listenHost` at a free port; resolves once listening. */
@@ -76,7 +79,7 @@ export async function listenFakeServer(
   parts: FakeServerParts,
 ): Promise<{ server: Server; git: GitHttpBackend; port: number }> {
   const git = new GitHttpBackend(parts.state);
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     // GitLab answers every request with a correlation id; runners reuse the job request's for Gitaly.
     res.setHeader('X-Request-Id', randomBytes(13).toString('hex').toUpperCase());
     dispatch(parts, git, req, res).catch((error: unknown) => {
@@ -86,7 +89,8 @@ export async function listenFakeServer(
       if (!res.headersSent) writeReply(res, messageReply(500, '500 Internal Server Error'));
       else res.destroy();
     });
-  });
+  };
+  const server = parts.tls ? (createTlsServer(parts.tls, handler) as unknown as Server) : createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, parts.listenHost, () => resolve());
