@@ -56,7 +56,7 @@ export function registerExecCommand(program: Command): void {
     .option('--dirty', 'include uncommitted changes (snapshotted; the branch and index are not touched)')
     .option(
       '--concurrency <n>',
-      'jobs run at once (default: the number of CPUs, at least 2, for shell; 1 for VMs)',
+      'jobs run at once (default: two per CPU for shell; 1 for VMs)',
       parsePositive,
     )
     .option('--cwd <dir>', 'run as if started in this directory')
@@ -139,9 +139,10 @@ export function registerExecCommand(program: Command): void {
     });
 }
 
-// Shell jobs follow the machine, as gitlab-ci-local's do; each VM needs a core and memory of its own.
+// Shell jobs follow the machine: two per CPU, as they spend much of their time waiting on git and
+// process start-up. Each VM needs a core and memory of its own.
 function defaultConcurrency(executor: ExecExecutorKind): number {
-  return executor === 'shell' ? Math.max(2, availableParallelism()) : 1;
+  return executor === 'shell' ? 2 * availableParallelism() : 1;
 }
 
 // Creating the executor fails early (before a server starts) when this build lacks it.
