@@ -1,5 +1,6 @@
 // One received job, from the 201 to the final update (protocol reference §2.6, §4, §5):
 // parse → accept (two-phase commit) → trace → run → flush → final PUT with checksum.
+import { tmpdir } from 'node:os';
 import { GitLabArtifactTransport } from '../gitlab/artifacts-transport.js';
 import type { TlsFiles } from '../gitlab/http.js';
 import { parseJobPayload } from '../gitlab/parse-payload.js';
@@ -59,6 +60,7 @@ export async function handleReceivedJob(raw: unknown, context: JobRunnerContext)
 async function runAcceptedJob(job: JobPayload, context: JobRunnerContext, log: Logger): Promise<HandledJob> {
   const connection = connectionOf(context);
   const trace = await TraceBuffer.create({ limitBytes: context.outputLimitBytes });
+  const traceFailure = watchTraceStorage(trace, log);
   try {
     const accepted = await acceptJob({
       ...connection,
@@ -115,7 +117,7 @@ async function runAcceptedJob(job: JobPayload, context: JobRunnerContext, log: L
     cancel.dispose();
     trace.end();
     await trace.whenComplete();
-    const reported = reportedOutcome(outcome, cancel.signal);
+    const reported = traceFailure.outcome() ?? reportedOutcome(outcome, cancel.signal);
     if (sender.aborted) {
       await sender.stop();
       log.warn('job was canceled by GitLab', { durationMs: Date.now() - started });
@@ -234,6 +236,28 @@ function linkCancel(
 }
 
 // A job stopped by the daemon's shutdown is reported as runner_interrupted (§8.7).
+// The trace buffer is a file in the host's temp dir; when it cannot be written (ENOSPC, EIO) the
+// job's output is lost, so the job cannot be reported as it ran: it fails as a system failure
+// naming the cause, and the daemon log says what failed.
+function watchTraceStorage(trace: TraceBuffer, log: Logger): { outcome: () => JobOutcome | undefined } {
+  let failure: Error | undefined;
+  trace.on('error', (error: Error) => {
+    if (failure !== undefined) return;
+    failure = error;
+    log.error(`the job trace could not be stored in ${tmpdir()}`, { error: error.message });
+  });
+  return {
+    outcome: () =>
+      failure === undefined
+        ? undefined
+        : {
+            state: 'failed',
+            failureReason: 'runner_system_failure',
+            message: `Job failed (system failure): the job trace could not be stored in ${tmpdir()}: ${failure.message}`,
+          },
+  };
+}
+
 function reportedOutcome(outcome: JobOutcome, cancel: AbortSignal): JobOutcome {
   const reason = cancel.reason as CancelReason | undefined;
   if (cancel.aborted && reason?.kind === 'shutdown' && outcome.state === 'failed') {
