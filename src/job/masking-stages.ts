@@ -121,24 +121,36 @@ export class RunRule {
 
   /** The leftmost leader at or after `from` (the longest one there), or undefined. */
   find(buffer: Buffer, from: number): { index: number; length: number } | undefined {
-    const next = this.#anchors.map((anchor) => buffer.indexOf(anchor, from));
+    const anchors = this.#anchors;
+    const next = anchors.map((anchor) => buffer.indexOf(anchor, from));
     for (;;) {
       let index = -1;
       for (const position of next) if (position >= 0 && (index < 0 || position < index)) index = position;
       if (index < 0) return undefined;
-      const leader = this.#leadersByFirstByte[
-        lowerAsciiIf(this.caseInsensitive, buffer[index] as number)
-      ]?.find(
-        (candidate) =>
-          index + candidate.length <= buffer.length &&
-          this.#matchesAt(buffer, index, candidate, candidate.length),
-      );
-      if (leader !== undefined) return { index, length: leader.length };
-      next.forEach((position, anchor) => {
-        if (position === index)
-          next[anchor] = buffer.indexOf(this.#anchors[anchor] as number | Buffer, index + 1);
-      });
+      const length = this.#leaderLengthAt(buffer, index);
+      if (length > 0) return { index, length };
+      for (let anchor = 0; anchor < next.length; anchor++)
+        if (next[anchor] === index)
+          next[anchor] = buffer.indexOf(anchors[anchor] as number | Buffer, index + 1);
     }
+  }
+
+  // The longest leader starting at `index`, or 0. Most anchor hits fail on the second byte.
+  #leaderLengthAt(buffer: Buffer, index: number): number {
+    const first = buffer[index] as number;
+    const second = buffer[index + 1];
+    const candidates = this.#leadersByFirstByte[this.caseInsensitive ? lowerAscii(first) : first];
+    if (candidates === undefined) return 0;
+    const secondByte = second === undefined ? -1 : this.caseInsensitive ? lowerAscii(second) : second;
+    for (const candidate of candidates) {
+      if (candidate.length > 1 && candidate[1] !== secondByte) continue;
+      if (
+        index + candidate.length <= buffer.length &&
+        this.#matchesAt(buffer, index, candidate, candidate.length)
+      )
+        return candidate.length;
+    }
+    return 0;
   }
 
   /** The first position at or after `from` where the buffer's end is a proper prefix of a leader. */
@@ -223,10 +235,6 @@ export class RunMasker implements MaskingStage {
     this.#runLength = 0;
     return out;
   }
-}
-
-function lowerAsciiIf(caseInsensitive: boolean, byte: number): number {
-  return caseInsensitive ? lowerAscii(byte) : byte;
 }
 
 function lowerAscii(byte: number): number {
