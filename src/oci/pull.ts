@@ -10,6 +10,8 @@ import { buildRootfsImage } from './rootfs-image.js';
 import { copyToLayout, inspectRawManifest, type RegistryAccess } from './skopeo.js';
 import type { StoreEntry, StoreLayout } from './store-layout.js';
 
+const PROGRESS_INTERVAL_MS = 10_000;
+
 export interface Resolution {
   manifestDigest: string;
   repoDigest: string;
@@ -54,13 +56,19 @@ export async function fetchIntoStore(
     const started = Date.now();
     const bytes = missingLayers.reduce((sum, layer) => sum + layer.size, 0);
     options.log(`Downloading ${missingLayers.length} of ${resolution.manifest.layers.length} layers (${mebibytes(bytes)} MiB)...`);
-    await copyToLayout(run, {
-      reference: formatReference(withDigest(options.reference, resolution.manifestDigest)),
-      layoutDir,
-      tag: 'job',
-      blobDir: layout.blobDir,
-      access: options.access,
-    });
+    // Long pulls say they are alive, as docker's progress does.
+    const progress = setInterval(() => options.log(`Still pulling (${seconds(Date.now() - started)} s)...`), PROGRESS_INTERVAL_MS);
+    try {
+      await copyToLayout(run, {
+        reference: formatReference(withDigest(options.reference, resolution.manifestDigest)),
+        layoutDir,
+        tag: 'job',
+        blobDir: layout.blobDir,
+        access: options.access,
+      });
+    } finally {
+      clearInterval(progress);
+    }
     const configBytes = await readFile(layout.blobPath(resolution.manifest.config.digest));
     verifyDigest(configBytes, resolution.manifest.config.digest, 'image config');
     const entryDir = join(work, 'entry');
