@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { access, cp, mkdir, readFile } from 'node:fs/promises';
+import { access, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { copyCheckout, CHECKOUT, packTarball } from '../support/package-build.js';
@@ -20,12 +20,18 @@ test(
       assert.match(tarball, /tart-gitlab-runner-\d+\.\d+\.\d+\.tgz$/);
       assert.ok(files.includes('dist/cli/main.js'), 'dist/ is built by prepack');
       assert.ok(files.includes('dist/build-info.json'));
-      assert.ok(files.includes('dist/ci-yaml/gitlab-ci-schema.json'), 'the CI schema ships');
+      assert.ok(
+        files.includes('dist/ci-yaml/generated/ci-schema-validator.js'),
+        'the compiled CI schema ships',
+      );
       assert.ok(files.includes('bin/tart.js'));
       assert.ok(files.includes('packaging/tart.service'));
       assert.ok(files.includes('docs/configuration.md'));
+      assert.ok(files.includes('templates/gitlab/LICENSE'), 'include:template files ship (read at run time)');
       const stray = files.filter(
-        (path) => !/^(dist|bin|packaging|docs)\//.test(path) && !['package.json', 'README.md'].includes(path),
+        (path) =>
+          !/^(dist|bin|templates|packaging|docs)\//.test(path) &&
+          !['package.json', 'README.md'].includes(path),
       );
       assert.deepEqual(stray, [], 'no sources, tests or tooling');
       assert.deepEqual(
@@ -90,6 +96,21 @@ test(
       assert.match(list.stdout, /build/);
       assert.match(list.stdout, /test/);
       assert.match(list.stdout, /package/);
+
+      const templated = join(build.dir, 'templated-project');
+      await mkdir(templated);
+      await writeFile(join(templated, '.gitlab-ci.yml'), 'include:\n  - template: Bash.gitlab-ci.yml\n');
+      for (const args of [
+        ['init', '-q'],
+        ['add', '.'],
+        ['-c', 'user.name=t', '-c', 'user.email=t@e', 'commit', '-qm', 't'],
+      ])
+        await execFileAsync('git', args, { cwd: templated });
+      assert.match(
+        (await tart(['exec', '--list'], templated)).stdout,
+        /deploy1/,
+        'include:template reads the shipped templates',
+      );
 
       const doctor = await tart(['--config', join(home, 'config.toml'), 'doctor'], build.dir).catch(
         (error: { code: number; stdout: string; stderr: string }) => error,
