@@ -15,7 +15,8 @@ import { defaultRuntimeRoot, reapOrphans } from '../executor/vm/index.js';
 import { reapStaleLeases } from '../net/index.js';
 import { handleReceivedJob } from './job-runner.js';
 import { ConcurrencyIds } from './concurrency-ids.js';
-import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
+import { createDaemonMetrics, type DaemonMetrics, type RunnerLabels } from './metrics.js';
+import { shortRunnerToken } from '../job/variables.js';
 import { RunnerState } from './runner-state.js';
 import { checkIntervalMs, jobTlsFiles, runnerIdentity, runnerLimits, runnerSettings, tlsFilesOf } from './runner-entry.js';
 import { Scheduler, type ScheduledRunner } from './scheduler.js';
@@ -82,10 +83,7 @@ export class Daemon {
     const runners = this.runners;
     for (const runner of runners)
       this.metrics.watchPool(runner.name, () => runner.executor.poolCounts?.());
-    this.metrics.setLimits(
-      options.config.concurrent,
-      Object.fromEntries(runners.map((r) => [r.name, r.config.limit])),
-    );
+    this.metrics.setLimits(options.config.concurrent, this.limitsOf(runners));
     this.scheduler = new Scheduler<DaemonRunner, unknown>({
       runners,
       concurrent: options.config.concurrent,
@@ -240,7 +238,16 @@ export class Daemon {
     this.scheduler.setRunners(next);
     this.scheduler.setConcurrent(config.concurrent);
     this.scheduler.setCheckInterval(checkIntervalMs(config));
-    this.metrics.setLimits(config.concurrent, Object.fromEntries(next.map((r) => [r.name, r.config.limit])));
+    this.metrics.setLimits(config.concurrent, this.limitsOf(next));
+  }
+
+  // gitlab-runner's metric labels for a runner: short token, name, system ID.
+  private labelsOf(runner: DaemonRunner): RunnerLabels {
+    return { runner: shortRunnerToken(runner.config.token), runner_name: runner.name, system_id: this.options.systemId };
+  }
+
+  private limitsOf(runners: readonly DaemonRunner[]): Array<{ runner: RunnerLabels; limit: number }> {
+    return runners.map((runner) => ({ runner: this.labelsOf(runner), limit: runner.config.limit }));
   }
 
   // An entry a reload removed or replaced: its executor (and warm VMs) go once its last job ended.
@@ -269,7 +276,8 @@ export class Daemon {
         url: runner.config.url,
         tls: runner.tls,
         tartVersion: this.options.tartVersion,
-        onRequest: (event) => this.metrics.apiRequest(event.endpoint, event.status),
+        onRequest: (event) =>
+          this.metrics.apiRequest(this.labelsOf(runner), event.endpoint, event.method, event.status),
         token: runner.config.token,
         systemId: this.options.systemId,
         lastUpdate: runner.lastUpdate,
@@ -307,7 +315,8 @@ export class Daemon {
   private async runOne(runner: DaemonRunner, raw: unknown): Promise<void> {
     this.runningJobs += 1;
     runner.activeJobs += 1;
-    this.metrics.jobStarted(runner.name);
+    const labels = this.labelsOf(runner);
+    this.metrics.jobStarted(labels);
     const started = Date.now();
     let state: 'success' | 'failed' = 'failed';
     let failureReason: string | undefined;
@@ -329,7 +338,8 @@ export class Daemon {
         logger: this.options.logger.child({ runner: shortName(runner) }),
         shutdown: this.shutdownController.signal,
         runJob: this.options.runJob ?? defaultRunJob,
-        onRequest: (event) => this.metrics.apiRequest(event.endpoint, event.status),
+        onRequest: (event) =>
+          this.metrics.apiRequest(this.labelsOf(runner), event.endpoint, event.method, event.status),
         traceUpdateIntervalMs: this.options.traceUpdateIntervalMs,
         traceForceSendIntervalMs: this.options.traceForceSendIntervalMs,
       });
@@ -345,7 +355,7 @@ export class Daemon {
       this.runningJobs -= 1;
       runner.activeJobs -= 1;
       if (runner.activeJobs === 0 && this.retired.has(runner)) this.disposeRetired(runner);
-      this.metrics.jobFinished(runner.name, state, (Date.now() - started) / 1000, failureReason);
+      this.metrics.jobFinished(labels, state, (Date.now() - started) / 1000, failureReason);
     }
   }
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
 import { createRepo, type TestRepo } from '../support/git-repo.js';
+import { createDaemonMetrics } from '../../src/daemon/metrics.js';
 import { parseListenAddress } from '../../src/daemon/status-server.js';
 import { startDaemon, type Harness } from './daemon-harness.js';
 
@@ -37,13 +38,48 @@ describe('the status server', () => {
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /text\/plain/);
     const text = await response.text();
-    assert.match(text, /^tart_jobs\{runner="test-runner"\} 0$/m);
-    assert.match(text, /^tart_jobs_total\{runner="test-runner",state="failed",failure_reason="script_failure"\} 1$/m);
-    assert.match(text, /^tart_job_duration_seconds_count\{runner="test-runner"\} 1$/m);
-    assert.match(text, /^tart_api_request_statuses_total\{endpoint="\/jobs\/request",status="201"\} 1$/m);
-    assert.match(text, /^tart_api_request_statuses_total\{endpoint="\/jobs\/:id\/trace",status="202"\} \d+$/m);
-    assert.match(text, /^tart_concurrent 1$/m);
+    const runner = 'runner="metrics_t",runner_name="test-runner",system_id="s_0123456789ab"';
+    const line = (name: string, labels: string, value: string) =>
+      new RegExp(`^${name}\\{${labels.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\} ${value}$`, 'm');
+    assert.match(
+      text,
+      line('gitlab_runner_jobs', `${runner},state="running",executor_stage="",stage=""`, '0'),
+    );
+    assert.match(text, line('gitlab_runner_jobs_total', runner, '1'));
+    assert.match(
+      text,
+      line('gitlab_runner_failed_jobs_total', `${runner},failure_reason="script_failure"`, '1'),
+    );
+    assert.match(text, line('gitlab_runner_job_duration_seconds_count', runner, '1'));
+    const api = 'runner="metrics_t",system_id="s_0123456789ab"';
+    assert.match(
+      text,
+      line('gitlab_runner_api_request_statuses_total', `${api},endpoint="request_job",status="201"`, '1'),
+    );
+    assert.match(
+      text,
+      line('gitlab_runner_api_request_statuses_total', `${api},endpoint="patch_trace",status="202"`, '\\d+'),
+    );
+    assert.match(
+      text,
+      line('gitlab_runner_api_request_statuses_total', `${api},endpoint="update_job",status="200"`, '\\d+'),
+    );
+    assert.match(text, /^gitlab_runner_concurrent 1$/m);
+    assert.match(text, line('gitlab_runner_limit', runner, '0'));
+    assert.match(text, /^gitlab_runner_errors_total\{level="warning"\} 0$/m);
+    assert.doesNotMatch(
+      text,
+      /^tart_(jobs|api|errors|concurrent|limit|process)/m,
+      'no tart_* copies of gitlab-runner figures',
+    );
     assert.doesNotMatch(text, /glrt-|glcbt-/);
+  });
+
+  it("serves the process collectors under their standard names (process_*, as gitlab-runner's)", async () => {
+    const text = await createDaemonMetrics().render();
+    assert.match(text, /^process_cpu_user_seconds_total /m);
+    assert.match(text, /^process_resident_memory_bytes /m);
+    assert.doesNotMatch(text, /tart_process_/);
   });
 
   it('answers /healthz with 200 while running', async () => {
