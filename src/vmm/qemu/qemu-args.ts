@@ -11,8 +11,16 @@ export interface QemuArgsInput {
   pidFile: string;
 }
 
+/**
+ * QEMU's seccomp filter: no obsolete syscalls, no set*uid/gid or other privilege gains (which
+ * also sets NoNewPrivs), no fork/exec, no scheduler or CPU-affinity changes. A guest that
+ * escapes into the QEMU process still cannot start a program or raise its privileges.
+ */
+export const QEMU_SANDBOX = 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny';
+
 export function buildQemuArgs({ spec, accel, qmpSocket, pidFile }: QemuArgsInput): string[] {
   return [
+    '-sandbox', QEMU_SANDBOX,
     // acpi=on: the cloud kernel needs it; legacy timers stay on because TCG hangs without them.
     '-M', 'microvm,acpi=on',
     '-accel', accel,

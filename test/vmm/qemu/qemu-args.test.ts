@@ -43,6 +43,12 @@ describe('buildQemuArgs', () => {
     assert.equal(args.includes('-cpu'), false, 'no -cpu host under TCG');
   });
 
+  it('runs QEMU under its seccomp sandbox: no obsolete calls, privilege gains, spawns or resource control', () => {
+    assert.deepEqual(valuesOf(args, '-sandbox'), [
+      'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny',
+    ]);
+  });
+
   it('attaches rootfs (read-only), scratch (writable) and seed (read-only) in that order as raw disks', () => {
     const drives = valuesOf(args, '-drive').map((value) =>
       Object.fromEntries(value.split(',').map((part) => part.split('=') as [string, string])),
@@ -70,8 +76,16 @@ describe('buildQemuArgs', () => {
     });
     const drives = valuesOf(withImage, '-drive');
     assert.equal(drives.length, 4);
-    assert.equal(drives[3], 'id=job_image,file=/store/images/ab/rootfs.ext4,format=raw,if=none,cache=unsafe,readonly=on');
-    assert.equal(valuesOf(withImage, '-device').filter((device) => device.startsWith('virtio-blk')).at(-1), 'virtio-blk-device,drive=job_image');
+    assert.equal(
+      drives[3],
+      'id=job_image,file=/store/images/ab/rootfs.ext4,format=raw,if=none,cache=unsafe,readonly=on',
+    );
+    assert.equal(
+      valuesOf(withImage, '-device')
+        .filter((device) => device.startsWith('virtio-blk'))
+        .at(-1),
+      'virtio-blk-device,drive=job_image',
+    );
     assert.equal(valuesOf(args, '-drive').length, 3, 'no fourth disk without a job image');
   });
 
