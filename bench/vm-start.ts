@@ -1,6 +1,6 @@
-// Cold boot against the warm pool, side by side in one run: a `true` job with GIT_STRATEGY=none
+// Cold boot (bzImage, and the ELF vmlinux through PVH) against the warm pool, side by side in one run: a `true` job with GIT_STRATEGY=none
 // through the real job engine, on the QEMU executor with the installed image (1 vCPU, 512 MiB).
-// Runs alternate (pooled, then cold) and each starts only when no VM is booting, so the two
+// Runs alternate (pooled, cold, cold PVH) and each starts only when no VM is booting, so the two
 // modes see the same host. Prints min/median/max of "VM ready" (the executor's prepare) and of
 // the job's wall time, and each median's ratio to cold. Goal: pooled job wall <= 0.35x cold.
 // Snapshot clones are not implemented yet (issue 12, part 2): their column says so.
@@ -39,17 +39,24 @@ async function main(): Promise<void> {
     runtimeRoot,
   };
   const cold = createVmExecutor(options);
+  // Part 3's first step, measured in the same run: QEMU boots the image's ELF vmlinux (PVH entry).
+  const coldPvh = createVmExecutor({ ...options, qemuKernel: 'vmlinux' });
   // maxVms 1: the pool refills only between jobs, never during a measured one.
   const pooled = createVmExecutor({ ...options, pool: { idleCount: 1, idleTimeSeconds: 0, maxVms: 1 } });
   pooled.start();
   console.log(`image ${manifest.version} (kernel ${manifest.kernelRelease}), ${runs} run(s) per mode, job: true, GIT_STRATEGY=none`);
-  const figures = { cold: { readyMs: [], wallMs: [] } as Figures, pooled: { readyMs: [], wallMs: [] } as Figures };
+  const figures = {
+    cold: { readyMs: [], wallMs: [] } as Figures,
+    coldPvh: { readyMs: [], wallMs: [] } as Figures,
+    pooled: { readyMs: [], wallMs: [] } as Figures,
+  };
   try {
     for (let run = 1; run <= runs; run += 1) {
       await poolFull(pooled);
       await oneJob(harness, pooled, figures.pooled, `pooled ${run}`);
       await poolFull(pooled);
       await oneJob(harness, cold, figures.cold, `cold ${run}`);
+      await oneJob(harness, coldPvh, figures.coldPvh, `cold-pvh ${run}`);
     }
   } finally {
     await pooled.dispose();
@@ -85,10 +92,10 @@ async function oneJob(harness: JobHarness, executor: Executor, into: Figures, la
   if (outcome.state !== 'success') throw new Error(`${label}: the job failed: ${outcome.message}\n${trace}`);
   into.readyMs.push(readyMs);
   into.wallMs.push(wallMs);
-  console.log(`${label.padEnd(10)} VM ready ${seconds(readyMs)}  job wall ${seconds(wallMs)}`);
+  console.log(`${label.padEnd(11)} VM ready ${seconds(readyMs)}  job wall ${seconds(wallMs)}`);
 }
 
-function printTable(figures: { cold: Figures; pooled: Figures }): void {
+function printTable(figures: { cold: Figures; coldPvh: Figures; pooled: Figures }): void {
   const stats = (values: number[]) => {
     const sorted = [...values].sort((a, b) => a - b);
     const middle = Math.floor(sorted.length / 2);
@@ -105,6 +112,9 @@ function printTable(figures: { cold: Figures; pooled: Figures }): void {
   console.log(`\nmedian (min – max), ratio of medians to cold, ${figures.cold.wallMs.length} run(s) each:`);
   console.log(`${'mode'.padEnd(16)} ${'VM ready'.padEnd(34)} job wall`);
   console.log(`${'cold boot'.padEnd(16)} ${cell(figures.cold.readyMs, coldReady).padEnd(34)} ${cell(figures.cold.wallMs, coldWall)}`);
+  console.log(
+    `${'cold, PVH'.padEnd(16)} ${cell(figures.coldPvh.readyMs, coldReady).padEnd(34)} ${cell(figures.coldPvh.wallMs, coldWall)}`,
+  );
   console.log(
     `${'warm pool'.padEnd(16)} ${cell(figures.pooled.readyMs, coldReady).padEnd(34)} ${cell(figures.pooled.wallMs, coldWall)}`,
   );

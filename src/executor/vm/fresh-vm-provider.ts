@@ -38,7 +38,7 @@ export interface FreshVmProviderOptions {
   bootTimeoutSeconds: number;
   runtimeRoot: string;
   network?: VmNetworkProvider;
-  /** Which kernel the VMM boots: QEMU takes the bzImage, Firecracker the ELF vmlinux. */
+  /** Which kernel the VMM boots: Firecracker takes the ELF vmlinux; QEMU either (bzImage by default). */
   kernel?: 'bzImage' | 'vmlinux';
 }
 
@@ -112,7 +112,8 @@ export class FreshVmProvider implements VmProvider {
           memoryMb: options.memoryMb,
           kernelPath: join(options.imageDir, useVmlinux ? IMAGE_FILES.vmlinux : IMAGE_FILES.kernel),
           initrdPath: join(options.imageDir, IMAGE_FILES.initrd),
-          kernelCmdline: useVmlinux ? manifest.kernelCmdlineFirecracker : manifest.kernelCmdline,
+          // The command line belongs to the VMM (reboot=k for Firecracker), not to the kernel format.
+          kernelCmdline: options.vmm.name === 'firecracker' ? manifest.kernelCmdlineFirecracker : manifest.kernelCmdline,
           disks,
           network: network.vm,
           consoleLogPath: join(runtimeDir, 'console.log'),

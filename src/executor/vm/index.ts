@@ -37,6 +37,8 @@ export interface CreateVmExecutorOptions {
   runtimeRoot?: string;
   qemuBinary?: string;
   network?: VmNetworkProvider;
+  /** QEMU's kernel: the bzImage (default) or the image's ELF vmlinux through PVH (Firecracker: always vmlinux). */
+  qemuKernel?: 'bzImage' | 'vmlinux';
   /** A warm pool ([runners.vm] idle_count > 0): VMs booted ahead for this runner's next jobs. */
   pool?: {
     idleCount: number;
@@ -77,7 +79,7 @@ export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
     runtimeRoot: options.runtimeRoot ?? defaultRuntimeRoot(),
     network: options.network,
     // Released Firecracker boots only an ELF vmlinux on x86_64; QEMU takes the bzImage.
-    kernel: firecracker ? 'vmlinux' : 'bzImage',
+    kernel: firecracker ? 'vmlinux' : (options.qemuKernel ?? 'bzImage'),
   };
   const pool = options.pool;
   if (!pool || pool.idleCount <= 0) return new VmExecutor(fresh, options.jobImages);
