@@ -40,6 +40,11 @@ const tree = describeCommand(
   buildProgram(createCliContext({ stdout: { write: () => true }, stderr: { write: () => true }, env: {} })),
 );
 
+// Whatever `tart image` has today (build, show, pull, ls ...), read from the program.
+const imageSubcommands = (
+  tree.subcommands.find((command) => command.path.join(' ') === 'image')?.subcommands ?? []
+).map((command) => command.path.at(-1) ?? '');
+
 test('bash completes commands, subcommands, options and option choices', async () => {
   const script = await generated(['completion', 'bash']);
   const complete = (words: string[]) =>
@@ -53,8 +58,7 @@ test('bash completes commands, subcommands, options and option choices', async (
     });
   assert.deepEqual(await complete(['ima']), ['image']);
   assert.deepEqual(await complete(['image', '']), [
-    'build',
-    'show',
+    ...imageSubcommands,
     '--config',
     '-c',
     '--log-level',
@@ -79,7 +83,7 @@ test('fish completes the same', { skip: !has('fish') && 'fish is not installed' 
         .split('\n')
         .map((entry) => entry.split('\t')[0]);
     assert.deepEqual(await complete('tart ima'), ['image']);
-    assert.deepEqual(await complete('tart image '), ['build', 'show']);
+    assert.deepEqual(await complete('tart image '), [...imageSubcommands].sort());
     assert.deepEqual(await complete('tart exec --executor '), ['firecracker', 'qemu', 'shell']);
     assert.deepEqual(await complete('tart exec --li'), ['--list']);
   });
@@ -105,7 +109,10 @@ test('an unknown shell is a usage error', async () => {
   try {
     const result = await sandbox.run(['completion', 'powershell']);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /value 'powershell' is invalid for argument 'shell'\. Allowed choices are bash, zsh, fish/);
+    assert.match(
+      result.stderr,
+      /value 'powershell' is invalid for argument 'shell'\. Allowed choices are bash, zsh, fish/,
+    );
   } finally {
     await sandbox.cleanup();
   }
