@@ -34,6 +34,7 @@ import {
   type TableCheck,
 } from './fields.js';
 import { formatGoDuration } from '../job/go-duration.js';
+import { feedVmFromDocker } from './docker-leftovers.js';
 import { foreignKeys, GLOBAL_IGNORED, RUNNER_IGNORED } from './foreign-keys.js';
 import {
   CACHE_TYPES,
@@ -203,6 +204,7 @@ const checkRunner: TableCheck<RunnerConfig> = (runner, raw, path, context) => {
     path,
   );
   checkCache(runner.cache, path, (context.notices ??= []));
+  feedVmFromDocker(runner, raw, path, context);
   if (runner.executor !== 'firecracker' || runner.vm === undefined) return;
   const explicit = isTable(raw.vm) ? raw.vm.network : undefined;
   if (explicit === undefined) runner.vm.network = 'tap';

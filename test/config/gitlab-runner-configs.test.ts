@@ -91,9 +91,13 @@ test("a docker runner's leftovers with executor = qemu load; the docker table su
   assert.deepEqual(runner?.environment, ['DOCKER_DRIVER=overlay2', 'DOCKER_TLS_CERTDIR=/certs']);
   assert.deepEqual(warnings, [
     'docker-leftovers-as-qemu.toml: ignored by Tart: [session_server] session_timeout; ' +
-      '[runners.docker] image, privileged, volumes, pull_policy, allowed_images, allowed_pull_policies, services; ' +
-      '[runners.docker.sysctls]',
+      '[runners.docker] privileged, volumes, services; [runners.docker.sysctls]',
   ]);
+  // The docker image keys choose the VM's job image the same way.
+  assert.equal(runner?.vm.defaultImage, 'alpine:3.20');
+  assert.deepEqual(runner?.vm.allowedImages, ['alpine:*', 'ruby:*']);
+  assert.deepEqual(runner?.vm.pullPolicy, ['always', 'if-not-present']);
+  assert.deepEqual(runner?.vm.allowedPullPolicies, ['always', 'if-not-present']);
   const text = renderConfig(config, DEFAULTS);
   assert.match(text, /^ {4}\[\[runners\.docker\.services\]\]\n {6}name = "postgres:16"\n {6}alias = "db"$/m);
   assert.deepEqual(parseConfig(text, 'again', DEFAULTS), config);
@@ -127,6 +131,21 @@ test('a key gitlab-runner does not know stays an error with file:line and a did-
   );
   const s3 = rejection(`${RUNNER}[runners.cache.s3]\n  BucketNam = "b"\n`);
   assert.match(s3.message, /runners\[0\]\.cache\.s3\.BucketNam: unknown key \(did you mean "BucketName"\?\)/);
+});
+
+test('[runners.vm] wins over [runners.docker]; a bad docker pull_policy is an error on a VM runner', () => {
+  const vmRunner =
+    '[[runners]]\nurl = "https://gitlab.example.com/"\ntoken = "glrt-abc"\nexecutor = "qemu"\n';
+  const config = parseConfig(
+    `${vmRunner}[runners.vm]\n  default_image = "debian:12"\n[runners.docker]\n  image = "alpine"\n`,
+    'c',
+    DEFAULTS,
+  );
+  assert.equal(config.runners[0]?.vm.defaultImage, 'debian:12');
+  assert.match(
+    rejection(`${vmRunner}[runners.docker]\n  pull_policy = "sometimes"\n`).message,
+    /runners\[0\]\.docker\.pull_policy: expected one of "always", "if-not-present", "never"/,
+  );
 });
 
 test('gitlab-runner values Tart cannot honour are clear errors', () => {

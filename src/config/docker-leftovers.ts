@@ -1,0 +1,69 @@
+// A docker runner moved to a VM executor keeps choosing its job image the docker way:
+// `[runners.docker]` image, allowed_images, pull_policy and allowed_pull_policies feed the
+// `[runners.vm]` keys of the same names (default_image for image) when those are not set.
+// Fed keys are not "ignored" any more; a bad value in them is an error like any other.
+import { list, oneOf, string, stringOrList, type Decoder } from './decoders.js';
+import { isTable, type FieldContext } from './fields.js';
+import type { PullPolicyName, RunnerConfig } from './types.js';
+
+const PULL_POLICIES = ['always', 'if-not-present', 'never'] as const;
+
+interface Feed<T> {
+  docker: string;
+  vm: string;
+  decoder: Decoder<T>;
+  set: (runner: RunnerConfig, value: T) => void;
+}
+
+const FEEDS: Feed<never>[] = [
+  {
+    docker: 'image',
+    vm: 'default_image',
+    decoder: string({ nonEmpty: true }),
+    set: (r: RunnerConfig, v: string) => (r.vm.defaultImage = v),
+  },
+  {
+    docker: 'allowed_images',
+    vm: 'allowed_images',
+    decoder: list(string({ nonEmpty: true })),
+    set: (r: RunnerConfig, v: string[]) => (r.vm.allowedImages = v),
+  },
+  {
+    docker: 'pull_policy',
+    vm: 'pull_policy',
+    decoder: stringOrList(oneOf(PULL_POLICIES)),
+    set: (r: RunnerConfig, v: PullPolicyName[]) => (r.vm.pullPolicy = v),
+  },
+  {
+    docker: 'allowed_pull_policies',
+    vm: 'allowed_pull_policies',
+    decoder: stringOrList(oneOf(PULL_POLICIES)),
+    set: (r: RunnerConfig, v: PullPolicyName[]) => (r.vm.allowedPullPolicies = v),
+  },
+] as unknown as Feed<never>[];
+
+/** Applies the docker image keys of one decoded runner entry (`raw` is its TOML table). */
+export function feedVmFromDocker(
+  runner: RunnerConfig,
+  raw: Record<string, unknown>,
+  path: string,
+  context: FieldContext,
+): void {
+  if (runner.executor === 'shell' || !isTable(raw.docker)) return;
+  const docker = raw.docker;
+  const vm = isTable(raw.vm) ? raw.vm : {};
+  for (const feed of FEEDS) {
+    const value = docker[feed.docker];
+    if (value === undefined || value === '' || vm[feed.vm] !== undefined) continue;
+    const keyPath = `${path}.docker.${feed.docker}`;
+    context.ignored = context.ignored?.filter((entry) => entry.path !== keyPath);
+    const decoded = feed.decoder(value);
+    if (decoded.ok) feed.set(runner, decoded.value as never);
+    else
+      context.issues.push({
+        code: 'CONFIG_INVALID_VALUE',
+        path: keyPath,
+        message: `expected ${decoded.expected}`,
+      });
+  }
+}
