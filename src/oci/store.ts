@@ -1,7 +1,8 @@
 // The container-image store: pull policies, one pull at a time per image (concurrent jobs wait
 // for it), last-use tracking and LRU eviction under a size limit. Jobs get a read-only ext4 root
 // and the image config; entries in use by a job are never evicted.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { spawnCommand, type CommandRunner } from '../image/spawn.js';
 import { evictLeastRecentlyUsed, removeEntry, removeUnreferencedBlobs, storeSizeBytes } from './eviction.js';
 import { readRuntimeConfig, type ImageRuntimeConfig } from './image-config.js';
@@ -184,6 +185,19 @@ export class ImageStore {
   async remove(entry: StoreEntry): Promise<void> {
     await removeEntry(this.layout, entry);
     await removeUnreferencedBlobs(this.layout, (await this.entries()).filter((other) => other.manifestDigest !== entry.manifestDigest));
+  }
+
+  /** Removes pull and auth dirs in tmp/ older than `olderThanMs` (pulls a killed process left). */
+  async removeStaleTemporaries(olderThanMs = 60 * 60 * 1000): Promise<number> {
+    let removed = 0;
+    for (const name of await readdir(this.layout.tmpDir).catch(() => [] as string[])) {
+      const path = join(this.layout.tmpDir, name);
+      const info = await stat(path).catch(() => undefined);
+      if (!info || this.now().getTime() - info.mtimeMs < olderThanMs) continue;
+      await rm(path, { recursive: true, force: true });
+      removed += 1;
+    }
+    return removed;
   }
 
   /** Total bytes on disk (ext4 roots and blobs). */

@@ -1,5 +1,7 @@
 // `tart image pull|ls|rm|prune` against a real docker-registry on 127.0.0.1.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startRegistry, type TestRegistry } from '../support/oci/registry.js';
@@ -45,7 +47,13 @@ describe('tart image pull, ls, rm, prune', () => {
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /no image ".*tools\/entry:1\.0" in the image store/);
 
+    const leftover = join(store, 'tmp', 'pull-killed');
+    await mkdir(leftover, { recursive: true });
+    const hourAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await utimes(leftover, hourAgo, hourAgo);
     const pruned = await sandbox.run(['image', 'prune', '--store', store]);
+    assert.match(pruned.stdout, /removed 1 unfinished pull\(s\) older than an hour/);
+    assert.equal(existsSync(leftover), false);
     assert.equal(pruned.code, 0, pruned.stderr);
     assert.match(pruned.stdout, /1 evicted, 0\.0 MiB left/);
   });

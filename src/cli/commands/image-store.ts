@@ -70,6 +70,8 @@ export function registerImageStoreCommands(image: Command): void {
       const limit = Number(options.maxSizeMb);
       if (!Number.isInteger(limit) || limit < 0) throw new UserError('IMAGE_PRUNE_SIZE_INVALID', `--max-size-mb must be a whole number, got "${options.maxSizeMb}"`);
       const store = storeOf(options);
+      const stale = await store.removeStaleTemporaries();
+      if (stale > 0) stdout.write(`removed ${stale} unfinished pull(s) older than an hour\n`);
       const evicted = await store.evict(limit * 1024 * 1024);
       for (const entry of evicted) stdout.write(`evicted ${entry.manifestDigest} (${entry.references.join(', ')})\n`);
       stdout.write(`${evicted.length} evicted, ${mebibytes(await store.sizeBytes())} left\n`);
