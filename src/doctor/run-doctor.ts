@@ -3,6 +3,7 @@
 import { defaultImageDir, type HostFacts } from '../config/paths.js';
 import { resolveFirecrackerBinary } from '../vmm/firecracker/firecracker-vmm.js';
 import { gatherKvmFacts, judgeKvm } from './kvm-check.js';
+import { judgeIsolation } from './isolation-check.js';
 import { judgePool } from './pool-check.js';
 import { requirementsOf } from './requirements.js';
 import { checkConfig, judgeImage, judgeTcgPath, probeImage } from './setup-checks.js';
@@ -58,7 +59,8 @@ export async function runDoctor(input: {
     args: ['--version'],
   });
   const pool = judgePool(config, (await host.pooledVms?.()) ?? []);
-  const results = [configResult, kvm, firecracker, jailer, qemu, image, tcg, tun, nft, pool];
+  const isolation = judgeIsolation(config, input.hostFacts.uid);
+  const results = [configResult, kvm, firecracker, jailer, qemu, image, tcg, tun, nft, pool, isolation];
   return { results, exitCode: results.some((result) => result.verdict === 'fail') ? 1 : 0 };
 }
 

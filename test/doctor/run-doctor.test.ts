@@ -87,6 +87,29 @@ describe('tart doctor', () => {
     assert.equal(report.exitCode, 1);
   });
 
+  it('reports what isolates the VMs: the QEMU sandbox, the uid, and user-mode networking exposing loopback', async () => {
+    const qemuUser = `[[runners]]\nname = "vm"\nurl = "https://gitlab.example.com"\ntoken = "glrt-x"\nexecutor = "qemu"\n[runners.vm]\nnetwork = "user"\n`;
+    const host = fakeHost({ files: {}, binaries: qemuOnly, configText: qemuUser });
+    const report = await runDoctor({ host, configPath: '/c', hostFacts });
+    const isolation = byName(report.results, 'isolation');
+    assert.equal(isolation?.verdict, 'warn');
+    assert.match(
+      isolation?.fact ?? '',
+      /-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny as uid 0/,
+    );
+    assert.match(isolation?.fact ?? '', /network = "user" lets jobs reach this host's loopback \(vm\)/);
+    const tapHost = fakeHost({
+      files: {},
+      binaries: qemuOnly,
+      configText: qemuUser.replace('"user"', '"tap"'),
+    });
+    const tap = byName(
+      (await runDoctor({ host: tapHost, configPath: '/c', hostFacts: { ...hostFacts, uid: 1001 } })).results,
+      'isolation',
+    );
+    assert.equal(tap?.verdict, 'ok', tap?.fact);
+  });
+
   it('trusts KVM only after a probe boot succeeds', async () => {
     const good = fakeHost({
       files: { '/proc/modules': 'kvm_intel 1 0\n' },
