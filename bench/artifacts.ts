@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { archiveCaches } from '../src/cache/archive-cache.js';
 import { restoreCaches } from '../src/cache/restore-cache.js';
 import { LocalCacheStore } from '../src/cache/store.js';
-import type { JobPayload } from '../src/gitlab/payload.js';
+import type { JobPayload } from '../src/model/payload.js';
 import { createHostEnvironment } from '../test/support/host-environment.js';
 
 const fileCount = Number(process.argv[2] ?? 1000);

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { JobVariable } from '../src/gitlab/payload.js';
+import type { JobVariable } from '../src/model/payload.js';
 import { createJobHarness } from '../test/job/support/job-harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -12,7 +12,7 @@ import { PassThrough } from 'node:stream';
 import { parseArgs, promisify } from 'node:util';
 import { createVmExecutor, type VmExecutor } from '../src/executor/vm/index.js';
 import type { JobEnvironment } from '../src/executor/types.js';
-import type { JobPayload } from '../src/gitlab/payload.js';
+import type { JobPayload } from '../src/model/payload.js';
 import { IMAGE_FILES, currentImageDir, defaultImageRoot, readImageManifest } from '../src/image/layout.js';
 import { createScratchDisk, createSeedDisk } from '../src/vmm/disks.js';
 import { USER_MODE_NETWORK } from '../src/vmm/guest-contract.js';

@@ -1,8 +1,8 @@
 // ARTIFACT_COMPRESSION_LEVEL / CACHE_COMPRESSION_LEVEL (job-execution ref §4.5, §5.2): the
 // deflate level for zip archives. `fastest` stores without compression, which is what
 // already-compressed data (jars, node tarballs, images) wants.
-import type { JobVariable } from '../gitlab/payload.js';
-import { expandVariables } from '../job/variables.js';
+import type { JobVariable } from '../model/payload.js';
+import { expandVariables } from '../model/variables.js';
 import { helperLine } from './trace-lines.js';
 
 const LEVELS: Record<string, number> = { fastest: 0, fast: 1, default: 6, slow: 7, slowest: 9 };

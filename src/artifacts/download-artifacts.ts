@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { hasCode, TartError } from '../errors.js';
 import { copyTarIn } from '../executor/streams.js';
 import type { JobEnvironment } from '../executor/types.js';
-import type { JobDependency, JobPayload } from '../gitlab/payload.js';
+import type { JobDependency, JobPayload } from '../model/payload.js';
 import { helperLine, notice } from './trace-lines.js';
 import type { ArtifactTransport } from './transport.js';
 import { freeBytes } from './free-space.js';

@@ -3,8 +3,8 @@
 // `exclude`. Listing happens in the environment; matching happens here on the host.
 import { posix } from 'node:path';
 import type { JobEnvironment } from '../executor/types.js';
-import type { JobVariable } from '../gitlab/payload.js';
-import { expandVariables } from '../job/variables.js';
+import type { JobVariable } from '../model/payload.js';
+import { expandVariables } from '../model/variables.js';
 import {
   listEnvironmentEntries,
   listUntrackedFiles,

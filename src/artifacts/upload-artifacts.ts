@@ -4,11 +4,12 @@
 // artifacts-uploader. This is the only retry loop around an upload: the transport tries once.
 import type { Readable } from 'node:stream';
 import type { JobEnvironment } from '../executor/types.js';
-import type { JobArtifact, JobPayload, JobVariable } from '../gitlab/payload.js';
+import type { JobArtifact, JobPayload, JobVariable } from '../model/payload.js';
 import { ARTIFACT_UPLOAD_RETRY, withRetries, type RetryPolicy } from '../gitlab/retry-policy.js';
-import { expandVariables } from '../job/variables.js';
+import { expandVariables } from '../model/variables.js';
 import { compressionLevel } from './compression-level.js';
 import { planArtifactArchive, type ArtifactArchive } from './artifact-archive.js';
+import { whenMatches } from '../model/when.js';
 import { selectFiles } from './select-files.js';
 import { helperLine, notice } from './trace-lines.js';
 import type { ArtifactTransport, ArtifactUploadResult } from './transport.js';
@@ -26,6 +27,8 @@ export interface UploadArtifactsInput {
   retry?: Partial<RetryPolicy>;
 }
 
+export { whenMatches };
+
 /** Uploads every matching artifacts[] entry; ok=false when an upload failed. */
 export async function uploadArtifacts(input: UploadArtifactsInput): Promise<{ ok: boolean }> {
   let ok = true;
@@ -42,12 +45,6 @@ export async function uploadArtifacts(input: UploadArtifactsInput): Promise<{ ok
     }
   }
   return { ok };
-}
-
-/** `when`: on_success (default) and always run after success; on_failure and always after failure. */
-export function whenMatches(when: string | undefined, jobSucceeded: boolean): boolean {
-  const value = when === undefined || when === '' ? 'on_success' : when;
-  return value === 'always' || value === (jobSucceeded ? 'on_success' : 'on_failure');
 }
 
 function hasSomethingToUpload(artifact: JobArtifact): boolean {

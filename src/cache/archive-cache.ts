@@ -3,12 +3,12 @@
 // archive is newer than every selected file, else zip a tar stream straight into the store.
 import { copyTarOut } from '../executor/streams.js';
 import type { JobEnvironment } from '../executor/types.js';
-import type { JobPayload, JobVariable } from '../gitlab/payload.js';
+import type { JobPayload, JobVariable } from '../model/payload.js';
 import { compressionLevel } from '../artifacts/compression-level.js';
 import type { EnvironmentEntry } from '../artifacts/list-environment-files.js';
 import { selectFiles } from '../artifacts/select-files.js';
 import { helperLine, notice, scriptWarning } from '../artifacts/trace-lines.js';
-import { whenMatches } from '../artifacts/upload-artifacts.js';
+import { whenMatches } from '../model/when.js';
 import { zipFromTar } from '../artifacts/zip-from-tar.js';
 import { cacheProject, planCaches, type PlannedCache } from './plan-caches.js';
 import type { CacheStore } from './store.js';

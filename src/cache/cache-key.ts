@@ -2,8 +2,8 @@
 // key, variable expansion, sanitising (18.3+ rules) and the pull/push policy. Pure functions.
 import { posix } from 'node:path';
 import { TartError } from '../errors.js';
-import type { JobCache, JobPayload, JobVariable } from '../gitlab/payload.js';
-import { expandVariables } from '../job/variables.js';
+import type { JobCache, JobPayload, JobVariable } from '../model/payload.js';
+import { expandVariables } from '../model/variables.js';
 
 export type SanitisedKey = { ok: true; key: string; changed: boolean } | { ok: false };
 

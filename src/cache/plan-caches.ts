@@ -1,7 +1,7 @@
 // Turns the payload's cache[] into what restore and archive act on: sanitised keys, the policy,
 // and the keys to try on a miss. Logs the key warnings gitlab-runner prints.
-import type { JobCache, JobPayload, JobVariable } from '../gitlab/payload.js';
-import { expandVariables } from '../job/variables.js';
+import type { JobCache, JobPayload, JobVariable } from '../model/payload.js';
+import { expandVariables } from '../model/variables.js';
 import { runnerWarning } from '../artifacts/trace-lines.js';
 import {
   cachePolicy,

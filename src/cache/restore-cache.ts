@@ -3,7 +3,7 @@
 // tar into the project dir. A miss or a bad archive is a warning, never a job failure.
 import { copyTarIn } from '../executor/streams.js';
 import type { JobEnvironment } from '../executor/types.js';
-import type { JobPayload, JobVariable } from '../gitlab/payload.js';
+import type { JobPayload, JobVariable } from '../model/payload.js';
 import { helperLine, notice, scriptWarning } from '../artifacts/trace-lines.js';
 import { openZipAsTar } from '../artifacts/zip-to-tar.js';
 import { cacheProject, planCaches } from './plan-caches.js';

@@ -1,7 +1,7 @@
 // Value checks for config.toml keys: each turns a raw TOML value into a typed value or says
 // what it expected. Pure; the structure (tables, defaults, unknown keys) lives in fields.ts.
 import { isIP, isIPv4 } from 'node:net';
-import { parseGoDuration } from '../job/go-duration.js';
+import { parseGoDuration } from '../model/go-duration.js';
 
 export type Decoded<T> =
   | { ok: true; value: T }

@@ -33,7 +33,7 @@ import {
   type Shape,
   type TableCheck,
 } from './fields.js';
-import { formatGoDuration } from '../job/go-duration.js';
+import { formatGoDuration } from '../model/go-duration.js';
 import { feedVmFromDocker } from './docker-leftovers.js';
 import { foreignKeys, GLOBAL_IGNORED, RUNNER_IGNORED } from './foreign-keys.js';
 import {

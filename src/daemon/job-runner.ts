@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { GitLabArtifactTransport } from '../gitlab/artifacts-transport.js';
 import type { TlsFiles } from '../gitlab/http.js';
 import { parseJobPayload } from '../gitlab/parse-payload.js';
-import type { JobPayload } from '../gitlab/payload.js';
+import type { JobPayload } from '../model/payload.js';
 import type { RunnerInfo } from '../gitlab/runner-info.js';
 import { TraceBuffer } from '../gitlab/trace-buffer.js';
 import { TraceSender } from '../gitlab/trace-sender.js';
@@ -12,7 +12,7 @@ import { acceptJob, updateJob } from '../gitlab/update-job.js';
 import type { Executor } from '../executor/types.js';
 import type { CancelReason, JobOutcome, RunJobOptions, RunnerSettings } from '../job/types.js';
 import type { Logger } from '../log/logger.js';
-import { isTruthy } from '../job/variables.js';
+import { isTruthy } from '../model/variables.js';
 
 export interface JobRunnerContext {
   url: string;

@@ -3,7 +3,7 @@
 // appended (separate caches for protected refs, GitLab's default).
 import { createHash } from 'node:crypto';
 import type { CacheSpec } from '../ci-yaml/types.js';
-import type { JobCache } from '../gitlab/payload.js';
+import type { JobCache } from '../model/payload.js';
 import { tryGit, type GitRunner } from './git.js';
 
 const UNPROTECTED_SUFFIX = '-non_protected';

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactTransport, ArtifactUpload, ArtifactUploadResult } from '../artifacts/transport.js';
 import { TartError } from '../errors.js';
-import type { JobDependency } from '../gitlab/payload.js';
+import type { JobDependency } from '../model/payload.js';
 
 export interface StoredArtifact {
   jobId: number;

@@ -2,7 +2,7 @@
 // so `tart exec` drives the job engine exactly as `tart run` does.
 import type { ArtifactsSpec, PlannedJob } from '../ci-yaml/types.js';
 import { expandKeepingUnknown, variableMap } from '../ci-yaml/variables.js';
-import type { JobArtifact, JobCache, JobDependency, JobPayload, JobVariable } from '../gitlab/payload.js';
+import type { JobArtifact, JobCache, JobDependency, JobPayload, JobVariable } from '../model/payload.js';
 import {
   jobVariables,
   pipelineVariables,

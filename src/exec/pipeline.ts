@@ -2,7 +2,7 @@
 // `when:` against the outcome of what came before, allow_failure, retry. How one job runs is a
 // seam (`runJob`), so the scheduling is tested without executors.
 import type { PipelinePlan, PlannedJob } from '../ci-yaml/types.js';
-import type { JobDependency } from '../gitlab/payload.js';
+import type { JobDependency } from '../model/payload.js';
 import type { JobOutcome } from '../job/types.js';
 import type { JobStatus, JobSummary } from './output.js';
 

@@ -1,28 +1,10 @@
 // Where stage scripts run. An executor prepares one JobEnvironment per job; the job engine
 // (src/job) drives it only through `exec`, so the shell executor and the VM executor are
 // interchangeable. Tar streams in and out are built on `exec` in executor/streams.ts.
-import type { Readable, Writable } from 'node:stream';
-import type { JobPayload } from '../gitlab/payload.js';
+import type { JobPayload } from '../model/payload.js';
+import type { ExecOptions, ExecResult } from '../model/exec.js';
 
-export interface ExecOptions {
-  /** argv; the first element is looked up on PATH inside the environment. */
-  command: string[];
-  /** Bytes fed to the command's stdin, then EOF. Absent: stdin is empty. */
-  stdin?: Readable | string | Buffer;
-  stdout?: Writable;
-  stderr?: Writable;
-  /** Extra environment variables for the command (added to the environment's base env). */
-  env?: Record<string, string>;
-  /** Working directory inside the environment. */
-  cwd?: string;
-  /** Aborting kills the command (whole process tree) and makes exec reject with signal.reason. */
-  signal?: AbortSignal;
-}
-
-export interface ExecResult {
-  /** The command's exit status; 128+N when it was killed by signal N. */
-  exitCode: number;
-}
+export type { ExecOptions, ExecResult } from '../model/exec.js';
 
 export interface JobEnvironment {
   /** Executor name as shown in the trace: "shell", "qemu", "firecracker". */

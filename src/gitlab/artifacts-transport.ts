@@ -6,8 +6,8 @@ import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { TartError } from '../errors.js';
-import type { ArtifactTransport, ArtifactUpload, ArtifactUploadResult } from '../artifacts/transport.js';
-import type { JobDependency } from './payload.js';
+import type { ArtifactTransport, ArtifactUpload, ArtifactUploadResult } from '../model/artifacts.js';
+import type { JobDependency } from '../model/payload.js';
 import { apiBaseUrl, endpointUrl, fillEndpoint } from './api-url.js';
 import { headerValue, redact, serverMessage } from './api-response.js';
 import {

@@ -13,7 +13,7 @@ import type {
   JobStep,
   JobVariable,
   RunnerInfo,
-} from './payload.js';
+} from '../model/payload.js';
 
 export type ParsePayloadResult =
   | { ok: true; job: JobPayload }

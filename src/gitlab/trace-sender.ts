@@ -2,7 +2,7 @@
 // byte ranges acknowledged by the server are never resent, a 416 resyncs from the server's
 // size, Job-Status/403 turn into cancel events, and keep-alive PUTs prevent "stuck" failures.
 import { EventEmitter } from 'node:events';
-import type { CancelReason } from '../job/types.js';
+import type { CancelReason } from '../model/cancel-reason.js';
 import { headerValue, type ApiResponse } from './api-response.js';
 import { callApi } from './http.js';
 import type { ConnectionOptions } from './registration.js';

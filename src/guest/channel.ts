@@ -1,6 +1,6 @@
 // How the host runs commands inside a guest. SSH (guest/ssh/) is one implementation; an agent over
 // vsock or virtio-serial would be another. The VM executor and its provider see only this.
-import type { ExecOptions, ExecResult } from '../executor/types.js';
+import type { ExecOptions, ExecResult } from '../model/exec.js';
 
 export interface GuestChannel {
   /**

@@ -1,13 +1,9 @@
 // The guest's PID 1 (/sbin/tart-init, bash) and the sshd configuration it runs with: reads the
 // seed disk, applies identity, keys and network, starts sshd, prints the ready marker, reaps
 // zombies and ends the VM when sshd dies or on SIGTERM. No systemd.
-import { GUEST_DEVICES, GUEST_READY_MARKER, GUEST_SSH_PORT, GUEST_VSOCK_SSH_PORT, SEED_FILES } from '../vmm/guest-contract.js';
+import { EXTRA_SEED_FILES, GUEST_DEVICES, GUEST_READY_MARKER, GUEST_SSH_PORT, GUEST_VSOCK_SSH_PORT, SEED_FILES } from '../vmm/guest-contract.js';
 
-/**
- * Optional seed files this init understands beyond the contract's SEED_FILES:
- * `random_seed` (≥ 32 random bytes, credited to the kernel pool) and `time` (Unix seconds for the clock).
- */
-export const EXTRA_SEED_FILES = { randomSeed: 'random_seed', time: 'time' } as const;
+export { EXTRA_SEED_FILES } from '../vmm/guest-contract.js';
 
 export const SEED_MOUNT = '/run/tart-seed';
 

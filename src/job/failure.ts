@@ -1,6 +1,6 @@
 // How a job ends: the failure kinds the engine distinguishes, the footer line for each, and
 // the failure_reason GitLab gets (protocol reference §5.4, job execution reference §1.2, §7).
-import type { FailureReason, JobFeatures } from '../gitlab/payload.js';
+import type { FailureReason, JobFeatures } from '../model/payload.js';
 import { mapFailureReason as mapToAcceptedReason } from '../gitlab/failure-reason.js';
 import type { JobOutcome } from './types.js';
 

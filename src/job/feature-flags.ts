@@ -2,7 +2,7 @@
 // §8.8): resolved per job as `[runners.feature_flags]`, else the job's variable, else the default;
 // every flag is exported to the job with its resolved value, and the header names the flags that
 // differ from their defaults.
-import type { JobVariable } from '../gitlab/payload.js';
+import type { JobVariable } from '../model/payload.js';
 
 /** Flag → default, in gitlab-runner's order (the header lists flags in this order). */
 export const FEATURE_FLAG_DEFAULTS: Readonly<Record<string, boolean>> = {

@@ -2,7 +2,7 @@
 // cache archiving and artifact uploads for the job's outcome so far, then the cleanup script.
 import { uploadArtifacts } from '../artifacts/upload-artifacts.js';
 import { archiveCaches } from '../cache/archive-cache.js';
-import type { JobPayload } from '../gitlab/payload.js';
+import type { JobPayload } from '../model/payload.js';
 import { errorMessage } from './abortable.js';
 import type { JobFailure } from './failure.js';
 import { stageFailure, type JobRun } from './job-run.js';

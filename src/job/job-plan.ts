@@ -2,7 +2,7 @@
 // the settings read before anything runs, the stage scripts' context, and the secret masking.
 import { posix } from 'node:path';
 import type { JobEnvironment } from '../executor/types.js';
-import type { JobPayload, JobVariable } from '../gitlab/payload.js';
+import type { JobPayload, JobVariable } from '../model/payload.js';
 import type { ScriptContext } from '../shell/stage-script.js';
 import { createSecretMasker, maskPrefixesOf, maskText, maskedValuesOf } from './masking.js';
 import type { TraceMasking } from './trace-writer.js';

@@ -4,7 +4,7 @@
 // Each stage holds back the bytes of a possible match across writes and releases them unchanged at
 // the end. The compiled rules (automaton, regexes) are built once per secret list and shared.
 import { Transform, type TransformCallback } from 'node:stream';
-import type { JobPayload, JobVariable } from '../gitlab/payload.js';
+import type { JobPayload, JobVariable } from '../model/payload.js';
 import {
   AutomatonFinder,
   IndexOfFinder,

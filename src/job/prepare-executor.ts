@@ -2,7 +2,7 @@
 // gitlab-runner does (3 attempts, 3 s apart; a user error is not retried).
 import { UserError } from '../errors.js';
 import type { Executor, JobEnvironment } from '../executor/types.js';
-import type { JobPayload } from '../gitlab/payload.js';
+import type { JobPayload } from '../model/payload.js';
 import { errorMessage, settleWithin, sleep } from './abortable.js';
 import type { JobFailure } from './failure.js';
 import type { JobControl } from './job-control.js';

@@ -1,6 +1,6 @@
 // Job settings the engine reads from variables (job execution reference §1.3, §6, §7), parsed
 // once, with gitlab-runner's warnings for bad values. Pure: `lookup` is "last occurrence wins".
-import { formatGoDuration, parseGoDuration } from './go-duration.js';
+import { formatGoDuration, parseGoDuration } from '../model/go-duration.js';
 
 export interface EngineSettings {
   getSourcesAttempts: number;

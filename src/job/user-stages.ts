@@ -1,7 +1,7 @@
 // The user's script: every step_* stage in order, then after_script (job execution
 // reference §1.2, §6, §7). Steps listen to the script signal, so a graceful cancel or
 // RUNNER_SCRIPT_TIMEOUT stops them while after_script and the upload stages still run.
-import type { JobVariable } from '../gitlab/payload.js';
+import type { JobVariable } from '../model/payload.js';
 import { buildStageScript } from '../shell/stage-script.js';
 import { errorMessage } from './abortable.js';
 import { failureMessage, type JobFailure } from './failure.js';

@@ -3,7 +3,7 @@
 // `..`); sizes and counts are bounded like GitLab's own plan limits, so one payload cannot
 // make the runner quote, mask and write gigabytes.
 import { TartError } from '../errors.js';
-import type { JobVariable } from '../gitlab/payload.js';
+import type { JobVariable } from '../model/payload.js';
 
 export const VARIABLE_LIMITS = {
   /** `KEY=value` with its NUL: Linux's MAX_ARG_STRLEN. A plain variable is exported, and the

@@ -1,5 +1,5 @@
 // The variable exports written at the top of every stage but prepare_script (job-execution §2.4).
-import type { JobVariable } from '../gitlab/payload.js';
+import type { JobVariable } from '../model/payload.js';
 import { escapeShell, quotePath } from './escape.js';
 
 export interface ExportOptions {

@@ -1,7 +1,7 @@
 // The get_sources stage body (job-execution §3.2–§3.4): hooks, strategy, checkout, submodules.
-import { forceHttpsRewrites, gitRemoteFor, type GitRemote } from '../job/git-credentials.js';
-import { readGitSettings, type GitSettings } from '../job/git-settings.js';
-import { getVariable, isTruthy } from '../job/variables.js';
+import { forceHttpsRewrites, gitRemoteFor, type GitRemote } from '../model/git-credentials.js';
+import { readGitSettings, type GitSettings } from '../model/git-settings.js';
+import { getVariable, isTruthy } from '../model/variables.js';
 import { echoNotice, echoWarning, userCommandLines, type UserLinesOptions } from './echo.js';
 import { escapeShell, quotePath, shellCommand } from './escape.js';
 import { exportLines, fileVariablePath } from './exports.js';

@@ -1,6 +1,6 @@
 // get_sources plumbing around git itself (job-execution §3.3a–b): lock/config cleanup, the
 // template dir every `git init` copies, and the external config that carries the credentials.
-import type { GitRemote } from '../job/git-credentials.js';
+import type { GitRemote } from '../model/git-credentials.js';
 import { escapeShell, quotePath, shellCommand } from './escape.js';
 
 /** Paths under `<CI_PROJECT_DIR>.tmp` that get_sources and cleanup share. */

@@ -1,10 +1,10 @@
 // Stage → the complete bash script fed on stdin to a fresh `bash` (job-execution §2, §2.7).
 import { hostname } from 'node:os';
-import type { JobPayload, JobVariable } from '../gitlab/payload.js';
-import { gitRemoteFor } from '../job/git-credentials.js';
-import { readGitSettings } from '../job/git-settings.js';
-import type { RunnerSettings } from '../job/types.js';
-import { expandVariables, getVariable, isTruthy } from '../job/variables.js';
+import type { JobPayload, JobVariable } from '../model/payload.js';
+import { gitRemoteFor } from '../model/git-credentials.js';
+import { readGitSettings } from '../model/git-settings.js';
+import type { RunnerSettings } from '../model/runner-settings.js';
+import { expandVariables, getVariable, isTruthy } from '../model/variables.js';
 import { echoNotice, userCommandLines } from './echo.js';
 import { quotePath, shellCommand } from './escape.js';
 import { exportLines, fileVariablePath } from './exports.js';

@@ -1,5 +1,5 @@
 // Submodule update lines for GIT_SUBMODULE_STRATEGY normal/recursive (job-execution §3.5).
-import type { GitSettings } from '../job/git-settings.js';
+import type { GitSettings } from '../model/git-settings.js';
 import { echoNotice, echoWarning } from './echo.js';
 import { shellCommand } from './escape.js';
 

@@ -3,9 +3,8 @@
 import { open, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { pack } from 'tar-stream';
-import { EXTRA_SEED_FILES } from '../image/guest-init.js';
 import type { GuestNetworkConfig } from './guest-contract.js';
-import { SEED_FILES } from './guest-contract.js';
+import { EXTRA_SEED_FILES, SEED_FILES } from './guest-contract.js';
 
 /** A sparse raw file of `sizeMb`: no block is allocated until the guest writes. */
 export async function createScratchDisk(path: string, sizeMb: number): Promise<void> {

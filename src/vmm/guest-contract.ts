@@ -58,3 +58,9 @@ export const GUEST_VSOCK_SSH_PORT = 22;
  * "kernel to init" and "sshd ready" timings.
  */
 export const GUEST_READY_MARKER = 'tart-guest: sshd started';
+
+/**
+ * Optional seed files the guest's init (image/guest-init.ts) understands beyond the contract's SEED_FILES:
+ * `random_seed` (≥ 32 random bytes, credited to the kernel pool) and `time` (Unix seconds for the clock).
+ */
+export const EXTRA_SEED_FILES = { randomSeed: 'random_seed', time: 'time' } as const;

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { downloadArtifacts } from '../../src/artifacts/download-artifacts.js';
 import { checkEntriesStayInside, safeEntryName } from '../../src/artifacts/zip-to-tar.js';
 import { hasCode } from '../../src/errors.js';
-import type { JobDependency } from '../../src/gitlab/payload.js';
+import type { JobDependency } from '../../src/model/payload.js';
 import { createHostEnvironment, type HostEnvironment } from '../support/host-environment.js';
 import { jobPayload, listTree, traceCollector } from './fixtures.js';
 import { buildZip, type HandmadeEntry } from './handmade-zip.js';

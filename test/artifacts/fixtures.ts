@@ -14,7 +14,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { JobPayload } from '../../src/gitlab/payload.js';
+import type { JobPayload } from '../../src/model/payload.js';
 
 export type TreeSpec = Record<
   string,

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { uploadArtifacts, whenMatches } from '../../src/artifacts/upload-artifacts.js';
-import type { JobArtifact, JobVariable } from '../../src/gitlab/payload.js';
+import type { JobArtifact, JobVariable } from '../../src/model/payload.js';
 import { createHostEnvironment, type HostEnvironment } from '../support/host-environment.js';
 import { jobPayload, traceCollector, writeTree } from './fixtures.js';
 import { ArtifactTransportDouble } from './transport-double.js';

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { uploadArtifacts } from '../../src/artifacts/upload-artifacts.js';
 import type { RetryPolicy } from '../../src/gitlab/retry-policy.js';
 import { GitLabArtifactTransport } from '../../src/gitlab/artifacts-transport.js';
-import type { JobArtifact } from '../../src/gitlab/payload.js';
+import type { JobArtifact } from '../../src/model/payload.js';
 import { multipartFile } from '../gitlab/helpers/multipart-file.js';
 import { dropConnection, reply, startScriptedServer } from '../gitlab/helpers/scripted-server.js';
 import { createHostEnvironment, type HostEnvironment } from '../support/host-environment.js';

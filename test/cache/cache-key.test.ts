@@ -8,7 +8,7 @@ import {
   sanitiseCacheKey,
 } from '../../src/cache/cache-key.js';
 import { hasCode } from '../../src/errors.js';
-import type { JobCache } from '../../src/gitlab/payload.js';
+import type { JobCache } from '../../src/model/payload.js';
 import { jobPayload } from '../artifacts/fixtures.js';
 
 describe('cache key sanitising (gitlab-runner 18.3+)', () => {

@@ -7,7 +7,7 @@ import { archiveCaches } from '../../src/cache/archive-cache.js';
 import { restoreCaches } from '../../src/cache/restore-cache.js';
 import { LocalCacheStore } from '../../src/cache/store.js';
 import { hasCode } from '../../src/errors.js';
-import type { JobCache, JobVariable } from '../../src/gitlab/payload.js';
+import type { JobCache, JobVariable } from '../../src/model/payload.js';
 import { jobPayload, snapshotTree, traceCollector, writeTree } from '../artifacts/fixtures.js';
 import { createHostEnvironment, type HostEnvironment } from '../support/host-environment.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { PassThrough, Transform, Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { mapFailureReason, failureOutcome } from '../../src/job/failure.js';
-import { formatGoDuration, parseGoDuration } from '../../src/job/go-duration.js';
+import { formatGoDuration, parseGoDuration } from '../../src/model/go-duration.js';
 import { headerLines } from '../../src/job/header.js';
 import { JobControl } from '../../src/job/job-control.js';
 import { jobTimeoutMessage, jobTimeoutMs, readEngineSettings } from '../../src/job/settings.js';

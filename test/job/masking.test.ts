@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import fc from 'fast-check';
 import { createSecretMasker, maskedValuesOf, maskPrefixesOf, maskText } from '../../src/job/masking.js';
-import type { JobPayload } from '../../src/gitlab/payload.js';
+import type { JobPayload } from '../../src/model/payload.js';
 
 // Pushes `chunks` through a fresh masker and returns everything it wrote.
 async function maskChunks(chunks: Buffer[], values: string[], prefixes?: string[]): Promise<string> {

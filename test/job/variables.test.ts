@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hasCode } from '../../src/errors.js';
-import type { JobVariable } from '../../src/gitlab/payload.js';
+import type { JobVariable } from '../../src/model/payload.js';
 import {
   buildJobVariables,
   expandVariables,

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import type { JobVariable } from '../../src/gitlab/payload.js';
+import type { JobVariable } from '../../src/model/payload.js';
 import { exportLines } from '../../src/shell/exports.js';
 import { wrapStageBody } from '../../src/shell/wrap.js';
 import { makeTempDir, runBash } from './helpers.js';

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hasCode } from '../../src/errors.js';
-import type { JobPayload, JobVariable } from '../../src/gitlab/payload.js';
+import type { JobPayload, JobVariable } from '../../src/model/payload.js';
 import { projectDirFor } from '../../src/job/variables.js';
 import { buildStageScript, type ScriptContext, type ScriptStage } from '../../src/shell/stage-script.js';
 import {

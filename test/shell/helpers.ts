@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JobPayload, JobVariable } from '../../src/gitlab/payload.js';
+import type { JobPayload, JobVariable } from '../../src/model/payload.js';
 import type { RunnerSettings } from '../../src/job/types.js';
 import { buildJobVariables } from '../../src/job/variables.js';
 import type { ScriptContext } from '../../src/shell/stage-script.js';

@@ -14,7 +14,7 @@ import type {
   ArtifactUploadResult,
 } from '../../src/artifacts/transport.js';
 import { TartError } from '../../src/errors.js';
-import type { JobDependency } from '../../src/gitlab/payload.js';
+import type { JobDependency } from '../../src/model/payload.js';
 
 export interface StoredUpload {
   jobId: number;

@@ -1,8 +1,8 @@
 // Which container image a job gets and fetching it, with the docker executor's trace lines
 // (docker executor reference §2.4–2.5): the job's `image:` (variables expanded) or the runner's
 // default_image; allowed_images; the effective pull policies; credentials; the pull itself.
-import type { JobPayload } from '../../gitlab/payload.js';
-import { expandVariables, getVariable } from '../../job/variables.js';
+import type { JobPayload } from '../../model/payload.js';
+import { expandVariables, getVariable } from '../../model/variables.js';
 import { disallowedImageLines, isImageAllowed } from '../../oci/allowed-images.js';
 import { effectiveEntrypoint } from '../../oci/image-config.js';
 import { effectivePullPolicies, type PullPolicy } from '../../oci/pull-policy.js';

@@ -4,7 +4,7 @@ import { constants } from 'node:os';
 import { Readable, type Writable } from 'node:stream';
 import type ssh2 from 'ssh2';
 import { TartError } from '../../errors.js';
-import type { ExecOptions, ExecResult } from '../../executor/types.js';
+import type { ExecOptions, ExecResult } from '../../model/exec.js';
 import type { GuestChannel } from '../channel.js';
 import { shellJoin, shellQuote } from '../quote.js';
 

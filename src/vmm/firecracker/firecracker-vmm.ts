@@ -2,7 +2,6 @@
 // the boot plan, then started. Optional jailer. See firecracker.md §1.2 (sequence), §7 (jailer).
 import { chmod, open, rm } from 'node:fs/promises';
 import { TartError } from '../../errors.js';
-import type { FirecrackerConfig } from '../../config/types.js';
 import { GUEST_VSOCK_SSH_PORT } from '../guest-contract.js';
 import { FirecrackerApiClient, type ApiRequest } from './api-client.js';
 import { DEFAULT_API_READY_TIMEOUT_MS, waitForApi } from './api-readiness.js';
@@ -49,8 +48,18 @@ export interface FirecrackerVmmOptions {
 
 export const DEFAULT_VSOCK_GUEST_CID = 3;
 
+/** `[runners.firecracker]` as the driver reads it (config/types.ts's FirecrackerConfig fits it). */
+export interface FirecrackerSettings {
+  binary: string;
+  jailer: string;
+  useJailer: boolean;
+  uid?: number;
+  gid?: number;
+  chrootBase: string;
+}
+
 /** Driver options from `[runners.firecracker]`. */
-export function firecrackerVmmOptionsFromConfig(config: FirecrackerConfig): FirecrackerVmmOptions {
+export function firecrackerVmmOptionsFromConfig(config: FirecrackerSettings): FirecrackerVmmOptions {
   if (!config.useJailer) return { binary: config.binary };
   if (config.uid === undefined || config.gid === undefined) {
     throw new TartError('FIRECRACKER_JAILER_CONFIG', '[runners.firecracker] use_jailer needs uid and gid');

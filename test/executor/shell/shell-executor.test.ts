@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { groupMembers } from '../../../src/process/process-group.js';
 import { ShellExecutor } from '../../../src/executor/shell/index.js';
 import type { JobEnvironment } from '../../../src/executor/types.js';
-import type { JobPayload } from '../../../src/gitlab/payload.js';
+import type { JobPayload } from '../../../src/model/payload.js';
 
 // The executor never reads the payload; prepare only needs something typed.
 const job = {} as JobPayload;

@@ -10,7 +10,7 @@ import { extract, pack } from 'tar-stream';
 import { copyTarIn, copyTarOut } from '../../../src/executor/streams.js';
 import type { JobEnvironment } from '../../../src/executor/types.js';
 import { createVmExecutor, type VmExecutor } from '../../../src/executor/vm/index.js';
-import type { JobPayload } from '../../../src/gitlab/payload.js';
+import type { JobPayload } from '../../../src/model/payload.js';
 import type { ImageManifest } from '../../../src/image/layout.js';
 import {
   IMAGE_DIR,

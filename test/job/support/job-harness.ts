@@ -12,7 +12,7 @@ import type {
   JobDependency,
   JobPayload,
   JobVariable,
-} from '../../../src/gitlab/payload.js';
+} from '../../../src/model/payload.js';
 import { runJob, type EngineTuning } from '../../../src/job/run-job.js';
 import type { JobOutcome, RunnerSettings } from '../../../src/job/types.js';
 import { createRepo, type TestRepo } from '../../support/git-repo.js';

@@ -1,6 +1,6 @@
 // Turns test-friendly options into job records: a GitLab-shaped payload pointing at a served
 // repository (with its refs/pipelines/<id> ref), raw payloads, and finished dependency jobs.
-import type { JobDependency } from '../../../src/gitlab/payload.js';
+import type { JobDependency } from '../../../src/model/payload.js';
 import { makeJobPayload, type JobPayloadOptions, type WireJobPayload } from './payloads.js';
 import { createPipelineRef, defaultBranch, parentOf, resolveRef } from './projects.js';
 import {

@@ -7,7 +7,7 @@ import type {
   JobHook,
   JobStep,
   JobVariable,
-} from '../../../src/gitlab/payload.js';
+} from '../../../src/model/payload.js';
 import { GITLAB_FAILURE_REASONS } from './failure-reasons.js';
 
 export { GITLAB_FAILURE_REASONS };

@@ -1,6 +1,6 @@
 // The GIT_* job variables that shape get_sources, read after expansion (job-execution §3.1).
 import { TartError } from '../errors.js';
-import type { JobPayload, JobVariable } from '../gitlab/payload.js';
+import type { JobPayload, JobVariable } from './payload.js';
 import { getVariable, isTruthy } from './variables.js';
 
 export type GitStrategy = 'clone' | 'fetch' | 'none' | 'empty';

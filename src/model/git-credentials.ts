@@ -1,8 +1,8 @@
 // Where get_sources fetches from, and the credentials git gets for it. The remote URL never holds
 // the job token; git asks a credential helper that reads a 0600 file in the tmp dir, so the token
 // is on no command line (insteadOf rewrites would put it on git-remote-https's) and in no .git/config.
-import type { JobPayload, JobVariable } from '../gitlab/payload.js';
-import type { RunnerSettings } from './types.js';
+import type { JobPayload, JobVariable } from './payload.js';
+import type { RunnerSettings } from './runner-settings.js';
 import { getVariable } from './variables.js';
 
 export interface GitRemote {
