@@ -103,9 +103,11 @@ export class ShellEnvironment implements JobEnvironment {
         if (options.signal?.aborted) reject(options.signal.reason);
         else if (inputError !== undefined)
           reject(
-            new TartError('EXEC_STDIN_FAILED', `stdin of ${options.command[0]} failed`, {
-              cause: inputError,
-            }),
+            new TartError(
+              'EXEC_STDIN_FAILED',
+              `stdin of ${options.command[0]} failed: ${(inputError as Error).message ?? String(inputError)}`,
+              { cause: inputError },
+            ),
           );
         else resolve({ exitCode: exitCodeOf(code, signal) });
       });

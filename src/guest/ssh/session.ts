@@ -28,6 +28,7 @@ export class GuestSession implements GuestChannel {
     return new Promise<ExecResult>((resolve, reject) => {
       let exitCode: number | undefined;
       let aborted = false;
+      let inputError: unknown;
       const onAbort = () => {
         aborted = true;
         void this.killGroup(pidFile).finally(() => channel.close());
@@ -41,13 +42,18 @@ export class GuestSession implements GuestChannel {
         options.signal?.removeEventListener('abort', onAbort);
         void Promise.all(outputs).then(() => {
           if (aborted) return reject(options.signal?.reason ?? new TartError('ABORTED', 'aborted'));
+          if (inputError !== undefined) return reject(stdinFailed(options.command[0], inputError));
           if (exitCode === undefined) {
             return reject(new TartError('GUEST_CHANNEL_LOST', 'the guest closed the channel without an exit status'));
           }
           resolve({ exitCode });
         });
       });
-      feedStdin(channel, options.stdin);
+      // A stdin source that fails must not look like a clean end of input to the command.
+      feedStdin(channel, options.stdin, (error) => {
+        inputError = error;
+        void this.killGroup(pidFile).finally(() => channel.close());
+      });
     });
   }
 
@@ -101,12 +107,20 @@ function wrapCommand(options: ExecOptions, pidFile: string): string {
   return `${cd}set -m; ${assignments}${shellJoin(argv)} & set +m; echo $! >${shellQuote(pidFile)}; wait $! 2>/dev/null`;
 }
 
-function feedStdin(channel: ssh2.ClientChannel, stdin: ExecOptions['stdin']): void {
+function feedStdin(channel: ssh2.ClientChannel, stdin: ExecOptions['stdin'], onError: (error: unknown) => void): void {
   if (stdin === undefined) return void channel.end();
   if (typeof stdin === 'string' || Buffer.isBuffer(stdin)) return void channel.end(stdin);
   const source = stdin instanceof Readable ? stdin : Readable.from(stdin);
-  source.on('error', () => channel.end());
+  source.once('error', (error) => {
+    source.unpipe(channel);
+    onError(error);
+  });
   source.pipe(channel);
+}
+
+function stdinFailed(command: string | undefined, cause: unknown): TartError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new TartError('EXEC_STDIN_FAILED', `stdin of ${command ?? 'the command'} failed: ${reason}`, { cause });
 }
 
 // Copies a channel stream into `target` with backpressure; resolves at the stream's end.
