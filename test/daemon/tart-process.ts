@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after } from 'node:test';
 import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
 import { createRepo, type TestRepo } from '../support/git-repo.js';
 
@@ -58,6 +59,13 @@ export async function setUp(options: {
   };
 }
 
+// Every daemon a test file started; one still running after its tests (a failed assertion skipped
+// its stop) is killed, so the file's process can exit instead of hanging the whole run.
+const started = new Set<ChildProcess>();
+after(() => {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 export function startTart(
   configPath: string,
   command: string[] = ['run'],
@@ -67,6 +75,7 @@ export function startTart(
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...extraEnv, TART_FROM_SOURCE: '1' },
   });
+  started.add(child);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdout?.resume();

@@ -39,6 +39,9 @@ describe('tart run with a warm pool (real guests under TCG)', () => {
   });
 
   after(async () => {
+    // A failed assertion skips a test's own stop: kill its daemon before its VMs, so none is refilled.
+    for (const daemon of daemons) if (daemon.process.exitCode === null) daemon.process.kill('SIGKILL');
+    await Promise.all(daemons.map((daemon) => daemon.exitCode));
     await fake?.close();
     for (const vm of await qemuProcessesMentioning(runtimeRoot)) process.kill(vm.pid, 'SIGKILL');
     await rm(dir, { recursive: true, force: true });
@@ -70,8 +73,11 @@ describe('tart run with a warm pool (real guests under TCG)', () => {
     return path;
   }
 
+  const daemons: Array<ReturnType<typeof startTart>> = [];
   function startDaemon(configPath: string) {
-    return startTart(configPath, ['run'], { TART_RUNTIME_DIR: runtimeRoot });
+    const daemon = startTart(configPath, ['run'], { TART_RUNTIME_DIR: runtimeRoot });
+    daemons.push(daemon);
+    return daemon;
   }
 
   it('runs a job in the pooled VM, shows the pool in /metrics, and SIGQUIT leaves no VM', async () => {
