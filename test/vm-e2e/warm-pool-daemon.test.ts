@@ -94,6 +94,7 @@ describe('tart run with a warm pool (real guests under TCG)', () => {
     assert.match(metrics, /tart_pool_vms\{runner="pool-e2e",state="in_use"\} 0\b/);
 
     const job = fake.enqueueJob({
+      image: null, // Tart's own root: the pool warms the default root, and nothing is pulled
       script: ['echo "in $(hostname)"'],
       variables: [{ key: 'GIT_STRATEGY', value: 'none', public: true }],
     });
