@@ -174,7 +174,7 @@ export function mkfsArgs(options: {
 }
 
 // Allocated bytes (what the filesystem must hold) and entry count of a tree.
-async function measureTree(root: string): Promise<{ bytes: number; entries: number }> {
+export async function measureTree(root: string): Promise<{ bytes: number; entries: number }> {
   let bytes = 0;
   let entries = 0;
   const walk = async (dir: string): Promise<void> => {

@@ -3,9 +3,10 @@
 // `mkfs.ext4 -d` writes the tree into an ext4 file without mounting. Beside the root the disk
 // carries the static busybox the guest mounts and chroots with (/tart/busybox), and mkfs's
 // lost+found stays at the disk's top, outside the job's root.
-import { copyFile, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUSYBOX_PATH } from '../image/initramfs.js';
+import { measureTree } from '../image/rootfs.js';
 import { runChecked, type CommandRunner } from '../image/spawn.js';
 
 /** Paths inside the job-image disk. */
@@ -39,18 +40,3 @@ export function imageMkfsArgs(options: { tree: string; output: string; bytes: nu
   return ['-q', '-F', '-t', 'ext4', '-b', '4096', '-m', '0', '-O', '^has_journal', '-N', String(inodes), '-L', 'tart-job-image', '-E', 'nodiscard,root_owner=0:0', '-d', options.tree, options.output, `${sizeKiB}k`];
 }
 
-async function measureTree(root: string): Promise<{ bytes: number; entries: number }> {
-  let bytes = 0;
-  let entries = 0;
-  const walk = async (dir: string): Promise<void> => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      const info = await lstat(path);
-      entries += 1;
-      bytes += Math.max(info.blocks * 512, 4096);
-      if (entry.isDirectory()) await walk(path);
-    }
-  };
-  await walk(root);
-  return { bytes, entries };
-}
