@@ -2,7 +2,7 @@
 // copyTarIn. Every entry is validated before the first byte of tar is produced, so an unsafe
 // archive writes nothing at all. The host never extracts anything. The only importer of yauzl.
 import { posix } from 'node:path';
-import { PassThrough, Transform, type Readable, type Writable } from 'node:stream';
+import { Readable, Transform, type Writable } from 'node:stream';
 import { createInflateRaw } from 'node:zlib';
 import { pack as tarPack, type Pack } from 'tar-stream';
 import yauzl from 'yauzl';
@@ -195,19 +195,44 @@ function unsafe(name: string, reason: string): TartError {
   });
 }
 
-// Streams the planned entries into a tar pack, one zip entry at a time.
+// Streams the planned entries into a tar pack, one zip entry at a time. Nothing is read from the
+// zip before the consumer's first read: a caller may await other I/O before it starts reading,
+// and an entry that fails (a CRC mismatch, a bomb) must fail the consumer's read with its reason
+// rather than destroy a stream nobody listens to yet.
 function packEntries(zip: yauzl.ZipFile, entries: PlannedEntry[]): Readable {
-  const tar = tarPack();
-  writeEntries(zip, tar, entries).then(
-    () => tar.finalize(),
-    (error: unknown) => tar.destroy(error instanceof Error ? error : new Error(String(error))),
-  );
+  let pack: Pack | undefined;
+  let zipClosed = false;
+  const closeZip = (): void => {
+    if (zipClosed) return;
+    zipClosed = true;
+    zip.close();
+  };
+  const output = new Readable({
+    read() {
+      if (pack === undefined) pack = startPack();
+      else pack.resume();
+    },
+    destroy(error, callback) {
+      if (pack === undefined) closeZip();
+      else pack.destroy();
+      callback(error);
+    },
+  });
   // Hand out a Node stream: tar-stream's own streams are streamx streams.
-  const output = new PassThrough();
-  tar.on('error', (error: Error) => output.destroy(error));
-  tar.on('close', () => zip.close());
-  output.on('close', () => tar.destroy());
-  tar.pipe(output);
+  const startPack = (): Pack => {
+    const tar = tarPack();
+    tar.on('data', (chunk: unknown) => {
+      if (!output.push(chunk)) tar.pause();
+    });
+    tar.on('end', () => output.push(null));
+    tar.on('error', (error: Error) => output.destroy(error));
+    tar.on('close', closeZip);
+    writeEntries(zip, tar, entries).then(
+      () => tar.finalize(),
+      (error: unknown) => tar.destroy(error instanceof Error ? error : new Error(String(error))),
+    );
+    return tar;
+  };
   return output;
 }
 

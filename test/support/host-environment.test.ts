@@ -29,6 +29,15 @@ describe('host test environment', () => {
     assert.equal(stdout.writableEnded, false, 'exec never ends the streams it writes to');
   });
 
+  it('ends stdin when its source failed before the command started', async () => {
+    const source = new PassThrough();
+    source.on('error', () => undefined);
+    source.destroy(new Error('source failed early'));
+    await sleep(10);
+    const result = await env.exec({ command: ['cat'], stdin: source });
+    assert.equal(result.exitCode, 0);
+  });
+
   it('reports exit codes, 127 for a missing command, and 128+N for a signal', async () => {
     assert.equal((await env.exec({ command: ['sh', '-c', 'exit 3'] })).exitCode, 3);
     assert.equal((await env.exec({ command: ['no-such-command-tart'] })).exitCode, 127);

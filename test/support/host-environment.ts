@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ExecOptions, ExecResult, JobEnvironment } from '../../src/executor/types.js';
 
 export interface HostEnvironment extends JobEnvironment {
@@ -94,10 +95,8 @@ function feedStdin(stdin: Writable, input: ExecOptions['stdin']): void {
   stdin.on('error', () => undefined);
   if (input === undefined) stdin.end();
   else if (typeof input === 'string' || Buffer.isBuffer(input)) stdin.end(input);
-  else {
-    input.on('error', () => stdin.destroy());
-    input.pipe(stdin);
-  }
+  // As the real environments do: a source that fails, even before this call, ends stdin.
+  else pipeline(input, stdin).catch(() => stdin.destroy());
 }
 
 // Copies a child's output into `target` without ending it; resolves when the output has ended.
