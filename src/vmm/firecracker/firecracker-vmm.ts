@@ -40,7 +40,7 @@ export interface FirecrackerVmmOptions {
   consoleMaxFileBytes?: number;
   /** vsock CID; Firecracker's vsock is a per-VM unix socket, so every VM may use 3. */
   vsockGuestCid?: number;
-  /** Called with every request before it is sent, e.g. a spec-validator check in debug runs and tests. */
+  /** Called with every request before it is sent, e.g. the spec check in tests. */
   requestCheck?: (request: ApiRequest) => void;
   spawn?: SpawnVmm;
   jailFs?: JailFs;

@@ -3,7 +3,7 @@
 // official spec; then the pre-boot/post-boot rules and file checks of firecracker.md §1.1–§1.3.
 import { existsSync } from 'node:fs';
 import type { ApiRequest } from '../../../src/vmm/firecracker/api-client.js';
-import type { RequestValidator } from '../../../src/vmm/firecracker/spec-validator.js';
+import type { RequestValidator } from './spec-validator.js';
 
 export interface DoubleAnswer {
   status: number;

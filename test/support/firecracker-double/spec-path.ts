@@ -7,7 +7,7 @@ import {
   createRequestValidator,
   loadFirecrackerSpec,
   type RequestValidator,
-} from '../../../src/vmm/firecracker/spec-validator.js';
+} from './spec-validator.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const FIRECRACKER_SPEC_PATH = join(REPO_ROOT, FIRECRACKER_SPEC_RELATIVE_PATH);

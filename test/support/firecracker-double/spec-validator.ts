@@ -1,12 +1,12 @@
 // Checks Firecracker API requests against Firecracker's own Swagger 2.0 spec (firecracker.yaml):
 // the method and path must exist, and the body must match the body parameter's schema.
-// The spec file is not shipped with the package: tests and debug runs pass its path.
+// Test-only: the spec file is not shipped with the package; tests pass its path (see spec-path.ts).
 import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
-import { TartError } from '../../errors.js';
-import type { ApiRequest } from './api-client.js';
+import { TartError } from '../../../src/errors.js';
+import type { ApiRequest } from '../../../src/vmm/firecracker/api-client.js';
 
 /** Where the spec lives relative to the repository root (not shipped; CI has it at the same place). */
 export const FIRECRACKER_SPEC_RELATIVE_PATH = '../shared/firecracker/firecracker.yaml';

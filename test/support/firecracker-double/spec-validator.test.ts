@@ -4,8 +4,8 @@ import {
   createRequestValidator,
   loadFirecrackerSpec,
   toJsonSchema,
-} from '../../../src/vmm/firecracker/spec-validator.js';
-import { FIRECRACKER_SPEC_PATH, specValidator } from '../../support/firecracker-double/spec-path.js';
+} from './spec-validator.js';
+import { FIRECRACKER_SPEC_PATH, specValidator } from './spec-path.js';
 
 test('the spec loads as Swagger 2.0 at the pinned Firecracker release', () => {
   assert.equal(specValidator().specVersion, '1.16.1');
