@@ -11,7 +11,7 @@ import { helperLine, notice, scriptWarning } from '../artifacts/trace-lines.js';
 import { whenMatches } from '../model/when.js';
 import { zipFromTar } from '../artifacts/zip-from-tar.js';
 import { cacheProject, planCaches, type PlannedCache } from './plan-caches.js';
-import type { CacheStore } from './store.js';
+import type { CacheRef, CacheStore } from './store.js';
 
 export interface ArchiveCachesInput {
   env: JobEnvironment;
@@ -26,7 +26,7 @@ export interface ArchiveCachesInput {
 
 /** A failed cache upload is a warning ("Failed to create cache"), never a job failure. */
 export async function archiveCaches(input: ArchiveCachesInput): Promise<void> {
-  const project = cacheProject(input.job);
+  const project = { project: cacheProject(input.job), projectId: input.job.job_info.project_id };
   for (const planned of planCaches(input.job, input.variables, input.log)) {
     if (!whenMatches(planned.cache.when, input.jobSucceeded)) continue;
     if (!planned.policy.push) {
@@ -45,7 +45,11 @@ export async function archiveCaches(input: ArchiveCachesInput): Promise<void> {
   }
 }
 
-async function archiveOne(project: string, planned: PlannedCache, input: ArchiveCachesInput): Promise<void> {
+async function archiveOne(
+  project: Omit<CacheRef, 'key'>,
+  planned: PlannedCache,
+  input: ArchiveCachesInput,
+): Promise<void> {
   const entries = await selectFiles({
     ...input,
     paths: planned.cache.paths,
@@ -55,7 +59,7 @@ async function archiveOne(project: string, planned: PlannedCache, input: Archive
     input.log(helperLine('warning', 'No files to cache.'));
     return;
   }
-  const ref = { project, key: planned.key };
+  const ref = { ...project, key: planned.key };
   const existing = await input.store.stat(ref);
   if (existing !== undefined && !hasNewerEntry(entries, existing.modifiedAt)) {
     input.log(helperLine('info', 'Archive is up to date!'));
@@ -64,8 +68,6 @@ async function archiveOne(project: string, planned: PlannedCache, input: Archive
   const controller = new AbortController();
   const stop = (): void => controller.abort(input.signal.reason);
   input.signal.addEventListener('abort', stop, { once: true });
-  if (input.store.remoteUrl !== undefined)
-    input.log(helperLine('info', `Uploading cache.zip to ${input.store.remoteUrl}`));
   try {
     const tar = copyTarOut(input.env, {
       directory: input.projectDir,
@@ -76,6 +78,7 @@ async function archiveOne(project: string, planned: PlannedCache, input: Archive
     const level = compressionLevel('CACHE_COMPRESSION_LEVEL', input.variables, input.log);
     await input.store.publish(ref, zipFromTar(tar, { compressionLevel: level }), {
       signal: controller.signal,
+      log: input.log,
     });
   } finally {
     input.signal.removeEventListener('abort', stop);

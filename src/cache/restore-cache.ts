@@ -7,7 +7,7 @@ import type { JobPayload, JobVariable } from '../model/payload.js';
 import { helperLine, notice, scriptWarning } from '../artifacts/trace-lines.js';
 import { openZipAsTar } from '../artifacts/zip-to-tar.js';
 import { cacheProject, planCaches } from './plan-caches.js';
-import type { CacheStore } from './store.js';
+import type { CacheRef, CacheStore, StoredCache } from './store.js';
 
 export interface RestoreCachesInput {
   env: JobEnvironment;
@@ -21,7 +21,7 @@ export interface RestoreCachesInput {
 
 /** Throws only for an unknown cache policy (a stage failure in gitlab-runner) or an abort. */
 export async function restoreCaches(input: RestoreCachesInput): Promise<void> {
-  const project = cacheProject(input.job);
+  const project = { project: cacheProject(input.job), projectId: input.job.job_info.project_id };
   for (const planned of planCaches(input.job, input.variables, input.log)) {
     if (!planned.policy.pull) {
       input.log(notice(`Not downloading cache ${planned.key} due to policy`));
@@ -39,7 +39,11 @@ export async function restoreCaches(input: RestoreCachesInput): Promise<void> {
 }
 
 // True when the archive under `key` was extracted into the environment.
-async function restoreOne(project: string, key: string, input: RestoreCachesInput): Promise<boolean> {
+async function restoreOne(
+  project: Omit<CacheRef, 'key'>,
+  key: string,
+  input: RestoreCachesInput,
+): Promise<boolean> {
   if (input.store.remoteUrl === undefined) {
     input.log(
       helperLine(
@@ -48,7 +52,15 @@ async function restoreOne(project: string, key: string, input: RestoreCachesInpu
       ),
     );
   }
-  const stored = await input.store.use({ project, key });
+  let stored: StoredCache | undefined;
+  try {
+    stored = await input.store.use({ ...project, key }, { signal: input.signal, log: input.log });
+  } catch (error) {
+    // A shared store that lacks the key or cannot be reached: gitlab-runner's warning, a miss.
+    if (input.signal.aborted) throw error;
+    input.log(helperLine('warning', (error as Error).message));
+    return false;
+  }
   if (stored === undefined) {
     input.log(helperLine('warning', 'Cache file does not exist'));
     return false;

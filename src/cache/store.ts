@@ -12,11 +12,16 @@ import { pipeline } from 'node:stream/promises';
 import { TartError } from '../errors.js';
 
 export interface CacheRef {
-  /** `project_full_path`, e.g. `group/sub/project`. */
+  /** `project_full_path`, e.g. `group/sub/project` (the local layout). */
   project: string;
+  /** `job_info.project_id` (the shared layout, as gitlab-runner names objects). */
+  projectId: number;
   /** A sanitised key (see cache-key.ts); may contain `/`. */
   key: string;
 }
+
+/** What the local layout needs of a ref. */
+export type LocalCacheRef = Pick<CacheRef, 'project' | 'key'>;
 
 export interface StoredCache {
   /** A local file yauzl can open. */
@@ -26,15 +31,26 @@ export interface StoredCache {
   sizeBytes: number;
 }
 
+export interface CacheTransferOptions {
+  signal?: AbortSignal;
+  /** The cache helper's trace lines (a shared store says where it downloads from, uploads to). */
+  log?: (line: string) => void;
+}
+
 export interface CacheStore {
-  /** Where archives are uploaded to, for the log; undefined for a store on this host. */
+  /** Where archives are also kept, for the log; undefined for a store on this host only. */
   readonly remoteUrl?: string;
-  /** The archive under `ref`, or undefined; does not count as a use. */
+  /** The archive under `ref` on this host, or undefined; does not count as a use. */
   stat(ref: CacheRef): Promise<StoredCache | undefined>;
-  /** Like stat, and marks the archive as just used (it is about to be restored). */
-  use(ref: CacheRef): Promise<StoredCache | undefined>;
+  /**
+   * The archive to restore: like stat, fetched first from a shared store, and marked as just used.
+   * Throws (a TartError whose message is the trace's warning) when a shared store fails or lacks it.
+   */
+  use(ref: CacheRef, options?: CacheTransferOptions): Promise<StoredCache | undefined>;
   /** Stores `archive` under `ref`, replacing any previous one atomically. */
-  publish(ref: CacheRef, archive: Readable, options?: { signal?: AbortSignal }): Promise<StoredCache>;
+  publish(ref: CacheRef, archive: Readable, options?: CacheTransferOptions): Promise<StoredCache>;
+  /** Releases connections; the store is not used afterwards. */
+  close?(): void;
 }
 
 const ARCHIVE_NAME = 'cache.zip';
@@ -51,7 +67,7 @@ export class LocalCacheStore implements CacheStore {
   }
 
   /** The archive path for `ref` (exists or not). */
-  archivePath(ref: CacheRef): string {
+  archivePath(ref: LocalCacheRef): string {
     return join(
       this.dir,
       ...safeSegments(ref.project, 'project'),
@@ -60,7 +76,7 @@ export class LocalCacheStore implements CacheStore {
     );
   }
 
-  async stat(ref: CacheRef): Promise<StoredCache | undefined> {
+  async stat(ref: LocalCacheRef): Promise<StoredCache | undefined> {
     const path = this.archivePath(ref);
     try {
       const info = await stat(path);
@@ -71,7 +87,7 @@ export class LocalCacheStore implements CacheStore {
     }
   }
 
-  async use(ref: CacheRef): Promise<StoredCache | undefined> {
+  async use(ref: LocalCacheRef): Promise<StoredCache | undefined> {
     const stored = await this.stat(ref);
     if (stored === undefined) return undefined;
     // atime = last use for eviction; mtime kept as the build time.
@@ -79,10 +95,11 @@ export class LocalCacheStore implements CacheStore {
     return stored;
   }
 
+  /** `modifiedAt`: the archive's build time when it was built elsewhere (a download); default now. */
   async publish(
-    ref: CacheRef,
+    ref: LocalCacheRef,
     archive: Readable,
-    options: { signal?: AbortSignal } = {},
+    options: CacheTransferOptions & { modifiedAt?: Date } = {},
   ): Promise<StoredCache> {
     const path = this.archivePath(ref);
     const keyDir = dirname(path);
@@ -92,6 +109,7 @@ export class LocalCacheStore implements CacheStore {
       await pipeline(archive, createWriteStream(temp, { flags: 'wx', mode: 0o600 }), {
         signal: options.signal,
       });
+      if (options.modifiedAt !== undefined) await utimes(temp, new Date(), options.modifiedAt);
       await writeAtomically(join(keyDir, METADATA_NAME), `${JSON.stringify({ cachekey: ref.key })}\n`);
       await rename(temp, path);
     } catch (error) {
@@ -103,6 +121,12 @@ export class LocalCacheStore implements CacheStore {
       throw new TartError('CACHE_PUBLISH_FAILED', `cache archive vanished after publishing: ${path}`);
     if (this.maxSizeBytes !== undefined) await this.evict(this.maxSizeBytes, path);
     return stored;
+  }
+
+  /** Sets the archive's build time (to its shared copy's, once uploaded). */
+  async setModifiedAt(ref: LocalCacheRef, modifiedAt: Date): Promise<void> {
+    const stored = await this.stat(ref);
+    if (stored !== undefined) await utimes(stored.path, new Date(), modifiedAt);
   }
 
   /** Deletes least recently used archives until the total is within `limit`; never `keep`. */

@@ -219,9 +219,24 @@ const checkRunner: TableCheck<RunnerConfig> = (runner, raw, path, context) => {
 
 // GCS and Azure load but are not implemented; S3 is the shared cache Tart speaks.
 function checkCache(cache: CacheConfig | undefined, path: string, notices: string[]): void {
-  if (cache?.type !== undefined)
+  if (cache?.type === undefined) return;
+  if (cache.type !== 's3') {
     notices.push(`${path}.cache: Type = "${cache.type}" is not supported yet; the local cache is used`);
+    return;
+  }
+  if (cache.s3?.bucketName === undefined) {
+    notices.push(`${path}.cache.s3: BucketName is not set; the local cache is used`);
+    return;
+  }
+  const encryption = cache.s3.serverSideEncryption;
+  if (encryption !== undefined && !S3_ENCRYPTION_NAMES.includes(encryption.toUpperCase()))
+    notices.push(
+      `${path}.cache.s3: unknown ServerSideEncryption value: ${encryption}; archives are uploaded without it`,
+    );
 }
+
+// gitlab-runner's spellings (compared upper-cased), see src/cache/s3-client.ts.
+const S3_ENCRYPTION_NAMES = ['S3', 'AES256', 'KMS', 'AWS:KMS', 'DSSE-KMS', 'AWS:KMS:DSSE'];
 
 export const configShape: Shape<TartConfig> = {
   concurrent: withDefault('concurrent', integer(1), 1, { alwaysWrite: true }),

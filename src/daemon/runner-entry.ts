@@ -2,9 +2,10 @@
 // TLS files, and the identity that survives a config reload (url and token, as gitlab-runner).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RunnerConfig, TartConfig } from '../config/types.js';
+import type { CacheConfig, RunnerConfig, TartConfig } from '../config/types.js';
 import type { TlsFiles } from '../gitlab/http.js';
 import type { RunnerSettings } from '../job/types.js';
+import type { SharedCacheSettings } from '../model/shared-cache.js';
 import type { RunnerLimits } from './runner-state.js';
 
 /** The facts about this daemon every job's settings carry. */
@@ -42,6 +43,7 @@ export function runnerSettings(config: RunnerConfig, facts: DaemonFacts): Runner
     token: config.token,
     environment: config.environment,
     cacheDir: config.cacheDir ?? join(facts.defaultCacheDir, config.name || 'runner'),
+    sharedCache: sharedCacheOf(config.cache),
     buildsDir: config.buildsDir,
     cloneUrl: config.cloneUrl,
     preGetSourcesScript: config.preGetSourcesScript ?? config.preCloneScript,
@@ -54,6 +56,37 @@ export function runnerSettings(config: RunnerConfig, facts: DaemonFacts): Runner
     version: facts.tartVersion,
     revision: facts.tartRevision,
     systemId: facts.systemId,
+  };
+}
+
+/**
+ * `[runners.cache]` with `Type = "s3"` and a bucket; otherwise undefined (the local cache only; the
+ * config loader already named why). AuthenticationType defaults as gitlab-runner's: access-key when
+ * ServerAddress, AccessKey and SecretKey are all set, else iam.
+ */
+export function sharedCacheOf(cache: CacheConfig | undefined): SharedCacheSettings | undefined {
+  const s3 = cache?.s3;
+  if (cache?.type !== 's3' || s3?.bucketName === undefined) return undefined;
+  const hasKeys = s3.serverAddress !== undefined && s3.accessKey !== undefined && s3.secretKey !== undefined;
+  return {
+    type: 's3',
+    path: cache.path,
+    shared: cache.shared,
+    maxUploadedArchiveSize: cache.maxUploadedArchiveSize,
+    s3: {
+      serverAddress: s3.serverAddress,
+      bucketName: s3.bucketName,
+      bucketLocation: s3.bucketLocation,
+      insecure: s3.insecure,
+      authenticationType: s3.authenticationType ?? (hasKeys ? 'access-key' : 'iam'),
+      accessKey: s3.accessKey,
+      secretKey: s3.secretKey,
+      sessionToken: s3.sessionToken,
+      serverSideEncryption: s3.serverSideEncryption,
+      serverSideEncryptionKeyId: s3.serverSideEncryptionKeyId,
+      pathStyle: s3.pathStyle,
+      dualStack: s3.dualStack,
+    },
   };
 }
 

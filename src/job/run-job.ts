@@ -1,6 +1,7 @@
 // One job's life, independent of where it runs: header, prepare the environment, the stages
 // in gitlab-runner's order, the footer, and always the environment's release.
-import { LocalCacheStore } from '../cache/store.js';
+import { createCacheStore } from '../cache/create-store.js';
+import type { CacheStore } from '../cache/store.js';
 import { hasCode } from '../errors.js';
 import type { JobEnvironment } from '../executor/types.js';
 import { errorMessage } from './abortable.js';
@@ -37,6 +38,7 @@ export async function runJob(
   const settings = readEngineSettings((key) => getVariable(early, key), timeoutMs);
   const control = new JobControl({ cancel: options.cancel, hardCancel: options.hardCancel, timeoutMs });
   let env: JobEnvironment | undefined;
+  let cacheStore: CacheStore | undefined;
   let failure: JobFailure | undefined;
   try {
     const flags = featureFlagsSummary(resolveFeatureFlags(runner.featureFlags, early));
@@ -57,7 +59,7 @@ export async function runJob(
       env = prepared.env;
       const script = scriptContextFor({ job, runner, env });
       trace.setMasking(traceMaskingFor(job, script.variables));
-      const cacheStore = new LocalCacheStore({ dir: runner.cacheDir });
+      cacheStore = createCacheStore(runner);
       failure = await runStages({
         env,
         trace,
@@ -80,6 +82,7 @@ export async function runJob(
     else trace.error(footerText(failure));
     // close() never throws by contract; a broken executor must still not lose the outcome.
     await env?.close().catch(() => undefined);
+    cacheStore?.close?.();
     await trace.finish();
   }
   return failure === undefined

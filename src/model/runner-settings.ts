@@ -1,4 +1,5 @@
 // What the job engine knows about the [[runners]] entry that took a job (data only).
+import type { SharedCacheSettings } from './shared-cache.js';
 
 /** What the engine needs to know about the [[runners]] entry that took the job. */
 export interface RunnerSettings {
@@ -10,6 +11,8 @@ export interface RunnerSettings {
   environment: string[];
   /** Host directory holding the local cache store (`cache_dir`). */
   cacheDir: string;
+  /** `[runners.cache]` with a type Tart speaks; absent = the local cache only. */
+  sharedCache?: SharedCacheSettings;
   /** `builds_dir` override inside the environment; absent: the executor's default. */
   buildsDir?: string;
   /** `clone_url` override. */
