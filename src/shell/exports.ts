@@ -41,8 +41,9 @@ function gitlabEnvLines(tmpDir: string): string[] {
   const envFile = `${tmpDir}/gitlab_runner_env`;
   return [
     `export GITLAB_ENV=${escapeShell(envFile)}`,
-    `mkdir -p ${quotePath(tmpDir)}`,
-    `touch ${quotePath(envFile)}`,
+    // Builtins where they do the same: no process per stage for an existing dir and file.
+    `[ -d ${quotePath(tmpDir)} ] || mkdir -p ${quotePath(tmpDir)}`,
+    `: >> ${quotePath(envFile)}`,
     `while read -r line; do export "$line"; done < ${quotePath(envFile)}`,
   ];
 }

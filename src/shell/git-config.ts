@@ -1,7 +1,7 @@
 // get_sources plumbing around git itself (job-execution §3.3a–b): lock/config cleanup, the
 // template dir every `git init` copies, and the external config that carries the credentials.
 import type { GitRemote } from '../model/git-credentials.js';
-import { escapeShell, quotePath, shellCommand } from './escape.js';
+import { escapeShell, quotePath } from './escape.js';
 
 /** Paths under `<CI_PROJECT_DIR>.tmp` that get_sources and cleanup share. */
 export function gitPaths(tmpDir: string): {
@@ -30,7 +30,7 @@ export function gitCleanupLines(input: {
   const { templateDir } = gitPaths(input.tmpDir);
   const locks = ['index.lock', 'shallow.lock', 'HEAD.lock', 'hooks/post-checkout', 'config.lock'];
   return [
-    ...locks.map((name) => `rm "-f" ${quotePath(`${git}/${name}`)}`),
+    removeFilesLine(locks.map((name) => `${git}/${name}`)),
     ...(input.submodules
       ? [
           findDelete(
@@ -49,6 +49,11 @@ export function gitCleanupLines(input: {
           ...removeDirLines(`${git}/hooks`),
         ]),
   ];
+}
+
+/** One `rm -f` for all of `paths` (one process, where gitlab-runner spends one per file). */
+export function removeFilesLine(paths: readonly string[]): string {
+  return `rm "-f" ${paths.map((path) => quotePath(path)).join(' ')}`;
 }
 
 /** `rm -r -f` of a directory, first making it writable so read-only trees go too. */
@@ -74,16 +79,9 @@ export function gitConfigLines(input: {
 }): string[] {
   const { templateDir, extConfig, credentialsFile } = gitPaths(input.tmpDir);
   const templateConfig = `${templateDir}/config`;
-  const settings: Array<[string, string]> = [
-    ['init.defaultBranch', 'none'],
-    ['fetch.recurseSubmodules', 'false'],
-    ['credential.interactive', 'never'],
-    ['gc.autoDetach', 'false'],
-  ];
   const { credentials } = input.remote;
   return [
     `mkdir -p ${quotePath(templateDir)}`,
-    ...settings.map(([key, value]) => shellCommand('git', 'config', '-f', templateConfig, key, value)),
     `rm "-f" ${quotePath(extConfig)} ${quotePath(credentialsFile)}`,
     ...(credentials
       ? [
@@ -91,9 +89,23 @@ export function gitConfigLines(input: {
         ]
       : []),
     `(umask 077 && printf '%s' ${escapeShell(extConfigText(input, credentialsFile))} > ${quotePath(extConfig)})`,
-    `git "config" "--file" ${quotePath(templateConfig)} "--replace-all" "include.path" ${quotePath(extConfig)} "\\.gitlab-runner\\.ext\\.conf$"`,
+    // The settings gitlab-runner sets with five `git config -f` calls, written at once by the
+    // printf builtin: the template dir is the runner's own, nothing else writes its config.
+    `printf '%s' ${escapeShell(templateConfigText(extConfig))} > ${quotePath(templateConfig)}`,
     `export GLR_EXT_GIT_CONFIG_PATH=${quotePath(extConfig)}`,
   ];
+}
+
+// The template's config, as `git config -f` would have written it: the job defaults and the
+// include of the ext config.
+function templateConfigText(extConfig: string): string {
+  return [
+    '[init]\n\tdefaultBranch = none\n',
+    '[fetch]\n\trecurseSubmodules = false\n',
+    '[credential]\n\tinteractive = never\n',
+    '[gc]\n\tautoDetach = false\n',
+    `[include]\n\tpath = ${configQuote(extConfig)}\n`,
+  ].join('');
 }
 
 // git config file text: a credential helper per GitLab host (after disabling any other helper

@@ -9,7 +9,7 @@ import { echoNotice, userCommandLines } from './echo.js';
 import { quotePath, shellCommand } from './escape.js';
 import { exportLines, fileVariablePath } from './exports.js';
 import { credentialRejectLines, getSourcesLines } from './get-sources.js';
-import { gitCleanupLines, gitPaths } from './git-config.js';
+import { gitCleanupLines, gitPaths, removeFilesLine } from './git-config.js';
 import { wrapStageBody } from './wrap.js';
 
 export type ScriptStage =
@@ -75,8 +75,7 @@ function prepareLines(ctx: ScriptContext): string[] {
   const host = ctx.runnerHostname ?? hostname();
   return [
     `echo "Running on $(hostname) via ${host.replace(/[\\"$`]/g, (char) => `\\${char}`)}..."`,
-    `rm "-f" ${quotePath(`${ctx.tmpDir}/gitlab_runner_env`)}`,
-    `rm "-f" ${quotePath(`${ctx.tmpDir}/masking.db`)}`,
+    removeFilesLine([`${ctx.tmpDir}/gitlab_runner_env`, `${ctx.tmpDir}/masking.db`]),
   ];
 }
 
@@ -129,14 +128,14 @@ function cleanupLines(ctx: ScriptContext): string[] {
   return [
     ...exportLines({ variables: ctx.variables, tmpDir: ctx.tmpDir, writeFiles: false }),
     ...credentialRejectLines(remote),
-    ...[
+    removeFilesLine([
       `${ctx.tmpDir}/gitlab_runner_env`,
       `${ctx.tmpDir}/masking.db`,
       extConfig,
       credentialsFile,
       `${ctx.tmpDir}/.glr.gconf`,
-    ].map((path) => `rm "-f" ${quotePath(path)}`),
-    ...fileKeys.map((key) => `rm "-f" ${quotePath(fileVariablePath(ctx.tmpDir, key))}`),
+      ...fileKeys.map((key) => fileVariablePath(ctx.tmpDir, key)),
+    ]),
     ...(strategy === 'clone' || strategy === 'fetch'
       ? gitCleanupLines({
           projectDir: ctx.projectDir,
