@@ -3,7 +3,7 @@
 // compare it to: a bare `git clone` of the same repository over the same smart-HTTP server with
 // the same job token. The difference is Tart's own work (trace, updates, the generated script,
 // cleanup). With --strace, one more job runs under strace and the processes it started are
-// counted (the fake GitLab's own git http-backend trees are left out).
+// counted (the fake GitLab's own git http-backend trees are left out); TART_BENCH_LIST=1 lists them.
 //   npx tsx bench/job-overhead.ts [--runs 9] [--strace]
 // The daemon runs in this process with the test harness's trace cadence (200 ms), as the daemon
 // tests run it.
@@ -124,7 +124,8 @@ function countJobProcesses(log: string, daemonPid: number, window: [number, numb
     if (pid === daemonPid) continue;
     if ((firstExec.get(rootOf(pid)) ?? '').includes('"http-backend"')) continue;
     execs += 1;
-    if (process.env.TART_BENCH_LIST) console.log(`    ${(execByPid.find(([p]) => p === pid) ?? [0, ""])[1].slice(0, 150)}`);
+    if (process.env.TART_BENCH_LIST)
+      console.log(`    ${(execByPid.find(([p]) => p === pid) ?? [0, ''])[1].slice(0, 150)}`);
   }
   return execs;
 }

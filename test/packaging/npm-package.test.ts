@@ -13,10 +13,12 @@ const execFileAsync = promisify(execFile);
 test(
   'the npm tarball ships only what runs and installs into a clean prefix',
   { timeout: 300_000 },
-  async () => {
+  async (context) => {
+    // A timed-out test must not leave npm running: it would hold this file open.
+    const { signal } = context;
     const build = await copyCheckout();
     try {
-      const { tarball, files } = await packTarball(build);
+      const { tarball, files } = await packTarball(build, signal);
       assert.match(tarball, /tart-gitlab-runner-\d+\.\d+\.\d+\.tgz$/);
       assert.ok(files.includes('dist/cli/main.js'), 'dist/ is built by prepack');
       assert.ok(files.includes('dist/build-info.json'));
@@ -51,10 +53,23 @@ test(
       };
       await execFileAsync(
         'npm',
-        ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball],
+        // npm waits 5 min on a stalled registry fetch by default; retry a stalled one instead.
+        [
+          'install',
+          '-g',
+          '--prefix',
+          prefix,
+          '--prefer-offline',
+          '--no-audit',
+          '--no-fund',
+          '--fetch-timeout=30000',
+          '--fetch-retries=5',
+          tarball,
+        ],
         {
           cwd: build.dir,
           env,
+          signal,
           maxBuffer: 16 * 1024 * 1024,
         },
       );
@@ -65,7 +80,7 @@ test(
       );
       await assert.rejects(access(join(installed, 'src')));
       const tart = (args: string[], cwd: string) =>
-        execFileAsync(join(prefix, 'bin', 'tart'), args, { cwd, env });
+        execFileAsync(join(prefix, 'bin', 'tart'), args, { cwd, env, signal });
 
       const version = await tart(['--version'], build.dir);
       const { version: expected } = JSON.parse(await readFile(join(CHECKOUT, 'package.json'), 'utf8')) as {
@@ -80,7 +95,7 @@ test(
           '-e',
           `console.log((await import('${installed}/dist/cli/version.js')).tartRevision())`,
         ],
-        { cwd: build.dir, env },
+        { cwd: build.dir, env, signal },
       );
       assert.equal(revision.stdout, `${build.revision}\n`, 'the build recorded the git revision');
 
@@ -91,7 +106,7 @@ test(
         ['add', '.'],
         ['-c', 'user.name=t', '-c', 'user.email=t@e', 'commit', '-qm', 'sample'],
       ])
-        await execFileAsync('git', args, { cwd: project });
+        await execFileAsync('git', args, { cwd: project, signal });
       const list = await tart(['exec', '--list'], project);
       assert.match(list.stdout, /build/);
       assert.match(list.stdout, /test/);
@@ -105,7 +120,7 @@ test(
         ['add', '.'],
         ['-c', 'user.name=t', '-c', 'user.email=t@e', 'commit', '-qm', 't'],
       ])
-        await execFileAsync('git', args, { cwd: templated });
+        await execFileAsync('git', args, { cwd: templated, signal });
       assert.match(
         (await tart(['exec', '--list'], templated)).stdout,
         /deploy1/,

@@ -51,9 +51,10 @@ export interface PackResult {
 }
 
 /** `npm pack` (its prepack builds dist/) into `build.dir`. */
-export async function packTarball(build: BuildDir): Promise<PackResult> {
+export async function packTarball(build: BuildDir, signal?: AbortSignal): Promise<PackResult> {
   const { stdout } = await execFileAsync('npm', ['pack', '--json', '--pack-destination', build.dir], {
     cwd: build.checkout,
+    signal,
     env: { ...process.env, TART_REVISION: build.revision },
     maxBuffer: 16 * 1024 * 1024,
   });
