@@ -63,14 +63,15 @@ export async function setUp(options: {
 // its stop) is killed, so the file's process can exit instead of hanging the whole run.
 const started = new Set<ChildProcess>();
 after(() => {
-  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of started)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
 export function startTart(
   configPath: string,
   command: string[] = ['run'],
   extraEnv: NodeJS.ProcessEnv = {},
-): { process: ChildProcess; exitCode: Promise<number | null>; stderr: () => string } {
+): { process: ChildProcess; exitCode: Promise<number | null>; stderr: () => string; stdout: () => string } {
   const child = spawn(process.execPath, [TART, ...command, '--config', configPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...extraEnv, TART_FROM_SOURCE: '1' },
@@ -78,7 +79,8 @@ export function startTart(
   started.add(child);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdout?.resume();
+  let stdout = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const exitCode = once(child, 'exit').then(([code]) => code as number | null);
-  return { process: child, exitCode, stderr: () => stderr };
+  return { process: child, exitCode, stderr: () => stderr, stdout: () => stdout };
 }
