@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { hostDefaults } from '../src/config/paths.js';
 import { hasCode } from '../src/errors.js';
-import { defaultServerHost, execExecutorFactory, type ExecExecutorKind } from '../src/exec/executors.js';
+import { DEFAULT_SERVER_HOST, execExecutorFactory, type ExecExecutorKind } from '../src/exec/executors.js';
 import { runExec } from '../src/exec/run-exec.js';
 import { currentImageDir, defaultImageRoot } from '../src/image/layout.js';
 import { runJob } from '../src/job/run-job.js';
@@ -62,7 +62,7 @@ async function measure(kind: ExecExecutorKind): Promise<Figures> {
         buildsRoot: join(root, 'builds'),
         defaults: hostDefaults(),
       }),
-      serverHost: defaultServerHost(kind),
+      serverHost: DEFAULT_SERVER_HOST,
       cacheDir: join(root, 'cache'),
       version: 'bench',
       streams: { stdout: { write: () => true }, stderr: { write: () => true }, isTTY: false },

@@ -11,10 +11,8 @@ export type ExecExecutorKind = 'shell' | 'qemu' | 'firecracker';
 
 export const EXEC_EXECUTOR_KINDS: readonly ExecExecutorKind[] = ['shell', 'qemu', 'firecracker'];
 
-/** Where jobs reach the host by default: QEMU user-mode networking maps the host's loopback to 10.0.2.2. */
-export function defaultServerHost(kind: ExecExecutorKind): string {
-  return kind === 'qemu' ? '10.0.2.2' : '127.0.0.1';
-}
+/** The host in the git server's URLs by default; the VM executor rewrites loopback URLs for its guests. */
+export const DEFAULT_SERVER_HOST = '127.0.0.1';
 
 /**
  * One executor per concurrency slot. Shell jobs share the host, so each slot gets its own builds

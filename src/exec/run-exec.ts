@@ -36,7 +36,7 @@ export interface RunExecOptions {
   variables: Array<{ key: string; value: string }>;
   /** The executor for one concurrency slot (0-based); shell executors need a builds dir per slot. */
   executorForSlot: (slot: number) => Executor;
-  /** Host jobs use to reach tart exec's git server: 127.0.0.1 (shell), 10.0.2.2 (QEMU user-mode). */
+  /** Host in the git server's URLs (127.0.0.1: QEMU user-mode guests get it rewritten to 10.0.2.2). */
   serverHost: string;
   /** Address the git server listens on; default 127.0.0.1. */
   bindAddress?: string;

@@ -19,6 +19,12 @@ export interface JobEnvironment {
    */
   readonly userScriptCommand?: readonly string[];
   /**
+   * The address at which this environment reaches the host's 127.0.0.1 (QEMU user mode: 10.0.2.2);
+   * GitLab URLs on 127.0.0.1/localhost/[::1] are rewritten to it for the job's scripts. Absent: the
+   * environment reaches the host's loopback as the host does (shell) or not at all (TAP).
+   */
+  readonly hostLoopbackAlias?: string;
+  /**
    * Runs one command to completion. Writes its output to the given streams but never ends or
    * destroys them, and resolves only after all output has been written to them.
    */

@@ -2,6 +2,7 @@
 // the settings read before anything runs, the stage scripts' context, and the secret masking.
 import { posix } from 'node:path';
 import type { JobEnvironment } from '../executor/types.js';
+import { guestViewOf } from '../model/guest-urls.js';
 import type { JobPayload, JobVariable } from '../model/payload.js';
 import type { ScriptContext } from '../shell/stage-script.js';
 import { createSecretMasker, maskPrefixesOf, maskText, maskedValuesOf } from './masking.js';
@@ -25,7 +26,12 @@ export function scriptContextFor(input: {
   runner: RunnerSettings;
   env: JobEnvironment;
 }): ScriptContext {
-  const { job, runner, env } = input;
+  const { env } = input;
+  // A guest that reaches the host's loopback at an alias sees loopback GitLab URLs rewritten to it.
+  const view = env.hostLoopbackAlias
+    ? guestViewOf({ job: input.job, runner: input.runner, alias: env.hostLoopbackAlias })
+    : { job: input.job, runner: input.runner, gitRewrites: [] };
+  const { job, runner } = view;
   // A relative builds_dir was already resolved by the executor (the shell executor against cwd).
   const buildsDir =
     runner.buildsDir !== undefined && posix.isAbsolute(runner.buildsDir) ? runner.buildsDir : env.buildsDir;
@@ -58,6 +64,7 @@ export function scriptContextFor(input: {
     projectDir,
     tmpDir: `${projectDir}.tmp`,
     runner,
+    ...(view.gitRewrites.length > 0 ? { gitRewrites: view.gitRewrites } : {}),
     debugTrace: !runner.debugTraceDisabled && isTruthy(getVariable(variables, 'CI_DEBUG_TRACE')),
     preBuildScript: runner.preBuildScript,
     postBuildScript: runner.postBuildScript,

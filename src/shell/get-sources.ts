@@ -71,7 +71,10 @@ function strategyLines(ctx: ScriptContext, settings: GitSettings, remote: GitRem
           tmpDir: ctx.tmpDir,
           remote,
           sslLines: isDisposable(ctx) ? [] : extSslLines(ctx, remote),
-          rewrites: settings.submoduleForceHttps ? forceHttpsRewrites(remote, ctx.variables) : [],
+          rewrites: [
+            ...(ctx.gitRewrites ?? []),
+            ...(settings.submoduleForceHttps ? forceHttpsRewrites(remote, ctx.variables) : []),
+          ],
         }),
         ...(settings.strategy === 'clone' ? removeDirLines(projectDir) : []),
         ...fetchLines(ctx, settings, remote),

@@ -29,6 +29,8 @@ export interface ScriptContext {
   /** `${projectDir}.tmp`: file variables, git config, GITLAB_ENV. */
   tmpDir: string;
   runner: RunnerSettings;
+  /** git insteadOf rewrites from a loopback GitLab origin to the one the guest reaches (src/model/guest-urls.ts). */
+  gitRewrites?: Array<{ url: string; insteadOf: string }>;
   /** CI_DEBUG_TRACE is on and not disabled by the runner: `set -o xtrace`. */
   debugTrace: boolean;
   /** features.trace_sections: with FF_SCRIPT_SECTIONS, multi-line commands get their own section. */

@@ -33,7 +33,7 @@ export class ExecSandbox {
       dirty?: boolean;
       concurrency?: number;
       variables?: Array<{ key: string; value: string }>;
-      /** Where the jobs run (default shell); qemu guests reach the host's loopback as 10.0.2.2. */
+      /** Where the jobs run (default shell); Tart rewrites the loopback server URL for qemu guests. */
       executor?: 'shell' | 'qemu';
     } = {},
   ): Promise<ExecRun> {
@@ -52,7 +52,7 @@ export class ExecSandbox {
         buildsRoot: join(this.root, 'builds'),
         defaults: hostDefaults(),
       }),
-      serverHost: options.executor === 'qemu' ? '10.0.2.2' : '127.0.0.1',
+      serverHost: '127.0.0.1',
       cacheDir: join(this.root, 'cache'),
       version: '0.1.0',
       streams: {

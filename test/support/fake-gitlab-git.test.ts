@@ -227,20 +227,4 @@ describe('git smart HTTP', () => {
       /503/,
     );
   });
-
-  it('writes the guest base URL into payloads when baseUrlForGuests is set', async () => {
-    await fake.close();
-    fake = await startFakeGitLab({ baseUrlForGuests: 'http://10.0.2.2:{port}/' });
-    const job = fake.enqueueJob({ project: 'acme/widget' });
-    const payload = job.payload;
-    assert.equal(
-      payload.git_info.repo_url,
-      `http://gitlab-ci-token:${job.token}@10.0.2.2:${fake.port}/acme/widget.git`,
-    );
-    assert.equal(
-      payload.variables.find((v) => v.key === 'CI_SERVER_URL')?.value,
-      `http://10.0.2.2:${fake.port}`,
-    );
-    assert.equal(fake.url, `http://127.0.0.1:${fake.port}/`);
-  });
 });

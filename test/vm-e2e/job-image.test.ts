@@ -43,7 +43,7 @@ describe('image: jobs in their container image inside a microVM', () => {
     await writeFile(pushAuth, JSON.stringify({ auths: { [privateRegistry.host]: { auth: Buffer.from(`ci:${PASSWORD}`).toString('base64') } } }), { mode: 0o600 });
     pushTestImage(await testImageLayout('busybox'), privateRegistry.host, 'secret/busybox', '1', pushAuth);
     await rm(pushAuth);
-    fake = await startFakeGitLab({ traceUpdateInterval: 1, baseUrlForGuests: 'http://10.0.2.2:{port}/' });
+    fake = await startFakeGitLab({ traceUpdateInterval: 1 });
     repo = await createRepo({ files: { 'README.md': '# widget in an image\n' } });
     fake.addProject({ path: 'acme/widget', repo });
     fake.addRunner({ token: RUNNER_TOKEN });

@@ -1,5 +1,5 @@
-// The daemon end to end with executor = "qemu": the fake GitLab on loopback (payload URLs
-// rewritten to 10.0.2.2 so the user-mode guest reaches it), a real repo cloned inside each VM,
+// The daemon end to end with executor = "qemu": the fake GitLab on loopback (Tart rewrites its
+// URLs to 10.0.2.2 for the user-mode guest), a real repo cloned inside each VM,
 // artifacts and cache carried from one VM to the next, exit codes, cancel, timeout, and two
 // jobs in two VMs at once.
 import assert from 'node:assert/strict';
@@ -39,7 +39,7 @@ describe('tart run with the QEMU executor against the fake GitLab', () => {
     runtimeRoot = await createTestRuntimeRoot('qemu-daemon');
     // The daemon's executor takes its runtime root from the environment (see the report).
     process.env.TART_RUNTIME_DIR = runtimeRoot;
-    fake = await startFakeGitLab({ traceUpdateInterval: 1, baseUrlForGuests: 'http://10.0.2.2:{port}/' });
+    fake = await startFakeGitLab({ traceUpdateInterval: 1 });
     repo = await createRepo({
       files: {
         'README.md': '# widget in a VM\n',

@@ -27,7 +27,7 @@ describe('the QEMU sandbox (real VM)', () => {
     await requireImage();
     runtimeRoot = await createTestRuntimeRoot('qemu-sandbox');
     process.env.TART_RUNTIME_DIR = runtimeRoot;
-    fake = await startFakeGitLab({ traceUpdateInterval: 1, baseUrlForGuests: 'http://10.0.2.2:{port}/' });
+    fake = await startFakeGitLab({ traceUpdateInterval: 1 });
     repo = await createRepo({ files: { 'README.md': 'sandboxed\n' } });
     fake.addProject({ path: 'acme/widget', repo });
     fake.addRunner({ token: RUNNER_TOKEN });

@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 import { hasCode, UserError } from '../../errors.js';
 import { hostDefaults } from '../../config/paths.js';
 import {
-  defaultServerHost,
+  DEFAULT_SERVER_HOST,
   EXEC_EXECUTOR_KINDS,
   execExecutorFactory,
   type ExecExecutorKind,
@@ -62,7 +62,7 @@ export function registerExecCommand(program: Command): void {
     .option('--cwd <dir>', 'run as if started in this directory')
     .option(
       '--server-host <host>',
-      'host jobs use to reach the local git server (default: 127.0.0.1; 10.0.2.2 for qemu)',
+      'host jobs use to reach the local git server (default: 127.0.0.1, which QEMU user-mode guests reach as 10.0.2.2)',
     )
     .option('--bind-address <address>', 'address the local git server listens on', '127.0.0.1')
     .option('--cache-dir <dir>', 'local cache store (default: ~/.cache/tart/exec/cache)')
@@ -118,7 +118,7 @@ export function registerExecCommand(program: Command): void {
           variables,
           executorForSlot,
           slotLockDir: join(buildsRoot, '.locks'),
-          serverHost: flags.serverHost ?? defaultServerHost(flags.executor),
+          serverHost: flags.serverHost ?? DEFAULT_SERVER_HOST,
           bindAddress: flags.bindAddress,
           cacheDir: resolve(flags.cacheDir ?? join(stateRoot, 'cache')),
           version: tartVersion(),

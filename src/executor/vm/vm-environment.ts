@@ -1,5 +1,6 @@
 // A JobEnvironment inside a microVM: every exec goes through the VM's guest channel; close()
 // hands the VM back to its provider, which destroys it and every file it had.
+import { USER_MODE_NETWORK } from '../../vmm/guest-contract.js';
 import type { ExecOptions, ExecResult, JobEnvironment } from '../types.js';
 import type { AcquiredVm, VmProvider } from './vm-provider.js';
 
@@ -9,6 +10,7 @@ export class VmEnvironment implements JobEnvironment {
   private closing: Promise<void> | undefined;
 
   readonly userScriptCommand?: readonly string[];
+  readonly hostLoopbackAlias?: string;
 
   constructor(
     readonly executorName: string,
@@ -18,6 +20,8 @@ export class VmEnvironment implements JobEnvironment {
     private readonly image?: { userScriptCommand: readonly string[]; release: () => void },
   ) {
     this.userScriptCommand = image?.userScriptCommand;
+    // slirp maps its gateway to the host's 127.0.0.1.
+    if (vm.handle.network.mode === 'user') this.hostLoopbackAlias = USER_MODE_NETWORK.gateway;
   }
 
   exec(options: ExecOptions): Promise<ExecResult> {

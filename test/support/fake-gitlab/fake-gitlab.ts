@@ -26,9 +26,6 @@ export interface FakeGitLabOptions {
   maxArtifactSize?: number;
   /** Answer artifact downloads that ask for direct_download with a 302 (default false). */
   artifactsDownloadRedirect?: boolean;
-  /** The GitLab URL written into payloads (repo_url, CI_SERVER_URL…), for jobs run inside VMs:
-   *  a string where `{port}` is replaced, e.g. `http://10.0.2.2:{port}/`, or a function of the port. */
-  baseUrlForGuests?: string | ((port: number) => string);
   /** The address to listen on (default `127.0.0.1`); e.g. a TAP or namespace address for VM tests. */
   listenHost?: string;
   /** The first job id handed out (default 1000). */
@@ -47,7 +44,6 @@ export class FakeGitLab {
     private readonly faults: FaultQueue,
     readonly port: number,
     private readonly host: string,
-    private readonly guestBase: string | undefined,
     private readonly scheme: 'http' | 'https' = 'http',
   ) {}
 
@@ -69,21 +65,16 @@ export class FakeGitLab {
       options: resolved,
       ...(options.tls ? { tls: options.tls } : {}),
     });
-    const guest = options.baseUrlForGuests;
-    const guestBase = typeof guest === 'function' ? guest(port) : guest?.replaceAll('{port}', String(port));
     const scheme = options.tls ? 'https' : 'http';
-    return new FakeGitLab(server, git, state, faults, port, urlHost(listenHost), guestBase, scheme);
+    return new FakeGitLab(server, git, state, faults, port, urlHost(listenHost), scheme);
   }
 
-  /** The API base the runner is configured with, e.g. `http://127.0.0.1:41234/`. */
+  /** The API base the runner is configured with, e.g. `http://127.0.0.1:41234/`; also the
+   *  external_url job payloads carry, as a real GitLab's are its own. */
   get url(): string {
     return `${this.scheme}://${this.host}:${this.port}/`;
   }
 
-  /** The base URL job payloads carry (the guest URL when baseUrlForGuests is set). */
-  get payloadBaseUrl(): string {
-    return this.guestBase ?? this.url;
-  }
 
   // --- runners -------------------------------------------------------------------------
 
@@ -120,7 +111,7 @@ export class FakeGitLab {
   /** Queue a job built like GitLab's (job-basic.json) and tick the queue value. */
   enqueueJob(options: EnqueueJobOptions = {}): QueuedJob {
     const pipelineId = options.pipelineId ?? this.nextPipelineId++;
-    const job = buildJob(this.state, { options, pipelineId, baseUrl: this.payloadBaseUrl });
+    const job = buildJob(this.state, { options, pipelineId, baseUrl: this.url });
     this.queue(job);
     return job;
   }

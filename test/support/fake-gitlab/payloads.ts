@@ -53,7 +53,7 @@ export interface JobPayloadOptions {
   id: number;
   token: string;
   pipelineId: number;
-  /** The GitLab URL the job sees, e.g. `http://127.0.0.1:4000` or `http://10.0.2.2:4000`. */
+  /** The GitLab URL the job sees, e.g. `http://127.0.0.1:4000`. */
   baseUrl: string;
   projectPath?: string;
   projectId?: number;
