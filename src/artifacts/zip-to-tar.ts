@@ -17,6 +17,12 @@ const MAX_SYMLINK_TARGET = 4096;
 const STORED = 0;
 const DEFLATED = 8;
 const INFLATE_CHUNK_SIZE = 256 * 1024;
+/**
+ * More entries than this are refused before any is read: each costs a tar header (512 bytes) and
+ * a file in the environment even when empty, so a zip of millions of empty entries would stream
+ * for minutes. Far above real artifacts (a large node_modules is a few hundred thousand files).
+ */
+export const MAX_ARCHIVE_ENTRIES = 1_000_000;
 
 /** One validated zip entry, as it will be written into the tar stream. */
 export interface PlannedEntry {
@@ -39,11 +45,23 @@ export interface ZipAsTar {
 /**
  * Opens `zipPath`, validates all entries against `projectDir` (the directory they will be
  * extracted into inside the environment) and returns the tar stream of them.
- * Throws TartError ARTIFACT_UNSAFE_ENTRY or ARCHIVE_INVALID before any output.
+ * Throws TartError ARTIFACT_UNSAFE_ENTRY, ARCHIVE_INVALID or ARCHIVE_TOO_MANY_ENTRIES before any output.
  */
-export async function openZipAsTar(input: { zipPath: string; projectDir: string }): Promise<ZipAsTar> {
+export async function openZipAsTar(input: {
+  zipPath: string;
+  projectDir: string;
+  maxEntries?: number;
+}): Promise<ZipAsTar> {
   const zip = await openZip(input.zipPath);
   try {
+    const maxEntries = input.maxEntries ?? MAX_ARCHIVE_ENTRIES;
+    if (zip.entryCount > maxEntries) {
+      throw new TartError(
+        'ARCHIVE_TOO_MANY_ENTRIES',
+        `the archive has ${zip.entryCount} entries, more than the ${maxEntries} Tart extracts`,
+        { details: { entries: zip.entryCount, maxEntries } },
+      );
+    }
     const entries = await readPlan(zip);
     checkEntriesStayInside(entries, input.projectDir);
     return { entries, tar: packEntries(zip, entries) };

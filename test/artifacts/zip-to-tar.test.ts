@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { extract } from 'tar-stream';
-import { openZipAsTar } from '../../src/artifacts/zip-to-tar.js';
+import { MAX_ARCHIVE_ENTRIES, openZipAsTar } from '../../src/artifacts/zip-to-tar.js';
+import { hasCode } from '../../src/errors.js';
 import { buildZip, type HandmadeEntry } from './handmade-zip.js';
 
 // Consumers of the tar stream often await other I/O (a free-space probe, a channel) before
@@ -83,5 +84,26 @@ describe('openZipAsTar with a consumer that starts late', () => {
     tar.destroy();
     await sleep(20);
     assert.equal(tar.destroyed, true);
+  });
+});
+
+describe('openZipAsTar limits', () => {
+  it('refuses an archive with more entries than it extracts before reading any', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tart-zip-to-tar-'));
+    try {
+      const zipPath = join(dir, 'many.zip');
+      const entries = Array.from({ length: 11 }, (_, index) => ({ name: `e${index}`, data: '' }));
+      await writeFile(zipPath, buildZip(entries));
+      await assert.rejects(
+        openZipAsTar({ zipPath, projectDir: '/builds/p', maxEntries: 10 }),
+        (error) =>
+          hasCode(error, 'ARCHIVE_TOO_MANY_ENTRIES') && /11 entries, more than the 10/.test(String(error)),
+      );
+      const { tar } = await openZipAsTar({ zipPath, projectDir: '/builds/p', maxEntries: 11 });
+      tar.destroy();
+      assert.equal(MAX_ARCHIVE_ENTRIES, 1_000_000);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

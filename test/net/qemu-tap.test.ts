@@ -2,7 +2,7 @@
 // clones from a git server that it can reach only through NAT, and teardown leaves nothing.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ describe('QEMU VMs on Tart TAPs', () => {
   let outside: string;
   let dir: string;
 
+  let gitDaemon: ChildProcess | undefined;
   before(async () => {
     await requireImage();
     sandbox = createNetnsSandbox();
@@ -53,11 +54,10 @@ describe('QEMU VMs on Tart TAPs', () => {
         '--port=9418',
         '--reuseaddr',
       ],
-      { stdio: 'ignore' },
+      // Its own process group: `git daemon` runs git-daemon as a child, which must go too.
+      { stdio: 'ignore', detached: true },
     );
-    after(() => {
-      daemon.kill('SIGKILL');
-    });
+    gitDaemon = daemon;
     for (
       let tries = 0;
       sandbox.exec(host, ['git', 'ls-remote', 'git://10.99.0.9/project.git']).code !== 0;
@@ -69,6 +69,8 @@ describe('QEMU VMs on Tart TAPs', () => {
   });
 
   after(async () => {
+    // Its whole group: an `after` registered inside `before` would run as soon as `before` ends.
+    if (gitDaemon?.pid !== undefined) process.kill(-gitDaemon.pid, 'SIGKILL');
     sandbox?.dispose();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
