@@ -112,6 +112,11 @@ export function parseServices(value: CiValue | undefined, where: Where): Service
     if (isPlainMap(service)) {
       if (typeof service.alias === 'string') image.alias = service.alias;
       if (Array.isArray(service.command)) image.command = service.command.map(String);
+      if (isPlainMap(service.variables)) {
+        image.variables = Object.entries(service.variables).map(([key, value]) => ({ key, value: String(value) }));
+      }
+      if (typeof service.pull_policy === 'string') image.pullPolicy = [service.pull_policy];
+      else if (Array.isArray(service.pull_policy)) image.pullPolicy = service.pull_policy.map(String);
     }
     return image;
   });

@@ -58,6 +58,10 @@ export interface ImageSpec {
 export interface ServiceSpec extends ImageSpec {
   alias?: string;
   command?: string[];
+  /** `services:variables`, in file order. */
+  variables?: Array<{ key: string; value: string }>;
+  /** `services:pull_policy`, as a list. */
+  pullPolicy?: string[];
 }
 
 export interface PlannedJob {

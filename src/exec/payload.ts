@@ -2,7 +2,8 @@
 // so `tart exec` drives the job engine exactly as `tart run` does.
 import type { ArtifactsSpec, PlannedJob } from '../ci-yaml/types.js';
 import { expandKeepingUnknown, variableMap } from '../ci-yaml/variables.js';
-import type { JobArtifact, JobCache, JobDependency, JobPayload, JobVariable } from '../model/payload.js';
+import type { ServiceSpec } from '../ci-yaml/types.js';
+import type { JobArtifact, JobCache, JobDependency, JobPayload, JobService, JobVariable } from '../model/payload.js';
 import {
   jobVariables,
   pipelineVariables,
@@ -16,7 +17,7 @@ export const DEFAULT_JOB_TIMEOUT_SECONDS = 3600;
 const DEFAULT_GIT_DEPTH = 20;
 
 export interface ExecJobPayload extends JobPayload {
-  services: Array<{ name: string; alias?: string; entrypoint?: string[]; command?: string[] }>;
+  services: JobService[];
   credentials: never[];
 }
 
@@ -30,6 +31,18 @@ export interface BuildPayloadInput {
   dotenvVariables?: Array<{ key: string; value: string }>;
   caches: JobCache[];
   dependencies: JobDependency[];
+}
+
+// As GitLab renders a `services:` entry; its variables are public, like GitLab's.
+function serviceEntry(service: ServiceSpec): JobService {
+  return {
+    name: service.name,
+    ...(service.alias !== undefined ? { alias: service.alias } : {}),
+    ...(service.entrypoint ? { entrypoint: service.entrypoint } : {}),
+    ...(service.command ? { command: service.command } : {}),
+    variables: (service.variables ?? []).map(({ key, value }) => ({ key, value, public: true })),
+    ...(service.pullPolicy ? { pull_policy: service.pullPolicy } : {}),
+  };
 }
 
 export function buildJobPayload(input: BuildPayloadInput): ExecJobPayload {
@@ -80,7 +93,7 @@ export function buildJobPayload(input: BuildPayloadInput): ExecJobPayload {
       ? [{ name: 'pre_get_sources_script', script: job.hooks.preGetSourcesScript }]
       : [],
     ...(job.image ? { image: { name: job.image.name, ...(job.image.entrypoint ? { entrypoint: job.image.entrypoint } : {}) } } : {}),
-    services: job.services,
+    services: job.services.map(serviceEntry),
     artifacts: job.artifacts ? artifactEntries(job.artifacts) : [],
     cache: input.caches,
     credentials: [],

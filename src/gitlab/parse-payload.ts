@@ -10,6 +10,7 @@ import type {
   JobImage,
   JobInfo,
   JobPayload,
+  JobService,
   JobStep,
   JobVariable,
   RunnerInfo,
@@ -59,6 +60,7 @@ function readJob(root: Json, id: number, token: string): JobPayload {
     steps: requiredList(root, 'steps', readStep),
     hooks: list(root, 'hooks', readHook),
     ...(imageName && image ? { image: readImage(image, imageName) } : {}),
+    services: list(root, 'services', readService),
     artifacts: list(root, 'artifacts', readArtifact),
     cache: list(root, 'cache', readCache),
     dependencies: list(root, 'dependencies', (entry, path) => readDependency(entry, path, token)),
@@ -72,6 +74,20 @@ function readImage(image: Json, name: string): JobImage {
   if (present(image.entrypoint)) result.entrypoint = stringList(image, 'entrypoint', 'image.entrypoint');
   if (present(image.pull_policy)) result.pull_policy = stringList(image, 'pull_policy', 'image.pull_policy');
   return result;
+}
+
+// A service entry; `ports` and `executor_opts` are the kubernetes executor's and docker's user/platform.
+function readService(entry: Json, path: string): JobService {
+  const alias = optionalString(entry, 'alias', `${path}.alias`);
+  const service: JobService = {
+    name: requiredString(entry, 'name', `${path}.name`),
+    ...(alias ? { alias } : {}),
+    variables: present(entry.variables) ? list(entry, 'variables', readVariable, `${path}.variables`) : [],
+  };
+  if (present(entry.entrypoint)) service.entrypoint = stringList(entry, 'entrypoint', `${path}.entrypoint`);
+  if (present(entry.command)) service.command = stringList(entry, 'command', `${path}.command`);
+  if (present(entry.pull_policy)) service.pull_policy = stringList(entry, 'pull_policy', `${path}.pull_policy`);
+  return service;
 }
 
 function readJobInfo(info: Json, jobId: number): JobInfo {
@@ -264,13 +280,13 @@ function stringList(parent: Json, key: string, path: string): string[] {
   });
 }
 
-function list<T>(parent: Json, key: string, read: (entry: Json, path: string) => T): T[] {
+function list<T>(parent: Json, key: string, read: (entry: Json, path: string) => T, path = key): T[] {
   const value = parent[key];
   if (!present(value)) return [];
-  if (!Array.isArray(value)) fail(`${key}: expected an array, got ${describe(value)}`);
+  if (!Array.isArray(value)) fail(`${path}: expected an array, got ${describe(value)}`);
   return value.map((entry, index) => {
-    if (!isObject(entry)) fail(`${key}[${index}]: expected an object, got ${describe(entry)}`);
-    return read(entry, `${key}[${index}]`);
+    if (!isObject(entry)) fail(`${path}[${index}]: expected an object, got ${describe(entry)}`);
+    return read(entry, `${path}[${index}]`);
   });
 }
 

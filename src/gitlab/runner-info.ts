@@ -45,6 +45,14 @@ export const TART_FEATURES = Object.freeze({
 
 export type FeatureName = keyof typeof TART_FEATURES;
 
+/** What the VM executors add (`services:` run beside the job in its VM), as docker's executor declares them. */
+const VM_EXECUTOR_FEATURES: Partial<Record<FeatureName, boolean>> = Object.freeze({
+  services: true,
+  service_variables: true,
+  service_multiple_aliases: true,
+});
+const VM_EXECUTORS = ['qemu', 'firecracker'];
+
 /** The features the network client itself provides: all gitlab-runner sends at registration (§1.1). */
 const NETWORK_FEATURES: readonly FeatureName[] = [
   'trace_reset',
@@ -86,7 +94,7 @@ export function buildRunnerInfo(options: RunnerInfoOptions): RunnerInfo {
     architecture: goArchitecture(process.arch),
     executor: options.executor,
     shell: options.shell ?? 'bash',
-    features: { ...TART_FEATURES },
+    features: { ...TART_FEATURES, ...(VM_EXECUTORS.includes(options.executor) ? VM_EXECUTOR_FEATURES : {}) },
     config: { gpus: '' },
     ...(options.labels && Object.keys(options.labels).length > 0 ? { labels: { ...options.labels } } : {}),
   };

@@ -92,6 +92,21 @@ export interface JobImage {
   pull_policy?: string[];
 }
 
+/** One `services:` entry (protocol reference §3.8); string-form services carry only `name`. */
+export interface JobService {
+  name: string;
+  /** `alias` as sent: one or more aliases separated by commas and/or spaces. */
+  alias?: string;
+  /** Overrides the image's ENTRYPOINT; [""] clears it. */
+  entrypoint?: string[];
+  /** Overrides the image's CMD. */
+  command?: string[];
+  /** `services:variables`, added after the job's variables in the service's environment. */
+  variables: JobVariable[];
+  /** `services:pull_policy`, as a list. */
+  pull_policy?: string[];
+}
+
 export interface JobPayload {
   id: number;
   token: string;
@@ -103,6 +118,8 @@ export interface JobPayload {
   steps: JobStep[];
   hooks: JobHook[];
   image?: JobImage;
+  /** Absent or empty: no services. */
+  services?: JobService[];
   artifacts: JobArtifact[];
   cache: JobCache[];
   dependencies: JobDependency[];

@@ -64,6 +64,51 @@ describe('parseJobPayload', () => {
     assert.equal('repo_object_format' in job.git_info, false);
   });
 
+  it('reads services as GitLab renders them: string form, hash form, and null keys', () => {
+    const raw = load('job-minimal.json');
+    raw.services = [
+      { name: 'postgres:16', entrypoint: null, ports: [], executor_opts: {}, pull_policy: null, alias: null, command: null, variables: null },
+      {
+        name: 'registry.example.com:5000/tools/httpd:1',
+        entrypoint: ['/bin/sh', '-c'],
+        ports: [{ number: 80, protocol: 'http', name: 'default_port' }],
+        executor_opts: { docker: { user: 1000 } },
+        pull_policy: ['if-not-present'],
+        alias: 'web, www  api',
+        command: ['httpd', '-f'],
+        variables: [{ key: 'GREETING', value: 'hi' }],
+      },
+    ];
+    const result = parseJobPayload(raw);
+    assert.ok(result.ok, result.ok ? '' : result.reason);
+    assert.deepEqual(result.job.services, [
+      { name: 'postgres:16', variables: [] },
+      {
+        name: 'registry.example.com:5000/tools/httpd:1',
+        alias: 'web, www  api',
+        variables: [{ key: 'GREETING', value: 'hi' }],
+        entrypoint: ['/bin/sh', '-c'],
+        command: ['httpd', '-f'],
+        pull_policy: ['if-not-present'],
+      },
+    ]);
+  });
+
+  it('reads services: null as no services, and names a bad service entry by its path', () => {
+    const raw = load('job-minimal.json');
+    raw.services = null;
+    const empty = parseJobPayload(raw);
+    assert.ok(empty.ok);
+    assert.deepEqual(empty.job.services, []);
+    raw.services = [{ name: 'redis', variables: [{ key: 7 }] }];
+    const bad = parseJobPayload(raw);
+    assert.equal(bad.ok, false);
+    assert.equal(bad.ok ? '' : bad.reason, 'services[0].variables[0].key: expected a string, got number');
+    raw.services = [{ alias: 'x' }];
+    const nameless = parseJobPayload(raw);
+    assert.equal(nameless.ok ? '' : nameless.reason, 'services[0].name: missing');
+  });
+
   it('ignores unknown keys and reads null as absent everywhere', () => {
     const raw = load('job-minimal.json');
     Object.assign(raw, {

@@ -78,8 +78,37 @@ export interface JobPayloadOptions {
   hooks?: JobHook[];
   /** A name, or the `image:` keys GitLab passes on (entrypoint, pull_policy). */
   image?: string | { name: string; entrypoint?: string[]; pull_policy?: string[] } | null;
+  /** `services:` entries: a name (string form) or the keys GitLab passes on. */
+  services?: Array<string | JobServiceOptions>;
   features?: WireFeatures;
   allowGitFetch?: boolean;
+}
+
+export interface JobServiceOptions {
+  name: string;
+  alias?: string;
+  entrypoint?: string[];
+  command?: string[];
+  variables?: Record<string, string>;
+  pull_policy?: string[];
+}
+
+// As Rails' JobRequest::Service entity renders one: absent keys are null; string-form services have no variables.
+function serviceEntry(service: string | JobServiceOptions): Record<string, unknown> {
+  const entry = typeof service === 'string' ? { name: service } : service;
+  return {
+    name: entry.name,
+    entrypoint: entry.entrypoint ?? null,
+    ports: [],
+    executor_opts: {},
+    pull_policy: entry.pull_policy ?? null,
+    alias: entry.alias ?? null,
+    command: entry.command ?? null,
+    variables:
+      typeof service === 'string'
+        ? null
+        : Object.entries(entry.variables ?? {}).map(([key, value]) => ({ key, value })),
+  };
 }
 
 const FIXTURE_SHA = 'a3f5c1e9b7d2486f0e1c3b5a7d9f2e4c6b8a0d1e';
@@ -140,7 +169,7 @@ export function makeJobPayload(options: JobPayloadOptions): WireJobPayload {
             executor_opts: {},
             pull_policy: (typeof options.image === 'object' ? options.image.pull_policy : undefined) ?? null,
           },
-    services: [],
+    services: (options.services ?? []).map(serviceEntry),
     artifacts: options.artifacts === undefined ? null : options.artifacts,
     cache: options.cache ?? [],
     credentials: [
