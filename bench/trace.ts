@@ -1,7 +1,9 @@
 // Trace throughput and memory: job output → (masker) → TraceBuffer → TraceSender → a loopback
 // GitLab implementing PATCH /jobs/:id/trace. Each scenario runs in its own process so peak RSS
 // (process.resourceUsage().maxRSS) belongs to that scenario alone.
-//   npx tsx bench/trace.ts [--default-mb 1024] [--large-mb 64] [--mask N]
+// --writer routes the output through the job's TraceWriter (masking, then FF_TIMESTAMPS headers
+// with --timestamps) as a stage's stdout, the path a job's output takes.
+//   npx tsx bench/trace.ts [--default-mb 1024] [--large-mb 64] [--mask N] [--writer [--timestamps]]
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -11,6 +13,8 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEFAULT_OUTPUT_LIMIT_BYTES, TraceBuffer } from '../src/gitlab/trace-buffer.js';
 import { TraceSender } from '../src/gitlab/trace-sender.js';
+import { createSecretMasker, maskText } from '../src/job/masking.js';
+import { TraceWriter } from '../src/job/trace-writer.js';
 import { startTraceServer } from '../test/gitlab/helpers/trace-server.js';
 
 const MiB = 1024 * 1024;
@@ -21,6 +25,9 @@ interface Scenario {
   megabytes: number;
   limitBytes: number;
   maskSecrets: number;
+  /** Through TraceWriter.openStageOutput (false: straight into the buffer). */
+  writer: boolean;
+  timestamps: boolean;
 }
 
 interface Figures {
@@ -45,22 +52,31 @@ if (args[0] === '--run') {
   console.log(JSON.stringify(await runScenario(scenario)));
 } else {
   const maskSecrets = option('--mask', 0);
+  const writer = args.includes('--writer') || args.includes('--timestamps');
+  const timestamps = args.includes('--timestamps');
   const scenarios: Scenario[] = [
     {
       name: 'default output limit (4 MiB)',
       megabytes: option('--default-mb', 1024),
       limitBytes: DEFAULT_OUTPUT_LIMIT_BYTES,
       maskSecrets,
+      writer,
+      timestamps,
     },
     {
       name: 'large output limit (1 GiB)',
       megabytes: option('--large-mb', 64),
       limitBytes: 1024 * MiB,
       maskSecrets,
+      writer,
+      timestamps,
     },
   ];
   console.log(
-    `trace benchmark: node ${process.version}, masking ${maskSecrets > 0 ? `${maskSecrets} secrets` : 'off'}`,
+    `trace benchmark: node ${process.version}, masking ${maskSecrets > 0 ? `${maskSecrets} secrets` : 'off'}, ` +
+      (writer
+        ? `through the TraceWriter, timestamps ${timestamps ? 'on' : 'off'}`
+        : 'straight into the buffer'),
   );
   for (const scenario of scenarios) {
     const child = spawnSync(
@@ -88,11 +104,15 @@ async function runScenario(scenario: Scenario): Promise<Figures> {
   const buffer = await TraceBuffer.create({ limitBytes: scenario.limitBytes });
   const sender = new TraceSender({ url: gitlab.url, jobId, jobToken, buffer });
   try {
-    const masker = scenario.maskSecrets > 0 ? await loadMasker(scenario.maskSecrets) : undefined;
     const started = process.hrtime.bigint();
     sender.start();
     const output = jobOutput(scenario.megabytes * MiB);
-    await (masker ? pipeline(output, masker, buffer) : pipeline(output, buffer));
+    if (scenario.writer) {
+      await throughTraceWriter(output, buffer, scenario);
+    } else {
+      const masker = scenario.maskSecrets > 0 ? await loadMasker(scenario.maskSecrets) : undefined;
+      await (masker ? pipeline(output, masker, buffer) : pipeline(output, buffer));
+    }
     const { complete } = await sender.finish();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (!complete) throw new Error('trace was not fully sent');
@@ -130,6 +150,26 @@ function jobOutput(totalBytes: number): Readable {
         yield sent + block.length <= totalBytes ? block : block.subarray(0, totalBytes - sent);
     })(),
   );
+}
+
+// The job's own path: a stage's stdout into the TraceWriter (masker, timestamper, write queue).
+async function throughTraceWriter(output: Readable, buffer: TraceBuffer, scenario: Scenario): Promise<void> {
+  const values = Array.from({ length: scenario.maskSecrets }, () => randomBytes(12).toString('base64url'));
+  const prefixes = ['glpat-', 'glcbt-'];
+  const trace = new TraceWriter({
+    sink: buffer,
+    masking: {
+      createStreamMasker: () => createSecretMasker({ values, prefixes }),
+      maskText: (text) => maskText(text, values, prefixes),
+    },
+    traceSections: true,
+    timestamps: scenario.timestamps,
+  });
+  const stage = trace.openStageOutput();
+  await pipeline(output, stage.stdout);
+  await stage.close();
+  await trace.finish();
+  buffer.end();
 }
 
 // The masker is another helper's module; the benchmark uses it when it is there.

@@ -198,7 +198,9 @@ async function runOneJob(input: {
   });
   if (attempt.attempt > 1) input.output.note(`[${attempt.job.name}] retrying (attempt ${attempt.attempt})`);
   if (attempt.job.image && options.executorForSlot(input.slot).name === 'shell') {
-    input.output.note(`[${attempt.job.name}] WARNING: image "${attempt.job.image.name}" is ignored: the shell executor runs jobs on this host`);
+    input.output.note(
+      `[${attempt.job.name}] WARNING: image "${attempt.job.image.name}" is ignored: the shell executor runs jobs on this host`,
+    );
   }
   const trace = input.output.jobTrace(attempt.job.name);
   const outcome = await options.runJob({
@@ -208,6 +210,8 @@ async function runOneJob(input: {
     trace,
     artifacts: transport,
     cancel: options.signal ?? new AbortController().signal,
+    // A terminal has no job page to hide the prefixes; gitlab-runner has no local `exec` any more.
+    traceTimestamps: false,
   });
   trace.end();
   await finished(trace);

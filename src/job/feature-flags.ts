@@ -90,6 +90,11 @@ export function resolveFeatureFlags(
   });
 }
 
+/** Whether a resolved flag is on. */
+export function isFlagOn(flags: readonly ResolvedFlag[], name: string): boolean {
+  return flags.some((flag) => flag.name === name && flag.value);
+}
+
 /** The header's `feature flags:` text: known flags whose value differs from the default; "" when none. */
 export function featureFlagsSummary(flags: readonly ResolvedFlag[]): string {
   return flags

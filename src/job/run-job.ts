@@ -6,7 +6,7 @@ import { hasCode } from '../errors.js';
 import type { JobEnvironment } from '../executor/types.js';
 import { errorMessage } from './abortable.js';
 import { failureOutcome, footerText, type JobFailure } from './failure.js';
-import { featureFlagsSummary, resolveFeatureFlags } from './feature-flags.js';
+import { featureFlagsSummary, isFlagOn, resolveFeatureFlags } from './feature-flags.js';
 import { headerLines } from './header.js';
 import { JobControl } from './job-control.js';
 import { earlyVariables, scriptContextFor, traceMaskingFor } from './job-plan.js';
@@ -30,10 +30,12 @@ export async function runJob(
   const engineTuning = { ...DEFAULT_TUNING, ...tuning };
   const timeoutMs = jobTimeoutMs(job.runner_info.timeout);
   const early = earlyVariables(job, runner);
+  const featureFlags = resolveFeatureFlags(runner.featureFlags, early);
   const trace = new TraceWriter({
     sink: options.trace,
     masking: traceMaskingFor(job, early),
     traceSections: job.features.trace_sections === true,
+    timestamps: options.traceTimestamps !== false && isFlagOn(featureFlags, 'FF_TIMESTAMPS'),
   });
   const settings = readEngineSettings((key) => getVariable(early, key), timeoutMs);
   const control = new JobControl({ cancel: options.cancel, hardCancel: options.hardCancel, timeoutMs });
@@ -41,7 +43,7 @@ export async function runJob(
   let cacheStore: CacheStore | undefined;
   let failure: JobFailure | undefined;
   try {
-    const flags = featureFlagsSummary(resolveFeatureFlags(runner.featureFlags, early));
+    const flags = featureFlagsSummary(featureFlags);
     for (const line of headerLines(runner, flags)) trace.plain(line);
     if (settings.warnings.length > 0) trace.warning(settings.warnings.join('\n'));
     checkJobVariables(job.variables);

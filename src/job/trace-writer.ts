@@ -1,6 +1,7 @@
 // The job's trace as the engine writes it: every byte (the engine's own lines and each stage's
-// stdout/stderr) passes through the secret masker before it reaches the sink, in the order it
-// was produced. Writes are serialised through one queue so lines never interleave mid-chunk.
+// stdout/stderr) passes through the secret masker, then (FF_TIMESTAMPS) the per-line timestamper,
+// before it reaches the sink, in the order it was produced. Writes are serialised through one
+// queue so lines never interleave mid-chunk.
 import { once } from 'node:events';
 import { Writable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +14,13 @@ import {
   stageHeaderLine,
   warningLine,
 } from './log-format.js';
+import {
+  LineTimestamper,
+  RUNNER_STREAM,
+  SCRIPT_STREAM,
+  createMicrosClock,
+  type MicrosClock,
+} from './trace-timestamps.js';
 
 /** How the writer hides secrets; run-job wires the real masker from masking.ts. */
 export interface TraceMasking {
@@ -41,6 +49,9 @@ export class TraceWriter {
   readonly #sink: Writable;
   readonly #traceSections: boolean;
   readonly #now: () => Date;
+  /** Per-line timestamps (FF_TIMESTAMPS): the clock, and the runner lines' stream (id 0, stdout). */
+  readonly #clock: MicrosClock | undefined;
+  readonly #runnerLines: LineTimestamper | undefined;
   #masking: TraceMasking;
   #tail: Promise<void> = Promise.resolve();
   #sinkError: unknown;
@@ -48,11 +59,22 @@ export class TraceWriter {
     this.#sinkError ??= error;
   };
 
-  constructor(options: { sink: Writable; masking: TraceMasking; traceSections: boolean; now?: () => Date }) {
+  constructor(options: {
+    sink: Writable;
+    masking: TraceMasking;
+    traceSections: boolean;
+    now?: () => Date;
+    /** Prefix every line with gitlab-runner's timestamp header (FF_TIMESTAMPS). */
+    timestamps?: boolean;
+    /** The timestamps' clock in microseconds (tests fix it). */
+    clock?: MicrosClock;
+  }) {
     this.#sink = options.sink;
     this.#masking = options.masking;
     this.#traceSections = options.traceSections;
     this.#now = options.now ?? (() => new Date());
+    this.#clock = options.timestamps === true ? (options.clock ?? createMicrosClock()) : undefined;
+    this.#runnerLines = this.#timestamper(RUNNER_STREAM, false);
     this.#sink.on('error', this.#onSinkError);
   }
 
@@ -61,10 +83,11 @@ export class TraceWriter {
     this.#masking = masking;
   }
 
-  /** Writes text as is (it carries its own newline), masked. */
+  /** Writes text as is (it carries its own newline), masked; one write as gitlab-runner's SendRawLog. */
   write(text: string): void {
     if (this.#sinkFull()) return;
-    this.#enqueue(Buffer.from(this.#masking.maskText(text), 'utf8'));
+    const masked = Buffer.from(this.#masking.maskText(text), 'utf8');
+    this.#enqueue(this.#runnerLines ? this.#runnerLines.write(masked) : masked);
   }
 
   plain(text: string): void {
@@ -90,18 +113,19 @@ export class TraceWriter {
 
   /** The start marker (when sections are on) and the cyan stage header. */
   sectionStart(name: string, description: string): void {
-    const marker = this.#traceSections ? sectionStartMarker(name, this.#now()) : '';
-    this.write(marker + stageHeaderLine(description));
+    // Two writes, as gitlab-runner's: with timestamps the marker is an entry of its own.
+    if (this.#traceSections) this.write(sectionStartMarker(name, this.#now()));
+    this.write(stageHeaderLine(description));
   }
 
   sectionEnd(name: string): void {
     if (this.#traceSections) this.write(sectionEndMarker(name, this.#now()));
   }
 
-  /** Opens masked stdout/stderr streams for one stage command. */
+  /** Opens masked stdout/stderr streams for one stage command (stream 1, as gitlab-runner's). */
   openStageOutput(): StageOutput {
-    const stdout = this.#maskedStream();
-    const stderr = this.#maskedStream();
+    const stdout = this.#maskedStream(this.#timestamper(SCRIPT_STREAM, false));
+    const stderr = this.#maskedStream(this.#timestamper(SCRIPT_STREAM, true));
     return {
       stdout: stdout.input,
       stderr: stderr.input,
@@ -120,13 +144,14 @@ export class TraceWriter {
 
   /** Flushes and detaches from the sink (the caller owns and ends it). */
   async finish(): Promise<void> {
+    if (this.#runnerLines) this.#enqueue(this.#runnerLines.close());
     await this.flush();
     this.#sink.off('error', this.#onSinkError);
   }
 
-  // A streaming masker whose output joins the write queue; backpressure reaches the producer.
-  // Output that arrives once the sink is full skips the masker.
-  #maskedStream(): { input: Writable; done: Promise<void> } {
+  // A streaming masker whose output (timestamped when on) joins the write queue; backpressure
+  // reaches the producer. Output that arrives once the sink is full skips the masker.
+  #maskedStream(lines: LineTimestamper | undefined): { input: Writable; done: Promise<void> } {
     const masker = this.#masking.createStreamMasker();
     // An abandoned command may still write after close; that must not crash the runner.
     masker.on('error', () => undefined);
@@ -143,11 +168,19 @@ export class TraceWriter {
     input.on('error', () => undefined);
     const gate = new Writable({
       write: (chunk: Buffer, _encoding, callback) => {
-        this.#enqueue(chunk);
+        this.#enqueue(lines ? lines.write(chunk) : chunk);
+        this.#tail.then(() => callback(), callback);
+      },
+      final: (callback) => {
+        if (lines) this.#enqueue(lines.close());
         this.#tail.then(() => callback(), callback);
       },
     });
     return { input, done: pipeline(masker, gate) };
+  }
+
+  #timestamper(streamId: number, stderr: boolean): LineTimestamper | undefined {
+    return this.#clock ? new LineTimestamper({ streamId, stderr, clock: this.#clock }) : undefined;
   }
 
   #sinkFull(): boolean {

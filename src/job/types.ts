@@ -22,6 +22,11 @@ export interface RunJobOptions {
    * job from `canceling` to `canceled`, or the daemon shuts down during after_script.
    */
   hardCancel?: AbortSignal;
+  /**
+   * false: never add FF_TIMESTAMPS's per-line prefixes (a local console: they are a wire format
+   * that GitLab's job page hides). Otherwise they follow the job's FF_TIMESTAMPS.
+   */
+  traceTimestamps?: boolean;
 }
 
 export interface JobOutcome {

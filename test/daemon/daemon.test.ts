@@ -36,7 +36,7 @@ describe('tart run against the fake GitLab', () => {
     assert.match(trace, /hello from the job/);
     assert.match(trace, /# widget/);
     assert.match(trace, /Job succeeded/);
-    assert.deepEqual(done.trace, harness.printed.get(job.id));
+    assert.deepEqual(done.rawTrace, harness.printed.get(job.id));
     assert.deepEqual(fake.violations, []);
   });
 
@@ -63,7 +63,7 @@ describe('tart run against the fake GitLab', () => {
     const done = await fake.waitForJob(job.id, (j) => j.state === 'success' || j.state === 'failed', 60_000);
     assert.equal(done.state, 'success');
     assert.equal(done.checksumOk, true);
-    assert.deepEqual(done.trace, harness.printed.get(job.id));
+    assert.deepEqual(done.rawTrace, harness.printed.get(job.id));
     assert.equal(fake.pendingFaults(), 0, 'every injected fault was exercised');
     const lines = done.trace.toString().split('\n').filter((line) => line.startsWith('line 500 of output'));
     assert.equal(lines.length, 40);

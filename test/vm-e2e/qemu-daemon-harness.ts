@@ -10,6 +10,7 @@ import { runJob } from '../../src/job/run-job.js';
 import type { RunJobOptions } from '../../src/job/types.js';
 import { createLogger } from '../../src/log/logger.js';
 import { teeInto } from '../daemon/daemon-harness.js';
+import { traceAsShown } from '../support/trace-view.js';
 
 export interface TraceChunk {
   at: number;
@@ -95,7 +96,7 @@ export async function startQemuDaemon(options: {
     let sofar = '';
     for (const chunk of chunks.get(id) ?? []) {
       sofar += chunk.text;
-      if (sofar.includes(text)) return chunk.at;
+      if (traceAsShown(sofar).includes(text)) return chunk.at;
     }
     return undefined;
   };

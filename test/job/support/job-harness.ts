@@ -17,6 +17,7 @@ import { runJob, type EngineTuning } from '../../../src/job/run-job.js';
 import type { JobOutcome, RunnerSettings } from '../../../src/job/types.js';
 import { createRepo, type TestRepo } from '../../support/git-repo.js';
 import { createLocalArtifacts, type LocalArtifacts } from '../../support/local-artifacts.js';
+import { traceAsShown } from '../../support/trace-view.js';
 
 export const JOB_TOKEN = 'glcbt-64_s3cr3tJobTokenValue';
 
@@ -36,7 +37,10 @@ export interface JobSpec {
 
 export interface JobRunResult {
   outcome: JobOutcome;
+  /** The log as GitLab's job page shows it (FF_TIMESTAMPS headers hidden). */
   trace: string;
+  /** Exactly the bytes the engine wrote. */
+  rawTrace: Buffer;
   elapsedMs: number;
 }
 
@@ -87,7 +91,7 @@ export async function createJobHarness(): Promise<JobHarness> {
       const sink = new Writable({
         write(chunk: Buffer, _encoding, callback) {
           chunks.push(chunk);
-          options.onTrace?.(Buffer.concat(chunks).toString('utf8'));
+          options.onTrace?.(traceAsShown(Buffer.concat(chunks)));
           callback();
         },
       });
@@ -103,7 +107,8 @@ export async function createJobHarness(): Promise<JobHarness> {
         },
         { ...FAST_TUNING, ...options.tuning },
       );
-      return { outcome, trace: Buffer.concat(chunks).toString('utf8'), elapsedMs: Date.now() - started };
+      const rawTrace = Buffer.concat(chunks);
+      return { outcome, trace: traceAsShown(rawTrace), rawTrace, elapsedMs: Date.now() - started };
     },
     async cleanup() {
       await artifacts.close();

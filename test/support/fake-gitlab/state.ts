@@ -2,6 +2,7 @@
 // Routes mutate it; tests read it through the FakeGitLab facade.
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { traceAsShown } from '../trace-view.js';
 
 /** Server-side job statuses the fake uses (protocol §5.3). */
 export type JobStatus = 'pending' | 'running' | 'canceling' | 'canceled' | 'success' | 'failed';
@@ -59,7 +60,10 @@ export interface FakeJob {
   readonly requiredFeatures: readonly string[];
   state: JobStatus;
   assignedTo: JobAssignment | undefined;
-  trace: Buffer;
+  /** Exactly the log bytes received (PATCH ranges, checksum and bytesize are checked against these). */
+  rawTrace: Buffer;
+  /** The log as GitLab's job page shows it: FF_TIMESTAMPS headers hidden (a view of rawTrace). */
+  readonly trace: Buffer;
   tracePatches: number;
   /** The reason GitLab stored (unknown strings become unknown_failure, §5.2). */
   failureReason: string | undefined;
@@ -166,7 +170,10 @@ export function newJobRecord(init: {
   return {
     ...init,
     assignedTo: undefined,
-    trace: Buffer.alloc(0),
+    rawTrace: Buffer.alloc(0),
+    get trace() {
+      return Buffer.from(traceAsShown(this.rawTrace));
+    },
     tracePatches: 0,
     failureReason: undefined,
     failureReasonSent: undefined,

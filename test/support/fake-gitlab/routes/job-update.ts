@@ -51,8 +51,8 @@ function applyUpdate(ctx: RouteContext, job: FakeJob, update: Omit<JobUpdateReco
 
 /** Applies a final success/failed update: checksum check, reason mapping, state transition. */
 function finishJob(ctx: RouteContext, job: FakeJob, update: Omit<JobUpdateRecord, 'status'>): void {
-  job.checksumOk = update.checksum === traceChecksum(job.trace);
-  job.bytesizeOk = (update.bytesize ?? 0) === job.trace.length;
+  job.checksumOk = update.checksum === traceChecksum(job.rawTrace);
+  job.bytesizeOk = (update.bytesize ?? 0) === job.rawTrace.length;
   if (update.checksum === undefined)
     ctx.state.violation(`job ${job.id}: final update without output.checksum`);
   if (update.state === 'failed') {

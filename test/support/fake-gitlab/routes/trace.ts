@@ -25,15 +25,15 @@ export async function patchTrace(ctx: RouteContext): Promise<Reply> {
 
   const start = Number(range[1]);
   checkPatchShape(ctx, job, { start, end: Number(range[2]), body: bytes });
-  if (ctx.faults.takeSpecial('trace', 'trace-416') !== undefined || start !== job.trace.length) {
-    return emptyReply(416, { Range: `0-${job.trace.length}` });
+  if (ctx.faults.takeSpecial('trace', 'trace-416') !== undefined || start !== job.rawTrace.length) {
+    return emptyReply(416, { Range: `0-${job.rawTrace.length}` });
   }
-  job.trace = Buffer.concat([job.trace, bytes]);
+  job.rawTrace = Buffer.concat([job.rawTrace, bytes]);
   job.tracePatches += 1;
   ctx.state.jobChanged(job);
   // Range's second number is the new size (exclusive end), unlike Content-Range (§4.2).
   return emptyReply(202, {
-    Range: `0-${job.trace.length}`,
+    Range: `0-${job.rawTrace.length}`,
     'Job-Status': job.state,
     'X-GitLab-Trace-Update-Interval': String(ctx.options.traceUpdateInterval),
   });
@@ -63,6 +63,6 @@ function checkPatchShape(
 /** The runner must mask the job token before sending (§7.5); checked across the patch boundary. */
 function leaksToken(job: FakeJob, body: Buffer): boolean {
   if (job.token === '' || body.length === 0) return false;
-  const tail = job.trace.subarray(Math.max(0, job.trace.length - job.token.length + 1));
+  const tail = job.rawTrace.subarray(Math.max(0, job.rawTrace.length - job.token.length + 1));
   return Buffer.concat([tail, body]).includes(job.token);
 }
