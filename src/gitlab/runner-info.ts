@@ -45,12 +45,11 @@ export const TART_FEATURES = Object.freeze({
 
 export type FeatureName = keyof typeof TART_FEATURES;
 
-/** What the VM executors add (`services:` run beside the job in its VM), as docker's executor declares them. */
-const VM_EXECUTOR_FEATURES: Partial<Record<FeatureName, boolean>> = Object.freeze({
-  services: true,
-  service_variables: true,
-  service_multiple_aliases: true,
-});
+/**
+ * What the VM executors add beyond TART_FEATURES. Empty until services run in the job's VM
+ * (#11 points 2-3); then `services`, `service_variables`, `service_multiple_aliases`, as docker declares them.
+ */
+const VM_EXECUTOR_FEATURES: Partial<Record<FeatureName, boolean>> = Object.freeze({});
 const VM_EXECUTORS = ['qemu', 'firecracker'];
 
 /** The features the network client itself provides: all gitlab-runner sends at registration (§1.1). */

@@ -89,13 +89,13 @@ describe('requestJob', () => {
     assert.deepEqual(info.features, { ...TART_FEATURES });
   });
 
-  it('a VM executor declares the service features docker declares; the shell executor does not', () => {
+  it('no executor declares the service features while services do not run in the VM yet', () => {
     const vm = buildRunnerInfo({ tartVersion: '0.1.0', executor: 'qemu' }).features;
     const firecracker = buildRunnerInfo({ tartVersion: '0.1.0', executor: 'firecracker' }).features;
     const shell = buildRunnerInfo({ tartVersion: '0.1.0', executor: 'shell' }).features;
     for (const name of ['services', 'service_variables', 'service_multiple_aliases']) {
-      assert.equal(vm[name], true, name);
-      assert.equal(firecracker[name], true, name);
+      assert.equal(vm[name], false, name);
+      assert.equal(firecracker[name], false, name);
       assert.equal(shell[name], false, name);
     }
     assert.equal(vm.service_executor_opts, false);
