@@ -13,7 +13,7 @@ export interface ConfigReloaderOptions {
   path: string;
   load: (path: string) => Promise<LoadedConfig>;
   /** Called with every config that loaded (and its warnings, already logged). */
-  apply: (loaded: LoadedConfig) => void;
+  apply: (loaded: LoadedConfig) => void | Promise<void>;
   logger: Logger;
   checkIntervalMs?: number;
   /** The file's identity (mtime, size, inode), undefined when it does not exist. */
@@ -71,7 +71,7 @@ export class ConfigReloader {
       return;
     }
     for (const warning of loaded.warnings) logger.warn(warning);
-    this.options.apply(loaded);
+    await this.options.apply(loaded);
     logger.info('configuration reloaded', { reason, runners: loaded.config.runners.length });
   }
 

@@ -4,7 +4,9 @@
 // killed daemon is taken over once its pid is gone.
 import { open, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import type { TartConfig } from '../config/types.js';
 import { UserError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
 
 /** Locks every runner name; throws UserError DAEMON_ALREADY_RUNNING naming the other pid. Returns release(). */
 export async function lockRunners(
@@ -29,6 +31,36 @@ export async function lockRunners(
     taken.push(path);
   }
   return release;
+}
+
+/**
+ * A reloaded config cut down to the runners this daemon may serve: `held` (names already locked)
+ * grows by each new runner it can lock; a runner another daemon serves is left out, with one
+ * error line, and tried again at the next reload. Locks are kept until the daemon stops.
+ */
+export async function lockAddedRunners(
+  configPath: string,
+  config: TartConfig,
+  held: Map<string, () => Promise<void>>,
+  logger: Logger,
+): Promise<TartConfig> {
+  const refused = new Set<string>();
+  for (const name of new Set(config.runners.map((runner) => runner.name))) {
+    if (held.has(name)) continue;
+    const path = lockPath(configPath, name);
+    const owner = await tryLock(path);
+    if (owner === undefined) {
+      held.set(name, () => rm(path, { force: true }));
+      continue;
+    }
+    refused.add(name);
+    logger.error(
+      `runner "${name}" of ${configPath} is already served by another tart daemon (pid ${owner}); not serving it here`,
+      { code: 'DAEMON_ALREADY_RUNNING', runner: name },
+    );
+  }
+  if (refused.size === 0) return config;
+  return { ...config, runners: config.runners.filter((runner) => !refused.has(runner.name)) };
 }
 
 function lockPath(configPath: string, runnerName: string): string {

@@ -11,7 +11,7 @@ import { hostDefaults } from '../../config/paths.js';
 import { loadOrCreateSystemId } from '../../config/system-id.js';
 import type { TartConfig } from '../../config/types.js';
 import { Daemon } from '../../daemon/run.js';
-import { lockRunners } from '../../daemon/instance-lock.js';
+import { lockAddedRunners, lockRunners } from '../../daemon/instance-lock.js';
 import { guardProcess } from '../../daemon/process-guard.js';
 import { saveConfig } from '../../config/save.js';
 import { ConfigReloader } from '../../daemon/config-reload.js';
@@ -79,6 +79,8 @@ interface RunBounds {
   warnings?: string[];
   /** `tart run`: reload config.toml on SIGHUP and when it changes. */
   reload?: (path: string) => Promise<LoadedConfig>;
+  /** The part of a reloaded config this daemon may serve (the runners it could lock). */
+  servable?: (config: TartConfig) => Promise<TartConfig>;
 }
 
 // Runs the daemon until a signal (or run-single's bounds) stops it.
@@ -96,10 +98,14 @@ async function runUntilStopped(
   const releaseLocks = await lockRunners(configPath, [
     ...new Set(config.runners.map((runner) => runner.name)),
   ]);
+  // Runners a reload adds are locked too; the ones at start are held by releaseLocks.
+  const held = new Map(config.runners.map((runner) => [runner.name, async () => undefined]));
+  const servable = (next: TartConfig) => lockAddedRunners(configPath, next, held, context.logger);
   try {
-    await serveUntilStopped(context, configPath, config, bounds);
+    await serveUntilStopped(context, configPath, config, { ...bounds, servable });
   } finally {
     await releaseLocks();
+    await Promise.all([...held.values()].map((release) => release()));
   }
 }
 
@@ -129,13 +135,16 @@ async function serveUntilStopped(
   timers.idle = bounds.waitTimeoutMs
     ? setTimeout(() => daemon.stopGracefully(), bounds.waitTimeoutMs)
     : undefined;
-  const rotator = bounds.reload ? tokenRotatorFor(context, configPath, bounds.reload, daemon) : undefined;
+  const rotator = bounds.reload
+    ? tokenRotatorFor(context, configPath, bounds.reload, daemon, bounds.servable)
+    : undefined;
   const reloader = bounds.reload
     ? new ConfigReloader({
         path: configPath,
         load: bounds.reload,
         logger: context.logger,
-        apply: ({ config: reloaded }) => {
+        apply: async ({ config: loaded }) => {
+          const reloaded = (await bounds.servable?.(loaded)) ?? loaded;
           applyLogSettings(context, reloaded);
           daemon.applyConfig(reloaded);
           rotator?.plan(reloaded);
@@ -173,6 +182,7 @@ function tokenRotatorFor(
   configPath: string,
   load: (path: string) => Promise<LoadedConfig>,
   daemon: Daemon,
+  servable: ((config: TartConfig) => Promise<TartConfig>) | undefined,
 ): TokenRotator {
   const defaults = hostDefaults(context.host);
   return new TokenRotator({
@@ -198,7 +208,12 @@ function tokenRotatorFor(
       await saveConfig(configPath, config, defaults);
       return config;
     },
-    apply: (config, renamed) => daemon.applyConfig(config, renamed),
+    apply: (config, renamed) =>
+      void (servable?.(config) ?? Promise.resolve(config))
+        .then((served) => daemon.applyConfig(served, renamed))
+        .catch((error: unknown) =>
+          context.logger.error(`applying the rotated token failed: ${String(error)}`),
+        ),
   });
 }
 
