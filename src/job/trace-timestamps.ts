@@ -62,24 +62,20 @@ export class LineTimestamper {
     let at = 0;
     let from = 0;
     for (const end of newlines) {
-      at = this.#pendingLength > 0 ? this.#takePending(out, at) : this.#writeHeader(out, at);
+      at = this.#startEntry(out, at);
       at += data.copy(out, at, from, end + 1);
       from = end + 1;
     }
     const rest = data.length - from;
     if (rest === 0) return out.subarray(0, at);
     const tail = data.subarray(from);
-    if (tail.indexOf(CARRIAGE_RETURN) >= 0) {
-      // A '\r' is a flush hint: the whole rest is one entry, and the next one continues it.
-      at = this.#pendingLength > 0 ? this.#takePending(out, at) : this.#writeHeader(out, at);
+    // A '\r' is a flush hint, and past the buffer limit the text cannot wait: the whole rest is
+    // one entry with a '\n' added, and the next entry continues it.
+    if (tail.indexOf(CARRIAGE_RETURN) >= 0 || rest + this.#pendingLength > BUFFER_LIMIT) {
+      at = this.#startEntry(out, at);
       at += tail.copy(out, at);
       out[at++] = NEWLINE;
       this.#nextFlag = CONTINUATION;
-    } else if (rest + this.#pendingLength > BUFFER_LIMIT) {
-      at = this.#pendingLength > 0 ? this.#takePending(out, at) : this.#writeHeader(out, at);
-      this.#nextFlag = CONTINUATION;
-      at += tail.copy(out, at);
-      out[at++] = NEWLINE;
     } else {
       if (this.#pendingLength === 0) {
         const header = Buffer.allocUnsafe(HEADER_LENGTH);
@@ -98,6 +94,11 @@ export class LineTimestamper {
     const at = this.#takePending(out, 0);
     out[at] = NEWLINE;
     return out;
+  }
+
+  // The entry's start: the waiting entry (its header already in it), else a fresh header.
+  #startEntry(out: Buffer, at: number): number {
+    return this.#pendingLength > 0 ? this.#takePending(out, at) : this.#writeHeader(out, at);
   }
 
   #hold(piece: Buffer): void {
