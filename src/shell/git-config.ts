@@ -43,9 +43,9 @@ export function gitCleanupLines(input: {
     ...(input.keepConfig
       ? []
       : [
-          `rm "-f" ${quotePath(`${templateDir}/config`)}`,
+          removeFilesLine([`${templateDir}/config`]),
           ...removeDirLines(`${templateDir}/hooks`),
-          `rm "-f" ${quotePath(`${git}/config`)}`,
+          removeFilesLine([`${git}/config`]),
           ...removeDirLines(`${git}/hooks`),
         ]),
   ];
@@ -82,7 +82,7 @@ export function gitConfigLines(input: {
   const { credentials } = input.remote;
   return [
     `mkdir -p ${quotePath(templateDir)}`,
-    `rm "-f" ${quotePath(extConfig)} ${quotePath(credentialsFile)}`,
+    removeFilesLine([extConfig, credentialsFile]),
     ...(credentials
       ? [
           `(umask 077 && printf '%s' ${escapeShell(`username=${credentials.username}\npassword=${credentials.password}\n`)} > ${quotePath(credentialsFile)})`,

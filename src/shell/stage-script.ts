@@ -6,7 +6,7 @@ import { readGitSettings } from '../model/git-settings.js';
 import type { RunnerSettings } from '../model/runner-settings.js';
 import { expandVariables, getVariable, isTruthy } from '../model/variables.js';
 import { echoNotice, userCommandLines } from './echo.js';
-import { quotePath, shellCommand } from './escape.js';
+import { shellCommand } from './escape.js';
 import { exportLines, fileVariablePath } from './exports.js';
 import { credentialRejectLines, getSourcesLines } from './get-sources.js';
 import { gitCleanupLines, gitPaths, removeFilesLine } from './git-config.js';
@@ -146,7 +146,7 @@ function cleanupLines(ctx: ScriptContext): string[] {
           submodules: false,
         })
       : []),
-    `rm "-f" ${quotePath(`${ctx.buildsDir}/.gitlab-build-uid-gid`)}`,
+    removeFilesLine([`${ctx.buildsDir}/.gitlab-build-uid-gid`]),
   ];
 }
 
