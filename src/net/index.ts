@@ -1,5 +1,12 @@
 // TAP networking for VMs: routed /30 per VM, nftables isolation. See README.md for the design.
-export { setupVmNetwork, reapStaleLeases, type VmNetworkLease, type VmNetworkRequest } from './vm-network.js';
+export {
+  setupVmNetwork,
+  reapStaleLeases,
+  releaseRecordedLease,
+  type TapLeaseRecord,
+  type VmNetworkLease,
+  type VmNetworkRequest,
+} from './vm-network.js';
 export {
   setupHostNetwork,
   teardownHostNetwork,

@@ -69,11 +69,16 @@ export async function listLeases(stateDir: string): Promise<Lease[]> {
   const names = await readdir(leaseDir(stateDir)).catch(() => [] as string[]);
   const leases: Lease[] = [];
   for (const name of names.filter((entry) => /^\d+\.json$/.test(entry))) {
-    const text = await readFile(join(leaseDir(stateDir), name), 'utf8').catch(() => undefined);
-    const lease = text === undefined ? undefined : parseLease(text);
+    const lease = await readLease(stateDir, Number(name.slice(0, -'.json'.length)));
     if (lease) leases.push(lease);
   }
   return leases.sort((a, b) => a.slot - b.slot);
+}
+
+/** The lease of one slot, or undefined when the slot is free (or its lease is being written). */
+export async function readLease(stateDir: string, slot: number): Promise<Lease | undefined> {
+  const text = await readFile(join(leaseDir(stateDir), `${slot}.json`), 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : parseLease(text);
 }
 
 /** True when the lease's holder process is gone (or its pid now belongs to another process). */

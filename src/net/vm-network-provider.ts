@@ -1,10 +1,11 @@
 // Adapts setupVmNetwork to the VM executor's network provider (src/executor/vm): per VM, the
-// VMM's TAP settings, the guest's network.env, and the release that deletes the TAP.
+// VMM's TAP settings, the guest's network.env, the lease as data for the VM's handle, and the
+// release that deletes the TAP.
 import type { NetworkConfig } from '../config/types.js';
 import type { GuestNetworkConfig } from '../vmm/guest-contract.js';
 import type { VmNetwork } from '../vmm/types.js';
 import type { NetOptions } from './options.js';
-import { setupVmNetwork } from './vm-network.js';
+import { setupVmNetwork, type TapLeaseRecord } from './vm-network.js';
 
 export interface TapNetworkProviderOptions extends NetOptions {
   config: NetworkConfig;
@@ -15,12 +16,18 @@ export interface TapNetworkProviderOptions extends NetOptions {
 
 export function tapNetworkProvider(
   options: TapNetworkProviderOptions,
-): (vmId: string) => Promise<{ vm: VmNetwork; guest: GuestNetworkConfig; release: () => Promise<void> }> {
+): (vmId: string) => Promise<{
+  vm: VmNetwork;
+  guest: GuestNetworkConfig;
+  record: TapLeaseRecord;
+  release: () => Promise<void>;
+}> {
   return async (vmId) => {
     const lease = await setupVmNetwork({ ...options, vmId });
     return {
       vm: { mode: 'tap', tapName: lease.tapName, mac: lease.mac, guestIp: lease.guestIp },
       guest: lease.guest,
+      record: lease.record,
       release: lease.teardown,
     };
   };

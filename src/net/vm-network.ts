@@ -8,11 +8,14 @@ import {
   currentHolder,
   isStale,
   listLeases,
+  readLease,
   releaseSlot,
   removeFile,
   takeForReaping,
+  type Lease,
 } from './leases.js';
 import { hostNetworkReady, readHostState, setupHostNetwork } from './host-network.js';
+import type { NetContext } from './net-command.js';
 import { contextOf, stateDirOf, type NetOptions } from './options.js';
 import { parseGuestSubnet, slotAddresses, TAP_PREFIX } from './subnet.js';
 
@@ -37,8 +40,21 @@ export interface VmNetworkLease {
   dns: string[];
   /** For the seed's network.env. */
   guest: GuestNetworkConfig;
-  /** Deletes the TAP and frees the slot. Idempotent; safe to call after a failed VM start. */
+  /** The lease as data, for the VM's handle: another process releases it with releaseRecordedLease. */
+  record: TapLeaseRecord;
+  /**
+   * Deletes the TAP and frees the slot, unless another process released them first (then the slot
+   * may hold another VM's lease, which is left alone). Idempotent; safe after a failed VM start.
+   */
   teardown(): Promise<void>;
+}
+
+/** A VM's lease as its handle records it: enough for any process on the host to release it. */
+export interface TapLeaseRecord {
+  lease: Lease;
+  tapName: string;
+  stateDir: string;
+  netns?: string;
 }
 
 export async function setupVmNetwork(request: VmNetworkRequest): Promise<VmNetworkLease> {
@@ -77,12 +93,14 @@ export async function setupVmNetwork(request: VmNetworkRequest): Promise<VmNetwo
   const lease = claim.value;
   const dns = request.dns ?? (await readHostState(stateDir))?.dns ?? [];
   const slot = slotAddresses(subnet, lease.slot);
+  const record: TapLeaseRecord = {
+    lease,
+    tapName: slot.tapName,
+    stateDir,
+    ...(request.netns === undefined ? {} : { netns: request.netns }),
+  };
   let done: Promise<void> | undefined;
-  const teardown = () =>
-    (done ??= (async () => {
-      await deleteLink(context, slot.tapName);
-      await releaseSlot(stateDir, lease.slot);
-    })());
+  const teardown = () => (done ??= releaseLease(record, context));
   return {
     slot: lease.slot,
     tapName: slot.tapName,
@@ -97,8 +115,32 @@ export async function setupVmNetwork(request: VmNetworkRequest): Promise<VmNetwo
       dns,
       ...(request.mtu === undefined ? {} : { mtu: request.mtu }),
     },
+    record,
     teardown,
   };
+}
+
+/**
+ * Releases a VM's lease from any process, the one that set it up or another that took the VM over
+ * through its handle: deletes the TAP and frees the slot, but only while the slot still holds this
+ * very lease. Idempotent.
+ */
+export function releaseRecordedLease(record: TapLeaseRecord, options: Pick<NetOptions, 'run'> = {}): Promise<void> {
+  return releaseLease(record, contextOf({ ...options, ...(record.netns === undefined ? {} : { netns: record.netns }) }));
+}
+
+// The TAP goes while the lease still names it, so no VM that claims the slot next can find the
+// old TAP in its way; the lease is then taken by rename (of two releasers only one wins) and removed.
+async function releaseLease(record: TapLeaseRecord, context: NetContext): Promise<void> {
+  const current = await readLease(record.stateDir, record.lease.slot);
+  if (!sameLease(current, record.lease)) return;
+  await deleteLink(context, record.tapName);
+  const tombstone = await takeForReaping(record.stateDir, record.lease);
+  if (tombstone !== undefined) await removeFile(tombstone);
+}
+
+function sameLease(a: Lease | undefined, b: Lease): boolean {
+  return a?.vmId === b.vmId && a.createdAt === b.createdAt && a.holder.pid === b.holder.pid;
 }
 
 /** Deletes the TAPs of leases whose holder process is gone, and frees their slots. */

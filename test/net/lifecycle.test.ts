@@ -7,13 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   reapStaleLeases,
+  releaseRecordedLease,
   setupHostNetwork,
   setupVmNetwork,
   teardownHostNetwork,
+  type TapLeaseRecord,
 } from '../../src/net/index.js';
 import type { NetworkConfig } from '../../src/config/types.js';
+import { waitUntil } from '../executor/vm/support/vm-test-env.js';
 import { createNetnsSandbox, type NetnsSandbox } from './support/netns.js';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 const config: NetworkConfig = {
   bridge: 'tartbr',
@@ -100,7 +103,47 @@ describe('network setup and teardown', () => {
     await live.teardown();
     await teardownHostNetwork(config, { netns, stateDir });
   });
+
+  it("releases a VM's lease from another process through its record, and the owner's own release then spares the slot's next lease", async () => {
+    // The owner: a process that sets a VM's network up, prints its record, and tears it down on request.
+    const owner = spawn(process.execPath, ['--import', 'tsx', '-e', holdScript(netns, stateDir)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let output = '';
+    owner.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const ownerExited = new Promise<number | null>((resolve) => owner.once('exit', resolve));
+    await waitUntil(() => output.includes('\n') || owner.exitCode !== null, 30_000, 'the owner to set up');
+    const record = JSON.parse(output) as TapLeaseRecord;
+    assert.equal(record.lease.holder.pid, owner.pid, 'the lease names the owner process');
+    assert.ok(links().includes(record.tapName));
+
+    await releaseRecordedLease(record);
+    await releaseRecordedLease(record);
+    assert.ok(!links().includes(record.tapName), 'the TAP is gone');
+    assert.deepEqual(await readdir(join(stateDir, 'leases')), [], 'the slot is free');
+
+    // The same VM id starts its slot search at the same slot: the next VM gets the freed slot.
+    const next = await setupVmNetwork({ vmId: record.lease.vmId, config, netns, stateDir, dns: [] });
+    assert.equal(next.slot, record.lease.slot);
+    owner.stdin.end();
+    assert.equal(await ownerExited, 0);
+    assert.ok(links().includes(next.tapName), "the owner's late release left the next VM's TAP alone");
+    assert.deepEqual(await readdir(join(stateDir, 'leases')), [`${next.slot}.json`]);
+    await next.teardown();
+    assert.ok(!links().includes(next.tapName));
+    await teardownHostNetwork(config, { netns, stateDir });
+  });
 });
+
+// Sets a VM's network up, prints its lease record as one JSON line, and tears it down once stdin ends.
+function holdScript(netns: string, stateDir: string): string {
+  const module = new URL('../../src/net/index.ts', import.meta.url).href;
+  return `const { setupVmNetwork } = await import(${JSON.stringify(module)});
+const vm = await setupVmNetwork({ vmId: 'handed-over', config: ${JSON.stringify(config)}, netns: ${JSON.stringify(netns)}, stateDir: ${JSON.stringify(stateDir)}, dns: [] });
+console.log(JSON.stringify(vm.record));
+process.stdin.resume();
+process.stdin.on('end', async () => { await vm.teardown(); process.exit(0); });`;
+}
 
 function claimScript(netns: string, stateDir: string): string {
   const module = new URL('../../src/net/index.ts', import.meta.url).href;

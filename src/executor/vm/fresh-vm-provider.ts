@@ -8,6 +8,7 @@ import type { GuestChannel } from '../../guest/channel.js';
 import { connectGuest } from '../../guest/ssh/connect.js';
 import { generateVmKeys } from '../../guest/ssh/keys.js';
 import { IMAGE_FILES, readImageManifest, type ImageManifest } from '../../image/layout.js';
+import { releaseRecordedLease, type TapLeaseRecord } from '../../net/index.js';
 import { createScratchDisk, createSeedDisk } from '../../vmm/disks.js';
 import {
   GUEST_READY_MARKER,
@@ -23,10 +24,16 @@ import { createRuntimeDir, readState, removeRuntimeDir } from './runtime-dir.js'
 import { readCredentials, writeCredentials, writeHandle, type VmHandle } from './vm-handle.js';
 import type { AcquiredVm, VmProvider, VmRequest } from './vm-provider.js';
 
-/** Network for one VM; absent = QEMU user-mode networking. */
-export type VmNetworkProvider = (
-  vmId: string,
-) => Promise<{ vm: VmNetwork; guest: GuestNetworkConfig; release: () => Promise<void> }>;
+/**
+ * Network for one VM; absent = QEMU user-mode networking. `record` goes into the VM's handle, so a
+ * process that takes the VM over can release the network too (releaseRecordedLease).
+ */
+export type VmNetworkProvider = (vmId: string) => Promise<{
+  vm: VmNetwork;
+  guest: GuestNetworkConfig;
+  record: TapLeaseRecord;
+  release: () => Promise<void>;
+}>;
 
 export interface FreshVmProviderOptions {
   vmm: Vmm;
@@ -85,6 +92,7 @@ export class FreshVmProvider implements VmProvider {
         : {
             vm: { mode: 'user', sshForwardPort: await freeLoopbackPort() } as VmNetwork,
             guest: USER_MODE_NETWORK,
+            record: undefined,
             release: async () => undefined,
           };
       undo.push('release network', network.release);
@@ -140,7 +148,7 @@ export class FreshVmProvider implements VmProvider {
           hostPublicKey: keys.host.publicKey,
         },
         credentials: { kind: 'file', path: credentials },
-        network: { mode: network.vm.mode },
+        network: network.record ? { mode: 'tap', lease: network.record } : { mode: 'user' },
       };
       await writeHandle(handle);
       const spawned = Date.now();
@@ -200,6 +208,7 @@ export class FreshVmProvider implements VmProvider {
     }
     vm.channel.close();
     await stopDetachedVmm(vm.handle, { graceMs: 1000 });
+    if (vm.handle.network.mode === 'tap') await releaseRecordedLease(vm.handle.network.lease);
     await removeRuntimeDir(vm.handle.runtimeDir);
   }
 

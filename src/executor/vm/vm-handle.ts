@@ -4,6 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TartError } from '../../errors.js';
+import type { TapLeaseRecord } from '../../net/index.js';
 import type { SshEndpoint } from '../../vmm/types.js';
 import { readState, writeState, type VmState } from './runtime-dir.js';
 
@@ -21,8 +22,8 @@ export interface VmHandle extends VmState {
   channel: { kind: 'ssh'; endpoint: SshEndpoint; user: string; hostPublicKey: string };
   /** Where the channel's client credentials are (never the secret itself). */
   credentials: { kind: 'file'; path: string };
-  /** The network the VM was given; `tap` leases are released only by the process that acquired them. */
-  network: { mode: 'user' | 'tap' };
+  /** The network the VM was given: a `tap` VM's lease, which whoever releases the VM frees. */
+  network: { mode: 'user' } | { mode: 'tap'; lease: TapLeaseRecord };
   /** Set for a VM booted ahead by a warm pool: its boot key, and whether a job has taken it. */
   pool?: { key: string; state: 'idle' | 'in-use' };
 }
