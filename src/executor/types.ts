@@ -19,6 +19,13 @@ export interface JobEnvironment {
    */
   readonly userScriptCommand?: readonly string[];
   /**
+   * The argv for the other stages (sources, caches, artifacts) of such a job: bash under
+   * `umask 0000`, as gitlab-runner's helper container runs them, so a build user who is not root
+   * can write what they made. The job uses plain `bash` when FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR
+   * is on, or when this is absent.
+   */
+  readonly helperScriptCommand?: readonly string[];
+  /**
    * The address at which this environment reaches the host's 127.0.0.1 (QEMU user mode: 10.0.2.2);
    * GitLab URLs on 127.0.0.1/localhost/[::1] are rewritten to it for the job's scripts. Absent: the
    * environment reaches the host's loopback as the host does (shell) or not at all (TAP).

@@ -5,6 +5,7 @@ import type { JobEnvironment } from '../executor/types.js';
 import type { ScriptContext } from '../shell/stage-script.js';
 import { errorMessage, sleep } from './abortable.js';
 import type { JobFailure } from './failure.js';
+import { getVariable } from './variables.js';
 import type { JobControl, StopReason } from './job-control.js';
 import type { EngineSettings } from './settings.js';
 import { jobTimeoutMessage } from './settings.js';
@@ -131,11 +132,20 @@ export async function runScript(
       script,
       signal,
       abortSettleMs: run.tuning.abortSettleMs,
-      command: isUserStage(stage) ? run.env.userScriptCommand : undefined,
+      command: stageCommand(run, stage),
     });
     if (result.kind !== 'error' || attempt >= run.settings.executorJobSectionAttempts) return result;
     run.trace.warning(`Retrying ${stage}`);
   }
+}
+
+// The user's stages run in the job's image; the others in the helper root, under umask 0000
+// unless FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR is on.
+function stageCommand(run: JobRun, stage: string): readonly string[] | undefined {
+  if (isUserStage(stage)) return run.env.userScriptCommand;
+  // Every resolved flag is among the job's variables (feature-flags.ts).
+  const umaskDisabled = getVariable(run.script.variables, 'FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR') === 'true';
+  return umaskDisabled ? undefined : run.env.helperScriptCommand;
 }
 
 // The stages that run in the job's image: the user's own lines.

@@ -30,7 +30,9 @@ function exportVariable(variable: JobVariable, options: ExportOptions): string[]
   const write = options.writeFiles
     ? [
         `mkdir -p ${quotePath(options.tmpDir)}`,
-        `(umask 077 && printf '%s' ${escapeShell(variable.value)} > ${path})`,
+        // A file another user wrote (the helper stages run as root, an image's USER stages not)
+        // is replaced, not rewritten; `[` is a builtin, so the usual case costs no process.
+        `(umask 077 && { [ ! -e ${path} ] || [ -w ${path} ] || rm -f ${path}; } && printf '%s' ${escapeShell(variable.value)} > ${path})`,
       ]
     : [];
   return [...write, `export ${escapeShell(variable.key)}=${path}`];

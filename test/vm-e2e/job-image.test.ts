@@ -36,6 +36,7 @@ describe('image: jobs in their container image inside a microVM', () => {
     registry = await startRegistry();
     pushTestImage(await testImageLayout('busybox'), registry.host, 'tools/busybox', '1.0');
     pushTestImage(await testImageLayout('busybox-entrypoint'), registry.host, 'tools/entry', '1.0');
+    pushTestImage(await testImageLayout('busybox-user'), registry.host, 'tools/as-user', '1.0');
     pushTestImage(await testImageLayout('python'), registry.host, 'lang/python', '3');
     privateRegistry = await startRegistry({ users: { ci: PASSWORD } });
     const pushAuth = join(runtimeRoot, 'push-auth.json');
@@ -118,6 +119,25 @@ describe('image: jobs in their container image inside a microVM', () => {
     assert.equal(cleared.state, 'success', cleared.trace.toString());
     assert.doesNotMatch(cleared.trace.toString(), /TART TEST ENTRYPOINT RAN/);
     assert.match(cleared.trace.toString(), /\nSCRIPT-RAN\n/);
+  });
+
+  it("runs the user's stages as the image's USER, in a checkout that user can write", async () => {
+    const done = await run({
+      image: `${registry.host}/tools/as-user:1.0`,
+      variables: [{ key: 'A_FILE', value: 'file content\n', public: false, masked: false, file: true }],
+      script: [
+        'echo "IDS uid=$(id -u) gid=$(id -g) groups=$(id -G | tr " " ",") HOME=$HOME"',
+        'touch made-by-build-user && echo "OWNER $(stat -c %u:%g made-by-build-user)"',
+        'echo "FILE-VAR $(cat "$A_FILE")"',
+      ],
+      afterScript: ['echo "AFTER uid=$(id -u)"'],
+    });
+    const trace = done.trace.toString();
+    assert.equal(done.state, 'success', trace);
+    assert.match(trace, /\nIDS uid=1000 gid=1000 groups=1000,50 HOME=\/home\/builder\n/);
+    assert.match(trace, /\nOWNER 1000:1000\n/);
+    assert.match(trace, /\nFILE-VAR file content\n/);
+    assert.match(trace, /\nAFTER uid=1000\n/);
   });
 
   it('allowed_images refuses an image with a clear trace line', async () => {

@@ -12,10 +12,78 @@ const DISK = `${BASE}/disk`;
 export const IMAGE_ROOT = `${BASE}/root`;
 export const GUEST_BUSYBOX = `${DISK}/${JOB_IMAGE_DISK.busybox}`;
 
-/** The argv of the one exec that builds the image root (helper root's mount, then busybox). */
-export function imageRootSetupCommand(buildsDir: string): string[] {
+/**
+ * The argv of the one exec that builds the image root (helper root's mount, then busybox). With
+ * the image's `user`, it ends by printing that user as numbers (see parseResolvedUser).
+ */
+export function imageRootSetupCommand(buildsDir: string, user?: string): string[] {
   const first = `mkdir -p ${DISK} && mount -t ext4 -o ro,noload ${GUEST_DEVICES.jobImage} ${DISK} && exec "$0" sh -c "$1"`;
-  return ['sh', '-c', first, GUEST_BUSYBOX, setupScript(buildsDir)];
+  const resolve = user === undefined || isRootUser(user) ? [] : [userResolutionScript(GUEST_BUSYBOX, IMAGE_ROOT, user)];
+  return ['sh', '-c', first, GUEST_BUSYBOX, [setupScript(buildsDir), ...resolve].join('\n')];
+}
+
+/** The user a job image's stages run as, resolved against the image's own passwd and group files. */
+export interface ResolvedUser {
+  uid: number;
+  gid: number;
+  /** Supplementary groups (the primary gid when there are none). */
+  groups: number[];
+  home: string;
+}
+
+// Docker's user spec: a name or uid, optionally ":" and a group name or gid.
+const USER_SPEC = /^[A-Za-z0-9._][A-Za-z0-9._-]*(?::[A-Za-z0-9._][A-Za-z0-9._-]*)?$/;
+const RESOLVED_PREFIX = 'tart-user ';
+
+/** True for the users a stage runs as without switching: root, uid 0, 0:0. */
+export function isRootUser(user: string): boolean {
+  return /^(?:root|0)(?::(?:root|0))?$/.test(user) || user === '';
+}
+
+/**
+ * A busybox sh script that resolves `user` as runc resolves a container's user (moby/sys/user
+ * GetExecUser): the name or uid in <root>/etc/passwd gives uid, gid and home; a uid it does not
+ * list runs with gid 0 and home "/"; an unknown name fails. A ":group" (name or gid, from
+ * <root>/etc/group) sets the gid; without one, the groups that list the user are its
+ * supplementary groups. Prints one line: `tart-user <uid> <gid> <groups,…> <home>`.
+ */
+export function userResolutionScript(busybox: string, root: string, user: string): string {
+  if (!USER_SPEC.test(user)) return `echo 'unable to find user: invalid user "${user.replace(/[^A-Za-z0-9._:-]/g, '?')}"' >&2; exit 1`;
+  const [name = '', group] = user.split(':');
+  const awk = `${busybox} awk -F:`;
+  return [
+    `u='${name}'; g='${group ?? ''}'`,
+    `pw=$(${awk} -v u="$u" '$1 == u || (u ~ /^[0-9]+$/ && $3 == u) { print; exit }' ${root}/etc/passwd 2>/dev/null)`,
+    'if [ -n "$pw" ]; then',
+    `  uname=$(echo "$pw" | ${awk} '{ print $1 }'); uid=$(echo "$pw" | ${awk} '{ print $3 }'); gid=$(echo "$pw" | ${awk} '{ print $4 }'); home=$(echo "$pw" | ${awk} '{ print $6 }')`,
+    'else',
+    `  case "$u" in *[!0-9]*) echo "unable to find user $u: no matching entries in passwd file" >&2; exit 1;; esac`,
+    '  uname=; uid=$u; gid=0; home=/',
+    'fi',
+    'if [ -n "$g" ]; then',
+    `  gr=$(${awk} -v g="$g" '$1 == g || (g ~ /^[0-9]+$/ && $3 == g) { print $3; exit }' ${root}/etc/group 2>/dev/null)`,
+    '  if [ -n "$gr" ]; then gid=$gr; else',
+    `    case "$g" in *[!0-9]*) echo "unable to find group $g: no matching entries in group file" >&2; exit 1;; esac`,
+    '    gid=$g',
+    '  fi',
+    '  groups=$gid',
+    'else',
+    `  groups=$(${awk} -v n="$uname" 'n != "" { split($4, m, ","); for (i in m) if (m[i] == n) { printf "%s%s", s, $3; s = "," } }' ${root}/etc/group 2>/dev/null)`,
+    '  [ -n "$groups" ] || groups=$gid',
+    'fi',
+    `echo "${RESOLVED_PREFIX}$uid $gid $groups \${home:-/}"`,
+  ].join('\n');
+}
+
+/** The user the setup command printed, or undefined when it printed none. */
+export function parseResolvedUser(output: string): ResolvedUser | undefined {
+  const line = output.split('\n').find((entry) => entry.startsWith(RESOLVED_PREFIX));
+  if (line === undefined) return undefined;
+  const [uid, gid, groups, ...home] = line.slice(RESOLVED_PREFIX.length).trim().split(' ');
+  const number = (text: string | undefined) => (text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined);
+  const resolved = { uid: number(uid), gid: number(gid), groups: (groups ?? '').split(',').map(number) };
+  if (resolved.uid === undefined || resolved.gid === undefined || resolved.groups.some((id) => id === undefined)) return undefined;
+  return { uid: resolved.uid, gid: resolved.gid, groups: resolved.groups as number[], home: home.join(' ') || '/' };
 }
 
 // Busybox sh. The overlay's upper and work dirs sit on a second mount of the scratch disk (they
@@ -57,14 +125,32 @@ export const DETECT_SHELL_SCRIPT = [
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+// The helper root's coreutils chroot: it chroots and then switches user in one exec (busybox's
+// cannot switch user, and nothing of the helper root is visible after the chroot).
+const CHROOT_AS_USER = '/usr/sbin/chroot';
+
 /**
  * The argv for a user stage: a clean environment of the image's Env (the script then exports the
- * job's variables over it), chroot into the image root, the entrypoint, then the shell detection
- * with the stage script on stdin.
+ * job's variables over it), chroot into the image root (as the image's user, when it names one),
+ * the entrypoint, then the shell detection with the stage script on stdin.
  */
-export function userStageCommand(config: ImageRuntimeConfig, entrypoint: readonly string[]): string[] {
+export function userStageCommand(
+  config: ImageRuntimeConfig,
+  entrypoint: readonly string[],
+  user?: ResolvedUser,
+): string[] {
   const env = [...config.env];
   if (!env.some((entry) => entry.startsWith('PATH='))) env.push(`PATH=${DEFAULT_PATH}`);
-  if (!env.some((entry) => entry.startsWith('HOME='))) env.push('HOME=/root');
-  return [GUEST_BUSYBOX, 'env', '-i', ...env, GUEST_BUSYBOX, 'chroot', IMAGE_ROOT, ...entrypoint, 'sh', '-c', DETECT_SHELL_SCRIPT];
+  if (!env.some((entry) => entry.startsWith('HOME='))) env.push(`HOME=${user?.home ?? '/root'}`);
+  const chroot = user
+    ? [CHROOT_AS_USER, `--userspec=${user.uid}:${user.gid}`, `--groups=${user.groups.join(',')}`]
+    : [GUEST_BUSYBOX, 'chroot'];
+  return [GUEST_BUSYBOX, 'env', '-i', ...env, ...chroot, IMAGE_ROOT, ...entrypoint, 'sh', '-c', DETECT_SHELL_SCRIPT];
 }
+
+/**
+ * The argv for a helper stage (sources, caches, artifacts) of a job in an image: bash in the
+ * helper root under `umask 0000`, as gitlab-runner's helper runs them, so a build user who is
+ * not root can write the checkout (FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR turns it off).
+ */
+export const HELPER_STAGE_COMMAND: readonly string[] = ['bash', '-c', 'umask 0000; eval "$(cat)"'];

@@ -2,6 +2,7 @@
 // hands the VM back to its provider, which destroys it and every file it had.
 import { USER_MODE_NETWORK } from '../../vmm/guest-contract.js';
 import type { ExecOptions, ExecResult, JobEnvironment } from '../types.js';
+import { HELPER_STAGE_COMMAND } from './image-root.js';
 import type { AcquiredVm, VmProvider } from './vm-provider.js';
 
 export class VmEnvironment implements JobEnvironment {
@@ -10,6 +11,7 @@ export class VmEnvironment implements JobEnvironment {
   private closing: Promise<void> | undefined;
 
   readonly userScriptCommand?: readonly string[];
+  readonly helperScriptCommand?: readonly string[];
   readonly hostLoopbackAlias?: string;
 
   constructor(
@@ -20,6 +22,7 @@ export class VmEnvironment implements JobEnvironment {
     private readonly image?: { userScriptCommand: readonly string[]; release: () => void },
   ) {
     this.userScriptCommand = image?.userScriptCommand;
+    if (image) this.helperScriptCommand = HELPER_STAGE_COMMAND;
     // slirp maps its gateway to the host's 127.0.0.1.
     if (vm.handle.network.mode === 'user') this.hostLoopbackAlias = USER_MODE_NETWORK.gateway;
   }

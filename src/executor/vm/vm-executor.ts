@@ -7,7 +7,13 @@ import { FreshVmProvider, type FreshVmProviderOptions, type VmStartTimings } fro
 import { Writable } from 'node:stream';
 import { TartError } from '../../errors.js';
 import type { GuestChannel } from '../../guest/channel.js';
-import { imageRootSetupCommand, userStageCommand } from './image-root.js';
+import {
+  imageRootSetupCommand,
+  isRootUser,
+  parseResolvedUser,
+  userStageCommand,
+  type ResolvedUser,
+} from './image-root.js';
 import { prepareJobImage, type JobImageSettings } from './job-image.js';
 import { VmEnvironment } from './vm-environment.js';
 import type { AcquiredVm, VmProvider } from './vm-provider.js';
@@ -72,9 +78,9 @@ export class VmExecutor implements Executor {
         },
         prepare.signal,
       );
-      await mountImageRoot(vm.channel, prepare.signal);
+      const user = await mountImageRoot(vm.channel, jobImage.image.config.user, prepare.signal);
       return new VmEnvironment(this.name, vm, this.provider, {
-        userScriptCommand: userStageCommand(jobImage.image.config, jobImage.entrypoint),
+        userScriptCommand: userStageCommand(jobImage.image.config, jobImage.entrypoint, user),
         release: () => jobImage.image.release(),
       });
     } catch (error) {
@@ -85,8 +91,13 @@ export class VmExecutor implements Executor {
   }
 }
 
-// One exec builds the image root; its output goes into the error on failure only.
-async function mountImageRoot(channel: GuestChannel, signal: AbortSignal): Promise<void> {
+// One exec builds the image root and resolves the image's user; its output goes into the error
+// on failure only.
+async function mountImageRoot(
+  channel: GuestChannel,
+  user: string | undefined,
+  signal: AbortSignal,
+): Promise<ResolvedUser | undefined> {
   const output: Buffer[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -94,9 +105,14 @@ async function mountImageRoot(channel: GuestChannel, signal: AbortSignal): Promi
       done();
     },
   });
-  const { exitCode } = await channel.exec({ command: imageRootSetupCommand('/builds'), stdout: sink, stderr: sink, signal });
+  const command = imageRootSetupCommand('/builds', user);
+  const { exitCode } = await channel.exec({ command, stdout: sink, stderr: sink, signal });
+  const text = Buffer.concat(output).toString('utf8').trim();
   if (exitCode !== 0) {
-    const text = Buffer.concat(output).toString('utf8').trim();
     throw new TartError('IMAGE_ROOT_FAILED', `cannot mount the job's image in the VM (exit ${exitCode}): ${text}`);
   }
+  if (user === undefined || isRootUser(user)) return undefined;
+  const resolved = parseResolvedUser(text);
+  if (!resolved) throw new TartError('IMAGE_ROOT_FAILED', `cannot resolve the image's user "${user}": ${text}`);
+  return resolved;
 }

@@ -1,6 +1,7 @@
 // Test images built from Debian packages, never downloaded, cached by their inputs under
 // /var/cache/tart-test-images (TART_TEST_IMAGE_CACHE) so CI builds each once:
 //   busybox: busybox-static only (no bash, no git), two layers with a whiteout and an opaque dir;
+//   busybox-entrypoint, busybox-user: the same with an ENTRYPOINT script, or USER builder (uid 1000);
 //   python:  Debian minbase + python3-minimal (mmdebstrap);
 // Each is an OCI index with an amd64 and an arm64 entry (the arm64 one is a marker image: same
 // busybox files plus /etc/tart-test-arch=arm64, enough to prove the amd64 entry is chosen).
@@ -12,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { renderDeb822, readHostAptSources, sourcesForSuite } from '../../../src/image/apt-sources.js';
 import { publishDir, writeOciLayout, type PlatformImage } from './oci-layout.js';
 
-export type TestImageName = 'busybox' | 'busybox-entrypoint' | 'python';
+export type TestImageName = 'busybox' | 'busybox-entrypoint' | 'busybox-user' | 'python';
 
 const RECIPE_VERSION = '1';
 export const TEST_IMAGE_ENV = 'TART_TEST_GREETING=hello-from-image';
@@ -74,6 +75,16 @@ async function platformsOf(name: TestImageName, work: string): Promise<PlatformI
     await writeFile(join(dir, 'usr', 'local', 'bin', 'entry.sh'), '#!/bin/sh\necho "TART TEST ENTRYPOINT RAN"\nexec "$@"\n', { mode: 0o755 });
     amd64.layers.push({ dir });
     amd64.config.Entrypoint = ['/usr/local/bin/entry.sh'];
+  }
+  if (name === 'busybox-user') {
+    // USER builder: uid 1000, in group staff (50) besides its own.
+    const dir = join(work, 'user');
+    await mkdir(join(dir, 'etc'), { recursive: true });
+    await mkdir(join(dir, 'home', 'builder'), { recursive: true });
+    await writeFile(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nbuilder:x:1000:1000::/home/builder:/bin/sh\n');
+    await writeFile(join(dir, 'etc', 'group'), 'root:x:0:\nstaff:x:50:builder\nbuilder:x:1000:\n');
+    amd64.layers.push({ dir });
+    amd64.config.User = 'builder';
   }
   return [amd64, arm64];
 }

@@ -1,0 +1,104 @@
+// The image's USER, resolved as runc resolves a container's user: the resolution script runs here
+// under the host's static busybox (the same binary the guest uses) against a root of passwd and
+// group files, and the stage argv switches to the numbers it printed.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  GUEST_BUSYBOX,
+  IMAGE_ROOT,
+  imageRootSetupCommand,
+  isRootUser,
+  parseResolvedUser,
+  userResolutionScript,
+  userStageCommand,
+} from '../../../src/executor/vm/image-root.js';
+
+const BUSYBOX = '/bin/busybox';
+
+const PASSWD = [
+  'root:x:0:0:root:/root:/bin/sh',
+  'node:x:1000:1000::/home/node:/bin/sh',
+  'app:x:1001:1001:App:/srv/app:/bin/sh',
+  'nohome:x:1002:1002:::/bin/sh',
+].join('\n');
+const GROUP = ['root:x:0:', 'node:x:1000:', 'app:x:1001:', 'staff:x:50:node,app', 'docker:x:999:node'].join('\n');
+
+describe("a job image's user", () => {
+  let root: string;
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'tart-image-user-'));
+    await mkdir(join(root, 'etc'));
+    await writeFile(join(root, 'etc', 'passwd'), `${PASSWD}\n`);
+    await writeFile(join(root, 'etc', 'group'), `${GROUP}\n`);
+  });
+
+  after(() => rm(root, { recursive: true, force: true }));
+
+  const resolve = (user: string) => {
+    const result = spawnSync(BUSYBOX, ['sh', '-c', userResolutionScript(BUSYBOX, root, user)], { encoding: 'utf8' });
+    return { code: result.status, user: parseResolvedUser(result.stdout), stderr: result.stderr.trim() };
+  };
+
+  it('resolves a name to its uid, gid, home and the groups that list it', () => {
+    assert.deepEqual(resolve('node'), {
+      code: 0,
+      user: { uid: 1000, gid: 1000, groups: [50, 999], home: '/home/node' },
+      stderr: '',
+    });
+    assert.deepEqual(resolve('app').user, { uid: 1001, gid: 1001, groups: [50], home: '/srv/app' });
+  });
+
+  it('resolves a listed uid as its name, and runs an unlisted uid with gid 0 and home /', () => {
+    assert.deepEqual(resolve('1000').user, { uid: 1000, gid: 1000, groups: [50, 999], home: '/home/node' });
+    assert.deepEqual(resolve('4242').user, { uid: 4242, gid: 0, groups: [0], home: '/' });
+    assert.deepEqual(resolve('nohome').user, { uid: 1002, gid: 1002, groups: [1002], home: '/' });
+  });
+
+  it('takes ":group" by name or gid as the only group', () => {
+    assert.deepEqual(resolve('node:staff').user, { uid: 1000, gid: 50, groups: [50], home: '/home/node' });
+    assert.deepEqual(resolve('node:4000').user, { uid: 1000, gid: 4000, groups: [4000], home: '/home/node' });
+    assert.deepEqual(resolve('4242:999').user, { uid: 4242, gid: 999, groups: [999], home: '/' });
+  });
+
+  it("fails with runc's messages for an unknown name or group, and refuses a spec that is not one", () => {
+    assert.deepEqual(resolve('ghost'), {
+      code: 1,
+      user: undefined,
+      stderr: 'unable to find user ghost: no matching entries in passwd file',
+    });
+    assert.equal(resolve('node:ghosts').stderr, 'unable to find group ghosts: no matching entries in group file');
+    const injected = resolve("x'; touch /tmp/pwned; '");
+    assert.equal(injected.code, 1);
+    assert.match(injected.stderr, /invalid user/);
+  });
+
+  it('switches user only for a user that is not root', () => {
+    for (const user of ['root', '0', '0:0', 'root:root']) assert.equal(isRootUser(user), true, user);
+    for (const user of ['node', '1000', '0:50']) assert.equal(isRootUser(user), false, user);
+    assert.ok(!imageRootSetupCommand('/builds', 'root').at(-1)!.includes('tart-user'));
+    assert.ok(imageRootSetupCommand('/builds', 'node').at(-1)!.includes(`${IMAGE_ROOT}/etc/passwd`));
+  });
+
+  it("runs a user stage through coreutils chroot as the resolved numbers, with the user's HOME", () => {
+    const config = { env: ['PATH=/usr/bin:/bin'] };
+    const user = { uid: 1000, gid: 1000, groups: [50, 999], home: '/home/node' };
+    const command = userStageCommand(config, ['/entry.sh'], user);
+    assert.deepEqual(command.slice(0, 6), [
+      GUEST_BUSYBOX,
+      'env',
+      '-i',
+      'PATH=/usr/bin:/bin',
+      'HOME=/home/node',
+      '/usr/sbin/chroot',
+    ]);
+    assert.deepEqual(command.slice(6, 10), ['--userspec=1000:1000', '--groups=50,999', IMAGE_ROOT, '/entry.sh']);
+    const asRoot = userStageCommand(config, []);
+    assert.deepEqual(asRoot.slice(4, 8), ['HOME=/root', GUEST_BUSYBOX, 'chroot', IMAGE_ROOT]);
+    assert.ok(userStageCommand({ env: ['HOME=/custom'] }, [], user).includes('HOME=/custom'));
+  });
+});
