@@ -70,6 +70,9 @@ export function scriptContextFor(input: {
     postBuildScript: runner.postBuildScript,
     traceSections: job.features.trace_sections === true,
     executorName: env.executorName,
+    // A container image may have only dash or busybox sh, which lack bash's $'…' strings.
+    posixQuoting:
+      env.userScriptCommand !== undefined || isTruthy(getVariable(variables, 'FF_POSIXLY_CORRECT_ESCAPES')),
   };
 }
 

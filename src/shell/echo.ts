@@ -1,5 +1,5 @@
 // Lines that print runner messages and echo user commands inside a generated script (§2.2).
-import { escapeShell } from './escape.js';
+import { BASH_QUOTING, escapeShell, type ScriptQuoting } from './escape.js';
 
 export const ANSI = {
   boldRed: '\x1b[31;1m',
@@ -10,8 +10,8 @@ export const ANSI = {
 } as const;
 
 /** `echo` of a green runner notice, e.g. "Fetching changes...". */
-export function echoNotice(text: string): string {
-  return `echo ${escapeShell(`${ANSI.boldGreen}${text}${ANSI.reset}`)}`;
+export function echoNotice(text: string, quoting: ScriptQuoting = BASH_QUOTING): string {
+  return quoting.printLine(`${ANSI.boldGreen}${text}${ANSI.reset}`);
 }
 
 /** `echo` of a yellow runner warning (no "WARNING:" prefix, as gitlab-runner writes it). */
@@ -37,6 +37,8 @@ export interface UserLinesOptions {
   prefix: UserScriptPrefix;
   /** FF_SCRIPT_SECTIONS and features.trace_sections are both on: multi-line commands get a section. */
   scriptSections: boolean;
+  /** Default: bash's. */
+  quoting?: ScriptQuoting;
 }
 
 /**
@@ -44,28 +46,29 @@ export interface UserLinesOptions {
  * verbatim (bash expands it normally). Multi-line commands show their first line only.
  */
 export function userCommandLines(commands: string[], options: UserLinesOptions): string[] {
+  const quoting = options.quoting ?? BASH_QUOTING;
   return commands.flatMap((raw, index) => {
     const command = raw.trim();
     if (command === '') return ['echo', ''];
-    if (!command.includes('\n')) return [echoCommand(command), command];
+    if (!command.includes('\n')) return [echoCommand(command, quoting), command];
     if (options.scriptSections)
-      return [...sectionLines(`section_${options.prefix}_${index}`, command), command];
+      return [...sectionLines(`section_${options.prefix}_${index}`, command, quoting), command];
     const firstLine = command.slice(0, command.indexOf('\n'));
-    return [echoCommand(`${firstLine} # collapsed multi-line command`), command];
+    return [echoCommand(`${firstLine} # collapsed multi-line command`, quoting), command];
   });
 }
 
 // The green `$ command` line.
-function echoCommand(text: string): string {
-  return `echo ${escapeShell(`${ANSI.boldGreen}$ ${text}${ANSI.reset}`)}`;
+function echoCommand(text: string, quoting: ScriptQuoting): string {
+  return quoting.printLine(`${ANSI.boldGreen}$ ${text}${ANSI.reset}`);
 }
 
 // A collapsed trace section whose header is the whole command (FF_SCRIPT_SECTIONS).
-function sectionLines(name: string, command: string): string[] {
-  const header = escapeShell(
+function sectionLines(name: string, command: string, quoting: ScriptQuoting): string[] {
+  const header = quoting.quote(
     `[hide_duration=true,collapsed=true]\r${ANSI.clear}${ANSI.boldGreen}$ ${command}${ANSI.reset}`,
   );
-  const end = escapeShell(`\r${ANSI.clear}`);
+  const end = quoting.quote(`\r${ANSI.clear}`);
   return [
     `printf '%s\\n' "section_start:$(date +%s):${name}"${header}`,
     `printf '%s\\n' "section_end:$(date +%s):${name}"${end}`,

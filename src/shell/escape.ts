@@ -72,7 +72,47 @@ export function quotePath(path: string): string {
   return `"${path.replace(/[\\"$`]/g, (char) => `\\${char}`)}"`;
 }
 
+/**
+ * Quoting for any POSIX sh (dash, busybox ash, bash), as gitlab-runner quotes with
+ * FF_POSIXLY_CORRECT_ESCAPES: bare when safe, else one single-quoted string, each `'` written as
+ * `'\''`. Linear in the value's size.
+ */
+export function escapePosix(value: string | Buffer): string {
+  // Job values come from JSON, so they are always whole UTF-8 text; the script stays UTF-8.
+  const text = typeof value === 'string' ? value : value.toString('utf8');
+  if (text.length === 0) return "''";
+  let bare = true;
+  for (let index = 0; index < text.length && bare; index += 1) {
+    const code = text.charCodeAt(index);
+    bare = code < 0x80 && BYTE_CLASS[code] === KEEP_BARE;
+  }
+  return bare ? text : `'${text.split("'").join("'\\''")}'`;
+}
+
+/** How a stage script quotes words and prints a line: bash's ANSI-C strings, or POSIX sh's. */
+export interface ScriptQuoting {
+  quote(value: string | Buffer): string;
+  /** A command that prints `text` and a newline, byte for byte. */
+  printLine(text: string): string;
+}
+
+export const BASH_QUOTING: ScriptQuoting = {
+  quote: escapeShell,
+  printLine: (text) => `echo ${escapeShell(text)}`,
+};
+
+// dash's echo would read backslashes in the text as escapes; printf '%s\n' prints it as it is.
+export const POSIX_QUOTING: ScriptQuoting = {
+  quote: escapePosix,
+  printLine: (text) => `printf '%s\\n' ${escapePosix(text)}`,
+};
+
 /** `escape` applied to a command word and each argument, joined by spaces. */
 export function shellCommand(...words: string[]): string {
-  return words.map((word) => escapeShell(word)).join(' ');
+  return commandWith(BASH_QUOTING, ...words);
+}
+
+/** The same with a chosen quoting. */
+export function commandWith(quoting: ScriptQuoting, ...words: string[]): string {
+  return words.map((word) => quoting.quote(word)).join(' ');
 }

@@ -6,7 +6,7 @@ import { readGitSettings } from '../model/git-settings.js';
 import type { RunnerSettings } from '../model/runner-settings.js';
 import { expandVariables, getVariable, isTruthy } from '../model/variables.js';
 import { echoNotice, userCommandLines } from './echo.js';
-import { shellCommand } from './escape.js';
+import { BASH_QUOTING, commandWith, POSIX_QUOTING, type ScriptQuoting } from './escape.js';
 import { exportLines, fileVariablePath } from './exports.js';
 import { credentialRejectLines, getSourcesLines } from './get-sources.js';
 import { gitCleanupLines, gitPaths, removeFilesLine } from './git-config.js';
@@ -44,6 +44,11 @@ export interface ScriptContext {
   jobStatus?: string;
   /** Shown in prepare_script's "Running on … via HOST..."; default: this host's name. */
   runnerHostname?: string;
+  /**
+   * The user's stages (step_*, after_script) quote for any POSIX sh rather than for bash:
+   * FF_POSIXLY_CORRECT_ESCAPES, or a job whose image may have only dash or busybox sh.
+   */
+  posixQuoting?: boolean;
 }
 
 /**
@@ -52,7 +57,13 @@ export interface ScriptContext {
  */
 export function buildStageScript(stage: ScriptStage, ctx: ScriptContext): string | undefined {
   const body = stageBody(stage, ctx);
-  return body === undefined ? undefined : wrapStageBody(body, { debugTrace: ctx.debugTrace });
+  return body === undefined ? undefined : wrapStageBody(body, { debugTrace: ctx.debugTrace, quoting: quotingOf(stage, ctx) });
+}
+
+// Only the user's stages may meet a shell that is not bash (a container image's).
+function quotingOf(stage: ScriptStage, ctx: ScriptContext): ScriptQuoting {
+  const userStage = stage === 'after_script' || stage.startsWith('step_');
+  return userStage && ctx.posixQuoting ? POSIX_QUOTING : BASH_QUOTING;
 }
 
 // BODY lines per stage.
@@ -64,11 +75,11 @@ function stageBody(stage: ScriptStage, ctx: ScriptContext): string[] | undefined
     case 'get_sources':
       return getSourcesLines(ctx, scriptSections);
     case 'after_script':
-      return afterScriptLines(ctx, scriptSections);
+      return afterScriptLines(ctx, scriptSections, quotingOf(stage, ctx));
     case 'cleanup_file_variables':
       return cleanupLines(ctx);
     default:
-      return stepLines(stage.slice('step_'.length), ctx, scriptSections);
+      return stepLines(stage.slice('step_'.length), ctx, scriptSections, quotingOf(stage, ctx));
   }
 }
 
@@ -82,29 +93,40 @@ function prepareLines(ctx: ScriptContext): string[] {
 }
 
 // step_<name>: exports, cd, pre_build_script, the step's lines, post_build_script.
-function stepLines(name: string, ctx: ScriptContext, scriptSections: boolean): string[] | undefined {
+function stepLines(
+  name: string,
+  ctx: ScriptContext,
+  scriptSections: boolean,
+  quoting: ScriptQuoting,
+): string[] | undefined {
   const step = ctx.job.steps.find((candidate) => candidate.name.toLowerCase() === name);
   if (!step) return undefined;
   // A release step is the one kind of user line the runner expands itself.
   const lines =
     name === 'release' ? step.script.map((line) => expandVariables(line, ctx.variables)) : step.script;
   return [
-    ...exportLines({ variables: ctx.variables, tmpDir: ctx.tmpDir, writeFiles: true }),
-    shellCommand('cd', ctx.projectDir),
+    ...exportLines({ variables: ctx.variables, tmpDir: ctx.tmpDir, writeFiles: true, quoting }),
+    commandWith(quoting, 'cd', ctx.projectDir),
     ...userCommandLines(ctx.preBuildScript ? [ctx.preBuildScript] : [], {
       prefix: 'pre_build_script',
       scriptSections,
+      quoting,
     }),
-    ...userCommandLines(lines, { prefix: 'script_step', scriptSections }),
+    ...userCommandLines(lines, { prefix: 'script_step', scriptSections, quoting }),
     ...userCommandLines(ctx.postBuildScript ? [ctx.postBuildScript] : [], {
       prefix: 'post_build_script',
       scriptSections,
+      quoting,
     }),
   ];
 }
 
 // after_script: a separate shell with CI_JOB_STATUS set to the outcome.
-function afterScriptLines(ctx: ScriptContext, scriptSections: boolean): string[] | undefined {
+function afterScriptLines(
+  ctx: ScriptContext,
+  scriptSections: boolean,
+  quoting: ScriptQuoting,
+): string[] | undefined {
   const step = ctx.job.steps.find((candidate) => candidate.name === 'after_script');
   if (!step || step.script.length === 0) return undefined;
   const variables =
@@ -112,10 +134,10 @@ function afterScriptLines(ctx: ScriptContext, scriptSections: boolean): string[]
       ? ctx.variables
       : [...ctx.variables, { key: 'CI_JOB_STATUS', value: ctx.jobStatus }];
   return [
-    ...exportLines({ variables, tmpDir: ctx.tmpDir, writeFiles: true }),
-    shellCommand('cd', ctx.projectDir),
-    echoNotice('Running after script...'),
-    ...userCommandLines(step.script, { prefix: 'after_script_step', scriptSections }),
+    ...exportLines({ variables, tmpDir: ctx.tmpDir, writeFiles: true, quoting }),
+    commandWith(quoting, 'cd', ctx.projectDir),
+    echoNotice('Running after script...', quoting),
+    ...userCommandLines(step.script, { prefix: 'after_script_step', scriptSections, quoting }),
   ];
 }
 

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { userCommandLines, echoNotice, echoWarning } from '../../src/shell/echo.js';
-import { escapeShell, quotePath } from '../../src/shell/escape.js';
+import { escapePosix, escapeShell, POSIX_QUOTING, quotePath } from '../../src/shell/escape.js';
 import { wrapStageBody } from '../../src/shell/wrap.js';
 
 describe('escapeShell', () => {
@@ -118,5 +118,27 @@ describe('wrapStageBody', () => {
     const lines = wrapStageBody(['true'], { debugTrace: true }).split('\n');
     assert.equal(lines[4], 'set -o xtrace');
     assert.match(lines[5] ?? '', /^case "\$\(set -o\)"/);
+  });
+});
+
+describe('POSIX quoting (FF_POSIXLY_CORRECT_ESCAPES, jobs in container images)', () => {
+  it("leaves safe words bare and single-quotes the rest, each ' as '\\''", () => {
+    assert.equal(escapePosix('plain-word_1.2/x@y,z'), 'plain-word_1.2/x@y,z');
+    assert.equal(escapePosix(''), "''");
+    assert.equal(escapePosix("it's $HOME `x` \\n"), "'it'\\''s $HOME `x` \\n'");
+    assert.equal(escapePosix('ünï\nline'), "'ünï\nline'");
+  });
+
+  it('round-trips every byte value but NUL and random text through dash, byte for byte', () => {
+    const all = String.fromCharCode(...Array.from({ length: 127 }, (_, index) => index + 1)) + 'ünï €';
+    for (const value of [all, randomBytes(64).toString('base64'), "'''", '\\\\\\']) {
+      const out = execFileSync('/usr/bin/dash', ['-c', `printf '%s' ${escapePosix(value)}`], { encoding: 'utf8' });
+      assert.equal(out, value);
+    }
+  });
+
+  it('prints lines with printf, so dash keeps their backslashes', () => {
+    const line = POSIX_QUOTING.printLine('a\\nb \x1b[32;1m$ c\x1b[0;m');
+    assert.equal(execFileSync('/usr/bin/dash', ['-c', line], { encoding: 'utf8' }), 'a\\nb \x1b[32;1m$ c\x1b[0;m\n');
   });
 });
