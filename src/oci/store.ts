@@ -1,8 +1,10 @@
-// The container-image store: pull policies, one pull at a time per image (concurrent jobs wait
-// for it), last-use tracking and LRU eviction under a size limit. Jobs get a read-only ext4 root
-// and the image config; entries in use by a job are never evicted.
+// The container-image store: pull policies, one pull at a time per image (concurrent jobs, of this
+// process or another, wait for it), last-use tracking and LRU eviction under a size limit. Jobs get
+// a read-only ext4 root and the image config; entries in use by a job of any process are never
+// evicted or removed (store-locks.ts).
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UserError } from '../errors.js';
 import { spawnCommand, type CommandRunner } from '../image/spawn.js';
 import { evictLeastRecentlyUsed, removeEntry, removeUnreferencedBlobs, storeSizeBytes } from './eviction.js';
 import { readRuntimeConfig, type ImageRuntimeConfig } from './image-config.js';
@@ -12,6 +14,7 @@ import type { PullPolicy } from './pull-policy.js';
 import { formatReference, parseImageReference, type ImageReference } from './reference.js';
 import { isInsecureRegistry, withAuthFile } from './registry-access.js';
 import type { RegistryCredentials } from './registry-auth.js';
+import { entriesInUse, markInUse, pullsInFlight, withPullLock, withStoreLock } from './store-locks.js';
 import { hexOf, StoreLayout, type StoreEntry } from './store-layout.js';
 
 export interface ImageStoreOptions {
@@ -99,8 +102,15 @@ export class ImageStore {
       const resolution = await resolveManifest(this.run, reference, registryAccess);
       const present = await this.layout.readEntry(resolution.manifestDigest);
       if (present) return { entry: present, downloadedLayers: 0 };
-      return this.singleFlight(resolution.manifestDigest, () =>
-        fetchIntoStore(this.run, this.layout, { reference, resolution, access: registryAccess, now: this.now, log: request.log }),
+      const digest = resolution.manifestDigest;
+      const onWait = (pid: number) => request.log(`Waiting for another Tart process (pid ${pid}) to pull ${request.image} ...`);
+      return this.singleFlight(digest, () =>
+        withPullLock(this.layout, digest, { signal: request.signal, onWait }, async () => {
+          // The process that held the lock may have pulled this very image.
+          const pulled = await this.layout.readEntry(digest);
+          if (pulled) return { entry: pulled, downloadedLayers: 0 };
+          return fetchIntoStore(this.run, this.layout, { reference, resolution, access: registryAccess, now: this.now, log: request.log });
+        }),
       );
     });
     if (!reference.digest) {
@@ -129,16 +139,25 @@ export class ImageStore {
     return started;
   }
 
+  // Under the store lock, so that no eviction (of this or another process) removes the entry
+  // between its check here and the job's in-use marker.
   private async hold(image: string, reference: ImageReference, entry: StoreEntry, downloadedLayers: number): Promise<JobImage> {
     const digest = entry.manifestDigest;
-    this.inUse.set(digest, (this.inUse.get(digest) ?? 0) + 1);
     const canonical = formatReference(reference);
-    const updated: StoreEntry = {
-      ...entry,
-      references: entry.references.includes(canonical) ? entry.references : [...entry.references, canonical],
-      lastUsedAt: this.now().toISOString(),
-    };
-    await this.layout.writeEntry(updated);
+    const { updated, letGo } = await withStoreLock(this.layout, undefined, async () => {
+      const current = await this.layout.readEntry(digest);
+      if (!current) {
+        throw new ImagePullError('IMAGE_EVICTED', `image "${image}" was removed from the image store by another process as this job took it`, 'runner_system_failure');
+      }
+      const held: StoreEntry = {
+        ...current,
+        references: current.references.includes(canonical) ? current.references : [...current.references, canonical],
+        lastUsedAt: this.now().toISOString(),
+      };
+      await this.layout.writeEntry(held);
+      return { updated: held, letGo: await markInUse(this.layout, digest) };
+    });
+    this.inUse.set(digest, (this.inUse.get(digest) ?? 0) + 1);
     const config = readRuntimeConfig(await readFile(this.layout.configPath(digest)));
     let released = false;
     return {
@@ -154,6 +173,7 @@ export class ImageStore {
         const count = (this.inUse.get(digest) ?? 1) - 1;
         if (count <= 0) this.inUse.delete(digest);
         else this.inUse.set(digest, count);
+        void letGo();
       },
     };
   }
@@ -181,10 +201,19 @@ export class ImageStore {
     return (await this.findLocal(parseImageReference(nameOrDigest))) ?? entries.find((entry) => entry.references.includes(canonical));
   }
 
-  /** Removes one entry and the blobs no other entry needs. */
+  /**
+   * Removes one entry and the blobs no other entry needs; refused (IMAGE_IN_USE) while a job of
+   * any process holds it. Blobs stay while another pull runs (no entry names its blobs yet).
+   */
   async remove(entry: StoreEntry): Promise<void> {
-    await removeEntry(this.layout, entry);
-    await removeUnreferencedBlobs(this.layout, (await this.entries()).filter((other) => other.manifestDigest !== entry.manifestDigest));
+    await withStoreLock(this.layout, undefined, async () => {
+      if (this.inUse.has(entry.manifestDigest) || (await entriesInUse(this.layout)).has(entry.manifestDigest)) {
+        throw new UserError('IMAGE_IN_USE', `image ${entry.manifestDigest} (${entry.references.join(', ')}) is in use by a running job; remove it once the job ends`);
+      }
+      await removeEntry(this.layout, entry);
+      if (this.pulls.size > 0 || (await pullsInFlight(this.layout))) return;
+      await removeUnreferencedBlobs(this.layout, (await this.entries()).filter((other) => other.manifestDigest !== entry.manifestDigest));
+    });
   }
 
   /** Removes pull and auth dirs in tmp/ older than `olderThanMs` (pulls a killed process left). */
@@ -205,10 +234,15 @@ export class ImageStore {
     return storeSizeBytes(this.layout, await this.entries());
   }
 
-  /** Evicts least recently used entries (never one in use) until the store fits its limit. */
+  /** Evicts least recently used entries (never one a job of any process holds) until the store fits its limit. */
   async evict(maxSizeBytes = this.options.maxSizeBytes): Promise<StoreEntry[]> {
-    // A pull in flight has blobs no entry names yet: evict after it.
+    // A pull in flight (here or in another process) has blobs no entry names yet: evict after it.
     if (maxSizeBytes === undefined || this.pulls.size > 0) return [];
-    return evictLeastRecentlyUsed(this.layout, await this.entries(), maxSizeBytes, (digest) => this.inUse.has(digest));
+    return withStoreLock(this.layout, undefined, async () => {
+      if (await pullsInFlight(this.layout)) return [];
+      const usedAnywhere = await entriesInUse(this.layout);
+      const inUse = (digest: string) => this.inUse.has(digest) || usedAnywhere.has(digest);
+      return evictLeastRecentlyUsed(this.layout, await this.entries(), maxSizeBytes, inUse);
+    });
   }
 }

@@ -23,6 +23,12 @@ export async function takePidLock(path: string): Promise<number | undefined> {
   return owner?.live ? owner.pid : 0;
 }
 
+/** The live owner's pid (0: being written), or undefined when the lock is free or stale. */
+export async function pidLockOwner(path: string): Promise<number | undefined> {
+  const owner = await readOwner(path);
+  return owner?.live ? owner.pid : undefined;
+}
+
 export async function releasePidLock(path: string): Promise<void> {
   await rm(path, { force: true });
 }
@@ -76,7 +82,8 @@ async function removeStaleLock(path: string, staleText: string): Promise<boolean
   return true;
 }
 
-function processRuns(pid: number): boolean {
+/** True while a process with this pid exists. */
+export function processRuns(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
