@@ -1,13 +1,14 @@
 // ArtifactTransport over a local directory: what GitLab stores for a pipeline, tart exec keeps
 // in `<dir>/<job id>/`. Dependencies download the `archive` entry of the jobs they name.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArtifactTransport, ArtifactUpload, ArtifactUploadResult } from '../artifacts/transport.js';
 import { TartError } from '../errors.js';
 import type { JobDependency } from '../model/payload.js';
+import { DotenvReportError, readDotenvReport } from './dotenv-report.js';
 
 export interface StoredArtifact {
   jobId: number;
@@ -32,6 +33,17 @@ export class LocalArtifactTransport implements ArtifactTransport {
       await mkdir(directory, { recursive: true });
       await pipeline(upload.body, createWriteStream(path, { mode: 0o600 }));
       const { size } = await stat(path);
+      // GitLab parses a dotenv report as it takes the upload, and answers 400 when it refuses it.
+      if (upload.artifactType === 'dotenv') {
+        const refused = await readDotenvReport(path).then(
+          () => undefined,
+          (error: unknown) => (error instanceof DotenvReportError ? error.message : `cannot read the report: ${(error as Error).message}`),
+        );
+        if (refused !== undefined) {
+          await rm(path, { force: true });
+          return { outcome: 'failed', message: `HTTP 400: ${refused}`, status: 400 };
+        }
+      }
       this.#stored.push({
         jobId: upload.jobId,
         artifactType: upload.artifactType,
