@@ -6,7 +6,7 @@
 //   npx tsx bench/masking.ts [--mb 256] [--rounds 3] [--values 1,20,100]
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Transform } from 'node:stream';
-import { createSecretMasker } from '../src/job/masking.js';
+import { createSecretMasker } from '../src/masking/secret-masker.js';
 import * as legacy from '../test/support/legacy-masking.js';
 import { formatSpread, option, spread } from './support/figures.js';
 

@@ -6,14 +6,13 @@
 //   npx tsx bench/trace.ts [--default-mb 1024] [--large-mb 64] [--mask N] [--writer [--timestamps]]
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_OUTPUT_LIMIT_BYTES, TraceBuffer } from '../src/gitlab/trace-buffer.js';
 import { TraceSender } from '../src/gitlab/trace-sender.js';
-import { createSecretMasker, maskText } from '../src/job/masking.js';
+import { createSecretMasker, maskText } from '../src/masking/secret-masker.js';
 import { TraceWriter } from '../src/job/trace-writer.js';
 import { startTraceServer } from '../test/gitlab/helpers/trace-server.js';
 
@@ -110,7 +109,7 @@ async function runScenario(scenario: Scenario): Promise<Figures> {
     if (scenario.writer) {
       await throughTraceWriter(output, buffer, scenario);
     } else {
-      const masker = scenario.maskSecrets > 0 ? await loadMasker(scenario.maskSecrets) : undefined;
+      const masker = scenario.maskSecrets > 0 ? secretMasker(scenario.maskSecrets) : undefined;
       await (masker ? pipeline(output, masker, buffer) : pipeline(output, buffer));
     }
     const { complete } = await sender.finish();
@@ -172,14 +171,8 @@ async function throughTraceWriter(output: Readable, buffer: TraceBuffer, scenari
   buffer.end();
 }
 
-// The masker is another helper's module; the benchmark uses it when it is there.
-async function loadMasker(count: number): Promise<Transform> {
-  const path = join(here, '..', 'src', 'job', 'masking.ts');
-  if (!existsSync(path)) throw new Error('--mask needs src/job/masking.ts');
-  const module = (await import(pathToFileURL(path).href)) as {
-    createSecretMasker?: (input: { values: string[]; prefixes?: string[] }) => Transform;
-  };
-  if (!module.createSecretMasker) throw new Error('src/job/masking.ts does not export createSecretMasker');
+// A masker for `count` random secrets and two token prefixes.
+function secretMasker(count: number): Transform {
   const values = Array.from({ length: count }, () => randomBytes(12).toString('base64url'));
-  return module.createSecretMasker({ values, prefixes: ['glpat-', 'glcbt-'] });
+  return createSecretMasker({ values, prefixes: ['glpat-', 'glcbt-'] });
 }

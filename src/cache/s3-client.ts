@@ -14,6 +14,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { TartError } from '../errors.js';
+import { maskSecrets } from '../masking/secret-masker.js';
 import type { S3Settings } from '../model/shared-cache.js';
 
 /** An object as GetObject returns it: its body still to be read. */
@@ -145,7 +146,7 @@ export class S3CacheClient implements S3ObjectClient {
       .filter((part) => part !== undefined)
       .join(' ');
     const text = `${action} in bucket ${this.bucket}: ${reason}${message && message !== name ? `: ${message}` : ''}`;
-    return new TartError(code, redact(text, this.secrets), {
+    return new TartError(code, maskSecrets(text, this.secrets), {
       details: { bucket: this.bucket, status, name: name ?? errno },
     });
   }
@@ -230,8 +231,4 @@ async function untilAborted<T>(sent: Promise<T>, signal: AbortSignal | undefined
 
 function errorName(error: unknown): string | undefined {
   return error instanceof Error ? error.name : undefined;
-}
-
-function redact(text: string, secrets: string[]): string {
-  return secrets.reduce((result, secret) => result.replaceAll(secret, '[MASKED]'), text);
 }

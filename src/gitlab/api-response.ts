@@ -2,6 +2,7 @@
 // and errors that carry the status but never a token.
 import type { IncomingHttpHeaders } from 'node:http';
 import { TartError } from '../errors.js';
+import { maskSecrets } from '../masking/secret-masker.js';
 
 export interface ApiResponse {
   status: number;
@@ -52,14 +53,7 @@ export function serverMessage(response: ApiResponse, secrets: readonly string[] 
   } catch {
     // Not JSON: keep the raw text.
   }
-  return redact(text.slice(0, 300), secrets);
-}
-
-/** Replaces each non-empty secret in `text`. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let result = text;
-  for (const secret of secrets) if (secret.length > 0) result = result.split(secret).join('[MASKED]');
-  return result;
+  return maskSecrets(text.slice(0, 300), secrets);
 }
 
 /** A failed HTTP status as a TartError with the status in `details`. */

@@ -6,10 +6,11 @@ import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { TartError } from '../errors.js';
+import { maskSecrets } from '../masking/secret-masker.js';
 import type { ArtifactTransport, ArtifactUpload, ArtifactUploadResult } from '../model/artifacts.js';
 import type { JobDependency } from '../model/payload.js';
 import { apiBaseUrl, endpointUrl, fillEndpoint } from './api-url.js';
-import { headerValue, redact, serverMessage } from './api-response.js';
+import { headerValue, serverMessage } from './api-response.js';
 import {
   exchange,
   readBody,
@@ -164,7 +165,7 @@ export class GitLabArtifactTransport implements ArtifactTransport {
       });
       return {
         kind: 'failed',
-        message: redact(error instanceof Error ? error.message : String(error), secrets),
+        message: maskSecrets(error instanceof Error ? error.message : String(error), secrets),
       };
     }
     const status = response.statusCode ?? 0;

@@ -7,7 +7,7 @@ import { headerLines } from '../../src/job/header.js';
 import { JobControl } from '../../src/job/job-control.js';
 import { jobTimeoutMessage, jobTimeoutMs, readEngineSettings } from '../../src/job/settings.js';
 import { TraceWriter, type TraceMasking } from '../../src/job/trace-writer.js';
-import { createSecretMasker, maskText } from '../../src/job/masking.js';
+import { createSecretMasker, maskText } from '../../src/masking/secret-masker.js';
 
 describe('Go durations', () => {
   it('formats like Go’s Duration.String()', () => {

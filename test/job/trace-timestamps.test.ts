@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { createSecretMasker, maskText } from '../../src/job/masking.js';
+import { createSecretMasker, maskText } from '../../src/masking/secret-masker.js';
 import { TraceWriter, type TraceMasking } from '../../src/job/trace-writer.js';
 import { LineTimestamper, createMicrosClock, type MicrosClock } from '../../src/job/trace-timestamps.js';
 import { traceAsShown } from '../support/trace-view.js';

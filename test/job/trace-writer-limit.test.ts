@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TraceBuffer } from '../../src/gitlab/trace-buffer.js';
-import { createSecretMasker, maskText } from '../../src/job/masking.js';
+import { createSecretMasker, maskText } from '../../src/masking/secret-masker.js';
 import { TraceWriter, type TraceMasking } from '../../src/job/trace-writer.js';
 
 // The real masker, counting the bytes each path is asked to mask.

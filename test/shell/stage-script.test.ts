@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { JobPayload, JobStep } from '../../src/model/payload.js';
-import { maskText } from '../../src/job/masking.js';
+import { maskText } from '../../src/masking/secret-masker.js';
 import { buildStageScript, type ScriptContext, type ScriptStage } from '../../src/shell/stage-script.js';
 import { JOB_TOKEN, makeContext, makeJob, makeTempDir, runBash } from './helpers.js';
 

@@ -1,5 +1,5 @@
 // The masker as it was before the single-pass rewrite (issue #16), kept unchanged as the oracle for
-// the property tests in test/job/masking-oracle.test.ts and as the baseline of bench/masking.ts.
+// the property tests in test/masking/secret-masker-oracle.test.ts and as the baseline of bench/masking.ts.
 import { Transform, type TransformCallback } from 'node:stream';
 import type { JobPayload, JobVariable } from '../../src/model/payload.js';
 

@@ -3,8 +3,7 @@ import { describe, it } from 'node:test';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import fc from 'fast-check';
-import { createSecretMasker, maskedValuesOf, maskPrefixesOf, maskText } from '../../src/job/masking.js';
-import type { JobPayload } from '../../src/model/payload.js';
+import { createSecretMasker, maskSecrets, maskText } from '../../src/masking/secret-masker.js';
 
 // Pushes `chunks` through a fresh masker and returns everything it wrote.
 async function maskChunks(chunks: Buffer[], values: string[], prefixes?: string[]): Promise<string> {
@@ -153,19 +152,19 @@ describe('createSecretMasker', () => {
   });
 });
 
-describe('maskedValuesOf', () => {
-  it('collects masked variables, the job token and dependency tokens', () => {
-    const job = {
-      token: 'job-token-1234',
-      dependencies: [{ id: 1, name: 'build', token: 'dep-token-5678' }],
-      features: { token_mask_prefixes: ['abc-'] },
-    } as unknown as JobPayload;
-    const values = maskedValuesOf(job, [
-      { key: 'A', value: 'visible' },
-      { key: 'B', value: 'hidden-value', masked: true },
-      { key: 'C', value: ' ', masked: true },
-    ]);
-    assert.deepEqual(values, ['hidden-value', 'job-token-1234', 'dep-token-5678']);
-    assert.deepEqual(maskPrefixesOf(job), ['abc-']);
+describe('maskSecrets', () => {
+  it('masks the given values longest first and leaves URL parameters and token prefixes visible', () => {
+    const text = 'token abcd-efgh, part abcd, url /x?private_token=abc glpat-123';
+    assert.equal(
+      maskSecrets(text, ['abcd', 'abcd-efgh']),
+      'token [MASKED], part [MASKED], url /x?private_token=abc glpat-123',
+    );
+  });
+
+  it('returns the very text it was given when nothing is masked', () => {
+    const text = 'nothing secret \ud800 here';
+    assert.equal(maskSecrets(text, ['absent-value']), text);
+    assert.equal(maskSecrets(text, []), text);
+    assert.equal(maskSecrets('a  b', ['', ' ']), 'a  b');
   });
 });

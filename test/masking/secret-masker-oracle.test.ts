@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buffer } from 'node:stream/consumers';
 import fc from 'fast-check';
-import { createSecretMasker, maskText } from '../../src/job/masking.js';
+import { createSecretMasker, maskText } from '../../src/masking/secret-masker.js';
 import * as legacy from '../support/legacy-masking.js';
 
 type MaskerFactory = (input: { values: string[]; prefixes?: string[] }) => NodeJS.ReadWriteStream;

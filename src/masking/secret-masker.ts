@@ -1,10 +1,10 @@
-// Secret masking for everything written to the job trace (job-execution §8). A chain of streaming
-// stages, as in gitlab-runner: the secrets (with the result of one phrase masker per secret, longest
-// first, found in one pass), then the URL parameter sanitizer, then the token-prefix sanitizer.
-// Each stage holds back the bytes of a possible match across writes and releases them unchanged at
-// the end. The compiled rules (automaton, regexes) are built once per secret list and shared.
+// The one secret masker: the job trace, the runner's log and API error texts all mask through it
+// (job-execution §8). A chain of streaming stages, as in gitlab-runner: the secrets (with the
+// result of one phrase masker per secret, longest first, found in one pass), then the URL parameter
+// sanitizer, then the token-prefix sanitizer. Each stage holds back the bytes of a possible match
+// across writes and releases them unchanged at the end. The compiled rules (automaton, regexes) are
+// built once per secret list and shared.
 import { Transform, type TransformCallback } from 'node:stream';
-import type { JobPayload, JobVariable } from '../model/payload.js';
 import {
   AutomatonFinder,
   IndexOfFinder,
@@ -69,31 +69,28 @@ export function createSecretMasker(input: { values: string[]; prefixes?: string[
   });
 }
 
-/** Masks one complete text (a log field, an error message) with the same rules as the stream. */
+/** Masks one complete text (a runner line of the trace) with the same rules as the stream. */
 export function maskText(text: string, values: string[], prefixes: string[] = []): string {
   const stages = maskingStages(rulesFor(values, prefixes));
   return finish(stages, Buffer.from(text, 'utf8')).toString('utf8');
 }
 
+/**
+ * Masks only the given values (trimmed, longest first) in one complete text: for the runner's own
+ * log and for error texts, which carry no job output and so get no URL or token-prefix rules.
+ * Returns `text` itself when nothing is masked.
+ */
+export function maskSecrets(text: string, values: readonly string[]): string {
+  const { phrases } = rulesFor(values, []);
+  if (phrases === undefined) return text;
+  const input = Buffer.from(text, 'utf8');
+  const output = finish([new PhraseStage(phrases)], input);
+  return output.equals(input) ? text : output.toString('utf8');
+}
+
 // Pushes the last bytes through every stage and ends each one in turn.
 function finish(stages: MaskingStage[], data: Buffer): Buffer {
   return stages.reduce<Buffer>((input, stage) => concatTwo(stage.write(input), stage.end()), data);
-}
-
-/**
- * The values to mask for a job: every `masked` variable (after expansion) plus the job token and
- * the dependency tokens, which are secrets whether or not GitLab flagged a variable for them.
- */
-export function maskedValuesOf(job: JobPayload, variables: JobVariable[]): string[] {
-  const values = variables.filter((variable) => variable.masked).map((variable) => variable.value);
-  return [...values, job.token, ...job.dependencies.map((dependency) => dependency.token)].filter(
-    (value) => value.trim() !== '',
-  );
-}
-
-/** The extra token prefixes the job asks for (`features.token_mask_prefixes`). */
-export function maskPrefixesOf(job: JobPayload): string[] {
-  return job.features.token_mask_prefixes ?? [];
 }
 
 // Everything a masker needs that does not change while it runs; built once per secret list.
