@@ -1,11 +1,9 @@
 // The exact trace text gitlab-runner prints around caches and artifacts, so users and log
 // parsers see what they know: stage-script notices (job-execution ref §2.2) and the helper
 // binary's "runner text formatter" lines (§9.5).
+import { ANSI } from '../model/ansi.js';
 
-const RESET = '\x1b[0;m';
-const BOLD_GREEN = '\x1b[32;1m';
-const YELLOW = '\x1b[0;33m';
-const BOLD_RED = '\x1b[31;1m';
+const { reset: RESET, boldGreen: BOLD_GREEN, yellow: YELLOW, boldRed: BOLD_RED } = ANSI;
 const MESSAGE_WIDTH = 50;
 
 /** Green script notice, e.g. "Checking cache for KEY...". */
@@ -49,8 +47,3 @@ const LEVELS: Record<HelperLevel, { colour: string; prefix: string }> = {
   error: { colour: BOLD_RED, prefix: 'ERROR: ' },
   fatal: { colour: BOLD_RED, prefix: 'FATAL: ' },
 };
-
-/** Removes ANSI colour sequences (tests and plain-text consumers). */
-export function stripAnsi(text: string): string {
-  return text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
-}

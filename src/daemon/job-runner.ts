@@ -10,6 +10,7 @@ import { TraceBuffer } from '../gitlab/trace-buffer.js';
 import { TraceSender } from '../gitlab/trace-sender.js';
 import { acceptJob, updateJob } from '../gitlab/update-job.js';
 import type { Executor } from '../executor/types.js';
+import { errorLine } from '../job/log-format.js';
 import type { CancelReason, JobOutcome, RunJobOptions, RunnerSettings } from '../job/types.js';
 import type { Logger } from '../log/logger.js';
 import { isTruthy } from '../model/variables.js';
@@ -161,8 +162,7 @@ async function rejectMalformedJob(
   const connection = connectionOf(context);
   const trace = await TraceBuffer.create({ limitBytes: context.outputLimitBytes });
   try {
-    const text = `\x1b[31;1mERROR: Job failed (system failure): invalid job payload: ${parsed.reason}\x1b[0;m\n`;
-    trace.end(text);
+    trace.end(errorLine(`Job failed (system failure): invalid job payload: ${parsed.reason}`));
     await trace.whenComplete();
     const sender = new TraceSender({
       ...connection,

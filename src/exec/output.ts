@@ -2,6 +2,7 @@
 // table. Output goes through the WriteStreams seam so tests read exactly what a user reads.
 import { StringDecoder } from 'node:string_decoder';
 import { Writable } from 'node:stream';
+import { stripAnsi, TERMINAL } from '../model/ansi.js';
 
 export interface WriteStreams {
   stdout: { write(text: string): unknown };
@@ -20,19 +21,25 @@ export interface JobSummary {
   attempts?: number;
 }
 
-const JOB_COLOURS = ['\x1b[36m', '\x1b[35m', '\x1b[34m', '\x1b[33m', '\x1b[32m', '\x1b[96m'];
-const RESET = '\x1b[0m';
+const JOB_COLOURS = [
+  TERMINAL.cyan,
+  TERMINAL.magenta,
+  TERMINAL.blue,
+  TERMINAL.yellow,
+  TERMINAL.green,
+  TERMINAL.brightCyan,
+];
+const RESET = TERMINAL.reset;
 const STATUS_COLOURS: Record<JobStatus, string> = {
-  success: '\x1b[32m',
-  failed: '\x1b[31m',
-  'allowed-failure': '\x1b[33m',
-  skipped: '\x1b[90m',
-  manual: '\x1b[90m',
+  success: TERMINAL.green,
+  failed: TERMINAL.red,
+  'allowed-failure': TERMINAL.yellow,
+  skipped: TERMINAL.grey,
+  manual: TERMINAL.grey,
 };
 
 /** Section markers and the CR/clear-line sequences of the raw trace. */
 const SECTION_MARKER = /section_(?:start|end):\d+:[^\r\n]*\r\x1b\[0K/g;
-const ANSI_SEQUENCE = /\x1b\[[0-9;]*[A-Za-z]/g;
 
 export class PipelineOutput {
   readonly #streams: WriteStreams;
@@ -74,7 +81,7 @@ export class PipelineOutput {
   }
 
   warn(text: string): void {
-    this.#streams.stderr.write(this.#streams.isTTY ? `\x1b[33m${text}${RESET}\n` : `${text}\n`);
+    this.#streams.stderr.write(this.#streams.isTTY ? `${TERMINAL.yellow}${text}${RESET}\n` : `${text}\n`);
   }
 
   /** The table printed at the end: job, stage, status, duration. */
@@ -108,7 +115,7 @@ export class PipelineOutput {
   #clean(line: string): string {
     const text = line.replace(SECTION_MARKER, '').replace(/\r$/, '');
     const visible = text.includes('\r') ? (text.split('\r').pop() ?? '') : text;
-    return this.#streams.isTTY ? visible : visible.replace(ANSI_SEQUENCE, '');
+    return this.#streams.isTTY ? visible : stripAnsi(visible);
   }
 }
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { TartError } from '../errors.js';
+import { ANSI } from '../model/ansi.js';
 import { crc32Update, formatChecksum } from './crc32.js';
 import { Utf8Sanitizer, utf8BoundaryBefore } from './utf8-sanitizer.js';
 
@@ -15,7 +16,7 @@ export const DEFAULT_OUTPUT_LIMIT_BYTES = 4096 * 1024;
 /** The exact notice appended when the log reaches its limit. */
 export function outputLimitNotice(limitBytes: number): Buffer {
   return Buffer.from(
-    `\n\x1b[33;1mJob's log exceeded limit of ${limitBytes} bytes.\nJob execution will continue but no more output will be collected.\x1b[0;m\n`,
+    `\n${ANSI.boldYellow}Job's log exceeded limit of ${limitBytes} bytes.\nJob execution will continue but no more output will be collected.${ANSI.reset}\n`,
   );
 }
 

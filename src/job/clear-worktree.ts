@@ -1,6 +1,6 @@
 // The clear_worktree script, run before the second get_sources attempt (job execution
 // reference §1.3): remove everything tracked and untracked so the next fetch starts clean.
-import { ANSI } from './log-format.js';
+import { ANSI } from '../model/ansi.js';
 
 export function clearWorktreeScript(projectDir: string): string {
   const dir = singleQuote(projectDir);

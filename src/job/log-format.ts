@@ -1,15 +1,6 @@
 // The byte formats gitlab-runner uses for its own trace lines (protocol reference §7.1–§7.2).
 // Pure functions: they build strings; the TraceWriter masks and writes them.
-
-export const ANSI = {
-  boldRed: '\x1b[31;1m',
-  boldGreen: '\x1b[32;1m',
-  boldYellow: '\x1b[33;1m',
-  boldCyan: '\x1b[36;1m',
-  yellow: '\x1b[0;33m',
-  reset: '\x1b[0;m',
-  clear: '\x1b[0K',
-} as const;
+import { ANSI } from '../model/ansi.js';
 
 /** Println: a plain runner line. */
 export function plainLine(text: string): string {

@@ -1,13 +1,6 @@
 // Lines that print runner messages and echo user commands inside a generated script (§2.2).
+import { ANSI } from '../model/ansi.js';
 import { BASH_QUOTING, escapeShell, type ScriptQuoting } from './escape.js';
-
-export const ANSI = {
-  boldRed: '\x1b[31;1m',
-  boldGreen: '\x1b[32;1m',
-  yellow: '\x1b[0;33m',
-  reset: '\x1b[0;m',
-  clear: '\x1b[0K',
-} as const;
 
 /** `echo` of a green runner notice, e.g. "Fetching changes...". */
 export function echoNotice(text: string, quoting: ScriptQuoting = BASH_QUOTING): string {
