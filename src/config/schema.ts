@@ -33,6 +33,11 @@ import {
   type Shape,
   type TableCheck,
 } from './fields.js';
+import {
+  DEFAULT_CHECK_INTERVAL_SECONDS,
+  DEFAULT_OUTPUT_LIMIT_KIB,
+  DEFAULT_SHUTDOWN_TIMEOUT_SECONDS,
+} from '../model/defaults.js';
 import { formatGoDuration } from '../model/go-duration.js';
 import { feedVmFromDocker } from './docker-leftovers.js';
 import { foreignKeys, GLOBAL_IGNORED, RUNNER_IGNORED } from './foreign-keys.js';
@@ -106,6 +111,10 @@ const positiveOr = (fallback: number) => (raw: unknown) => {
   return decoded.ok && decoded.value === 0 ? { ok: true as const, value: fallback } : decoded;
 };
 
+// A count whose default also stands for 0, written once.
+const positiveWithDefault = (key: string, fallback: number, options?: { alwaysWrite?: boolean }) =>
+  withDefault(key, positiveOr(fallback), fallback, options);
+
 // gitlab-runner lowercases these before comparing; "" means "not set".
 function caseInsensitive<const T extends string>(values: readonly T[]): Decoder<T | undefined> {
   const exact = oneOf(values);
@@ -171,7 +180,7 @@ export const runnerShape: Shape<RunnerConfig> = {
   buildsDir: optional('builds_dir', optionalPath),
   cacheDir: optional('cache_dir', optionalPath),
   environment: withDefault('environment', list(environmentEntry), []),
-  outputLimit: withDefault('output_limit', positiveOr(4096), 4096),
+  outputLimit: positiveWithDefault('output_limit', DEFAULT_OUTPUT_LIMIT_KIB),
   cloneUrl: expanded(optional('clone_url', emptyMeansUnset(httpUrl))),
   tlsCaFile: optional('tls-ca-file', optionalPath),
   tlsCertFile: optional('tls-cert-file', optionalPath),
@@ -240,11 +249,13 @@ const S3_ENCRYPTION_NAMES = ['S3', 'AES256', 'KMS', 'AWS:KMS', 'DSSE-KMS', 'AWS:
 
 export const configShape: Shape<TartConfig> = {
   concurrent: withDefault('concurrent', integer(1), 1, { alwaysWrite: true }),
-  checkInterval: withDefault('check_interval', positiveOr(3), 3, { alwaysWrite: true }),
+  checkInterval: positiveWithDefault('check_interval', DEFAULT_CHECK_INTERVAL_SECONDS, { alwaysWrite: true }),
   logLevel: withDefault('log_level', logLevel(LOG_LEVELS, LOG_LEVEL_ALIASES), 'info'),
   logFormat: withDefault('log_format', oneOf(LOG_FORMATS), 'runner'),
   listenAddress: optional('listen_address', listenAddress),
-  shutdownTimeout: withDefault('shutdown_timeout', positiveOr(30), 30, { alwaysWrite: true }),
+  shutdownTimeout: positiveWithDefault('shutdown_timeout', DEFAULT_SHUTDOWN_TIMEOUT_SECONDS, {
+    alwaysWrite: true,
+  }),
   connectionMaxAgeMs: duration('connection_max_age'),
   ignored: foreignKeys(GLOBAL_IGNORED),
   runners: tableArray('runners', runnerShape, checkRunner),

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { CacheConfig, RunnerConfig, TartConfig } from '../config/types.js';
 import type { TlsFiles } from '../gitlab/http.js';
 import type { RunnerSettings } from '../job/types.js';
+import { DEFAULT_CHECK_INTERVAL_SECONDS } from '../model/defaults.js';
 import type { SharedCacheSettings } from '../model/shared-cache.js';
 import type { RunnerLimits } from './runner-state.js';
 
@@ -22,9 +23,9 @@ export function runnerIdentity(config: RunnerConfig): string {
   return `${config.url}\n${config.token}`;
 }
 
-/** Pacing of job requests (ms); check_interval <= 0 means gitlab-runner's 3 s. */
+/** Pacing of job requests (ms); check_interval <= 0 means gitlab-runner's default. */
 export function checkIntervalMs(config: TartConfig): number {
-  return (config.checkInterval > 0 ? config.checkInterval : 3) * 1000;
+  return (config.checkInterval > 0 ? config.checkInterval : DEFAULT_CHECK_INTERVAL_SECONDS) * 1000;
 }
 
 export function runnerLimits(config: RunnerConfig): RunnerLimits {

@@ -12,7 +12,7 @@ import {
 } from './predefined-variables.js';
 
 /** GitLab's default project timeout. */
-export const DEFAULT_JOB_TIMEOUT_SECONDS = 3600;
+const DEFAULT_PROJECT_TIMEOUT_SECONDS = 3600;
 /** GitLab's default shallow-clone depth for new projects. */
 const DEFAULT_GIT_DEPTH = 20;
 
@@ -47,7 +47,7 @@ function serviceEntry(service: ServiceSpec): JobService {
 
 export function buildJobPayload(input: BuildPayloadInput): ExecJobPayload {
   const { job, pipeline, jobFacts } = input;
-  const timeout = job.timeout ?? DEFAULT_JOB_TIMEOUT_SECONDS;
+  const timeout = job.timeout ?? DEFAULT_PROJECT_TIMEOUT_SECONDS;
   const variables = payloadVariables(input);
   const depth = Number(variableMap(variables).get('GIT_DEPTH') ?? DEFAULT_GIT_DEPTH);
   const ref = pipeline.repo.ref;

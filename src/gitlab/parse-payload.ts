@@ -15,14 +15,12 @@ import type {
   JobVariable,
   RunnerInfo,
 } from '../model/payload.js';
+import { DEFAULT_JOB_TIMEOUT_SECONDS } from '../model/defaults.js';
 
 export type ParsePayloadResult =
   | { ok: true; job: JobPayload }
   /** `id`/`token` are set when usable, so the daemon can fail the job with `reason`. */
   | { ok: false; reason: string; id?: number; token?: string };
-
-/** Default job timeout when `runner_info.timeout` is absent or ≤ 0 (§3.4). */
-export const DEFAULT_JOB_TIMEOUT_SECONDS = 7200;
 
 type Json = Record<string, unknown>;
 

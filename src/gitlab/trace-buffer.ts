@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { TartError } from '../errors.js';
 import { ANSI } from '../model/ansi.js';
+import { DEFAULT_OUTPUT_LIMIT_KIB } from '../model/defaults.js';
 import { crc32Update, formatChecksum } from './crc32.js';
 import { Utf8Sanitizer, utf8BoundaryBefore } from './utf8-sanitizer.js';
 
-/** gitlab-runner's default `output_limit`: 4096 KiB. */
-export const DEFAULT_OUTPUT_LIMIT_BYTES = 4096 * 1024;
+/** gitlab-runner's default `output_limit` in bytes. */
+export const DEFAULT_OUTPUT_LIMIT_BYTES = DEFAULT_OUTPUT_LIMIT_KIB * 1024;
 
 /** The exact notice appended when the log reaches its limit. */
 export function outputLimitNotice(limitBytes: number): Buffer {

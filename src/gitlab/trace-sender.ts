@@ -14,6 +14,9 @@ import { updateJob } from './update-job.js';
 /** gitlab-runner's largest PATCH body: 1 MiB. */
 export const MAX_PATCH_BYTES = 1024 * 1024;
 
+/** gitlab-runner's first and final-flush interval between sends: 3 s. */
+const UPDATE_INTERVAL_MS = 3000;
+
 export interface TraceSenderOptions extends ConnectionOptions {
   jobId: number;
   jobToken: string;
@@ -56,7 +59,7 @@ export class TraceSender extends EventEmitter<TraceSenderEvents> {
   constructor(options: TraceSenderOptions) {
     super();
     this.#options = options;
-    this.#intervalMs = options.updateIntervalMs ?? 3000;
+    this.#intervalMs = options.updateIntervalMs ?? UPDATE_INTERVAL_MS;
   }
 
   /** Bytes the server has acknowledged. */
@@ -100,7 +103,7 @@ export class TraceSender extends EventEmitter<TraceSenderEvents> {
     this.#wakeSleeper?.();
     await this.#loop;
     this.#inflight = new AbortController();
-    this.#intervalMs = this.#options.updateIntervalMs ?? 3000;
+    this.#intervalMs = this.#options.updateIntervalMs ?? UPDATE_INTERVAL_MS;
     const maxTries = this.#options.finishAttempts ?? 10;
     for (let unsuccessful = 0; !this.#aborted && this.#sent < this.#options.buffer.size;) {
       const result = await this.#sendPatch();

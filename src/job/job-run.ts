@@ -10,7 +10,7 @@ import type { JobControl, StopReason } from './job-control.js';
 import type { EngineSettings } from './settings.js';
 import { jobTimeoutMessage } from './settings.js';
 import { stageDescription } from './stage-names.js';
-import { runScriptStage, type StageResult } from './stages.js';
+import { DEFAULT_ABORT_SETTLE_MS, runScriptStage, type StageResult } from './stages.js';
 import type { TraceWriter } from './trace-writer.js';
 
 /** Timings the engine uses; tests shorten them. */
@@ -28,7 +28,7 @@ export const DEFAULT_TUNING: EngineTuning = {
   prepareAttempts: 3,
   prepareRetryDelayMs: 3000,
   retryDelayMs: (attempt) => Math.min(5000 * 2 ** (attempt - 2), 5 * 60_000),
-  abortSettleMs: 1500,
+  abortSettleMs: DEFAULT_ABORT_SETTLE_MS,
 };
 
 export interface JobRun {

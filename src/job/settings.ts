@@ -1,5 +1,6 @@
 // Job settings the engine reads from variables (job execution reference §1.3, §6, §7), parsed
 // once, with gitlab-runner's warnings for bad values. Pure: `lookup` is "last occurrence wins".
+import { DEFAULT_JOB_TIMEOUT_SECONDS } from '../model/defaults.js';
 import { formatGoDuration, parseGoDuration } from '../model/go-duration.js';
 
 export interface EngineSettings {
@@ -90,12 +91,12 @@ function readScriptTimeout(
   return ms;
 }
 
-/** Job timeout from runner_info.timeout seconds; ≤ 0 (or missing) means 7200 s. */
+/** Job timeout from runner_info.timeout seconds; ≤ 0 (or missing) means the 2-hour default. */
 export function jobTimeoutMs(timeoutSeconds: number | undefined): number {
   const seconds =
     timeoutSeconds !== undefined && Number.isFinite(timeoutSeconds) && timeoutSeconds > 0
       ? timeoutSeconds
-      : 7200;
+      : DEFAULT_JOB_TIMEOUT_SECONDS;
   return seconds * 1000;
 }
 

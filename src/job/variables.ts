@@ -3,6 +3,7 @@
 import { arch } from 'node:process';
 import { posix } from 'node:path';
 import { TartError } from '../errors.js';
+import { DEFAULT_JOB_TIMEOUT_SECONDS } from '../model/defaults.js';
 import type { JobPayload, JobVariable } from '../model/payload.js';
 import { featureFlagVariables, type ResolvedFlag } from './feature-flags.js';
 import { expandVariables, getVariable, isTruthy } from '../model/variables.js';
@@ -161,7 +162,7 @@ function tlsVariables(tls: BuildJobVariablesInput['tls']): JobVariable[] {
 // gitlab-runner falls back to 2 hours when GitLab sends no usable timeout.
 function jobTimeoutSeconds(job: JobPayload): number {
   const timeout = job.runner_info.timeout;
-  return Number.isInteger(timeout) && timeout > 0 ? timeout : 7200;
+  return Number.isInteger(timeout) && timeout > 0 ? timeout : DEFAULT_JOB_TIMEOUT_SECONDS;
 }
 
 // Node's arch names in Go's spelling, as CI_RUNNER_EXECUTABLE_ARCH uses them.

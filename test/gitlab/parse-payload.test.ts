@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { DEFAULT_JOB_TIMEOUT_SECONDS, parseJobPayload } from '../../src/gitlab/parse-payload.js';
+import { parseJobPayload } from '../../src/gitlab/parse-payload.js';
+import { DEFAULT_JOB_TIMEOUT_SECONDS } from '../../src/model/defaults.js';
 
 // ../shared sits beside the repository (on developer machines and in CI alike).
 const fixtures = join(import.meta.dirname, '..', '..', '..', 'shared', 'reference', 'fixtures');

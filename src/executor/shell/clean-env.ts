@@ -2,9 +2,9 @@
 // and nothing of the daemon's own (CI_SERVER_TOKEN set for `register`, TART_* settings,
 // NODE_OPTIONS, proxies with credentials…). Everything a job needs arrives as job variables.
 // gitlab-runner's shell executor passes its whole environment on; Tart deliberately does not.
+import { DEFAULT_PATH } from '../../model/defaults.js';
 
 const KEPT = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'LC_ALL', 'TZ', 'TMPDIR'];
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The job's base environment, taken from `daemonEnv` (default process.env). */
 export function cleanJobEnvironment(daemonEnv: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {

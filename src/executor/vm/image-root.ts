@@ -3,6 +3,7 @@
 // per-job scratch disk, /proc, /sys, /dev (with pts and shm), a fresh /tmp, the builds dir and the
 // VM's resolv.conf and hosts; every step_* and after_script then runs through chroot. All of it is
 // done by the static busybox carried on the image disk: no dynamic exec, ~80 ms each under TCG.
+import { DEFAULT_PATH } from '../../model/defaults.js';
 import type { ImageRuntimeConfig } from '../../oci/image-config.js';
 import { JOB_IMAGE_DISK } from '../../oci/rootfs-image.js';
 import { GUEST_DEVICES } from '../../vmm/guest-contract.js';
@@ -122,8 +123,6 @@ export const DETECT_SHELL_SCRIPT = [
   'elif [ -x /busybox/sh ]; then exec /busybox/sh "$@"',
   'else echo shell not found; exit 1; fi',
 ].join('\n');
-
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 // The helper root's coreutils chroot: it chroots and then switches user in one exec (busybox's
 // cannot switch user, and nothing of the helper root is visible after the chroot).
