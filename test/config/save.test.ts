@@ -13,17 +13,9 @@ import {
   type RunnerConfig,
   type TartConfig,
 } from '../../src/config/types.js';
+import { withTempDir } from '../support/temp-dir.js';
 
 const DEFAULTS = { imageDir: '/images/current', hostname: 'build-host' };
-
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'tart-save-'));
-  try {
-    await body(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 function runner(overrides: Partial<RunnerConfig> = {}): RunnerConfig {
   const base = parseConfig(

@@ -1,19 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadOrCreateSystemId, systemIdFromMachineId } from '../../src/config/system-id.js';
-
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'tart-sysid-'));
-  try {
-    await body(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+import { withTempDir } from '../support/temp-dir.js';
 
 test('with a machine id the system id is s_ + 12 hex of HMAC-SHA256(machine id, "gitlab-runner"), persisted 0600 without newline', async () => {
   await withTempDir(async (dir) => {

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FakeGitLab } from '../support/fake-gitlab/index.js';
 import { RUNNER_TOKEN, setUp, startTart } from './tart-process.js';
+import { waitFor } from '../support/wait-for.js';
 
 const SECOND_TOKEN = 'glrt-reload_second_runner_1';
 
@@ -23,14 +24,6 @@ function runnerToml(fake: FakeGitLab, dir: string, name: string, token: string):
     `cache_dir = "${join(dir, 'cache')}"`,
     '',
   ].join('\n');
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('tart run reloads config.toml (real process)', () => {

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
 import { createRepo, type TestRepo } from '../support/git-repo.js';
 import { startDaemon, type Harness } from './daemon-harness.js';
+import { waitFor } from '../support/wait-for.js';
 
 const RUNNER_TOKEN = 'glrt-daemon_test_token_0001';
 
@@ -74,7 +75,7 @@ describe('tart run against the fake GitLab', () => {
     await fake.waitForJob(job.id, (j) => j.trace.toString().includes('started'), 30_000);
     const canceledAt = Date.now();
     fake.cancelJob(job.id, { graceful: false });
-    await waitUntil(() => harness.daemonIdle(job.id), 5_000);
+    await waitFor(() => harness.daemonIdle(job.id), 5_000);
     assert.ok(Date.now() - canceledAt < 2_000 + 300, `job ended ${Date.now() - canceledAt} ms after the cancel`);
     assert.equal(fake.job(job.id).state, 'canceled');
   });
@@ -90,7 +91,7 @@ describe('tart run against the fake GitLab', () => {
     await fake.waitForJob(job.id, (j) => j.trace.toString().includes('after: canceled'), 10_000);
     const forcedAt = Date.now();
     fake.cancelJob(job.id, { graceful: false });
-    await waitUntil(() => harness.daemonIdle(job.id), 5_000);
+    await waitFor(() => harness.daemonIdle(job.id), 5_000);
     assert.ok(Date.now() - forcedAt < 2_300, `job ended ${Date.now() - forcedAt} ms after the force cancel`);
     assert.equal(fake.job(job.id).state, 'canceled');
   });
@@ -119,11 +120,3 @@ describe('tart run against the fake GitLab', () => {
     assert.doesNotMatch(harness.logs(), /glcbt-[A-Za-z0-9_-]{8,}/);
   });
 });
-
-async function waitUntil(predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

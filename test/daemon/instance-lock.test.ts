@@ -7,14 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FakeGitLab } from '../support/fake-gitlab/index.js';
 import { RUNNER_TOKEN, setUp, startTart } from './tart-process.js';
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { waitFor } from '../support/wait-for.js';
 
 describe('two tart run daemons on one config.toml (real processes)', () => {
   let dir: string;

@@ -6,6 +6,7 @@ import { createRepo, type TestRepo } from '../support/git-repo.js';
 import { createDaemonMetrics } from '../../src/daemon/metrics.js';
 import { parseListenAddress } from '../../src/daemon/status-server.js';
 import { startDaemon, type Harness } from './daemon-harness.js';
+import { waitFor } from '../support/wait-for.js';
 
 describe('the status server', () => {
   let fake: FakeGitLab;
@@ -95,11 +96,3 @@ describe('the status server', () => {
     assert.throws(() => parseListenAddress('nonsense'), { code: 'LISTEN_ADDRESS_INVALID' });
   });
 });
-
-async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

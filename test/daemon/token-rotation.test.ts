@@ -8,6 +8,7 @@ import { resetDue } from '../../src/daemon/token-rotation.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { FakeGitLab } from '../support/fake-gitlab/index.js';
 import { setUp, startTart } from './tart-process.js';
+import { waitFor } from '../support/wait-for.js';
 
 const TOKEN = 'glrt-rotation_token_000001';
 
@@ -102,11 +103,3 @@ describe('automatic token rotation (real process)', () => {
     assert.equal(resetDue({ ...runner, tokenExpiresAt: undefined }, 0), undefined);
   });
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

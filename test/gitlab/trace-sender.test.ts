@@ -7,6 +7,7 @@ import type { CancelReason } from '../../src/job/types.js';
 import { TraceBuffer } from '../../src/gitlab/trace-buffer.js';
 import { MAX_PATCH_BYTES, TraceSender, type TraceSenderOptions } from '../../src/gitlab/trace-sender.js';
 import { startTraceServer, type TraceServerOptions } from './helpers/trace-server.js';
+import { waitFor } from '../support/wait-for.js';
 
 const jobId = 501;
 const jobToken = 'glcbt-trace-token';
@@ -176,11 +177,3 @@ describe('TraceSender', () => {
     assert.equal(gitlab.log().toString(), 'all at the end\n');
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}

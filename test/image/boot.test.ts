@@ -14,6 +14,7 @@ import { GUEST_READY_MARKER, SEED_FILES } from '../../src/vmm/guest-contract.js'
 import { builtImageDir } from './support.js';
 import { EXTRA_SEED_FILES } from '../../src/image/guest-init.js';
 import { randomBytes } from 'node:crypto';
+import { waitFor } from '../support/wait-for.js';
 
 const run = promisify(execFile);
 const BOOT_TIMEOUT_MS = 240_000;
@@ -50,11 +51,16 @@ test(
       let qemuErrors = '';
       qemu.stderr?.on('data', (chunk: Buffer) => (qemuErrors += chunk.toString()));
 
+      const describeBoot = async () => `console:\n${await readConsole(consoleLog)}\nqemu:\n${qemuErrors}`;
       await waitFor(
-        async () => (await readConsole(consoleLog)).includes(GUEST_READY_MARKER),
+        async () => {
+          if ((await readConsole(consoleLog)).includes(GUEST_READY_MARKER)) return true;
+          if (qemu?.exitCode !== null)
+            assert.fail(`QEMU exited before the guest was ready\n${await describeBoot()}`);
+          return false;
+        },
         BOOT_TIMEOUT_MS,
-        () => qemu?.exitCode !== null,
-        async () => `console:\n${await readConsole(consoleLog)}\nqemu:\n${qemuErrors}`,
+        async () => `the guest to be ready\n${await describeBoot()}`,
       );
       const readyMs = Date.now() - started;
       const ssh = (command: string, extra: string[] = []) =>
@@ -270,18 +276,4 @@ async function freePort(): Promise<number> {
       );
     });
   });
-}
-
-async function waitFor(
-  condition: () => Promise<boolean>,
-  timeoutMs: number,
-  gaveUp: () => boolean,
-  describe: () => Promise<string>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (gaveUp()) assert.fail(`QEMU exited before the guest was ready\n${await describe()}`);
-    if (Date.now() > deadline) assert.fail(`guest not ready after ${timeoutMs} ms\n${await describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

@@ -14,7 +14,7 @@ import {
   type TapLeaseRecord,
 } from '../../src/net/index.js';
 import type { NetworkConfig } from '../../src/config/types.js';
-import { waitUntil } from '../executor/vm/support/vm-test-env.js';
+import { waitFor } from '../support/wait-for.js';
 import { createNetnsSandbox, type NetnsSandbox } from './support/netns.js';
 import { spawn, spawnSync } from 'node:child_process';
 
@@ -112,7 +112,7 @@ describe('network setup and teardown', () => {
     let output = '';
     owner.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const ownerExited = new Promise<number | null>((resolve) => owner.once('exit', resolve));
-    await waitUntil(() => output.includes('\n') || owner.exitCode !== null, 30_000, 'the owner to set up');
+    await waitFor(() => output.includes('\n') || owner.exitCode !== null, 30_000, 'the owner to set up');
     const record = JSON.parse(output) as TapLeaseRecord;
     assert.equal(record.lease.holder.pid, owner.pid, 'the lease names the owner process');
     assert.ok(links().includes(record.tapName));

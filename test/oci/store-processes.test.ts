@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ImageStore } from '../../src/oci/store.js';
-import { waitUntil } from '../executor/vm/support/vm-test-env.js';
+import { waitFor } from '../support/wait-for.js';
 import { startRegistry, type TestRegistry } from '../support/oci/registry.js';
 import { pushTestImage, testImageLayout } from '../support/oci/test-images.js';
 
@@ -47,7 +47,7 @@ describe('an image store shared by processes (real registry)', () => {
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    const held = waitUntil(() => output.includes('\n') || child.exitCode !== null, 60_000, `${mode} to hold the image`).then(
+    const held = waitFor(() => output.includes('\n') || child.exitCode !== null, 60_000, `${mode} to hold the image`).then(
       () => Number(/^held (\d+)/.exec(output)?.[1] ?? Number.NaN),
     );
     return { child, held, exited };
@@ -58,7 +58,7 @@ describe('an image store shared by processes (real registry)', () => {
     const blobsBefore = (await registry.blobGets()).length;
     const puller = otherProcess('slow-pull', root);
     // The other process resolves the tag, takes the pull lock, then waits 4 s before copying.
-    await waitUntil(() => existsSync(join(root, 'locks')), 30_000, 'the pull to start');
+    await waitFor(() => existsSync(join(root, 'locks')), 30_000, 'the pull to start');
     const lines: string[] = [];
     const store = new ImageStore({ root });
     const mine = await store.acquire({ image, policies: ['always'], log: (line) => lines.push(line) });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import yazl from 'yazl';
-import { callApi, jobRequestBody } from './fake-gitlab/client.js';
+import { callApi, runningJob } from './fake-gitlab/client.js';
 import {
   startFakeGitLab,
   type FakeGitLab,
@@ -22,18 +22,6 @@ async function restart(options: FakeGitLabOptions = {}): Promise<void> {
 }
 beforeEach(() => restart());
 afterEach(() => fake.close());
-
-async function runningJob(options: Parameters<FakeGitLab['enqueueJob']>[0] = {}): Promise<FakeJob> {
-  const job = fake.enqueueJob(options);
-  await callApi(fake.url, { method: 'POST', path: 'api/v4/jobs/request', json: jobRequestBody(RUNNER) });
-  await callApi(fake.url, {
-    method: 'PUT',
-    path: `api/v4/jobs/${job.id}`,
-    json: { token: job.token, state: 'running' },
-    headers: { 'JOB-TOKEN': job.token },
-  });
-  return job;
-}
 
 /** A real zip archive holding one file. */
 function zipOf(name: string, content: Buffer): Promise<Buffer> {
@@ -84,7 +72,7 @@ function upload(job: FakeJob, query: string, body: Buffer[], headers: Record<str
 
 describe('POST /jobs/:id/artifacts', () => {
   it('stores the file part of a chunked multipart upload per artifact type', async () => {
-    const job = await runningJob();
+    const job = await runningJob(fake, RUNNER);
     const archive = await zipOf('build/out.bin', randomBytes(50_000));
     const answer = await upload(
       job,
@@ -109,7 +97,7 @@ describe('POST /jobs/:id/artifacts', () => {
   });
 
   it('answers 400 without the file part, without type/format, or for a mismatched pair', async () => {
-    const job = await runningJob();
+    const job = await runningJob(fake, RUNNER);
     const notFile = multipartChunks([{ name: 'other', filename: 'a.zip', data: Buffer.from('x') }]);
     assert.deepEqual((await upload(job, '?artifact_format=zip&artifact_type=archive', notFile)).json, {
       error: 'file is missing',
@@ -131,7 +119,7 @@ describe('POST /jobs/:id/artifacts', () => {
 
   it('answers 413 for a file over the configured maximum and stores nothing', async () => {
     await restart({ maxArtifactSize: 10_000 });
-    const job = await runningJob();
+    const job = await runningJob(fake, RUNNER);
     const answer = await upload(
       job,
       '?artifact_format=zip&artifact_type=archive',
@@ -154,7 +142,7 @@ describe('POST /jobs/:id/artifacts', () => {
   });
 
   it('refuses uploads with a wrong token (403) or after the job finished (403 + Job-Status)', async () => {
-    const job = await runningJob();
+    const job = await runningJob(fake, RUNNER);
     const body = () => multipartChunks([{ name: 'file', filename: 'a.zip', data: Buffer.from('x') }]);
     assert.equal(
       (
@@ -174,7 +162,7 @@ describe('GET /jobs/:id/artifacts', () => {
   it('serves a dependency archive to a running job and lists it in the payload', async () => {
     const archive = await zipOf('dist/app.js', Buffer.from('console.log(1)'));
     const build = fake.addFinishedJob({ name: 'build', archive });
-    const job = await runningJob({ dependencies: [build.id] });
+    const job = await runningJob(fake, RUNNER, { dependencies: [build.id] });
     assert.deepEqual((job.payload?.dependencies as unknown[])[0], {
       id: build.id,
       name: 'build',
@@ -193,7 +181,7 @@ describe('GET /jobs/:id/artifacts', () => {
   it('answers 403 for a token that is not a running job, and 404 when there is no archive', async () => {
     const build = fake.addFinishedJob({ name: 'build', archive: Buffer.from('zip') });
     const empty = fake.addFinishedJob({ name: 'lint' });
-    const job = await runningJob();
+    const job = await runningJob(fake, RUNNER);
     assert.equal(
       (
         await callApi(fake.url, {
@@ -224,7 +212,7 @@ describe('GET /jobs/:id/artifacts', () => {
     await restart({ artifactsDownloadRedirect: true });
     const archive = Buffer.from('PK-archive-bytes');
     const build = fake.addFinishedJob({ name: 'build', archive });
-    const job = await runningJob({ dependencies: [build.id] });
+    const job = await runningJob(fake, RUNNER, { dependencies: [build.id] });
     const redirect = await callApi(fake.url, {
       method: 'GET',
       path: `api/v4/jobs/${build.id}/artifacts?direct_download=true`,

@@ -1,7 +1,7 @@
 // Every scripted fault kind does what it says, to the requests it is meant for, in order.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { callApi, jobRequestBody } from './fake-gitlab/client.js';
+import { callApi, jobRequestBody, runningJob } from './fake-gitlab/client.js';
 import { startFakeGitLab, traceChecksum, type FakeGitLab, type FakeJob } from './fake-gitlab/index.js';
 
 const RUNNER = 'glrt-faults';
@@ -29,13 +29,6 @@ const patch = (job: FakeJob, start: number, text: string) =>
     body: text,
     headers: { 'JOB-TOKEN': job.token, 'Content-Range': `${start}-${start + Buffer.byteLength(text) - 1}` },
   });
-
-async function runningJob(): Promise<FakeJob> {
-  const job = fake.enqueueJob();
-  assert.equal((await requestJob()).status, 201);
-  assert.equal((await put(job, { state: 'running' })).status, 200);
-  return job;
-}
 
 describe('fault injection', () => {
   it('answers with an injected status for `count` requests without touching state, then normally', async () => {
@@ -81,7 +74,7 @@ describe('fault injection', () => {
   });
 
   it('drops the answer after handling: the patch was stored, so resending it gets 416 with the true size', async () => {
-    const job = await runningJob();
+    const job = await runningJob(fake, RUNNER);
     fake.injectFault({ endpoint: 'trace', kind: 'drop', afterHandling: true });
     await assert.rejects(patch(job, 0, 'hello'), /socket hang up|ECONNRESET/);
     assert.equal(fake.job(job.id).trace.toString(), 'hello');
@@ -108,7 +101,7 @@ describe('fault injection', () => {
   });
 
   it('answers trace-416 with the current size and stores nothing', async () => {
-    const job = await runningJob();
+    const job = await runningJob(fake, RUNNER);
     await patch(job, 0, 'abc');
     fake.injectFault({ endpoint: 'trace', kind: 'trace-416' });
     const refused = await patch(job, 3, 'def');
@@ -118,7 +111,7 @@ describe('fault injection', () => {
   });
 
   it('answers final updates with 202 + X-GitLab-Trace-Update-Interval `times` times; keep-alives pass through', async () => {
-    const job = await runningJob();
+    const job = await runningJob(fake, RUNNER);
     fake.injectFault({ endpoint: 'update', kind: 'update-202', times: 2, interval: 1 });
     assert.equal((await put(job, { state: 'running' })).status, 200);
     const final = { state: 'success', output: { checksum: traceChecksum(Buffer.alloc(0)) } };

@@ -4,13 +4,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { callApi, jobRequestBody } from './fake-gitlab/client.js';
-import {
-  startFakeGitLab,
-  type FakeGitLab,
-  type QueuedJob,
-  type WireJobPayload,
-} from './fake-gitlab/index.js';
+import { callApi, runningJob } from './fake-gitlab/client.js';
+import { startFakeGitLab, type FakeGitLab, type WireJobPayload } from './fake-gitlab/index.js';
 import { createRepo, createRepoWithSubmodule, runGit, type TestRepo } from './git-repo.js';
 
 const RUNNER = 'glrt-git';
@@ -45,19 +40,6 @@ afterEach(async () => {
   await rm(workRoot, { recursive: true, force: true });
 });
 
-/** Enqueues, hands out and acknowledges a job, so its token is valid for git. */
-async function runningJob(options: Parameters<FakeGitLab['enqueueJob']>[0] = {}): Promise<QueuedJob> {
-  const job = fake.enqueueJob(options);
-  await callApi(fake.url, { method: 'POST', path: 'api/v4/jobs/request', json: jobRequestBody(RUNNER) });
-  await callApi(fake.url, {
-    method: 'PUT',
-    path: `api/v4/jobs/${job.id}`,
-    json: { token: job.token, state: 'running' },
-    headers: { 'JOB-TOKEN': job.token },
-  });
-  return job;
-}
-
 /** gitlab-runner's fetch path (execution reference §3.3 d) into `dir`. */
 async function fetchLikeRunner(dir: string, git: WireJobPayload['git_info']): Promise<void> {
   await runGit(workRoot, ['init', '--quiet', dir]);
@@ -79,7 +61,7 @@ async function fetchLikeRunner(dir: string, git: WireJobPayload['git_info']): Pr
 
 describe('git smart HTTP', () => {
   it('serves a job its commit over refs/pipelines/<id> and the branch refspec, with the job token', async () => {
-    const job = await runningJob();
+    const job = await runningJob(fake, RUNNER);
     const dir = join(workRoot, 'widget');
     await fetchLikeRunner(dir, job.payload.git_info);
     assert.equal(await runGit(dir, ['rev-parse', 'HEAD']), widget.head());
@@ -94,7 +76,7 @@ describe('git smart HTTP', () => {
   });
 
   it('speaks protocol v2 when the client asks for it through Git-Protocol', async () => {
-    const job = await runningJob();
+    const job = await runningJob(fake, RUNNER);
     await runGit(workRoot, [
       '-c',
       'protocol.version=2',
@@ -109,7 +91,7 @@ describe('git smart HTTP', () => {
   });
 
   it('answers 401 with WWW-Authenticate: Basic without credentials or with a wrong token', async () => {
-    const job = await runningJob();
+    const job = await runningJob(fake, RUNNER);
     const anonymous = job.payload.git_info.repo_url.replace(/\/\/[^@]+@/, '//');
     await assert.rejects(runGit(workRoot, ['clone', '--quiet', anonymous, join(workRoot, 'anon')]));
     const wrong = job.payload.git_info.repo_url.replace(job.token, 'glcbt-64_wrongwrongwrongwrong');
@@ -125,7 +107,7 @@ describe('git smart HTTP', () => {
   });
 
   it('stops accepting the token once the job has finished', async () => {
-    const job = await runningJob();
+    const job = await runningJob(fake, RUNNER);
     await runGit(workRoot, ['clone', '--quiet', job.payload.git_info.repo_url, join(workRoot, 'during')]);
     await callApi(fake.url, {
       method: 'PUT',
@@ -140,7 +122,7 @@ describe('git smart HTTP', () => {
   });
 
   it('refuses pushes with a job token and unknown projects with 404', async () => {
-    const job = await runningJob();
+    const job = await runningJob(fake, RUNNER);
     const dir = join(workRoot, 'push');
     await runGit(workRoot, ['clone', '--quiet', job.payload.git_info.repo_url, dir]);
     await runGit(dir, ['commit', '--quiet', '--allow-empty', '-m', 'sneaky']);
@@ -153,7 +135,7 @@ describe('git smart HTTP', () => {
   });
 
   it('resolves a relative submodule URL to another served project with the same credentials', async () => {
-    const job = await runningJob({ project: 'acme/super' });
+    const job = await runningJob(fake, RUNNER, { project: 'acme/super' });
     const dir = join(workRoot, 'super');
     await fetchLikeRunner(dir, job.payload.git_info);
     assert.equal(
@@ -165,11 +147,11 @@ describe('git smart HTTP', () => {
   });
 
   it('lets a second job fetch a commit added after the first into the same checkout', async () => {
-    const first = await runningJob();
+    const first = await runningJob(fake, RUNNER);
     const dir = join(workRoot, 'reuse');
     await fetchLikeRunner(dir, first.payload.git_info);
     const sha = await widget.addCommit({ files: { 'app.txt': 'v2\n' }, message: 'Bump' });
-    const second = await runningJob();
+    const second = await runningJob(fake, RUNNER);
     assert.deepEqual(
       [second.payload.git_info.sha, second.payload.git_info.before_sha],
       [sha, first.payload.git_info.sha],
@@ -189,11 +171,11 @@ describe('git smart HTTP', () => {
   });
 
   it('builds tag jobs with tag refspecs, and full-depth jobs with wildcard refspecs', async () => {
-    const tag = await runningJob({ ref: 'v1.0.0' });
+    const tag = await runningJob(fake, RUNNER, { ref: 'v1.0.0' });
     assert.equal(tag.payload.git_info.ref_type, 'tag');
     assert.equal(tag.payload.git_info.refspecs[1], '+refs/tags/v1.0.0:refs/tags/v1.0.0');
     await fetchLikeRunner(join(workRoot, 'tag'), tag.payload.git_info);
-    const full = await runningJob({ depth: 0 });
+    const full = await runningJob(fake, RUNNER, { depth: 0 });
     assert.deepEqual(full.payload.git_info.refspecs.slice(1), [
       '+refs/heads/*:refs/remotes/origin/*',
       '+refs/tags/*:refs/tags/*',
@@ -201,7 +183,7 @@ describe('git smart HTTP', () => {
   });
 
   it('streams a chunked upload-pack request through to the backend and back', async () => {
-    const job = await runningJob();
+    const job = await runningJob(fake, RUNNER);
     const pkt = (line: string) => `${(line.length + 4).toString(16).padStart(4, '0')}${line}`;
     const request = `${pkt(`want ${widget.head()}\n`)}0000${pkt('done\n')}`;
     const answer = await callApi(fake.url, {
@@ -220,7 +202,7 @@ describe('git smart HTTP', () => {
   });
 
   it('fails a clone when a git fault is injected', async () => {
-    const job = await runningJob();
+    const job = await runningJob(fake, RUNNER);
     fake.injectFault({ endpoint: 'git', kind: 'status', status: 503 });
     await assert.rejects(
       runGit(workRoot, ['clone', '--quiet', job.payload.git_info.repo_url, join(workRoot, 'fault')]),

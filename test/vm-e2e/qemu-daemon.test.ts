@@ -15,11 +15,11 @@ import {
   qemuProcessesMentioning,
   removeTestRuntimeRoot,
   requireImage,
-  waitUntil,
 } from '../executor/vm/support/vm-test-env.js';
 import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
 import { createRepo, type TestRepo } from '../support/git-repo.js';
 import { startQemuDaemon, type QemuDaemonHarness } from './qemu-daemon-harness.js';
+import { waitFor } from '../support/wait-for.js';
 
 const RUNNER_TOKEN = 'glrt-qemu_e2e_token_0001';
 const FINAL = ['success', 'failed', 'canceled'];
@@ -195,7 +195,7 @@ describe('tart run with the QEMU executor against the fake GitLab', () => {
     assert.equal(await gone(canceled.id), false, "the job's VM runs");
     const canceledAt = Date.now();
     fake.cancelJob(canceled.id, { graceful: false });
-    await waitUntil(() => gone(canceled.id), 10_000, "the canceled job's VM to go");
+    await waitFor(() => gone(canceled.id), 10_000, "the canceled job's VM to go");
     const cancelMs = Date.now() - canceledAt;
     t.diagnostic(`VM gone ${cancelMs} ms after the cancel`);
     assert.ok(cancelMs < 2000, `VM gone ${cancelMs} ms after the cancel`);
@@ -203,16 +203,16 @@ describe('tart run with the QEMU executor against the fake GitLab', () => {
 
     // The job's clock starts with its first trace chunk; the timeout fires TIMEOUT_S later, whether
     // or not a loaded host has booted the VM far enough to start the script by then.
-    await waitUntil(() => harness.chunks.get(timedOut.id)?.[0] !== undefined, 300_000, 'the timed-out job to start');
+    await waitFor(() => harness.chunks.get(timedOut.id)?.[0] !== undefined, 300_000, 'the timed-out job to start');
     const jobStartedAt = harness.chunks.get(timedOut.id)![0]!.at;
     const timeoutAt = jobStartedAt + TIMEOUT_S * 1000;
-    await waitUntil(
+    await waitFor(
       async () => !(await gone(timedOut.id)),
       Math.max(0, timeoutAt - 1000 - Date.now()),
       "the timed-out job's VM to start before its timeout",
     );
-    await waitUntil(() => Date.now() > timeoutAt, TIMEOUT_S * 1000 + 10_000, 'the job timeout');
-    await waitUntil(() => gone(timedOut.id), 10_000, "the timed-out job's VM to go");
+    await waitFor(() => Date.now() > timeoutAt, TIMEOUT_S * 1000 + 10_000, 'the job timeout');
+    await waitFor(() => gone(timedOut.id), 10_000, "the timed-out job's VM to go");
     const timeoutMs = Date.now() - timeoutAt;
     const failed = await fake.waitForJob(timedOut.id, (j) => FINAL.includes(j.state), 30_000);
     assert.equal(failed.state, 'failed');
@@ -223,7 +223,7 @@ describe('tart run with the QEMU executor against the fake GitLab', () => {
   });
 
   it('keeps the protocol clean and never logs a token', async () => {
-    await waitUntil(() => harness.daemon.runningJobCount === 0, 10_000, 'the daemon to be idle');
+    await waitFor(() => harness.daemon.runningJobCount === 0, 10_000, 'the daemon to be idle');
     assert.deepEqual(fake.violations, []);
     assert.doesNotMatch(harness.logs(), new RegExp(RUNNER_TOKEN));
     assert.doesNotMatch(harness.logs(), /glcbt-[A-Za-z0-9_-]{8,}/);

@@ -9,11 +9,11 @@ import {
   qemuProcessesMentioning,
   removeTestRuntimeRoot,
   requireImage,
-  waitUntil,
 } from '../executor/vm/support/vm-test-env.js';
 import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
 import { createRepo, type TestRepo } from '../support/git-repo.js';
 import { startQemuDaemon, type QemuDaemonHarness } from './qemu-daemon-harness.js';
+import { waitFor } from '../support/wait-for.js';
 
 const RUNNER_TOKEN = 'glrt-qemu_sandbox_token_01';
 
@@ -76,7 +76,7 @@ describe('the QEMU sandbox (real VM)', () => {
     const done = await fake.waitForJob(job.id, (j) => ['success', 'failed'].includes(j.state), 120_000);
     assert.equal(done.state, 'success', done.trace.toString());
     assert.match(done.trace.toString(), /^sandboxed$/m);
-    await waitUntil(
+    await waitFor(
       async () => (await qemuProcessesMentioning(runtimeRoot)).length === 0,
       10_000,
       'the VM is gone',

@@ -18,9 +18,9 @@ import {
   qemuProcessesMentioning,
   removeTestRuntimeRoot,
   requireImage,
-  waitUntil,
 } from '../executor/vm/support/vm-test-env.js';
 import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
+import { waitFor } from '../support/wait-for.js';
 
 const RUNNER_TOKEN = 'glrt-warm_pool_token_0001';
 const BOOT_MS = 240_000;
@@ -83,7 +83,7 @@ describe('tart run with a warm pool (real guests under TCG)', () => {
   it('runs a job in the pooled VM, shows the pool in /metrics, and SIGQUIT leaves no VM', async () => {
     const port = 19000 + (process.pid % 500);
     const tart = startDaemon(await writeConfig('pool-e2e', 1, port));
-    await waitUntil(
+    await waitFor(
       async () => (await listPooledVms(runtimeRoot)).some((vm) => vm.state === 'idle'),
       BOOT_MS,
       `a pooled VM to be ready; daemon log:\n${tart.stderr()}`,
@@ -114,7 +114,7 @@ describe('tart run with a warm pool (real guests under TCG)', () => {
   it("reaps a SIGKILLed daemon's pooled VMs at the next start", async () => {
     const port = 19500 + (process.pid % 400);
     const killed = startDaemon(await writeConfig('pool-killed', 1, port));
-    await waitUntil(
+    await waitFor(
       async () => (await listPooledVms(runtimeRoot)).some((vm) => vm.state === 'idle'),
       BOOT_MS,
       `a pooled VM to be ready; daemon log:\n${killed.stderr()}`,
@@ -128,12 +128,12 @@ describe('tart run with a warm pool (real guests under TCG)', () => {
     assert.equal(left?.ownerAlive, false, 'its handle names a dead owner');
 
     const next = startDaemon(await writeConfig('pool-next', 0, port + 1));
-    await waitUntil(
+    await waitFor(
       () => next.stderr().includes('reaped VMs left by a previous runner'),
       60_000,
       `the next daemon to reap; its log:\n${next.stderr()}`,
     );
-    await waitUntil(() => orphans.every((vm) => !processIsAlive(vm.pid)), 10_000, 'the orphan QEMU to die');
+    await waitFor(() => orphans.every((vm) => !processIsAlive(vm.pid)), 10_000, 'the orphan QEMU to die');
     assert.deepEqual(await listFilesBelow(runtimeRoot), [], 'its runtime dir is removed');
     next.process.kill('SIGQUIT');
     assert.equal(await next.exitCode, 0, next.stderr());

@@ -9,8 +9,8 @@ import {
   processCommandLines,
   processIsAlive,
   qemuProcessesMentioning,
-  waitUntil,
 } from '../executor/vm/support/vm-test-env.js';
+import { waitFor } from '../support/wait-for.js';
 
 // Each real-VM test process owns `<TEST_VM_ROOT>/<label>-<pid>` while it runs.
 async function liveTestRoots(): Promise<string[]> {
@@ -37,7 +37,7 @@ function liveVmTestFiles(): string[] {
 describe('after the real-VM tests', () => {
   it('nothing they created is left: no qemu process, disk, socket or runtime dir', async () => {
     // Test files run two at a time: wait for any still running to finish (and clean up).
-    await waitUntil(
+    await waitFor(
       async () => liveVmTestFiles().length === 0 && (await liveTestRoots()).length === 0,
       15 * 60_000,
       'the other real-VM test files to finish',

@@ -8,6 +8,7 @@ import { groupMembers } from '../../../src/process/process-group.js';
 import { ShellExecutor } from '../../../src/executor/shell/index.js';
 import type { JobEnvironment } from '../../../src/executor/types.js';
 import type { JobPayload } from '../../../src/model/payload.js';
+import { waitFor } from '../../support/wait-for.js';
 
 // The executor never reads the payload; prepare only needs something typed.
 const job = {} as JobPayload;
@@ -17,14 +18,6 @@ function collector(): { stream: PassThrough; text: () => string } {
   const chunks: Buffer[] = [];
   stream.on('data', (chunk: Buffer) => chunks.push(chunk));
   return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('ShellExecutor', () => {

@@ -13,8 +13,8 @@ import {
   qemuProcessesMentioning,
   removeTestRuntimeRoot,
   requireImage,
-  waitUntil,
 } from './support/vm-test-env.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures', 'prepare-and-hang.ts');
 
@@ -39,7 +39,7 @@ describe('reaping the VM of a runner that was SIGKILLed', () => {
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    await waitUntil(
+    await waitFor(
       () => output.includes('\n') || child.exitCode !== null,
       240_000,
       'the child runner to boot its VM',
@@ -53,7 +53,7 @@ describe('reaping the VM of a runner that was SIGKILLed', () => {
     const reaped = await reapOrphans({ runtimeRoot });
     assert.deepEqual(reaped.reaped, [runtimeDir]);
     assert.deepEqual(reaped.killedPids, [vmmPid]);
-    await waitUntil(() => !processIsAlive(vmmPid), 5000, 'QEMU to die');
+    await waitFor(() => !processIsAlive(vmmPid), 5000, 'QEMU to die');
     assert.deepEqual(await qemuProcessesMentioning(runtimeRoot), []);
     await assert.rejects(access(runtimeDir), { code: 'ENOENT' });
   });

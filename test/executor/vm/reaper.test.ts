@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { reapOrphans } from '../../../src/executor/vm/index.js';
 import { writeState } from '../../../src/executor/vm/runtime-dir.js';
-import { processIsAlive, waitUntil } from './support/vm-test-env.js';
+import { processIsAlive } from './support/vm-test-env.js';
+import { waitFor } from '../../support/wait-for.js';
 
 describe('reapOrphans with fake runtime dirs', () => {
   let root: string;
@@ -63,7 +64,7 @@ describe('reapOrphans with fake runtime dirs', () => {
 
     const result = await reapOrphans({ runtimeRoot: root });
     assert.deepEqual(result, { reaped: [orphan], killedPids: [orphanVmm.pid] });
-    await waitUntil(() => orphanVmm.signalCode === 'SIGKILL', 5000, 'the orphan VMM to die');
+    await waitFor(() => orphanVmm.signalCode === 'SIGKILL', 5000, 'the orphan VMM to die');
     await assert.rejects(access(orphan), { code: 'ENOENT' });
     assert.ok(processIsAlive(ownedVmm.pid!), "a live runner's VM is not touched");
     await access(join(owned, 'scratch.img'));
@@ -97,7 +98,7 @@ describe('reapOrphans with fake runtime dirs', () => {
     const result = await reapOrphans({ runtimeRoot: root });
     assert.deepEqual([...result.reaped].sort(), [fromPidFile, stateless].sort());
     assert.deepEqual(result.killedPids, [vmm.pid]);
-    await waitUntil(() => vmm.signalCode === 'SIGKILL', 5000, 'the VMM to die');
+    await waitFor(() => vmm.signalCode === 'SIGKILL', 5000, 'the VMM to die');
   });
 
   it('skips dirs of this very process, and copes with a missing root', async () => {

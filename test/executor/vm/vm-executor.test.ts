@@ -6,7 +6,7 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { extract, pack } from 'tar-stream';
+import { pack } from 'tar-stream';
 import { copyTarIn, copyTarOut } from '../../../src/executor/streams.js';
 import type { JobEnvironment } from '../../../src/executor/types.js';
 import { createVmExecutor, type VmExecutor } from '../../../src/executor/vm/index.js';
@@ -20,6 +20,8 @@ import {
   removeTestRuntimeRoot,
   requireImage,
 } from './support/vm-test-env.js';
+import { readTar } from '../../support/read-tar.js';
+import { waitFor } from '../../support/wait-for.js';
 
 describe('the QEMU VM executor (real guest under TCG)', () => {
   let manifest: ImageManifest;
@@ -220,35 +222,4 @@ function tarOf(files: Array<{ name: string; body: Buffer; mode: number }>): Read
   for (const file of files) archive.entry({ name: file.name, mode: file.mode }, file.body);
   archive.finalize();
   return Readable.from(archive);
-}
-
-async function readTar(stream: Readable): Promise<Map<string, { mode: number; body: Buffer }>> {
-  const entries = new Map<string, { mode: number; body: Buffer }>();
-  const reader = extract();
-  reader.on('entry', (header, body, next) => {
-    const chunks: Buffer[] = [];
-    body.on('data', (chunk: unknown) => {
-      chunks.push(chunk as Buffer);
-    });
-    body.on('end', () => {
-      entries.set(header.name, { mode: header.mode ?? 0, body: Buffer.concat(chunks) });
-      next();
-    });
-  });
-  const finished = new Promise<void>((resolve, reject) => {
-    reader.on('finish', resolve);
-    reader.on('error', reject);
-    stream.on('error', reject);
-  });
-  stream.pipe(reader);
-  await finished;
-  return entries;
-}
-
-async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }

@@ -17,8 +17,8 @@ import {
   qemuProcessesMentioning,
   removeTestRuntimeRoot,
   requireImage,
-  waitUntil,
 } from './support/vm-test-env.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const PROCESS_ONE = join(import.meta.dirname, 'fixtures', 'acquire-and-wait.ts');
 
@@ -42,7 +42,7 @@ describe('a VM acquired in one process, used and released from another (real gue
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    await waitUntil(
+    await waitFor(
       () => output.includes('\n') || child.exitCode !== null,
       240_000,
       'process 1 to boot its VM',

@@ -1,6 +1,8 @@
 // A minimal runner-side client for driving the fake directly in tests (the real client lives in
 // src/gitlab/). It sends what gitlab-runner sends, so the fake's strict checks pass by default.
+import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import type { EnqueueJobOptions, FakeGitLab, QueuedJob } from './fake-gitlab.js';
 
 export interface ApiAnswer {
   status: number;
@@ -116,6 +118,29 @@ export function jobRequestBody(
     system_id: extra.systemId ?? 's_0123456789ab',
     ...(extra.lastUpdate === undefined ? {} : { last_update: extra.lastUpdate }),
   };
+}
+
+/** Enqueues a job, hands it to `runnerToken` and acknowledges it as running, so its token is valid. */
+export async function runningJob(
+  fake: FakeGitLab,
+  runnerToken: string,
+  options: EnqueueJobOptions = {},
+): Promise<QueuedJob> {
+  const job = fake.enqueueJob(options);
+  const handedOut = await callApi(fake.url, {
+    method: 'POST',
+    path: 'api/v4/jobs/request',
+    json: jobRequestBody(runnerToken),
+  });
+  assert.equal(handedOut.status, 201);
+  const running = await callApi(fake.url, {
+    method: 'PUT',
+    path: `api/v4/jobs/${job.id}`,
+    json: { token: job.token, state: 'running' },
+    headers: { 'JOB-TOKEN': job.token },
+  });
+  assert.equal(running.status, 200);
+  return job;
 }
 
 function parseJson(text: string): unknown {

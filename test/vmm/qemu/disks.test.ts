@@ -4,13 +4,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { extract } from 'tar-stream';
 import { generateVmKeys } from '../../../src/guest/ssh/keys.js';
 import { createScratchDisk, createSeedDisk, networkEnv } from '../../../src/vmm/disks.js';
 import { SEED_FILES, USER_MODE_NETWORK } from '../../../src/vmm/guest-contract.js';
 import { EXTRA_SEED_FILES } from '../../../src/image/guest-init.js';
+import { readTar } from '../../support/read-tar.js';
 
 describe('per-job disks', () => {
   let dir: string;
@@ -35,7 +34,8 @@ describe('per-job disks', () => {
     });
     const bytes = await readFile(path);
     assert.equal(bytes.length % 4096, 0, 'whole 4 KiB blocks for virtio-blk');
-    const entries = await readTarEntries(bytes);
+    const entries = await readTar(bytes);
+    for (const entry of entries.values()) assert.equal(entry.type, 'file');
     assert.deepEqual(
       [...entries.keys()],
       [
@@ -49,15 +49,21 @@ describe('per-job disks', () => {
       ],
     );
     assert.equal(entries.get(EXTRA_SEED_FILES.randomSeed)?.mode, 0o600);
-    assert.match(entries.get(EXTRA_SEED_FILES.time)?.text ?? '', /^\d{10}\n$/);
-    assert.equal(entries.get(SEED_FILES.authorizedKeys)?.text, `${keys.client.publicKey.trim()}\n`);
-    assert.equal(entries.get(SEED_FILES.hostKey)?.text.trim(), keys.host.privateKey.trim());
-    assert.equal(entries.get(SEED_FILES.hostKeyPub)?.text, `${keys.host.publicKey.trim()}\n`);
+    assert.match(entries.get(EXTRA_SEED_FILES.time)?.body.toString('utf8') ?? '', /^\d{10}\n$/);
     assert.equal(
-      entries.get(SEED_FILES.network)?.text,
+      entries.get(SEED_FILES.authorizedKeys)?.body.toString('utf8'),
+      `${keys.client.publicKey.trim()}\n`,
+    );
+    assert.equal(entries.get(SEED_FILES.hostKey)?.body.toString('utf8').trim(), keys.host.privateKey.trim());
+    assert.equal(
+      entries.get(SEED_FILES.hostKeyPub)?.body.toString('utf8'),
+      `${keys.host.publicKey.trim()}\n`,
+    );
+    assert.equal(
+      entries.get(SEED_FILES.network)?.body.toString('utf8'),
       'ADDRESS=10.0.2.15/24\nGATEWAY=10.0.2.2\nDNS="10.0.2.3"\nMTU=1400\n',
     );
-    assert.equal(entries.get(SEED_FILES.hostname)?.text, 'runner-disk-test\n');
+    assert.equal(entries.get(SEED_FILES.hostname)?.body.toString('utf8'), 'runner-disk-test\n');
     assert.equal(entries.get(SEED_FILES.hostKey)?.mode, 0o600);
     assert.equal(entries.get(SEED_FILES.authorizedKeys)?.mode, 0o600);
     assert.equal(entries.get(SEED_FILES.hostKeyPub)?.mode, 0o644);
@@ -105,26 +111,3 @@ describe('per-job disks', () => {
     );
   });
 });
-
-async function readTarEntries(bytes: Buffer): Promise<Map<string, { mode: number; text: string }>> {
-  const entries = new Map<string, { mode: number; text: string }>();
-  const reader = extract();
-  reader.on('entry', (header, body, next) => {
-    const chunks: Buffer[] = [];
-    body.on('data', (chunk: unknown) => {
-      chunks.push(chunk as Buffer);
-    });
-    body.on('end', () => {
-      assert.equal(header.type, 'file');
-      entries.set(header.name, { mode: header.mode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
-      next();
-    });
-  });
-  const done = new Promise<void>((resolve, reject) => {
-    reader.on('finish', resolve);
-    reader.on('error', reject);
-  });
-  Readable.from([bytes]).pipe(reader);
-  await done;
-  return entries;
-}

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PooledVmProvider, type AcquiredVm, type VmProvider, type VmRequest } from '../../../../src/executor/vm/index.js';
 import { createRuntimeDir, removeRuntimeDir } from '../../../../src/executor/vm/runtime-dir.js';
-import { waitUntil } from '../support/vm-test-env.js';
+import { waitFor } from '../../../support/wait-for.js';
 
 // Boots "VMs" quickly: a runtime dir and an idle node process whose argv names it.
 class ProcessVmProvider implements VmProvider {
@@ -92,7 +92,7 @@ describe('the warm pool policy', () => {
 
   it('boots cold for a job whose image digest has no ready VM, and keeps the default-root VM', async () => {
     const { inner, pool } = await setUp({ idleCount: 1, maxVms: 3 });
-    await waitUntil(() => pool.counts().idle === 1, 5000, 'the pool to fill');
+    await waitFor(() => pool.counts().idle === 1, 5000, 'the pool to fill');
     const vm = await pool.acquire({ name: 'job1', log, imageDigest: 'sha256:' + 'a'.repeat(64) }, signal);
     assert.equal(vm.handle.vmId, 'job1-2', 'a cold boot of its own');
     assert.equal(pool.counts().idle, 1, 'the default-root VM still waits');
@@ -106,23 +106,23 @@ describe('the warm pool policy', () => {
 
   it('stays within maxVms: VMs in use count, and the pool refills only when one is released', async () => {
     const { inner, pool } = await setUp({ idleCount: 2, maxVms: 2 });
-    await waitUntil(() => pool.counts().idle === 2, 5000, 'the pool to fill');
+    await waitFor(() => pool.counts().idle === 2, 5000, 'the pool to fill');
     const first = await pool.acquire({ name: 'job1', log }, signal);
     const second = await pool.acquire({ name: 'job2', log }, signal);
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.deepEqual(pool.counts(), { booting: 0, idle: 0, in_use: 2 }, 'no boot beyond the budget');
     assert.equal(inner.booted.length, 2);
     await pool.release(first);
-    await waitUntil(() => pool.counts().idle === 1, 5000, 'one refill after a release');
+    await waitFor(() => pool.counts().idle === 1, 5000, 'one refill after a release');
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(inner.booted.length, 3, 'exactly one more boot');
     await pool.release(second);
-    await waitUntil(() => pool.counts().idle === 2, 5000, 'the pool to fill again');
+    await waitFor(() => pool.counts().idle === 2, 5000, 'the pool to fill again');
   });
 
   it('replaces a VM that waited idle_time, and never hands out one whose VMM died', async () => {
     const { inner, pool } = await setUp({ idleCount: 1, idleTimeMs: 300, maxVms: 2 });
-    await waitUntil(() => inner.booted.length >= 2 && pool.counts().idle === 1, 5000, 'a recycle and a refill');
+    await waitFor(() => inner.booted.length >= 2 && pool.counts().idle === 1, 5000, 'a recycle and a refill');
     assert.ok(inner.released.includes('pool-1'), 'the VM that waited idle_time was destroyed');
     const [waiting] = inner.booted.slice(-1);
     await inner.kill(waiting ?? '');
@@ -134,7 +134,7 @@ describe('the warm pool policy', () => {
 
   it('dispose() destroys idle VMs, and later jobs boot cold', async () => {
     const { inner, pool } = await setUp({ idleCount: 2, maxVms: 4 });
-    await waitUntil(() => pool.counts().idle === 2, 5000, 'the pool to fill');
+    await waitFor(() => pool.counts().idle === 2, 5000, 'the pool to fill');
     await pool.dispose();
     assert.deepEqual(pool.counts(), { booting: 0, idle: 0, in_use: 0 });
     assert.deepEqual([...inner.released].sort(), ['pool-1', 'pool-2']);

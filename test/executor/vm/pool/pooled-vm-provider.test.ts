@@ -17,8 +17,8 @@ import {
   qemuProcessesMentioning,
   removeTestRuntimeRoot,
   requireImage,
-  waitUntil,
 } from '../support/vm-test-env.js';
+import { waitFor } from '../../../support/wait-for.js';
 
 const BOOT_MS = 240_000;
 
@@ -56,8 +56,8 @@ describe('the warm pool (real guests under TCG)', () => {
     });
     assert.deepEqual(pool.counts(), { booting: 0, idle: 0, in_use: 0 }, 'nothing boots before start()');
     pool.start();
-    await waitUntil(() => pool?.counts().booting === 1, 10_000, 'the pool to start booting');
-    await waitUntil(() => pool?.counts().idle === 1, BOOT_MS, 'the first pooled VM');
+    await waitFor(() => pool?.counts().booting === 1, 10_000, 'the pool to start booting');
+    await waitFor(() => pool?.counts().idle === 1, BOOT_MS, 'the first pooled VM');
     const [pooledOnHost] = await listPooledVms(runtimeRoot);
     assert.equal(pooledOnHost?.state, 'idle', 'the handle marks the VM as pooled and idle');
     assert.equal(pooledOnHost.ownerAlive, true);
@@ -74,7 +74,7 @@ describe('the warm pool (real guests under TCG)', () => {
     const firstBootId = await run(first, 'cat /proc/sys/kernel/random/boot_id');
     await run(first, 'echo first-job > /root/left-by-job1');
 
-    await waitUntil(() => pool?.counts().idle === 1, BOOT_MS, 'the pool to refill while job 1 runs');
+    await waitFor(() => pool?.counts().idle === 1, BOOT_MS, 'the pool to refill while job 1 runs');
     assert.deepEqual(pool.counts(), { booting: 0, idle: 1, in_use: 1 }, 'within maxVms = 2 the pool stops');
     await pool.release(first);
     assert.equal(isTheVmm(first.handle), false, 'the used VM is destroyed, not returned to the pool');
