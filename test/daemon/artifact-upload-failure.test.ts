@@ -2,30 +2,23 @@
 // upload stage, gitlab-runner's own waits) makes at most 3 upload attempts, then fails the job.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
-import { createRepo, type TestRepo } from '../support/git-repo.js';
-import { startDaemon, type Harness } from './daemon-harness.js';
+import type { FakeGitLab } from '../support/fake-gitlab/index.js';
+import { startWidgetDaemon } from './daemon-harness.js';
 
 const TOKEN = 'glrt-artifact_upload_failure_1';
 
 describe('a job whose artifact upload always gets 500', () => {
   let fake: FakeGitLab;
-  let repo: TestRepo;
-  let harness: Harness;
+  let cleanup: () => Promise<void>;
 
   before(async () => {
-    fake = await startFakeGitLab({ traceUpdateInterval: 1 });
-    repo = await createRepo({ files: { 'README.md': 'widget\n' } });
-    fake.addProject({ path: 'acme/widget', repo });
-    fake.addRunner({ token: TOKEN });
-    harness = await startDaemon({ url: fake.url, token: TOKEN });
+    ({ fake, cleanup } = await startWidgetDaemon({
+      token: TOKEN,
+      files: { 'README.md': 'widget\n' },
+    }));
   });
 
-  after(async () => {
-    await harness.cleanup();
-    await fake.close();
-    await repo.cleanup();
-  });
+  after(() => cleanup());
 
   it('makes 3 attempts, then the job fails instead of dropping the artifacts', async () => {
     fake.injectFault({ endpoint: 'artifacts-upload', kind: 'status', status: 500, count: 20 });

@@ -9,6 +9,8 @@ import { runJob } from '../../src/job/run-job.js';
 import type { RunJobOptions } from '../../src/job/types.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createDaemonMetrics } from '../../src/daemon/metrics.js';
+import { startFakeGitLab, type FakeGitLab, type FakeGitLabOptions } from '../support/fake-gitlab/index.js';
+import { createRepo, type RepoFiles, type TestRepo } from '../support/git-repo.js';
 
 export interface Harness {
   daemon: Daemon;
@@ -22,8 +24,7 @@ export interface Harness {
   cleanup: () => Promise<void>;
 }
 
-/** A daemon whose config.toml is `extraToml` appended to a runner entry for `url`/`token`. */
-export async function startDaemon(options: {
+export interface DaemonOptions {
   url: string;
   token: string;
   concurrent?: number;
@@ -36,7 +37,46 @@ export async function startDaemon(options: {
   env?: NodeJS.ProcessEnv;
   /** Trace keep-alive after this much silence (default 500 ms, so silent jobs see cancels fast; 0 = Tart's 30 s). */
   traceForceSendIntervalMs?: number;
-}): Promise<Harness> {
+}
+
+/** A fake GitLab, its one runner and project `acme/widget`, and a daemon serving that runner. */
+export interface WidgetDaemon {
+  fake: FakeGitLab;
+  repo: TestRepo;
+  harness: Harness;
+  /** Stops the daemon, then the fake, then removes the repository. */
+  cleanup: () => Promise<void>;
+}
+
+/**
+ * The setup most daemon tests share: a fake GitLab (trace updates every second unless `fake` says
+ * otherwise) with runner `token` and project `acme/widget` holding `files`, and a daemon for it.
+ */
+export async function startWidgetDaemon(options: {
+  token: string;
+  files: RepoFiles;
+  fake?: FakeGitLabOptions;
+  daemon?: Omit<DaemonOptions, 'url' | 'token'>;
+}): Promise<WidgetDaemon> {
+  const fake = await startFakeGitLab({ traceUpdateInterval: 1, ...options.fake });
+  const repo = await createRepo({ files: options.files });
+  fake.addProject({ path: 'acme/widget', repo });
+  fake.addRunner({ token: options.token });
+  const harness = await startDaemon({ url: fake.url, token: options.token, ...options.daemon });
+  return {
+    fake,
+    repo,
+    harness,
+    cleanup: async () => {
+      await harness.cleanup();
+      await fake.close();
+      await repo.cleanup();
+    },
+  };
+}
+
+/** A daemon whose config.toml is `runnerToml` appended to a runner entry for `url`/`token`. */
+export async function startDaemon(options: DaemonOptions): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'tart-daemon-'));
   const generated = [
     `concurrent = ${options.concurrent ?? 1}`,

@@ -1,31 +1,26 @@
 // The daemon end to end: fake GitLab on loopback, the shell executor, real bash and git.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
-import { createRepo, type TestRepo } from '../support/git-repo.js';
-import { startDaemon, type Harness } from './daemon-harness.js';
+import type { FakeGitLab } from '../support/fake-gitlab/index.js';
+import { startWidgetDaemon, type Harness } from './daemon-harness.js';
 import { waitFor } from '../support/wait-for.js';
 
 const RUNNER_TOKEN = 'glrt-daemon_test_token_0001';
 
 describe('tart run against the fake GitLab', () => {
   let fake: FakeGitLab;
-  let repo: TestRepo;
   let harness: Harness;
+  let cleanup: () => Promise<void>;
 
   before(async () => {
-    fake = await startFakeGitLab({ traceUpdateInterval: 1 });
-    repo = await createRepo({ files: { 'README.md': '# widget\n' } });
-    fake.addProject({ path: 'acme/widget', repo });
-    fake.addRunner({ token: RUNNER_TOKEN });
-    harness = await startDaemon({ url: fake.url, token: RUNNER_TOKEN, concurrent: 2 });
+    ({ fake, harness, cleanup } = await startWidgetDaemon({
+      token: RUNNER_TOKEN,
+      files: { 'README.md': '# widget\n' },
+      daemon: { concurrent: 2 },
+    }));
   });
 
-  after(async () => {
-    await harness.cleanup();
-    await fake.close();
-    await repo.cleanup();
-  });
+  after(() => cleanup());
 
   it('runs a job end to end: complete trace, verified checksum, success', async () => {
     const job = fake.enqueueJob({ project: 'acme/widget', script: ['echo "hello from the job"', 'cat README.md'] });

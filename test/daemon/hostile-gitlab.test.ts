@@ -4,16 +4,14 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
-import { createRepo, type TestRepo } from '../support/git-repo.js';
-import { startDaemon, type Harness } from './daemon-harness.js';
+import type { FakeGitLab } from '../support/fake-gitlab/index.js';
+import { startWidgetDaemon } from './daemon-harness.js';
 
 const TOKEN = 'glrt-hostile_gitlab_token1';
 
 describe('a GitLab redirecting an artifact upload elsewhere', () => {
   let fake: FakeGitLab;
-  let repo: TestRepo;
-  let harness: Harness;
+  let cleanup: () => Promise<void>;
   const stolen: IncomingHttpHeaders[] = [];
   const thief = createServer((request, response) => {
     stolen.push(request.headers);
@@ -24,17 +22,11 @@ describe('a GitLab redirecting an artifact upload elsewhere', () => {
   before(async () => {
     thief.listen(0, '127.0.0.1');
     await once(thief, 'listening');
-    fake = await startFakeGitLab({ traceUpdateInterval: 1 });
-    repo = await createRepo({ files: { 'README.md': 'hi\n' } });
-    fake.addProject({ path: 'acme/widget', repo });
-    fake.addRunner({ token: TOKEN });
-    harness = await startDaemon({ url: fake.url, token: TOKEN });
+    ({ fake, cleanup } = await startWidgetDaemon({ token: TOKEN, files: { 'README.md': 'hi\n' } }));
   });
 
   after(async () => {
-    await harness.cleanup();
-    await fake.close();
-    await repo.cleanup();
+    await cleanup();
     thief.close();
   });
 

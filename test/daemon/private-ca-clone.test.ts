@@ -2,32 +2,29 @@
 // clone both trust it; the job sees CI_SERVER_TLS_CA_FILE (job execution reference §10, get_sources).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
-import { createRepo, type TestRepo } from '../support/git-repo.js';
+import type { FakeGitLab } from '../support/fake-gitlab/index.js';
 import { createPrivateCa, type PrivateCa } from '../support/private-ca.js';
-import { startDaemon, type Harness } from './daemon-harness.js';
+import { startWidgetDaemon } from './daemon-harness.js';
 
 const TOKEN = 'glrt-private_ca_clone_0001';
 
 describe('HTTPS GitLab with a private CA', () => {
   let ca: PrivateCa;
   let fake: FakeGitLab;
-  let repo: TestRepo;
-  let harness: Harness;
+  let cleanup: () => Promise<void>;
 
   before(async () => {
     ca = createPrivateCa();
-    fake = await startFakeGitLab({ traceUpdateInterval: 1, tls: { key: ca.serverKey, cert: ca.serverCert } });
-    repo = await createRepo({ files: { 'README.md': '# served over https\n' } });
-    fake.addProject({ path: 'acme/widget', repo });
-    fake.addRunner({ token: TOKEN });
-    harness = await startDaemon({ url: fake.url, token: TOKEN, runnerToml: `tls-ca-file = "${ca.caFile}"` });
+    ({ fake, cleanup } = await startWidgetDaemon({
+      token: TOKEN,
+      files: { 'README.md': '# served over https\n' },
+      fake: { tls: { key: ca.serverKey, cert: ca.serverCert } },
+      daemon: { runnerToml: `tls-ca-file = "${ca.caFile}"` },
+    }));
   });
 
   after(async () => {
-    await harness.cleanup();
-    await fake.close();
-    await repo.cleanup();
+    await cleanup();
     ca.cleanup();
   });
 

@@ -3,37 +3,29 @@
 // system ID and feature flags lines, FF_* exported with their resolved values.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
-import { createRepo, type TestRepo } from '../support/git-repo.js';
-import { startDaemon, type Harness } from './daemon-harness.js';
+import type { FakeGitLab } from '../support/fake-gitlab/index.js';
+import { startWidgetDaemon } from './daemon-harness.js';
 
 const TOKEN = 'glrt-trace_cadence_test_01';
 const ESC = '\x1b';
 
 describe('trace cadence, debug_trace and the header', () => {
   let fake: FakeGitLab;
-  let repo: TestRepo;
-  let harness: Harness;
+  let cleanup: () => Promise<void>;
 
   before(async () => {
-    fake = await startFakeGitLab({ traceUpdateInterval: 1 });
-    repo = await createRepo({ files: { 'README.md': '# widget\n' } });
-    fake.addProject({ path: 'acme/widget', repo });
-    fake.addRunner({ token: TOKEN });
-    harness = await startDaemon({
-      url: fake.url,
+    ({ fake, cleanup } = await startWidgetDaemon({
       token: TOKEN,
-      // Tart's default keep-alive cadence (30 s), not the harness's fast one.
-      traceForceSendIntervalMs: 0,
-      runnerToml: '[runners.feature_flags]\n  FF_SCRIPT_SECTIONS = true\n  FF_USE_FASTZIP = true',
-    });
+      files: { 'README.md': '# widget\n' },
+      daemon: {
+        // Tart's default keep-alive cadence (30 s), not the harness's fast one.
+        traceForceSendIntervalMs: 0,
+        runnerToml: '[runners.feature_flags]\n  FF_SCRIPT_SECTIONS = true\n  FF_USE_FASTZIP = true',
+      },
+    }));
   });
 
-  after(async () => {
-    await harness.cleanup();
-    await fake.close();
-    await repo.cleanup();
-  });
+  after(() => cleanup());
 
   const finished = (id: number) =>
     fake.waitForJob(id, (job) => job.state === 'success' || job.state === 'failed', 30_000);

@@ -2,30 +2,23 @@
 // dependency (downloaded from the fake GitLab) and restores the cache job 1 saved.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
-import { createRepo, type TestRepo } from '../support/git-repo.js';
-import { startDaemon, type Harness } from './daemon-harness.js';
+import type { FakeGitLab } from '../support/fake-gitlab/index.js';
+import { startWidgetDaemon } from './daemon-harness.js';
 
 const TOKEN = 'glrt-two_job_flow_token_1';
 
 describe('a two-job flow: artifacts as a dependency and a shared cache', () => {
   let fake: FakeGitLab;
-  let repo: TestRepo;
-  let harness: Harness;
+  let cleanup: () => Promise<void>;
 
   before(async () => {
-    fake = await startFakeGitLab({ traceUpdateInterval: 1 });
-    repo = await createRepo({ files: { 'src/app.sh': 'echo "app v1"\n' } });
-    fake.addProject({ path: 'acme/widget', repo });
-    fake.addRunner({ token: TOKEN });
-    harness = await startDaemon({ url: fake.url, token: TOKEN });
+    ({ fake, cleanup } = await startWidgetDaemon({
+      token: TOKEN,
+      files: { 'src/app.sh': 'echo "app v1"\n' },
+    }));
   });
 
-  after(async () => {
-    await harness.cleanup();
-    await fake.close();
-    await repo.cleanup();
-  });
+  after(() => cleanup());
 
   it('job 2 sees job 1’s artifacts and restores its cache', async () => {
     const cache = [{ key: 'deps-main', paths: ['.deps/'], policy: 'pull-push' as const, when: 'on_success' as const, untracked: false }];
