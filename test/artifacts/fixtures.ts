@@ -1,5 +1,6 @@
-// Shared by the artifacts and cache tests: project trees on disk, a snapshot of a tree that
-// compares contents, modes, symlinks and mtimes, and a minimal job payload.
+// Shared by the artifacts and cache tests: project trees on disk (and a host environment holding
+// one), a snapshot of a tree that compares contents, modes, symlinks and mtimes, and a minimal job
+// payload.
 import { createHash } from 'node:crypto';
 import {
   chmod,
@@ -15,6 +16,7 @@ import {
 } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { JobPayload } from '../../src/model/payload.js';
+import { createHostEnvironment, type HostEnvironment } from '../support/host-environment.js';
 
 export type TreeSpec = Record<
   string,
@@ -22,6 +24,14 @@ export type TreeSpec = Record<
   | Buffer
   | { mode?: number; content?: string | Buffer; symlink?: string; dir?: true; hardlinkTo?: string }
 >;
+
+/** A host environment whose builds dir holds the project `acme/widget` written from `spec`. */
+export async function hostProject(spec: TreeSpec): Promise<{ env: HostEnvironment; projectDir: string }> {
+  const env = await createHostEnvironment();
+  const projectDir = join(env.buildsDir, 'acme', 'widget');
+  await writeTree(projectDir, spec);
+  return { env, projectDir };
+}
 
 /** Writes `spec` under `root`; mtimes are pinned so round trips can compare them. */
 export async function writeTree(

@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { selectFiles, type FileSelectionRequest } from '../../src/artifacts/select-files.js';
-import { createHostEnvironment, type HostEnvironment } from '../support/host-environment.js';
-import { traceCollector, writeTree } from './fixtures.js';
+import type { HostEnvironment } from '../support/host-environment.js';
+import { hostProject, traceCollector } from './fixtures.js';
 
 describe('selectFiles', () => {
   let env: HostEnvironment;
   let projectDir: string;
 
   before(async () => {
-    env = await createHostEnvironment();
-    projectDir = join(env.buildsDir, 'acme', 'widget');
-    await writeTree(projectDir, {
+    ({ env, projectDir } = await hostProject({
       'README.md': 'tracked',
       '.gitignore': 'ignored.log\n',
       'src/main.c': 'tracked',
@@ -28,7 +25,7 @@ describe('selectFiles', () => {
       'outside-link': { symlink: '../../..' },
       'ignored.log': 'ignored but untracked',
       'new-file.txt': 'untracked',
-    });
+    }));
     const git = (...args: string[]): void => {
       execFileSync('git', args, { cwd: projectDir, stdio: 'ignore' });
     };

@@ -8,8 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { uploadArtifacts, whenMatches } from '../../src/artifacts/upload-artifacts.js';
 import type { JobArtifact, JobVariable } from '../../src/model/payload.js';
-import { createHostEnvironment, type HostEnvironment } from '../support/host-environment.js';
-import { jobPayload, traceCollector, writeTree } from './fixtures.js';
+import type { HostEnvironment } from '../support/host-environment.js';
+import { hostProject, jobPayload, traceCollector, writeTree } from './fixtures.js';
 import { ArtifactTransportDouble } from './transport-double.js';
 
 const ARCHIVE: JobArtifact = {
@@ -25,15 +25,13 @@ describe('uploadArtifacts', () => {
   let projectDir: string;
 
   before(async () => {
-    env = await createHostEnvironment();
-    projectDir = join(env.buildsDir, 'acme', 'widget');
-    await writeTree(projectDir, {
+    ({ env, projectDir } = await hostProject({
       'dist/app.js': 'console.log(1)',
       'dist/lib/util.js': 'export {}',
       'reports/junit-a.xml': '<a/>',
       'reports/sub/junit-b.xml': '<b/>',
       'gl-sast-report.json': '{"vulnerabilities":[]}',
-    });
+    }));
   });
   after(() => env.close());
 

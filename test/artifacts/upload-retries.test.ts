@@ -2,7 +2,6 @@
 // transport against a scripted server. gitlab-runner's artifacts-uploader makes at most 3 attempts,
 // 6 while GitLab answers 503, and a cancel during a wait ends the stage at once.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { uploadArtifacts } from '../../src/artifacts/upload-artifacts.js';
 import type { RetryPolicy } from '../../src/gitlab/retry-policy.js';
@@ -10,8 +9,8 @@ import { GitLabArtifactTransport } from '../../src/gitlab/artifacts-transport.js
 import type { JobArtifact } from '../../src/model/payload.js';
 import { multipartFile } from '../gitlab/helpers/multipart-file.js';
 import { dropConnection, reply, startScriptedServer } from '../gitlab/helpers/scripted-server.js';
-import { createHostEnvironment, type HostEnvironment } from '../support/host-environment.js';
-import { jobPayload, traceCollector, writeTree } from './fixtures.js';
+import type { HostEnvironment } from '../support/host-environment.js';
+import { hostProject, jobPayload, traceCollector } from './fixtures.js';
 
 const ARCHIVE: JobArtifact = {
   paths: ['dist/'],
@@ -27,9 +26,7 @@ describe('artifact upload retries (stage + GitLab transport)', () => {
   let projectDir: string;
 
   before(async () => {
-    env = await createHostEnvironment();
-    projectDir = join(env.buildsDir, 'acme', 'widget');
-    await writeTree(projectDir, { 'dist/app.js': 'console.log(1)'.repeat(20_000) });
+    ({ env, projectDir } = await hostProject({ 'dist/app.js': 'console.log(1)'.repeat(20_000) }));
   });
   after(() => env.close());
 

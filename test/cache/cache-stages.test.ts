@@ -8,8 +8,8 @@ import { restoreCaches } from '../../src/cache/restore-cache.js';
 import { LocalCacheStore } from '../../src/cache/store.js';
 import { hasCode } from '../../src/errors.js';
 import type { JobCache, JobVariable } from '../../src/model/payload.js';
-import { jobPayload, snapshotTree, traceCollector, writeTree } from '../artifacts/fixtures.js';
-import { createHostEnvironment, type HostEnvironment } from '../support/host-environment.js';
+import { hostProject, jobPayload, snapshotTree, traceCollector } from '../artifacts/fixtures.js';
+import type { HostEnvironment } from '../support/host-environment.js';
 
 describe('cache stages (archive_cache, restore_cache)', () => {
   let env: HostEnvironment;
@@ -17,15 +17,13 @@ describe('cache stages (archive_cache, restore_cache)', () => {
   let store: LocalCacheStore;
 
   beforeEach(async () => {
-    env = await createHostEnvironment();
-    projectDir = join(env.buildsDir, 'acme', 'widget');
-    store = new LocalCacheStore({ dir: join(env.root, 'cache') });
-    await writeTree(projectDir, {
+    ({ env, projectDir } = await hostProject({
       'node_modules/left-pad/index.js': 'module.exports = 1',
       'node_modules/.bin/left-pad': { symlink: '../left-pad/index.js' },
       'node_modules/left-pad/cli.js': { content: '#!/usr/bin/env node', mode: 0o755 },
       'src/app.js': 'app',
-    });
+    }));
+    store = new LocalCacheStore({ dir: join(env.root, 'cache') });
   });
   afterEach(() => env.close());
 

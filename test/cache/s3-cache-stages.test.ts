@@ -10,8 +10,8 @@ import { S3CacheClient } from '../../src/cache/s3-client.js';
 import { S3CacheStore } from '../../src/cache/s3-store.js';
 import { LocalCacheStore } from '../../src/cache/store.js';
 import type { JobCache } from '../../src/model/payload.js';
-import { jobPayload, traceCollector, writeTree } from '../artifacts/fixtures.js';
-import { createHostEnvironment, type HostEnvironment } from '../support/host-environment.js';
+import { hostProject, jobPayload, traceCollector } from '../artifacts/fixtures.js';
+import type { HostEnvironment } from '../support/host-environment.js';
 import { startS3Server, type TestS3Server } from '../support/s3/s3-server.js';
 
 const CACHE: JobCache = { key: 'deps-main', paths: ['vendor/'], policy: 'pull-push', when: 'on_success' };
@@ -27,9 +27,7 @@ describe('cache stages over S3', () => {
   });
   after(() => s3?.close());
   beforeEach(async () => {
-    env = await createHostEnvironment();
-    projectDir = join(env.buildsDir, 'acme', 'widget');
-    await writeTree(projectDir, { 'vendor/lib.txt': 'vendored' });
+    ({ env, projectDir } = await hostProject({ 'vendor/lib.txt': 'vendored' }));
   });
   afterEach(() => env.close());
 
