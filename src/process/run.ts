@@ -46,6 +46,9 @@ export function runCollect(request: RunRequest): Promise<RunResult> {
         stderr: Buffer.concat(stderr),
       }),
     );
+    // A child that exits without reading its input (a missing netns for `ip netns exec … nft -f -`)
+    // makes the write fail with EPIPE: its exit code already says what went wrong.
+    child.stdin?.on('error', () => undefined);
     if (request.input !== undefined) child.stdin?.end(request.input);
   });
 }
