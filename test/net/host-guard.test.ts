@@ -9,10 +9,13 @@ import { join } from 'node:path';
 import { hasCode } from '../../src/errors.js';
 import { endpointsOf, enterHostGuard, hostGuardLoaded } from '../../src/net/host-guard.js';
 import { buildHostGuardRuleset } from '../../src/net/host-guard-ruleset.js';
-import { createNetnsSandbox, run, type NetnsSandbox } from './support/netns.js';
+import { createNetnsSandbox, type NetnsSandbox } from './support/netns.js';
 
-/** No account has it: a uid of the guard's own, as `vm_user = "<uid>:<gid>"` allows. */
-const VM_UID = 64_914;
+/**
+ * No account has it: a uid of the guard's own, as `vm_user = "<uid>:<gid>"` allows; one per test
+ * process, since the guard keeps its table while any process runs as that uid.
+ */
+const VM_UID = 60_000 + (process.pid % 5000);
 
 describe('the host guard', () => {
   let sandbox: NetnsSandbox;
@@ -28,11 +31,7 @@ describe('the host guard', () => {
     await writeFile(resolvConf, 'nameserver 127.0.0.53\n');
     host = sandbox.add('gh');
     outside = sandbox.add('go');
-    run(['ip', 'link', 'add', 'up0', 'netns', host, 'type', 'veth', 'peer', 'name', 'up1', 'netns', outside]);
-    sandbox.exec(host, ['ip', 'addr', 'add', '192.0.2.1/24', 'dev', 'up0']);
-    sandbox.exec(host, ['ip', 'link', 'set', 'up0', 'up']);
-    sandbox.exec(outside, ['ip', 'addr', 'add', '192.0.2.2/24', 'dev', 'up1']);
-    sandbox.exec(outside, ['ip', 'link', 'set', 'up1', 'up']);
+    sandbox.link(host, outside);
     await sandbox.start(host, 'http-whoami.mjs', ['127.0.0.1', '8080']); // a private service
     await sandbox.start(host, 'http-whoami.mjs', ['127.0.0.1', '8081']); // the GitLab
     await sandbox.start(host, 'http-whoami.mjs', ['192.0.2.1', '8082']); // on the host's own NIC

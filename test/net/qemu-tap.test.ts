@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { teardownHostNetwork } from '../../src/net/index.js';
 import { IMAGE_DIR, requireImage } from '../executor/vm/support/vm-test-env.js';
-import { createNetnsSandbox, run, type NetnsSandbox } from './support/netns.js';
+import { createNetnsSandbox, run, runInNetns, type NetnsSandbox } from './support/netns.js';
 
 describe('QEMU VMs on Tart TAPs', () => {
   let sandbox: NetnsSandbox;
@@ -80,7 +80,7 @@ describe('QEMU VMs on Tart TAPs', () => {
     const runtimeRoot = join(dir, 'runtime');
     await mkdir(runtimeRoot, { recursive: true, mode: 0o700 });
     const script = fileURLToPath(new URL('./fixtures/tap-vm-clone.ts', import.meta.url));
-    const output = await runIn(host, [
+    const output = await runInNetns(host, [
       process.execPath,
       '--import',
       'tsx',
@@ -120,18 +120,3 @@ describe('QEMU VMs on Tart TAPs', () => {
   });
 });
 
-function runIn(netns: string, argv: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (process.env.TART_TEST_VERBOSE) process.stderr.write(chunk);
-    });
-    child.on('close', (code) =>
-      code === 0 ? resolve(stdout) : reject(new Error(`exit ${code}: ${stderr}\n${stdout}`)),
-    );
-  });
-}
