@@ -68,6 +68,9 @@ export const DEFAULT_DENY_RANGES = [
   '169.254.0.0/16',
 ];
 
+/** The system user a guarded user-mode QEMU runs as (the Debian package creates it). */
+export const DEFAULT_VM_USER = 'tart-vm';
+
 const PULL_POLICY_NAMES = ['always', 'if-not-present', 'never'] as const;
 
 const vmShape: Shape<VmConfig> = {
@@ -78,6 +81,8 @@ const vmShape: Shape<VmConfig> = {
   bootTimeout: withDefault('boot_timeout', integer(1), 120),
   accel: withDefault('accel', oneOf(VM_ACCELERATORS), 'auto'),
   network: withDefault('network', oneOf(VM_NETWORK_MODES), 'user'),
+  hostGuard: withDefault('host_guard', boolean, true),
+  vmUser: withDefault('vm_user', string({ nonEmpty: true }), DEFAULT_VM_USER),
   idleCount: withDefault('idle_count', integer(0), 0),
   idleTime: withDefault('idle_time', integer(0), 1800),
   defaultImage: optional('default_image', string({ nonEmpty: true })),

@@ -106,6 +106,14 @@ export interface VmConfig {
   bootTimeout: number;
   accel: VmAccelerator;
   network: VmNetworkMode;
+  /**
+   * network = "user" (QEMU): QEMU runs as `vmUser` and an nftables guard rejects its traffic to
+   * this host's own addresses except the GitLab of `url`/`clone_url`. false = jobs reach the
+   * host's loopback (and `tart doctor` warns).
+   */
+  hostGuard: boolean;
+  /** `user[:group]` (names or numbers) a guarded QEMU runs as; never root. */
+  vmUser: string;
   /** VMs kept booted and ready for this runner's next jobs (0 = no pool: every job boots cold). */
   idleCount: number;
   /** Seconds a pooled VM may wait for a job before it is replaced by a fresh one (0 = never). */

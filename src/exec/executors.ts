@@ -49,8 +49,10 @@ function runnerEntry(
       url: 'http://127.0.0.1',
       token: 'glrt-tart-exec-local',
       executor: kind,
-      // As config.toml does for firecracker runners: it has no user-mode networking.
-      ...(kind === 'firecracker' ? { vm: { network: 'tap' } } : {}),
+      // As config.toml does for firecracker runners: it has no user-mode networking. A local run
+      // executes the working copy's own jobs against exec's own server, on a loopback port chosen
+      // at run time: its user-mode VMs are not put behind the host guard.
+      vm: kind === 'firecracker' ? { network: 'tap' } : { host_guard: false },
     },
     defaults,
   );

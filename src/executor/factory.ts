@@ -7,6 +7,7 @@ import { createVmExecutor } from './vm/index.js';
 import { tapNetworkProvider } from '../net/index.js';
 import { sharedImageStore } from '../oci/shared-store.js';
 import type { JobImageSettings } from './vm/job-image.js';
+import { guardedUserNetwork } from './vm/guarded-user-network.js';
 
 export interface ExecutorFactoryOptions {
   runtimeRoot?: string;
@@ -44,6 +45,7 @@ export const createExecutorFor: ExecutorFactory = (runner, options = {}) => {
           log: options.log,
         },
         jobImages: jobImageSettings(runner),
+        guard: guardedUserNetwork(runner),
       });
   }
 };

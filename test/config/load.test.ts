@@ -64,6 +64,8 @@ test('a runner gets every default, including host-dependent ones', () => {
       allowedPullPolicies: [],
       insecureRegistries: [],
       network: 'user',
+      hostGuard: true,
+      vmUser: 'tart-vm',
       idleCount: 0,
       idleTime: 1800,
     },
@@ -113,6 +115,8 @@ shutdown_timeout = 60
     boot_timeout = 30
     accel = "kvm"
     network = "tap"
+    host_guard = false
+    vm_user = "tart-vm:kvm"
     idle_count = 2
     idle_time = 600
     default_image = "node:20"
@@ -170,6 +174,8 @@ shutdown_timeout = 60
     imageStore: '/srv/tart/images',
     insecureRegistries: ['registry.lan:5000'],
     network: 'tap',
+    hostGuard: false,
+    vmUser: 'tart-vm:kvm',
     idleCount: 2,
     idleTime: 600,
   });

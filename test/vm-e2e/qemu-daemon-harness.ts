@@ -37,12 +37,20 @@ export async function startQemuDaemon(options: {
   vmLines?: string[];
   /** The runner's `environment` entries. */
   environment?: string[];
+  /**
+   * Put QEMU behind the host guard as this `vm_user`; absent = host_guard = false, so these tests
+   * never load nftables into the machine's own namespace (the guard's own tests run in one they make).
+   */
+  guardAs?: string;
+  /** The daemon's metrics/status server. */
+  listenAddress?: string;
 }): Promise<QemuDaemonHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'tart-qemu-daemon-'));
   const toml = [
     `concurrent = ${options.concurrent}`,
     'check_interval = 1',
     'shutdown_timeout = 5',
+    ...(options.listenAddress ? [`listen_address = "${options.listenAddress}"`] : []),
     '[[runners]]',
     'name = "qemu-e2e"',
     `url = "${options.url}"`,
@@ -57,6 +65,7 @@ export async function startQemuDaemon(options: {
     'disk_size_mb = 2048',
     'boot_timeout = 240',
     'network = "user"',
+    ...(options.guardAs ? [`vm_user = "${options.guardAs}"`] : ['host_guard = false']),
     ...(options.vmLines ?? []),
   ].join('\n');
   const config = parseConfig(toml, join(dir, 'config.toml'), {

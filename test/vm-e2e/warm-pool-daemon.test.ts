@@ -68,6 +68,8 @@ describe('tart run with a warm pool (real guests under TCG)', () => {
       'disk_size_mb = 1024',
       'boot_timeout = 240',
       `idle_count = ${idleCount}`,
+      // No nftables in the machine's own namespace from this test (test/vm-e2e/qemu-host-guard.test.ts covers the guard).
+      'host_guard = false',
     ].join('\n');
     await writeFile(path, toml, { mode: 0o600 });
     return path;

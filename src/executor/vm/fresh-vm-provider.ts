@@ -47,6 +47,11 @@ export interface FreshVmProviderOptions {
   network?: VmNetworkProvider;
   /** Which kernel the VMM boots: Firecracker takes the ELF vmlinux; QEMU either (bzImage by default). */
   kernel?: 'bzImage' | 'vmlinux';
+  /**
+   * Keeps a user-mode VM off the host's own services (src/net/host-guard.ts): entered before its
+   * VMM starts, a failure fails the VM; the returned leave runs once the VMM has stopped.
+   */
+  hostGuard?: () => Promise<() => Promise<void>>;
 }
 
 /** Phase timings of the last acquired VM, for bench/vm-start. */
@@ -96,6 +101,7 @@ export class FreshVmProvider implements VmProvider {
             release: async () => undefined,
           };
       undo.push('release network', network.release);
+      if (!options.network && options.hostGuard) undo.push('leave the host guard', await options.hostGuard());
       const disks = {
         rootfs: join(options.imageDir, IMAGE_FILES.rootfs),
         scratch: join(runtimeDir, 'scratch.img'),

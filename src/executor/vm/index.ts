@@ -8,6 +8,7 @@ import { QemuVmm } from '../../vmm/qemu/qemu-vmm.js';
 import { defaultRuntimeRoot } from './runtime-dir.js';
 import { FreshVmProvider } from './fresh-vm-provider.js';
 import { PooledVmProvider } from './pool/pooled-vm-provider.js';
+import type { GuardedUserNetwork } from './guarded-user-network.js';
 import type { JobImageSettings } from './job-image.js';
 import { VmExecutor, type VmExecutorOptions, type VmNetworkProvider } from './vm-executor.js';
 
@@ -49,6 +50,8 @@ export interface CreateVmExecutorOptions {
   };
   /** `image:` support; absent = Tart's own root only. */
   jobImages?: JobImageSettings;
+  /** User-mode QEMU kept off the host's services: QEMU's uid, and the guard around each VM. */
+  guard?: GuardedUserNetwork;
 }
 
 export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
@@ -65,6 +68,7 @@ export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
       : new QemuVmm({
           accel: options.accel,
           binary: options.qemuBinary,
+          ...(options.guard ? { runAs: options.guard.runAs } : {}),
           // describe() must report the accelerator start() will use: both probe with the image's kernel.
           probeKernel: {
             kernelPath: join(options.imageDir, IMAGE_FILES.kernel),
@@ -78,6 +82,7 @@ export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
     bootTimeoutSeconds: options.bootTimeoutSeconds,
     runtimeRoot: options.runtimeRoot ?? defaultRuntimeRoot(),
     network: options.network,
+    ...(options.guard ? { hostGuard: options.guard.hostGuard } : {}),
     // Released Firecracker boots only an ELF vmlinux on x86_64; QEMU takes the bzImage.
     kernel: firecracker ? 'vmlinux' : (options.qemuKernel ?? 'bzImage'),
   };

@@ -1,6 +1,7 @@
 // At daemon start: VMs, disks and sockets left by a runner that was killed are removed.
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { QEMU_OWNED_DIR } from '../../vmm/qemu/qemu-owner.js';
 import { listRuntimeDirs, readState, removeRuntimeDir } from './runtime-dir.js';
 
 export interface ReapResult {
@@ -16,7 +17,10 @@ export async function reapOrphans(options: { runtimeRoot: string; isAlive?: (pid
     const state = await readState(dir);
     if (state && state.runnerPid !== process.pid && isAlive(state.runnerPid)) continue;
     if (state && state.runnerPid === process.pid) continue;
-    const vmmPid = state?.vmmPid ?? (await pidFromFile(`${dir}/qemu.pid`));
+    const vmmPid =
+      state?.vmmPid ??
+      (await pidFromFile(`${dir}/qemu.pid`)) ??
+      (await pidFromFile(`${dir}/${QEMU_OWNED_DIR}/qemu.pid`));
     if (vmmPid && isAlive(vmmPid) && (await isVmmProcess(vmmPid, dir))) {
       try {
         process.kill(vmmPid, 'SIGKILL');

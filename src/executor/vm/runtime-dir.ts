@@ -19,9 +19,12 @@ export function defaultRuntimeRoot(env: NodeJS.ProcessEnv = process.env, uid = p
   return env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'tart', 'vms') : `/tmp/tart-${uid}/vms`;
 }
 
-/** Creates `<root>/<vmId>` (0700) and records this process as its owner. */
+/**
+ * Creates `<root>/<vmId>` (0700) and records this process as its owner. The root is search-only
+ * (0711) for everyone: a QEMU that runs unprivileged must reach its own VM's dir (qemu-owner.ts).
+ */
 export async function createRuntimeDir(root: string, vmId: string): Promise<string> {
-  await mkdir(root, { recursive: true, mode: 0o700 });
+  await mkdir(root, { recursive: true, mode: 0o711 });
   const dir = join(root, vmId);
   await mkdir(dir, { mode: 0o700 });
   await writeState(dir, { vmId, runnerPid: process.pid, createdAt: new Date().toISOString() });

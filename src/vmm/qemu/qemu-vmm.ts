@@ -11,6 +11,7 @@ import { spawnVmm, type SpawnVmm } from '../spawn.js';
 import type { VmExit, VmInstance, VmSpec, Vmm } from '../types.js';
 import { probeAccelerator } from './accel-probe.js';
 import { buildQemuArgs, type QemuAccelerator } from './qemu-args.js';
+import { handOverToOwner, type QemuOwner } from './qemu-owner.js';
 import { qmpExecute } from './qmp.js';
 
 export interface QemuVmmOptions {
@@ -20,6 +21,8 @@ export interface QemuVmmOptions {
   spawn?: SpawnVmm;
   /** For the accel probe: a kernel and initrd to boot. */
   probeKernel?: { kernelPath: string; initrdPath: string };
+  /** The unprivileged uid/gid QEMU is started as (absent = the daemon's own); asked at each start. */
+  runAs?: () => Promise<QemuOwner>;
 }
 
 export class QemuVmm implements Vmm {
@@ -37,7 +40,9 @@ export class QemuVmm implements Vmm {
     if (accel !== 'auto') return accel;
     const probe = kernel ?? this.options.probeKernel;
     if (!probe) return 'tcg';
-    return probeAccelerator({ qemuBinary: this.binary, ...probe, spawn: this.options.spawn });
+    // KVM must open for the user the VMs run as, not only for the daemon.
+    const owner = await this.options.runAs?.();
+    return probeAccelerator({ qemuBinary: this.binary, ...probe, spawn: this.spawnAs(owner) });
   }
 
   async describe(): Promise<string> {
@@ -55,10 +60,12 @@ export class QemuVmm implements Vmm {
   async start(spec: VmSpec, signal?: AbortSignal): Promise<VmInstance> {
     signal?.throwIfAborted();
     const accel = await this.accelerator({ kernelPath: spec.kernelPath, initrdPath: spec.initrdPath });
-    const qmpSocket = join(spec.runtimeDir, 'qmp.sock');
-    const pidFile = join(spec.runtimeDir, 'qemu.pid');
+    const owner = await this.options.runAs?.();
+    const controlDir = owner ? await handOverToOwner(spec, owner) : spec.runtimeDir;
+    const qmpSocket = join(controlDir, 'qmp.sock');
+    const pidFile = join(controlDir, 'qemu.pid');
     const args = buildQemuArgs({ spec, accel, qmpSocket, pidFile });
-    const child = (this.options.spawn ?? spawnVmm)(this.binary, args, { cwd: spec.runtimeDir });
+    const child = this.spawnAs(owner)(this.binary, args, { cwd: controlDir });
     const console = new ConsoleLog(spec.consoleLogPath);
     if (child.stdout) console.follow(child.stdout);
     let stderr = '';
@@ -107,6 +114,14 @@ export class QemuVmm implements Vmm {
       consoleTail: (maxBytes) => console.lastChars(maxBytes),
       waitForConsole: (text: string) => console.waitFor(text),
     };
+  }
+
+  // QEMU is never given a uid switch of its own (-runas): its seccomp filter denies set*uid, so
+  // it starts as the owner already (libuv drops the supplementary groups before exec).
+  private spawnAs(owner: QemuOwner | undefined): SpawnVmm {
+    const spawn = this.options.spawn ?? spawnVmm;
+    if (!owner) return spawn;
+    return (command, args, options) => spawn(command, args, { ...options, uid: owner.uid, gid: owner.gid });
   }
 }
 

@@ -1,0 +1,62 @@
+// A QEMU started as an unprivileged uid/gid (the host guard's `vm_user`) opens its files as that
+// user: the VM's own disks become its, its sockets and pid file go in a directory of its own,
+// and the runtime dirs above become search-only (0711) so it can reach them without listing them.
+// The client key and state file stay root's (0600). Anything else it must read (image, kernel,
+// job image) is checked up front, so a missing permission is a clear error, not QEMU's exit.
+import { constants } from 'node:fs';
+import { chmod, chown, mkdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { TartError } from '../../errors.js';
+import type { VmSpec } from '../types.js';
+
+export interface QemuOwner {
+  uid: number;
+  gid: number;
+}
+
+/** The directory, inside the VM's runtime dir, that the QEMU user owns (QMP socket, pid file). */
+export const QEMU_OWNED_DIR = 'qemu';
+
+/** Makes `spec`'s files usable by `owner`; returns the directory for QEMU's sockets and pid file. */
+export async function handOverToOwner(spec: VmSpec, owner: QemuOwner): Promise<string> {
+  await chmod(dirname(spec.runtimeDir), 0o711);
+  await chmod(spec.runtimeDir, 0o711);
+  const own = join(spec.runtimeDir, QEMU_OWNED_DIR);
+  await mkdir(own, { mode: 0o700 });
+  await chown(own, owner.uid, owner.gid);
+  for (const disk of [spec.disks.scratch, spec.disks.seed]) await chown(disk, owner.uid, owner.gid);
+  const shared = [spec.kernelPath, spec.initrdPath, spec.disks.rootfs, spec.disks.jobImage];
+  for (const file of shared) if (file !== undefined) await assertReadableBy(file, owner);
+  await assertReadableBy(own, owner);
+  return own;
+}
+
+// Every directory on the way must be searchable by the owner, and the file itself readable.
+async function assertReadableBy(path: string, owner: QemuOwner): Promise<void> {
+  const steps: Array<{ path: string; bit: 'x' | 'r' }> = [{ path, bit: 'r' }];
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    steps.push({ path: dir, bit: 'x' });
+    if (dir === dirname(dir)) break;
+  }
+  for (const step of steps) {
+    const info = await stat(step.path);
+    if (!permits(info, owner, step.bit)) {
+      throw new TartError(
+        'VMM_FILE_UNREACHABLE',
+        `QEMU runs as uid ${owner.uid} (gid ${owner.gid}) and cannot ${step.bit === 'x' ? 'enter' : 'read'} ` +
+          `${step.path} (fix: chmod o+${step.bit} ${step.path}, or give [runners.vm] vm_user access to it)`,
+        { details: { path: step.path, uid: owner.uid, gid: owner.gid } },
+      );
+    }
+  }
+}
+
+function permits(info: { mode: number; uid: number; gid: number }, owner: QemuOwner, bit: 'x' | 'r'): boolean {
+  const [user, group, other] =
+    bit === 'x'
+      ? [constants.S_IXUSR, constants.S_IXGRP, constants.S_IXOTH]
+      : [constants.S_IRUSR, constants.S_IRGRP, constants.S_IROTH];
+  if (info.uid === owner.uid) return (info.mode & user) !== 0;
+  if (info.gid === owner.gid) return (info.mode & group) !== 0;
+  return (info.mode & other) !== 0;
+}
