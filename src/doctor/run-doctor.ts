@@ -54,7 +54,7 @@ export async function runDoctor(input: {
   const nft = await checkBinary(host, {
     name: 'nft',
     binary: 'nft',
-    required: needs.tap,
+    required: needs.tap || needs.hostGuard,
     fix: 'apt-get install nftables',
     args: ['--version'],
   });

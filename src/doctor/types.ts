@@ -39,5 +39,7 @@ export interface Requirements {
   jailer: boolean;
   kvm: boolean;
   tap: boolean;
+  /** A QEMU runner with network = "user" behind the host guard (nft, root). */
+  hostGuard: boolean;
   image: boolean;
 }

@@ -87,26 +87,38 @@ describe('tart doctor', () => {
     assert.equal(report.exitCode, 1);
   });
 
-  it('reports what isolates the VMs: the QEMU sandbox, the uid, and user-mode networking exposing loopback', async () => {
+  it('reports what isolates the VMs: the QEMU sandbox, the uid, and whether user-mode networking is behind the host guard', async () => {
     const qemuUser = `[[runners]]\nname = "vm"\nurl = "https://gitlab.example.com"\ntoken = "glrt-x"\nexecutor = "qemu"\n[runners.vm]\nnetwork = "user"\n`;
-    const host = fakeHost({ files: {}, binaries: qemuOnly, configText: qemuUser });
-    const report = await runDoctor({ host, configPath: '/c', hostFacts });
-    const isolation = byName(report.results, 'isolation');
-    assert.equal(isolation?.verdict, 'warn');
+    const isolationOf = async (configText: string, uid: number) =>
+      byName(
+        (
+          await runDoctor({
+            host: fakeHost({ files: {}, binaries: qemuOnly, configText }),
+            configPath: '/c',
+            hostFacts: { ...hostFacts, uid },
+          })
+        ).results,
+        'isolation',
+      );
+    const guarded = await isolationOf(qemuUser, 0);
+    assert.equal(guarded?.verdict, 'ok', guarded?.fact);
+    assert.match(guarded?.fact ?? '', /-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny/);
+    assert.match(guarded?.fact ?? '', /host guard on for network = "user" \(vm\): QEMU as tart-vm/);
+    assert.doesNotMatch(guarded?.fact ?? '', /reach this host's loopback/);
+
+    const open = await isolationOf(`${qemuUser}host_guard = false\n`, 0);
+    assert.equal(open?.verdict, 'warn');
     assert.match(
-      isolation?.fact ?? '',
+      open?.fact ?? '',
       /-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny as uid 0/,
     );
-    assert.match(isolation?.fact ?? '', /network = "user" lets jobs reach this host's loopback \(vm\)/);
-    const tapHost = fakeHost({
-      files: {},
-      binaries: qemuOnly,
-      configText: qemuUser.replace('"user"', '"tap"'),
-    });
-    const tap = byName(
-      (await runDoctor({ host: tapHost, configPath: '/c', hostFacts: { ...hostFacts, uid: 1001 } })).results,
-      'isolation',
-    );
+    assert.match(open?.fact ?? '', /network = "user" lets jobs reach this host's loopback \(vm\)/);
+
+    const notRoot = await isolationOf(qemuUser, 1001);
+    assert.equal(notRoot?.verdict, 'fail', 'the guard cannot load: its VMs would fail');
+    assert.match(notRoot?.fact ?? '', /host guard cannot be loaded/);
+
+    const tap = await isolationOf(qemuUser.replace('"user"', '"tap"'), 1001);
     assert.equal(tap?.verdict, 'ok', tap?.fact);
   });
 
