@@ -64,6 +64,7 @@ describe('the host guard around a user-mode QEMU job', () => {
       state: string;
       trace: string;
       qemuUids: number[];
+      qemuCapabilities: string[];
       guardDuringJob: boolean;
       guardAfterStop: boolean;
     };
@@ -78,6 +79,7 @@ describe('the host guard around a user-mode QEMU job', () => {
     assert.match(trace, /metrics-rc=7/, "Tart's metrics port refuses the connection");
     assert.match(trace, /192\.0\.2\.1 outside-rc=0/, 'outbound NAT still reaches the world (seen from the host address)');
     assert.deepEqual(summary.qemuUids, [VM_UID], 'QEMU ran as the unprivileged vm_user');
+    assert.deepEqual(summary.qemuCapabilities, ['0000000000000000'], 'with no capability left');
     assert.equal(summary.guardDuringJob, true, 'the guard table was loaded while the VM ran');
     assert.equal(summary.guardAfterStop, false, 'and removed once the daemon stopped');
   });
