@@ -9,6 +9,11 @@ export interface QemuArgsInput {
   accel: QemuAccelerator;
   qmpSocket: string;
   pidFile: string;
+  /**
+   * Shared read-only disks handed to QEMU as open descriptors (the child's fd numbers) instead of
+   * paths: an unprivileged QEMU never needs access to the image store's private directories.
+   */
+  passedDisks?: { rootfs?: number; jobImage?: number };
 }
 
 /**
@@ -18,7 +23,10 @@ export interface QemuArgsInput {
  */
 export const QEMU_SANDBOX = 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny';
 
-export function buildQemuArgs({ spec, accel, qmpSocket, pidFile }: QemuArgsInput): string[] {
+export function buildQemuArgs({ spec, accel, qmpSocket, pidFile, passedDisks = {} }: QemuArgsInput): string[] {
+  // An fd set per passed disk (set id = the fd); the drive names it as /dev/fdset/<id>.
+  const fileOf = (path: string, fd: number | undefined) => (fd === undefined ? path : `/dev/fdset/${fd}`);
+  const fdSets = Object.values(passedDisks).flatMap((fd) => ['-add-fd', `fd=${fd},set=${fd}`]);
   return [
     '-sandbox', QEMU_SANDBOX,
     // acpi=on: the cloud kernel needs it; legacy timers stay on because TCG hangs without them.
@@ -34,10 +42,11 @@ export function buildQemuArgs({ spec, accel, qmpSocket, pidFile }: QemuArgsInput
     '-kernel', spec.kernelPath,
     '-initrd', spec.initrdPath,
     '-append', spec.kernelCmdline,
-    ...drive('rootfs', spec.disks.rootfs, true),
+    ...fdSets,
+    ...drive('rootfs', fileOf(spec.disks.rootfs, passedDisks.rootfs), true),
     ...drive('scratch', spec.disks.scratch, false),
     ...drive('seed', spec.disks.seed, true),
-    ...(spec.disks.jobImage ? drive('job_image', spec.disks.jobImage, true) : []),
+    ...(spec.disks.jobImage ? drive('job_image', fileOf(spec.disks.jobImage, passedDisks.jobImage), true) : []),
     ...network(spec),
     '-device', 'virtio-rng-device',
     '-qmp', `unix:${qmpSocket},server=on,wait=off`,

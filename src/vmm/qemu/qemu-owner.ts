@@ -1,10 +1,12 @@
 // A QEMU started as an unprivileged uid/gid (the host guard's `vm_user`) opens its files as that
 // user: the VM's own disks become its, its sockets and pid file go in a directory of its own,
 // and the runtime dirs above become search-only (0711) so it can reach them without listing them.
-// The client key and state file stay root's (0600). Anything else it must read (image, kernel,
-// job image) is checked up front, so a missing permission is a clear error, not QEMU's exit.
+// The client key and state file stay root's (0600). The shared read-only disks (the image's
+// rootfs, a job image from the 0700 store) are opened here and passed as descriptors; the kernel
+// and initrd, which QEMU reads by path, are checked up front, so a missing permission is a clear
+// error, not QEMU's exit.
 import { constants } from 'node:fs';
-import { chmod, chown, mkdir, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TartError } from '../../errors.js';
 import type { VmSpec } from '../types.js';
@@ -17,18 +19,45 @@ export interface QemuOwner {
 /** The directory, inside the VM's runtime dir, that the QEMU user owns (QMP socket, pid file). */
 export const QEMU_OWNED_DIR = 'qemu';
 
-/** Makes `spec`'s files usable by `owner`; returns the directory for QEMU's sockets and pid file. */
-export async function handOverToOwner(spec: VmSpec, owner: QemuOwner): Promise<string> {
+export interface OwnerHandover {
+  /** Where QEMU's QMP socket and pid file go. */
+  controlDir: string;
+  /** The child's fd number of each passed disk (qemu-args.ts `passedDisks`). */
+  passedDisks: { rootfs?: number; jobImage?: number };
+  /** Descriptors for the child's stdio from index 3 on, in fd order. */
+  descriptors: number[];
+  /** Closes this process's copies once QEMU has its own (or failed to start). */
+  close(): Promise<void>;
+}
+
+/** Makes `spec`'s files usable by `owner`: its control dir, its disks, the shared disks opened. */
+export async function handOverToOwner(spec: VmSpec, owner: QemuOwner): Promise<OwnerHandover> {
   await chmod(dirname(spec.runtimeDir), 0o711);
   await chmod(spec.runtimeDir, 0o711);
-  const own = join(spec.runtimeDir, QEMU_OWNED_DIR);
-  await mkdir(own, { mode: 0o700 });
-  await chown(own, owner.uid, owner.gid);
+  const controlDir = join(spec.runtimeDir, QEMU_OWNED_DIR);
+  await mkdir(controlDir, { mode: 0o700 });
+  await chown(controlDir, owner.uid, owner.gid);
   for (const disk of [spec.disks.scratch, spec.disks.seed]) await chown(disk, owner.uid, owner.gid);
-  const shared = [spec.kernelPath, spec.initrdPath, spec.disks.rootfs, spec.disks.jobImage];
-  for (const file of shared) if (file !== undefined) await assertReadableBy(file, owner);
-  await assertReadableBy(own, owner);
-  return own;
+  for (const file of [spec.kernelPath, spec.initrdPath, controlDir]) await assertReadableBy(file, owner);
+  const handles: FileHandle[] = [];
+  const passedDisks: OwnerHandover['passedDisks'] = {};
+  try {
+    for (const role of ['rootfs', 'jobImage'] as const) {
+      const path = spec.disks[role];
+      if (path === undefined) continue;
+      handles.push(await open(path, 'r'));
+      passedDisks[role] = 2 + handles.length;
+    }
+  } catch (error) {
+    await Promise.all(handles.map((handle) => handle.close()));
+    throw error;
+  }
+  return {
+    controlDir,
+    passedDisks,
+    descriptors: handles.map((handle) => handle.fd),
+    close: async () => void (await Promise.all(handles.map((handle) => handle.close()))),
+  };
 }
 
 // Every directory on the way must be searchable by the owner, and the file itself readable.

@@ -61,11 +61,24 @@ export class QemuVmm implements Vmm {
     signal?.throwIfAborted();
     const accel = await this.accelerator({ kernelPath: spec.kernelPath, initrdPath: spec.initrdPath });
     const owner = await this.options.runAs?.();
-    const controlDir = owner ? await handOverToOwner(spec, owner) : spec.runtimeDir;
+    const handover = owner ? await handOverToOwner(spec, owner) : undefined;
+    const controlDir = handover?.controlDir ?? spec.runtimeDir;
     const qmpSocket = join(controlDir, 'qmp.sock');
     const pidFile = join(controlDir, 'qemu.pid');
-    const args = buildQemuArgs({ spec, accel, qmpSocket, pidFile });
-    const child = this.spawnAs(owner)(this.binary, args, { cwd: controlDir });
+    const args = buildQemuArgs({ spec, accel, qmpSocket, pidFile, passedDisks: handover?.passedDisks });
+    let child: ChildProcess;
+    try {
+      child = this.spawnAs(owner)(this.binary, args, {
+        cwd: controlDir,
+        ...(handover ? { stdio: ['ignore', 'pipe', 'pipe', ...handover.descriptors] } : {}),
+      });
+    } catch (error) {
+      await handover?.close();
+      throw error;
+    }
+    // The child holds its own copies from the fork on. Not awaited here: the 'spawn' event must
+    // find its listener below.
+    const passedClosed = handover?.close();
     const console = new ConsoleLog(spec.consoleLogPath);
     if (child.stdout) console.follow(child.stdout);
     let stderr = '';
@@ -79,6 +92,7 @@ export class QemuVmm implements Vmm {
       });
     });
     const spawned = await Promise.race([once(child, 'spawn').then(() => true), exited.then(() => false)]);
+    await passedClosed;
     if (!spawned || child.pid === undefined) {
       throw new TartError('VMM_SPAWN_FAILED', spawnFailure(this.binary, spawnError, stderr));
     }

@@ -23,6 +23,24 @@ function valuesOf(args: string[], flag: string): string[] {
   return args.flatMap((arg, index) => (arg === flag ? [args[index + 1] ?? ''] : []));
 }
 
+describe('buildQemuArgs with passed disks', () => {
+  it('names a passed disk by its fd set, and keeps the others as paths', () => {
+    const args = buildQemuArgs({
+      spec: { ...spec, disks: { ...spec.disks, jobImage: '/store/rootfs.ext4' } },
+      accel: 'tcg',
+      qmpSocket: '/run/vm/qemu/qmp.sock',
+      pidFile: '/run/vm/qemu/qemu.pid',
+      passedDisks: { rootfs: 3, jobImage: 4 },
+    });
+    assert.deepEqual(valuesOf(args, '-add-fd'), ['fd=3,set=3', 'fd=4,set=4']);
+    const drives = valuesOf(args, '-drive');
+    assert.match(drives[0] ?? '', /^id=rootfs,file=\/dev\/fdset\/3,.*readonly=on/);
+    assert.match(drives[1] ?? '', /^id=scratch,file=\/run\/vm\/scratch\.img,/);
+    assert.match(drives[3] ?? '', /^id=job_image,file=\/dev\/fdset\/4,.*readonly=on/);
+    assert.ok(!args.some((arg) => arg.includes('/img/rootfs.ext4') || arg.includes('/store/')));
+  });
+});
+
 describe('buildQemuArgs', () => {
   const args = buildQemuArgs({
     spec,

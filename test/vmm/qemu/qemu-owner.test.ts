@@ -1,6 +1,6 @@
 // Handing a VM's files to the unprivileged uid its QEMU runs as: its own disks and control dir
-// become that user's, the runtime dirs search-only, and a shared file it cannot reach is named
-// before QEMU starts.
+// become that user's, the runtime dirs search-only, the shared disks are opened for it, and a
+// file it must read by path but cannot reach is named before QEMU starts.
 import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -49,11 +49,14 @@ describe('handOverToOwner', { skip: process.getuid?.() !== 0 && 'chown needs roo
     };
   }
 
-  it("gives the owner its VM's disks and a control dir, and leaves the client key root's", async () => {
+  it("gives the owner its VM's disks and a control dir, opens the shared disks, and leaves the client key root's", async () => {
     const spec = await specIn('ok', 0o755);
-    const control = await handOverToOwner(spec, OWNER);
-    assert.equal(control, join(spec.runtimeDir, QEMU_OWNED_DIR));
-    const owned = await stat(control);
+    const handover = await handOverToOwner(spec, OWNER);
+    await handover.close();
+    assert.equal(handover.controlDir, join(spec.runtimeDir, QEMU_OWNED_DIR));
+    assert.deepEqual(handover.passedDisks, { rootfs: 3 }, "the rootfs is the child's fd 3");
+    assert.equal(handover.descriptors.length, 1);
+    const owned = await stat(handover.controlDir);
     assert.deepEqual([owned.uid, owned.gid, owned.mode & 0o777], [OWNER.uid, OWNER.gid, 0o700]);
     for (const disk of [spec.disks.scratch, spec.disks.seed]) assert.equal((await stat(disk)).uid, OWNER.uid);
     assert.equal((await stat(spec.runtimeDir)).mode & 0o777, 0o711, 'search-only');
@@ -62,7 +65,18 @@ describe('handOverToOwner', { skip: process.getuid?.() !== 0 && 'chown needs roo
     assert.deepEqual([key.uid, key.mode & 0o777], [0, 0o600]);
   });
 
-  it('names the directory the owner cannot enter before QEMU would fail on it', async () => {
+  it('opens a job image in a private store for the owner, and names a kernel dir it cannot enter', async () => {
+    const store = join(dir, 'store');
+    await mkdir(store, { mode: 0o700 });
+    await writeFile(join(store, 'rootfs.ext4'), '', { mode: 0o600 });
+    const withImage = await specIn('with-image', 0o755);
+    const handover = await handOverToOwner(
+      { ...withImage, disks: { ...withImage.disks, jobImage: join(store, 'rootfs.ext4') } },
+      OWNER,
+    );
+    await handover.close();
+    assert.deepEqual(handover.passedDisks, { rootfs: 3, jobImage: 4 });
+
     const spec = await specIn('closed', 0o700);
     await assert.rejects(
       handOverToOwner(spec, OWNER),
