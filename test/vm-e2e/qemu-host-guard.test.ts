@@ -11,6 +11,7 @@ import {
   IMAGE_DIR,
   TEST_VM_ROOT,
   createTestRuntimeRoot,
+  qemuProcessesMentioning,
   removeTestRuntimeRoot,
   requireImage,
 } from '../executor/vm/support/vm-test-env.js';
@@ -40,7 +41,11 @@ describe('the host guard around a user-mode QEMU job', () => {
 
   after(async () => {
     sandbox?.dispose();
-    if (runtimeRoot) await removeTestRuntimeRoot(runtimeRoot);
+    if (!runtimeRoot) return;
+    // A fixture that died mid-job leaves its QEMU (another uid, not its child any more): end it
+    // here, then the root must be empty.
+    for (const { pid } of await qemuProcessesMentioning(runtimeRoot)) process.kill(pid, 'SIGKILL');
+    await removeTestRuntimeRoot(runtimeRoot);
   });
 
   it("keeps the job off the host's loopback and metrics port, while it clones from the loopback GitLab and reaches the world", async (t) => {
