@@ -136,6 +136,9 @@ test(
       const account = /^tart:x:(\d+):(\d+):[^:]*:\/var\/lib\/tart:\/usr\/sbin\/nologin$/m.exec(passwd);
       assert.ok(account, 'the tart system user exists');
       assert.ok(Number(account[1]) < 1000, 'a system uid');
+      const vmAccount = /^tart-vm:x:(\d+):(\d+):[^:]*:\/nonexistent:\/usr\/sbin\/nologin$/m.exec(passwd);
+      assert.ok(vmAccount, 'the tart-vm system user guarded QEMUs run as exists');
+      assert.ok(Number(vmAccount[1]) < 1000 && Number(vmAccount[1]) !== Number(account[1]), 'its own system uid');
       const config = await stat(join(root, 'etc', 'tart', 'config.toml'));
       assert.equal(config.mode & 0o777, 0o600);
       assert.equal(config.uid, Number(account[1]), 'config.toml belongs to tart');
