@@ -1,6 +1,7 @@
 // What a user-mode QEMU runner needs so its jobs cannot reach this host's own services: QEMU
 // started as `[runners.vm] vm_user`, and the host guard for that uid entered around every VM with
 // only the runner's GitLab (`url`, `clone_url`) open (src/net/host-guard.ts).
+import { DEFAULT_VM_USER } from '../../config/schema.js';
 import type { RunnerConfig } from '../../config/types.js';
 import { TartError } from '../../errors.js';
 import { endpointsOf, enterHostGuard } from '../../net/host-guard.js';
@@ -17,7 +18,7 @@ export function guardedUserNetwork(runner: RunnerConfig): GuardedUserNetwork | u
   let user: Promise<VmUser> | undefined;
   // Looked up once; a user created after a failed lookup is found by the next VM.
   const runAs = () =>
-    (user ??= resolveVmUser(runner.vm.vmUser).catch((error: unknown) => {
+    (user ??= resolveVmUser(runner.vm.vmUser, { defaultUser: DEFAULT_VM_USER }).catch((error: unknown) => {
       user = undefined;
       throw error;
     }));

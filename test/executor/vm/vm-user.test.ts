@@ -1,5 +1,6 @@
 // `[runners.vm] vm_user`: numbers need no account, names are looked up, root is refused.
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { hasCode } from '../../../src/errors.js';
 import { resolveVmUser } from '../../../src/executor/vm/vm-user.js';
@@ -22,4 +23,19 @@ test('root is refused, and a user that does not exist says how to create it', as
     resolveVmUser('tart-no-such-user'),
     (error: unknown) => hasCode(error, 'VM_USER_MISSING') && /adduser --system --group tart-vm/.test(String(error)),
   );
+});
+
+test('root creates the default account on first use (a no-login system user), and finds it the next time', { skip: process.getuid?.() !== 0 }, async () => {
+  const name = `tart-vmtest-${process.pid}`;
+  try {
+    const created = await resolveVmUser(name, { defaultUser: name });
+    assert.ok(created.uid > 0 && created.uid < 1000, `a system uid: ${created.uid}`);
+    const entry = execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).trim().split(':');
+    assert.equal(entry[6], '/usr/sbin/nologin');
+    assert.deepEqual(await resolveVmUser(name, { defaultUser: name }), created);
+    await assert.rejects(resolveVmUser(`${name}x`), (error: unknown) => hasCode(error, 'VM_USER_MISSING'), 'only the default is created');
+  } finally {
+    spawnSync('userdel', [name]);
+    spawnSync('groupdel', [name]);
+  }
 });
