@@ -2,10 +2,13 @@
 // turns a guest's connection to 10.0.2.2 (or any host address) into a connect() made by the QEMU
 // process itself, so the rule matches QEMU's uid on the output hook: packets from that uid to an
 // address of this host (`fib daddr type local`: 127.0.0.0/8, ::1 and every interface address) are
-// rejected, except the GitLab endpoints and DNS to the resolvers slirp forwards to. Everything else
-// (outbound NAT for package installs) stays open, and replies on connections the host opened
-// (SSH to the guest through slirp's hostfwd) pass as established.
+// rejected, except the GitLab endpoints and DNS to the resolvers slirp forwards to. Link-local
+// addresses (cloud metadata at 169.254.169.254, whose answers hold the host's credentials) are
+// rejected too, as in tap mode. Everything else (outbound NAT for package installs) stays open,
+// and replies on connections the host opened (SSH to the guest through slirp's hostfwd) pass as
+// established.
 import { isIPv4, isIPv6 } from 'node:net';
+import { ALWAYS_DENIED } from './ruleset.js';
 
 export const HOST_GUARD_FAMILY = 'inet';
 
@@ -46,6 +49,8 @@ export function buildHostGuardRuleset(input: HostGuardInput): string {
     '  chain output {',
     '    type filter hook output priority filter; policy accept;',
     `    meta skuid != ${input.uid} accept`,
+    `    ip daddr { ${ALWAYS_DENIED.join(', ')} } meta l4proto tcp reject with tcp reset`,
+    `    ip daddr { ${ALWAYS_DENIED.join(', ')} } reject`,
     '    fib daddr type != local accept',
     '    ct state established,related accept',
     '    meta l4proto { tcp, udp } th dport 53 ip daddr @dns4 accept',

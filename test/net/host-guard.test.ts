@@ -37,6 +37,10 @@ describe('the host guard', () => {
     await sandbox.start(host, 'http-whoami.mjs', ['192.0.2.1', '8082']); // on the host's own NIC
     await sandbox.start(host, 'http-whoami.mjs', ['::1', '8083']);
     await sandbox.start(outside, 'http-whoami.mjs', ['192.0.2.2', '8080']); // the world
+    // A cloud metadata service, link-local, beyond the host.
+    sandbox.exec(outside, ['ip', 'addr', 'add', '169.254.169.254/32', 'dev', 'lo']);
+    sandbox.exec(host, ['ip', 'route', 'add', '169.254.169.254/32', 'via', '192.0.2.2']);
+    await sandbox.start(outside, 'http-whoami.mjs', ['169.254.169.254', '8080']);
   });
 
   after(async () => {
@@ -63,6 +67,8 @@ describe('the host guard', () => {
       assert.equal(reach('http://[::1]:8083/', VM_UID), false, 'IPv6 loopback');
       assert.equal(reach('http://127.0.0.1:8081/', VM_UID), true, 'the GitLab endpoint');
       assert.equal(reach('http://192.0.2.2:8080/', VM_UID), true, 'outbound to the world');
+      assert.equal(reach('http://169.254.169.254:8080/', VM_UID), false, 'cloud metadata (link-local), as in tap mode');
+      assert.equal(reach('http://169.254.169.254:8080/'), true, 'which the host itself still reaches');
       assert.equal(reach('http://127.0.0.1:8080/'), true, 'another uid is not affected');
       const listed = sandbox.exec(host, ['nft', 'list', 'table', 'inet', `tart_host_guard_${VM_UID}`]).stdout;
       assert.match(listed, /127\.0\.0\.53/, "slirp's DNS forwarder may reach the host's resolver");
