@@ -61,3 +61,50 @@ describe('image store: private registry', () => {
     });
   });
 });
+
+// Docker Hub's flow: the registry answers 401 with `WWW-Authenticate: Bearer realm=…,service=…,
+// scope=…`; the client asks the token service with Basic credentials and retries with the token.
+describe('image store: bearer-token registry (the flow Docker Hub uses)', () => {
+  let registry: TestRegistry;
+  let root: string;
+  const auth = Buffer.from(`ci:${PASSWORD}`).toString('base64');
+  before(async () => {
+    registry = await startRegistry({ tokenUsers: { ci: PASSWORD } });
+    root = await mkdtemp(join(tmpdir(), 'tart-store-token-'));
+    const authFile = join(root, 'push-auth.json');
+    await writeFile(authFile, JSON.stringify({ auths: { [registry.host]: { auth } } }), { mode: 0o600 });
+    pushTestImage(await testImageLayout('busybox'), registry.host, 'private/busybox', '1', authFile);
+    await rm(authFile);
+  });
+  after(async () => {
+    await registry.stop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('challenges with a Bearer realm, and a pull with DOCKER_AUTH_CONFIG gets a token for the repository', async () => {
+    const challenge = await fetch(`http://${registry.host}/v2/private/busybox/manifests/1`);
+    assert.equal(challenge.status, 401);
+    assert.match(challenge.headers.get('www-authenticate') ?? '', /^Bearer realm="http:\/\/127\.0\.0\.1:\d+\/token",service="tart-test-registry",scope="repository:private\/busybox:pull"/);
+    const before = registry.tokens!.requests().length;
+    const dockerAuthConfig = JSON.stringify({ auths: { [registry.host]: { auth } } });
+    const { credentials } = await findRegistryCredentials(`${registry.host}/private/busybox:1`, { dockerAuthConfig, home: '/nonexistent' });
+    const store = new ImageStore({ root: join(root, 'store') });
+    const image = await store.acquire({ image: `${registry.host}/private/busybox:1`, policies: ['always'], credentials, log: () => undefined });
+    image.release();
+    assert.equal(image.downloadedLayers, 3);
+    const asked = registry.tokens!.requests().slice(before);
+    assert.ok(asked.length > 0, 'a token was asked for');
+    assert.ok(asked.every((request) => request.user === 'ci'), JSON.stringify(asked));
+    assert.ok(asked.some((request) => request.scopes.includes('repository:private/busybox:pull')), JSON.stringify(asked));
+  });
+
+  it('without credentials the token grants nothing and the pull is denied: runner_configuration_error', async () => {
+    const store = new ImageStore({ root: join(root, 'anonymous') });
+    await assert.rejects(store.acquire({ image: `${registry.host}/private/busybox:1`, policies: ['always'], log: () => undefined }), (error: unknown) => {
+      assert.ok(error instanceof ImagePullError, String(error));
+      assert.equal(error.reason, 'runner_configuration_error');
+      return true;
+    });
+    assert.ok(registry.tokens!.requests().some((request) => request.user === 'anonymous'), 'skopeo asked anonymously');
+  });
+});

@@ -1,23 +1,34 @@
 // A real registry for tests: Debian's docker-registry (the CNCF distribution server) on
-// 127.0.0.1 with its storage in a temp dir; optionally with htpasswd basic auth.
+// 127.0.0.1 with its storage in a temp dir; optionally with htpasswd basic auth, or with bearer
+// tokens from a token service (the flow Docker Hub uses, token-server.ts).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startTokenServer, type TokenServer } from './token-server.js';
 
 export interface TestRegistry {
   /** `127.0.0.1:<port>` */
   host: string;
+  /** With `tokenUsers`: the token service the registry sends clients to. */
+  tokens?: TokenServer;
   /** Requests the registry logged, one JSON object per line (for "no layer downloaded" checks). */
   blobGets(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
-export async function startRegistry(options: { users?: Record<string, string> } = {}): Promise<TestRegistry> {
+export async function startRegistry(
+  options: { users?: Record<string, string>; tokenUsers?: Record<string, string> } = {},
+): Promise<TestRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'tart-registry-'));
   const port = await freePort();
-  const auth = options.users ? await writeHtpasswd(dir, options.users) : '';
+  const tokens = options.tokenUsers ? await startTokenServer(dir, options.tokenUsers) : undefined;
+  const auth = tokens
+    ? ['auth:', '  token:', `    realm: ${tokens.realm}`, `    service: ${tokens.service}`, `    issuer: ${tokens.issuer}`, `    rootcertbundle: ${tokens.certFile}`].join('\n')
+    : options.users
+      ? await writeHtpasswd(dir, options.users)
+      : '';
   const config = [
     'version: 0.1',
     'log:',
@@ -43,6 +54,7 @@ export async function startRegistry(options: { users?: Record<string, string> } 
   const host = `127.0.0.1:${port}`;
   return {
     host,
+    ...(tokens ? { tokens } : {}),
     async blobGets() {
       const { readFile } = await import('node:fs/promises');
       const text = await readFile(logFile, 'utf8');
@@ -51,6 +63,7 @@ export async function startRegistry(options: { users?: Record<string, string> } 
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+      await tokens?.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
