@@ -20,9 +20,24 @@ export function generateVmKeys(vmId: string): VmKeys {
   return { client: generate(`tart-runner@${vmId}`), host: generate(`tart-guest@${vmId}`) };
 }
 
+// ssh2 writes an ed25519 key whose public half starts with a zero byte as 31 bytes (it strips the
+// zero as if the key were an integer): OpenSSH then refuses the key ("error in libcrypto"), so
+// about one VM in 128 failed to boot (sshd without a host key) or to authorize. Such a pair is
+// drawn again.
 function generate(comment: string): KeyPair {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
-  return { privateKey: pair.private, publicKey: pair.public };
+  for (;;) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+    if (ed25519KeyLength(pair.public) === 32) return { privateKey: pair.private, publicKey: pair.public };
+  }
+}
+
+/** The length of the key in an "ssh-ed25519 AAAA…" line (32 for a well-formed key). */
+export function ed25519KeyLength(publicKeyLine: string): number {
+  const blob = Buffer.from(publicKeyLine.split(' ')[1] ?? '', 'base64');
+  if (blob.length < 4) return -1;
+  const typeLength = blob.readUInt32BE(0);
+  const offset = 4 + typeLength;
+  return blob.length >= offset + 4 ? blob.readUInt32BE(offset) : -1;
 }
 
 /** The SSH wire encoding of an OpenSSH public key line, for comparing with what the server offers. */
