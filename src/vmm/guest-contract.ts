@@ -14,6 +14,15 @@
 
 export const GUEST_DEVICES = { rootfs: '/dev/vda', scratch: '/dev/vdb', seed: '/dev/vdc', jobImage: '/dev/vdd' } as const;
 
+/**
+ * The device of each service's image disk (#11): attached after the job image (when the job has
+ * one) in `services:` order, so /dev/vdd or /dev/vde onwards.
+ */
+export function serviceDiskDevices(hasJobImage: boolean, count: number): string[] {
+  const first = hasJobImage ? 4 : 3;
+  return Array.from({ length: count }, (_, index) => `/dev/vd${String.fromCharCode(97 + first + index)}`);
+}
+
 /** Files inside the seed tar. All optional except authorized_keys and the host key pair. */
 export const SEED_FILES = {
   /** OpenSSH authorized_keys line(s) for root: the per-VM ephemeral client key. */

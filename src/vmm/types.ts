@@ -10,6 +10,8 @@ export interface VmDisks {
   seed: string;
   /** The job's container image (src/oci), read-only and shared; /dev/vdd when present. */
   jobImage?: string;
+  /** The job's service images (src/oci), read-only and shared, after the job image (guest contract). */
+  services?: string[];
 }
 
 export type VmNetwork =

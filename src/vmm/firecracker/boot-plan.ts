@@ -9,6 +9,8 @@ export const DRIVE_IDS = ['rootfs', 'scratch', 'seed'] as const;
 export type DriveId = (typeof DRIVE_IDS)[number];
 /** The optional fourth drive: the job's container image, read-only. */
 export const JOB_IMAGE_DRIVE_ID = 'job_image';
+/** The service images' drives, read-only, after the job image: `service_0`, `service_1`, … */
+export const serviceDriveId = (index: number): string => `service_${index}`;
 
 export const NETWORK_INTERFACE_ID = 'eth0';
 
@@ -17,9 +19,10 @@ export const MAX_BOOT_ARGS_BYTES = 2048;
 
 /**
  * Bytes kept free for what Firecracker appends (`virtio_mmio.device=…` per device, `pci=off`):
- * about 40 bytes for each of our five MMIO devices.
+ * about 40 bytes for each of our five MMIO devices, and 40 more for each service drive.
  */
 const APPENDED_BY_FIRECRACKER_BYTES = 256;
+const APPENDED_PER_SERVICE_DRIVE_BYTES = 40;
 
 export const MAX_VCPUS = 32;
 
@@ -29,6 +32,8 @@ export interface BootPlanInput {
   bootArgs: string;
   /** Raw image files in guest-contract order: /dev/vda, /dev/vdb, /dev/vdc (/dev/vdd: the job's image). */
   drives: Record<DriveId, string> & { [JOB_IMAGE_DRIVE_ID]?: string };
+  /** The service images, attached after the job image (guest contract: serviceDiskDevices). */
+  serviceDrives?: string[];
   vcpus: number;
   memoryMb: number;
   /** TAP networking; omitted means no network device. */
@@ -50,6 +55,7 @@ export function planBoot(input: BootPlanInput): ApiRequest[] {
     { method: 'PUT', path: '/boot-source', body: bootSourceBody(input) },
     ...DRIVE_IDS.map((id) => driveRequest(id, input.drives[id])),
     ...(input.drives[JOB_IMAGE_DRIVE_ID] === undefined ? [] : [driveRequest(JOB_IMAGE_DRIVE_ID, input.drives[JOB_IMAGE_DRIVE_ID])]),
+    ...(input.serviceDrives ?? []).map((path, index) => driveRequest(serviceDriveId(index), path)),
     {
       method: 'PUT',
       path: '/machine-config',
@@ -84,7 +90,7 @@ function bootSourceBody(input: BootPlanInput): Record<string, string> {
  * Only scratch is writable (rootfs is shared, seed is read once — as the QEMU driver does). None is
  * the root device: the initramfs mounts the root itself (a root device makes Firecracker append root=).
  */
-function driveRequest(id: DriveId | typeof JOB_IMAGE_DRIVE_ID, pathOnHost: string): ApiRequest {
+function driveRequest(id: string, pathOnHost: string): ApiRequest {
   return {
     method: 'PUT',
     path: `/drives/${id}`,
@@ -104,7 +110,8 @@ function networkRequest(network: { tapName: string; mac: string }): ApiRequest {
 function checkPlanInput(input: BootPlanInput): void {
   const problems: string[] = [];
   const argsBytes = Buffer.byteLength(input.bootArgs, 'utf8');
-  if (argsBytes > MAX_BOOT_ARGS_BYTES - APPENDED_BY_FIRECRACKER_BYTES) {
+  const appended = APPENDED_BY_FIRECRACKER_BYTES + (input.serviceDrives?.length ?? 0) * APPENDED_PER_SERVICE_DRIVE_BYTES;
+  if (argsBytes > MAX_BOOT_ARGS_BYTES - appended) {
     problems.push(
       `kernel command line is ${argsBytes} bytes; Firecracker allows ${MAX_BOOT_ARGS_BYTES} including its own additions`,
     );

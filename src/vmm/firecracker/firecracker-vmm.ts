@@ -146,6 +146,7 @@ export class FirecrackerVmm implements Vmm {
       initrdPath: layout.inVmm.initrd,
       bootArgs: spec.kernelCmdline,
       drives: layout.inVmm.drives,
+      serviceDrives: layout.inVmm.serviceDrives,
       vcpus: spec.vcpus,
       memoryMb: spec.memoryMb,
       network: { tapName: spec.network.tapName, mac: spec.network.mac },

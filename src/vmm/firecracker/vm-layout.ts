@@ -15,6 +15,7 @@ export interface VmLayout {
     kernel: string;
     initrd: string;
     drives: BootPlanInput['drives'];
+    serviceDrives: string[];
   };
   /** Host paths of the files Firecracker creates (sockets) or writes (log). */
   host: { apiSocket: string; vsock: string; log: string };
@@ -40,7 +41,7 @@ function directLayout(spec: VmSpec): VmLayout {
     log: join(spec.runtimeDir, RUNTIME_FILE_NAMES.log),
   };
   return {
-    inVmm: { ...host, kernel: spec.kernelPath, initrd: spec.initrdPath, drives: driveFiles(spec) },
+    inVmm: { ...host, kernel: spec.kernelPath, initrd: spec.initrdPath, drives: driveFiles(spec), serviceDrives: spec.disks.services ?? [] },
     host,
     jailFiles: [],
   };
@@ -61,6 +62,7 @@ function jailedLayout(spec: VmSpec, jailer: JailerOptions): VmLayout {
         seed: JAIL_PATHS.seed,
         ...(spec.disks.jobImage ? { job_image: JAIL_PATHS.jobImage } : {}),
       },
+      serviceDrives: (spec.disks.services ?? []).map((_, index) => serviceJailPath(index)),
     },
     host: {
       apiSocket: inJail(JAIL_PATHS.apiSocket),
@@ -74,8 +76,14 @@ function jailedLayout(spec: VmSpec, jailer: JailerOptions): VmLayout {
       { hostPath: spec.disks.scratch, jailPath: JAIL_PATHS.scratch, ownedByJail: true },
       { hostPath: spec.disks.seed, jailPath: JAIL_PATHS.seed, ownedByJail: true },
       ...(spec.disks.jobImage ? [{ hostPath: spec.disks.jobImage, jailPath: JAIL_PATHS.jobImage, ownedByJail: false }] : []),
+      ...(spec.disks.services ?? []).map((hostPath, index) => ({ hostPath, jailPath: serviceJailPath(index), ownedByJail: false })),
     ],
   };
+}
+
+// A service image inside the jail, beside the job image.
+function serviceJailPath(index: number): string {
+  return `/service-${index}.ext4`;
 }
 
 // Guest-contract drive ids for the spec's disks (the job image only when the job has one).

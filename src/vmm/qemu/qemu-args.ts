@@ -13,7 +13,7 @@ export interface QemuArgsInput {
    * Shared read-only disks handed to QEMU as open descriptors (the child's fd numbers) instead of
    * paths: an unprivileged QEMU never needs access to the image store's private directories.
    */
-  passedDisks?: { rootfs?: number; jobImage?: number };
+  passedDisks?: { rootfs?: number; jobImage?: number; services?: number[] };
 }
 
 /**
@@ -26,7 +26,8 @@ export const QEMU_SANDBOX = 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,
 export function buildQemuArgs({ spec, accel, qmpSocket, pidFile, passedDisks = {} }: QemuArgsInput): string[] {
   // An fd set per passed disk (set id = the fd); the drive names it as /dev/fdset/<id>.
   const fileOf = (path: string, fd: number | undefined) => (fd === undefined ? path : `/dev/fdset/${fd}`);
-  const fdSets = Object.values(passedDisks).flatMap((fd) => ['-add-fd', `fd=${fd},set=${fd}`]);
+  const passed = [passedDisks.rootfs, passedDisks.jobImage, ...(passedDisks.services ?? [])].filter((fd) => fd !== undefined);
+  const fdSets = passed.flatMap((fd) => ['-add-fd', `fd=${fd},set=${fd}`]);
   return [
     '-sandbox', QEMU_SANDBOX,
     // acpi=on: the cloud kernel needs it; legacy timers stay on because TCG hangs without them.
@@ -47,6 +48,7 @@ export function buildQemuArgs({ spec, accel, qmpSocket, pidFile, passedDisks = {
     ...drive('scratch', spec.disks.scratch, false),
     ...drive('seed', spec.disks.seed, true),
     ...(spec.disks.jobImage ? drive('job_image', fileOf(spec.disks.jobImage, passedDisks.jobImage), true) : []),
+    ...(spec.disks.services ?? []).flatMap((file, index) => drive(`service_${index}`, fileOf(file, passedDisks.services?.[index]), true)),
     ...network(spec),
     '-device', 'virtio-rng-device',
     '-qmp', `unix:${qmpSocket},server=on,wait=off`,

@@ -2,7 +2,7 @@
 // user: the VM's own disks become its, its sockets and pid file go in a directory of its own,
 // and the runtime dirs above become search-only (0711) so it can reach them without listing them.
 // The client key and state file stay root's (0600). The shared read-only disks (the image's
-// rootfs, a job image from the 0700 store) are opened here and passed as descriptors; the kernel
+// rootfs, a job image and service images from the 0700 store) are opened here and passed as descriptors; the kernel
 // and initrd, which QEMU reads by path, are checked up front, so a missing permission is a clear
 // error, not QEMU's exit.
 import { constants } from 'node:fs';
@@ -23,7 +23,7 @@ export interface OwnerHandover {
   /** Where QEMU's QMP socket and pid file go. */
   controlDir: string;
   /** The child's fd number of each passed disk (qemu-args.ts `passedDisks`). */
-  passedDisks: { rootfs?: number; jobImage?: number };
+  passedDisks: { rootfs?: number; jobImage?: number; services?: number[] };
   /** Descriptors for the child's stdio from index 3 on, in fd order. */
   descriptors: number[];
   /** Closes this process's copies once QEMU has its own (or failed to start). */
@@ -47,6 +47,10 @@ export async function handOverToOwner(spec: VmSpec, owner: QemuOwner): Promise<O
       if (path === undefined) continue;
       handles.push(await open(path, 'r'));
       passedDisks[role] = 2 + handles.length;
+    }
+    for (const path of spec.disks.services ?? []) {
+      handles.push(await open(path, 'r'));
+      (passedDisks.services ??= []).push(2 + handles.length);
     }
   } catch (error) {
     await Promise.all(handles.map((handle) => handle.close()));

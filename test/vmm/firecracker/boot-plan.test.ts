@@ -168,3 +168,19 @@ test('a job image is a fourth, read-only drive after seed, and validates against
     assert.ok(check.ok, `${request.method} ${request.path}: ${check.ok ? '' : check.problems.join('; ')}`);
   }
 });
+
+test('service images are read-only drives after the job image, and validate against firecracker.yaml', () => {
+  const input: BootPlanInput = { ...STATIC_INPUT, drives: { ...STATIC_INPUT.drives, job_image: '/store/job.ext4' }, serviceDrives: ['/store/web.ext4', '/store/db.ext4'] };
+  const plan = planBoot(input);
+  const drives = plan.filter((request) => request.path.startsWith('/drives/'));
+  assert.deepEqual(
+    drives.map((request) => request.path),
+    ['/drives/rootfs', '/drives/scratch', '/drives/seed', '/drives/job_image', '/drives/service_0', '/drives/service_1'],
+  );
+  assert.deepEqual(drives.at(-1)?.body, { drive_id: 'service_1', path_on_host: '/store/db.ext4', is_root_device: false, is_read_only: true });
+  const validator = specValidator();
+  for (const request of plan) {
+    const check = validator.check(request);
+    assert.ok(check.ok, `${request.method} ${request.path}: ${check.ok ? '' : check.problems.join('; ')}`);
+  }
+});

@@ -107,6 +107,24 @@ describe('buildQemuArgs', () => {
     assert.equal(valuesOf(args, '-drive').length, 3, 'no fourth disk without a job image');
   });
 
+  it('attaches service images read-only after the job image, in services order', () => {
+    const withServices = buildQemuArgs({
+      spec: { ...spec, disks: { ...spec.disks, jobImage: '/store/job.ext4', services: ['/store/web.ext4', '/store/db.ext4'] } },
+      accel: 'tcg',
+      qmpSocket: '/run/vm/qmp.sock',
+      pidFile: '/run/vm/qemu.pid',
+    });
+    assert.deepEqual(valuesOf(withServices, '-drive').slice(3), [
+      'id=job_image,file=/store/job.ext4,format=raw,if=none,cache=unsafe,readonly=on',
+      'id=service_0,file=/store/web.ext4,format=raw,if=none,cache=unsafe,readonly=on',
+      'id=service_1,file=/store/db.ext4,format=raw,if=none,cache=unsafe,readonly=on',
+    ]);
+    assert.deepEqual(
+      valuesOf(withServices, '-device').filter((device) => device.startsWith('virtio-blk')).slice(3),
+      ['virtio-blk-device,drive=job_image', 'virtio-blk-device,drive=service_0', 'virtio-blk-device,drive=service_1'],
+    );
+  });
+
   it("forwards only loopback to the guest's sshd in user mode, and has QMP and a pid file in the runtime dir", () => {
     assert.deepEqual(valuesOf(args, '-netdev'), ['user,id=net0,hostfwd=tcp:127.0.0.1:40022-:22']);
     assert.deepEqual(valuesOf(args, '-qmp'), ['unix:/run/vm/qmp.sock,server=on,wait=off']);
