@@ -1,7 +1,7 @@
 // Where stage scripts run. An executor prepares one JobEnvironment per job; the job engine
 // (src/job) drives it only through `exec`, so the shell executor and the VM executor are
 // interchangeable. Tar streams in and out are built on `exec` in executor/streams.ts.
-import type { JobPayload } from '../model/payload.js';
+import type { JobPayload, JobVariable } from '../model/payload.js';
 import type { ExecOptions, ExecResult } from '../model/exec.js';
 
 export type { ExecOptions, ExecResult } from '../model/exec.js';
@@ -36,8 +36,26 @@ export interface JobEnvironment {
    * destroys them, and resolves only after all output has been written to them.
    */
   exec(options: ExecOptions): Promise<ExecResult>;
+  /**
+   * Starts the job's `services:` once its variables are known, before its first stage, and waits
+   * for them as gitlab-runner does (a service that never gets ready is a warning, not a failure).
+   * Absent: the environment runs no services.
+   */
+  startServices?(options: StartServicesOptions): Promise<void>;
   /** Releases everything the environment holds (processes, VM, disks). Idempotent; never throws. */
   close(): Promise<void>;
+}
+
+export interface StartServicesOptions {
+  /** The job's variables (buildJobVariables); services get the public ones. */
+  variables: readonly JobVariable[];
+  /** One plain runner line into the trace. */
+  log: (line: string) => void;
+  /** Raw text into the trace (the readiness warning block, service output). */
+  write: (text: string) => void;
+  /** CI_DEBUG_SERVICES: every service's output goes into the trace until the environment closes. */
+  followLogs: boolean;
+  signal: AbortSignal;
 }
 
 export interface PrepareOptions {

@@ -1,5 +1,6 @@
 // The prepare_executor stage: acquire an environment from the executor, retried as
-// gitlab-runner does (3 attempts, 3 s apart; a user error is not retried).
+// gitlab-runner does (3 attempts, 3 s apart; a user error is not retried), then start the job's
+// services in it (gitlab-runner starts them within Prepare too).
 import { UserError } from '../errors.js';
 import type { Executor, JobEnvironment } from '../executor/types.js';
 import type { JobPayload } from '../model/payload.js';
@@ -18,6 +19,8 @@ export async function prepareEnvironment(input: {
   control: JobControl;
   tuning: EngineTuning;
   jobTimeoutMs: number;
+  /** Runs in the section once the environment is there (services); a throw fails the job. */
+  onReady?: (env: JobEnvironment) => Promise<void>;
 }): Promise<{ env: JobEnvironment } | { failure: JobFailure }> {
   const { executor, trace, control, tuning } = input;
   const signal = control.job;
@@ -26,7 +29,7 @@ export async function prepareEnvironment(input: {
     for (let attempt = 1; ; attempt++) {
       const pending = executor.prepare({ job: input.job, log: (line) => trace.plain(line), signal });
       const settled = await settleWithin(pending, signal, tuning.abortSettleMs);
-      if ('value' in settled && !signal.aborted) return { env: settled.value };
+      if ('value' in settled && !signal.aborted) return await whenReady(settled.value, input.onReady, trace, control, input.jobTimeoutMs);
       if (signal.aborted) {
         // An environment that arrives after the stop is released at once.
         void pending.then(
@@ -49,6 +52,26 @@ export async function prepareEnvironment(input: {
     }
   } finally {
     trace.sectionEnd(STAGE.prepareExecutor);
+  }
+}
+
+// The environment after onReady; one that cannot get ready is released and fails the job.
+async function whenReady(
+  env: JobEnvironment,
+  onReady: ((env: JobEnvironment) => Promise<void>) | undefined,
+  trace: TraceWriter,
+  control: JobControl,
+  jobTimeoutMs: number,
+): Promise<{ env: JobEnvironment } | { failure: JobFailure }> {
+  try {
+    await onReady?.(env);
+    return { env };
+  } catch (error) {
+    await env.close().catch(() => undefined);
+    if (control.job.aborted) return { failure: stopFailure(control.jobStop, jobTimeoutMs) };
+    trace.error(`Preparation failed: ${errorMessage(error)}`);
+    const reason = failureReasonOf(error);
+    return { failure: { kind: 'system', message: errorMessage(error), ...(reason === undefined ? {} : { reason }) } };
   }
 }
 

@@ -17,7 +17,9 @@ import { jobTimeoutMs, readEngineSettings } from './settings.js';
 import { TraceWriter } from './trace-writer.js';
 import type { JobOutcome, RunJobOptions } from './types.js';
 import { checkJobVariables } from './variable-checks.js';
-import { getVariable } from './variables.js';
+import { getVariable, isTruthy } from './variables.js';
+import type { ScriptContext } from '../shell/stage-script.js';
+import type { StartServicesOptions } from '../executor/types.js';
 
 export type { EngineTuning } from './job-run.js';
 
@@ -47,6 +49,7 @@ export async function runJob(
     for (const line of headerLines(runner, flags)) trace.plain(line);
     if (settings.warnings.length > 0) trace.warning(settings.warnings.join('\n'));
     checkJobVariables(job.variables);
+    let script: ScriptContext | undefined;
     const prepared = await prepareEnvironment({
       executor: options.executor,
       job,
@@ -54,13 +57,22 @@ export async function runJob(
       control,
       tuning: engineTuning,
       jobTimeoutMs: timeoutMs,
+      // Services start with the job's variables, which need the environment.
+      onReady: async (ready) => {
+        if (!ready.startServices) return;
+        script = scriptContextFor({ job, runner, env: ready });
+        trace.setMasking(traceMaskingFor(job, script.variables));
+        await ready.startServices(servicesOptions(script, runner, trace, control.job));
+      },
     });
     if ('failure' in prepared) {
       failure = prepared.failure;
     } else {
       env = prepared.env;
-      const script = scriptContextFor({ job, runner, env });
-      trace.setMasking(traceMaskingFor(job, script.variables));
+      if (!script) {
+        script = scriptContextFor({ job, runner, env });
+        trace.setMasking(traceMaskingFor(job, script.variables));
+      }
       cacheStore = createCacheStore(runner);
       failure = await runStages({
         env,
@@ -90,4 +102,17 @@ export async function runJob(
   return failure === undefined
     ? { state: 'success', message: 'Job succeeded' }
     : failureOutcome(failure, job.features);
+}
+
+// CI_DEBUG_SERVICES follows service output into the trace, unless the runner disables debug traces.
+function servicesOptions(script: ScriptContext, runner: RunJobOptions['runner'], trace: TraceWriter, signal: AbortSignal): StartServicesOptions {
+  const asked = isTruthy(getVariable(script.variables, 'CI_DEBUG_SERVICES'));
+  if (asked && runner.debugTraceDisabled) trace.warning('CI_DEBUG_SERVICES: usage is disabled on this Runner');
+  return {
+    variables: script.variables,
+    log: (line) => trace.plain(line),
+    write: (text) => trace.write(text),
+    followLogs: asked && !runner.debugTraceDisabled,
+    signal,
+  };
 }

@@ -379,6 +379,55 @@ describe('runJob with the shell executor', () => {
     assert.match(trace, /Preparing the "qemu" executor/);
   });
 
+  it("starts the environment's services inside prepare_executor, with the job's variables, before any stage", async () => {
+    const seen: { variables: string[]; followLogs: boolean; stagesBefore: number }[] = [];
+    let execs = 0;
+    const executor: Executor = {
+      name: 'qemu',
+      async prepare(options) {
+        const env = await new ShellExecutor({ buildsDir: harness.buildsDir }).prepare(options);
+        return {
+          executorName: env.executorName,
+          buildsDir: env.buildsDir,
+          disposable: env.disposable,
+          exec: (exec) => {
+            execs += 1;
+            return env.exec(exec);
+          },
+          close: () => env.close(),
+          startServices: async (start) => {
+            seen.push({ variables: start.variables.map((variable) => variable.key), followLogs: start.followLogs, stagesBefore: execs });
+            start.log('SERVICES-STARTED');
+          },
+        };
+      },
+    };
+    const job = harness.job({ variables: [{ key: 'CI_DEBUG_SERVICES', value: 'true', public: true }] });
+    const { outcome, trace } = await harness.run(job, { executor });
+    assert.equal(outcome.state, 'success', trace);
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]?.stagesBefore, 0);
+    assert.equal(seen[0]?.followLogs, true);
+    assert.ok(seen[0]?.variables.includes('CI_PROJECT_DIR'), 'the built job variables, not only the payload');
+    assert.match(trace, /section_start:\d+:prepare_executor[\s\S]*SERVICES-STARTED[\s\S]*section_end:\d+:prepare_executor/);
+  });
+
+  it('services that cannot start fail the job in prepare_executor, and the environment is released', async () => {
+    const executor = countingExecutor(new ShellExecutor({ buildsDir: harness.buildsDir }));
+    const failing: Executor = {
+      name: 'qemu',
+      async prepare(options) {
+        const env = await executor.prepare(options);
+        return { ...env, close: () => env.close(), exec: (exec) => env.exec(exec), startServices: () => Promise.reject(new Error('No command specified')) };
+      },
+    };
+    const { outcome, trace } = await harness.run(harness.job(), { executor: failing });
+    assert.deepEqual(outcome, { state: 'failed', failureReason: 'runner_system_failure', message: 'Job failed (system failure): No command specified' });
+    assert.match(trace, /ERROR: Preparation failed: No command specified/);
+    assert.doesNotMatch(trace, /section_start:\d+:get_sources/);
+    assert.equal(executor.closes, 1);
+  });
+
   it('a failing prepare_script ends the job at once with gitlab-runner’s shell-profile hint', async () => {
     const executor = interceptingExecutor(new ShellExecutor({ buildsDir: harness.buildsDir }), (call) =>
       call === 0 ? Promise.resolve({ exitCode: 1 }) : undefined,
