@@ -20,6 +20,9 @@ export function integer(min: number): Decoder<number> {
   return (raw) => (Number.isSafeInteger(raw) && (raw as number) >= min ? ok(raw as number) : fail(expected));
 }
 
+/** Any integer, negative ones included (wait_for_services_timeout = -1). */
+export const anyInteger: Decoder<number> = (raw) => (Number.isSafeInteger(raw) ? ok(raw as number) : fail('an integer'));
+
 export function string(options: { nonEmpty?: boolean } = {}): Decoder<string> {
   return (raw) => {
     if (typeof raw !== 'string') return fail(options.nonEmpty ? 'a non-empty string' : 'a string');

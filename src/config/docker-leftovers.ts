@@ -1,8 +1,9 @@
 // A docker runner moved to a VM executor keeps choosing its job image the docker way:
-// `[runners.docker]` image, allowed_images, pull_policy and allowed_pull_policies feed the
-// `[runners.vm]` keys of the same names (default_image for image) when those are not set.
+// `[runners.docker]` image, allowed_images, pull_policy, allowed_pull_policies and
+// wait_for_services_timeout feed the `[runners.vm]` keys of the same names (default_image for
+// image) when those are not set.
 // Fed keys are not "ignored" any more; a bad value in them is an error like any other.
-import { list, oneOf, string, stringOrList, type Decoder } from './decoders.js';
+import { anyInteger, list, oneOf, string, stringOrList, type Decoder } from './decoders.js';
 import { isTable, type FieldContext } from './fields.js';
 import type { PullPolicyName, RunnerConfig } from './types.js';
 
@@ -39,6 +40,12 @@ const FEEDS: Feed<never>[] = [
     vm: 'allowed_pull_policies',
     decoder: stringOrList(oneOf(PULL_POLICIES)),
     set: (r: RunnerConfig, v: PullPolicyName[]) => (r.vm.allowedPullPolicies = v),
+  },
+  {
+    docker: 'wait_for_services_timeout',
+    vm: 'wait_for_services_timeout',
+    decoder: anyInteger,
+    set: (r: RunnerConfig, v: number) => (r.vm.waitForServicesTimeout = v),
   },
 ] as unknown as Feed<never>[];
 

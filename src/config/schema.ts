@@ -1,6 +1,7 @@
 // config.toml's keys, types and defaults, in gitlab-runner's spelling. docs/configuration.md
 // documents the same table for people; keep the two in step.
 import {
+  anyInteger,
   boolean,
   cidr,
   dateTime,
@@ -92,6 +93,7 @@ const vmShape: Shape<VmConfig> = {
   imageStoreSizeMb: optional('image_store_size_mb', integer(1)),
   imageStore: optional('image_store', string({ nonEmpty: true })),
   insecureRegistries: withDefault('insecure_registries', list(string({ nonEmpty: true })), []),
+  waitForServicesTimeout: optional('wait_for_services_timeout', anyInteger),
 };
 
 const firecrackerShape: Shape<FirecrackerConfig> = {

@@ -131,6 +131,8 @@ export interface VmConfig {
   imageStore?: string;
   /** Registries reached over plain HTTP / unverified TLS besides loopback ones. */
   insecureRegistries: string[];
+  /** Seconds each service gets to listen: unset/0 = 30, negative = no readiness check. */
+  waitForServicesTimeout?: number;
 }
 
 export type PullPolicyName = 'always' | 'if-not-present' | 'never';

@@ -68,5 +68,6 @@ function jobImageSettings(runner: RunnerConfig): JobImageSettings {
     pullPolicy: vm.pullPolicy,
     allowedPullPolicies: vm.allowedPullPolicies,
     environment: runner.environment,
+    waitForServicesTimeout: vm.waitForServicesTimeout,
   };
 }

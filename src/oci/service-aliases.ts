@@ -14,12 +14,22 @@ const REFERENCE = new RegExp(`^(${NAME})(?::(${TAG}))?(?:@(${DIGEST}))?$`);
 // gitlab-runner's referenceRegexpNoPort: host, optional :port (dropped), path.
 const NO_PORT = /^(.*?)(|:[0-9]+)(|\/.*)$/;
 
+/**
+ * gitlab-runner's SplitNameAndVersion: the name without tag, digest and registry port, and the
+ * tag (`latest` when absent) or `@sha256:…`; undefined when the name is not a valid reference.
+ */
+export function serviceNameAndVersion(imageName: string): { service: string; version: string } | undefined {
+  const match = REFERENCE.exec(imageName);
+  if (!match) return undefined;
+  const parts = NO_PORT.exec(match[1]!) ?? ['', match[1]!, '', ''];
+  const version = match[3] ? `@${match[3]}` : (match[2] ?? 'latest');
+  return { service: `${parts[1]}${parts[3]}`, version };
+}
+
 /** The derived aliases of a service image name (none when the name is not a valid reference). */
 export function derivedServiceAliases(imageName: string): string[] {
-  const match = REFERENCE.exec(imageName);
-  if (!match) return [];
-  const parts = NO_PORT.exec(match[1]!) ?? ['', match[1]!, '', ''];
-  const service = `${parts[1]}${parts[3]}`;
+  const service = serviceNameAndVersion(imageName)?.service;
+  if (service === undefined) return [];
   const primary = service.replaceAll('/', '__');
   const secondary = service.replaceAll('/', '-');
   return primary === secondary ? [primary] : [primary, secondary];

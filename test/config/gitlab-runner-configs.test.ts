@@ -98,6 +98,7 @@ test("a docker runner's leftovers with executor = qemu load; the docker table su
   assert.deepEqual(runner?.vm.allowedImages, ['alpine:*', 'ruby:*']);
   assert.deepEqual(runner?.vm.pullPolicy, ['always', 'if-not-present']);
   assert.deepEqual(runner?.vm.allowedPullPolicies, ['always', 'if-not-present']);
+  assert.equal(runner?.vm.waitForServicesTimeout, -1, 'the services wait too');
   const text = renderConfig(config, DEFAULTS);
   assert.match(text, /^ {4}\[\[runners\.docker\.services\]\]\n {6}name = "postgres:16"\n {6}alias = "db"$/m);
   assert.deepEqual(parseConfig(text, 'again', DEFAULTS), config);

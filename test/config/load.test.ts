@@ -126,6 +126,7 @@ shutdown_timeout = 60
     image_store_size_mb = 20480
     image_store = "/srv/tart/images"
     insecure_registries = ["registry.lan:5000"]
+    wait_for_services_timeout = 120
   [runners.firecracker]
     binary = "/usr/bin/firecracker"
     jailer = "/usr/bin/jailer"
@@ -173,6 +174,7 @@ shutdown_timeout = 60
     imageStoreSizeMb: 20480,
     imageStore: '/srv/tart/images',
     insecureRegistries: ['registry.lan:5000'],
+    waitForServicesTimeout: 120,
     network: 'tap',
     hostGuard: false,
     vmUser: 'tart-vm:kvm',

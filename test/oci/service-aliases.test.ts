@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assignServiceAliases, derivedServiceAliases, explicitServiceAliases } from '../../src/oci/service-aliases.js';
+import { assignServiceAliases, derivedServiceAliases, explicitServiceAliases, serviceNameAndVersion } from '../../src/oci/service-aliases.js';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 
@@ -23,6 +23,13 @@ describe('service aliases', () => {
       assert.deepEqual(derivedServiceAliases(image), aliases);
     });
   }
+
+  it("names a service as gitlab-runner's \"Starting service\" line does: no port, tag or latest, or the digest", () => {
+    assert.deepEqual(serviceNameAndVersion('redis'), { service: 'redis', version: 'latest' });
+    assert.deepEqual(serviceNameAndVersion('127.0.0.1:5000/tools/httpd:1'), { service: '127.0.0.1/tools/httpd', version: '1' });
+    assert.deepEqual(serviceNameAndVersion(`a.tld/b@${DIGEST}`), { service: 'a.tld/b', version: `@${DIGEST}` });
+    assert.equal(serviceNameAndVersion('bad name'), undefined);
+  });
 
   it('splits alias on commas and whitespace', () => {
     assert.deepEqual(explicitServiceAliases('web, www  api,,db'), ['web', 'www', 'api', 'db']);

@@ -107,6 +107,7 @@ export class FreshVmProvider implements VmProvider {
         scratch: join(runtimeDir, 'scratch.img'),
         seed: join(runtimeDir, 'seed.tar'),
         ...(request.imageDisk ? { jobImage: request.imageDisk } : {}),
+        ...(request.serviceDisks?.length ? { services: request.serviceDisks } : {}),
       };
       await createScratchDisk(disks.scratch, options.diskSizeMb);
       await createSeedDisk(disks.seed, {

@@ -3,6 +3,7 @@
 // per-job scratch disk, /proc, /sys, /dev (with pts and shm), a fresh /tmp, the builds dir and the
 // VM's resolv.conf and hosts; every step_* and after_script then runs through chroot. All of it is
 // done by the static busybox carried on the image disk: no dynamic exec, ~80 ms each under TCG.
+// Service roots are built the same way (service-root.ts).
 import { DEFAULT_PATH } from '../../model/defaults.js';
 import type { ImageRuntimeConfig } from '../../oci/image-config.js';
 import { JOB_IMAGE_DISK } from '../../oci/rootfs-image.js';
@@ -18,9 +19,21 @@ export const GUEST_BUSYBOX = `${DISK}/${JOB_IMAGE_DISK.busybox}`;
  * the image's `user`, it ends by printing that user as numbers (see parseResolvedUser).
  */
 export function imageRootSetupCommand(buildsDir: string, user?: string): string[] {
-  const first = `mkdir -p ${DISK} && mount -t ext4 -o ro,noload ${GUEST_DEVICES.jobImage} ${DISK} && exec "$0" sh -c "$1"`;
-  const resolve = user === undefined || isRootUser(user) ? [] : [userResolutionScript(GUEST_BUSYBOX, IMAGE_ROOT, user)];
-  return ['sh', '-c', first, GUEST_BUSYBOX, [setupScript(buildsDir), ...resolve].join('\n')];
+  const resolve = user === undefined || isRootUser(user) ? undefined : userResolutionScript(GUEST_BUSYBOX, IMAGE_ROOT, user);
+  return rootSetupCommand({ device: GUEST_DEVICES.jobImage, base: BASE, layer: 'image', buildsDir, ...(resolve ? { then: resolve } : {}) });
+}
+
+/**
+ * The same for any image disk (the job's or a service's): mounted at `<base>/disk`, its root at
+ * `<base>/root`, the overlay's upper and work dirs in `<layer>/` of the scratch disk; `then` runs
+ * last, in the same busybox sh.
+ */
+export function rootSetupCommand(options: { device: string; base: string; layer: string; buildsDir: string; then?: string }): string[] {
+  const disk = `${options.base}/disk`;
+  const busybox = `${disk}/${JOB_IMAGE_DISK.busybox}`;
+  const first = `mkdir -p ${disk} && mount -t ext4 -o ro,noload ${options.device} ${disk} && exec "$0" sh -c "$1"`;
+  const script = [setupScript({ ...options, disk, busybox }), ...(options.then ? [options.then] : [])].join('\n');
+  return ['sh', '-c', first, busybox, script];
 }
 
 /** The user a job image's stages run as, resolved against the image's own passwd and group files. */
@@ -89,16 +102,17 @@ export function parseResolvedUser(output: string): ResolvedUser | undefined {
 
 // Busybox sh. The overlay's upper and work dirs sit on a second mount of the scratch disk (they
 // cannot sit on the helper root, itself an overlay).
-function setupScript(buildsDir: string): string {
-  const b = GUEST_BUSYBOX;
-  const r = IMAGE_ROOT;
-  const scratch = `${BASE}/scratch`;
+function setupScript(options: { base: string; layer: string; buildsDir: string; disk: string; busybox: string }): string {
+  const { buildsDir, busybox: b } = options;
+  const r = `${options.base}/root`;
+  const scratch = `${options.base}/scratch`;
+  const layer = `${scratch}/${options.layer}`;
   return [
     'set -eu',
     `${b} mkdir -p ${scratch} ${r} ${buildsDir}`,
     `${b} mount -t ext4 ${GUEST_DEVICES.scratch} ${scratch}`,
-    `${b} mkdir -p ${scratch}/image/upper ${scratch}/image/work`,
-    `${b} mount -t overlay overlay -o lowerdir=${DISK}/${JOB_IMAGE_DISK.rootfs},upperdir=${scratch}/image/upper,workdir=${scratch}/image/work ${r}`,
+    `${b} mkdir -p ${layer}/upper ${layer}/work`,
+    `${b} mount -t overlay overlay -o lowerdir=${options.disk}/${JOB_IMAGE_DISK.rootfs},upperdir=${layer}/upper,workdir=${layer}/work ${r}`,
     `for d in proc sys dev tmp etc ${buildsDir.replace(/^\//, '')}; do [ -d ${r}/$d ] || { ${b} rm -f ${r}/$d; ${b} mkdir -p ${r}/$d; }; done`,
     `${b} mount -t proc proc ${r}/proc`,
     `${b} mount -t sysfs sysfs ${r}/sys`,

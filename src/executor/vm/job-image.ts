@@ -20,6 +20,8 @@ export interface JobImageSettings {
   environment: readonly string[];
   /** The runner user's home, for ~/.docker/config.json. */
   home?: string;
+  /** wait_for_services_timeout in seconds: 0/unset = 30, negative = no readiness check. */
+  waitForServicesTimeout?: number;
 }
 
 export interface PreparedJobImage {
@@ -42,14 +44,28 @@ export async function prepareJobImage(
     for (const line of disallowedImageLines(name, settings.allowedImages)) log(line);
     throw new TartError('IMAGE_NOT_ALLOWED', 'disallowed image');
   }
-  const policies = effectivePullPolicies(name, job.image?.pull_policy, { pullPolicy: settings.pullPolicy, allowedPullPolicies: settings.allowedPullPolicies });
+  const image = await pullJobImage({ name, requestedPolicies: job.image?.pull_policy, job, settings, log, signal });
+  return { image, entrypoint: effectiveEntrypoint(image.config, job.image?.entrypoint) };
+}
+
+/** One image for the job (its own or a service's): policies, credentials, the pull, the trace lines. */
+export async function pullJobImage(options: {
+  name: string;
+  requestedPolicies: readonly string[] | undefined;
+  job: JobPayload;
+  settings: JobImageSettings;
+  log: (line: string) => void;
+  signal: AbortSignal;
+}): Promise<JobImage> {
+  const { name, settings, log } = options;
+  const policies = effectivePullPolicies(name, options.requestedPolicies, { pullPolicy: settings.pullPolicy, allowedPullPolicies: settings.allowedPullPolicies });
   log(`Using effective pull policy of [${policies.join(' ')}] for container ${name}`);
-  const { credentials, warnings } = await findRegistryCredentials(name, { dockerAuthConfig: dockerAuthConfig(job, settings.environment), home: settings.home });
+  const { credentials, warnings } = await findRegistryCredentials(name, { dockerAuthConfig: dockerAuthConfig(options.job, settings.environment), home: settings.home });
   for (const warning of warnings) log(`WARNING: ${warning}`);
   if (credentials) log(`Authenticating with credentials from ${credentials.source}`);
-  const image = await settings.store.acquire({ image: name, policies, credentials, log, signal });
+  const image = await settings.store.acquire({ image: name, policies, credentials, log, signal: options.signal });
   log(`Using docker image ${image.entry.imageId} for ${name} with digest ${image.entry.repoDigest} ...`);
-  return { image, entrypoint: effectiveEntrypoint(image.config, job.image?.entrypoint) };
+  return image;
 }
 
 // A job variable wins over the runner's environment entry.

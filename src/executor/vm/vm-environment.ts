@@ -1,8 +1,9 @@
 // A JobEnvironment inside a microVM: every exec goes through the VM's guest channel; close()
 // hands the VM back to its provider, which destroys it and every file it had.
 import { USER_MODE_NETWORK } from '../../vmm/guest-contract.js';
-import type { ExecOptions, ExecResult, JobEnvironment } from '../types.js';
+import type { ExecOptions, ExecResult, JobEnvironment, StartServicesOptions } from '../types.js';
 import { HELPER_STAGE_COMMAND } from './image-root.js';
+import type { VmServices } from './service-runtime.js';
 import type { AcquiredVm, VmProvider } from './vm-provider.js';
 
 export class VmEnvironment implements JobEnvironment {
@@ -13,16 +14,25 @@ export class VmEnvironment implements JobEnvironment {
   readonly userScriptCommand?: readonly string[];
   readonly helperScriptCommand?: readonly string[];
   readonly hostLoopbackAlias?: string;
+  readonly startServices?: (options: StartServicesOptions) => Promise<void>;
 
   constructor(
     readonly executorName: string,
     private readonly vm: AcquiredVm,
     private readonly provider: VmProvider,
-    /** The job's container image: the user stages' command, and how to let go of the image. */
-    private readonly image?: { userScriptCommand: readonly string[]; release: () => void },
+    private readonly parts: {
+      /** The job's container image: the user stages' command, and how to let go of the image. */
+      image?: { userScriptCommand: readonly string[]; release: () => void };
+      /** The job's services, mounted in the VM and started by startServices. */
+      services?: VmServices;
+    } = {},
   ) {
-    this.userScriptCommand = image?.userScriptCommand;
-    if (image) this.helperScriptCommand = HELPER_STAGE_COMMAND;
+    this.userScriptCommand = parts.image?.userScriptCommand;
+    if (parts.image) this.helperScriptCommand = HELPER_STAGE_COMMAND;
+    if (parts.services) {
+      const services = parts.services;
+      this.startServices = (options: StartServicesOptions) => services.start(options);
+    }
     // slirp maps its gateway to the host's 127.0.0.1.
     if (vm.handle.network.mode === 'user') this.hostLoopbackAlias = USER_MODE_NETWORK.gateway;
   }
@@ -32,10 +42,15 @@ export class VmEnvironment implements JobEnvironment {
   }
 
   close(): Promise<void> {
+    // Services are torn down with the VM; only the following of their output stops first.
+    this.parts.services?.stop();
     this.closing ??= this.provider
       .release(this.vm)
       .catch(() => undefined)
-      .finally(() => this.image?.release());
+      .finally(() => {
+        this.parts.image?.release();
+        this.parts.services?.release();
+      });
     return this.closing;
   }
 }

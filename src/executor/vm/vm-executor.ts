@@ -4,9 +4,9 @@
 import type { Executor, JobEnvironment, PrepareOptions } from '../types.js';
 import { PooledVmProvider, type PoolCounts } from './pool/pooled-vm-provider.js';
 import { FreshVmProvider, type FreshVmProviderOptions, type VmStartTimings } from './fresh-vm-provider.js';
-import { Writable } from 'node:stream';
 import { TartError } from '../../errors.js';
 import type { GuestChannel } from '../../guest/channel.js';
+import { execCollecting } from './guest-exec.js';
 import {
   imageRootSetupCommand,
   isRootUser,
@@ -15,6 +15,8 @@ import {
   type ResolvedUser,
 } from './image-root.js';
 import { prepareJobImage, type JobImageSettings } from './job-image.js';
+import { prepareJobServices, type PreparedService } from './job-services.js';
+import { VmServices } from './service-runtime.js';
 import { VmEnvironment } from './vm-environment.js';
 import type { AcquiredVm, VmProvider } from './vm-provider.js';
 
@@ -60,32 +62,40 @@ export class VmExecutor implements Executor {
 
   async prepare(prepare: PrepareOptions): Promise<JobEnvironment> {
     // Pull failures and policy refusals are the job's, not the VM's: they surface as they are.
+    // Every image (the job's, then each service's) is pulled before a VM is acquired.
     const jobImage = this.jobImages
       ? await prepareJobImage(prepare.job, this.jobImages, prepare.log, prepare.signal)
       : undefined;
-    if (!jobImage) {
-      const vm = await this.provider.acquire({ name: `job${prepare.job.id}`, log: prepare.log }, prepare.signal);
-      return new VmEnvironment(this.name, vm, this.provider);
-    }
+    let services: PreparedService[] = [];
     let vm: AcquiredVm | undefined;
     try {
+      if (this.jobImages) services = await prepareJobServices(prepare.job, this.jobImages, prepare.log, prepare.signal);
       vm = await this.provider.acquire(
         {
           name: `job${prepare.job.id}`,
           log: prepare.log,
-          imageDigest: jobImage.image.entry.manifestDigest,
-          imageDisk: jobImage.image.rootfsPath,
+          ...(jobImage ? { imageDigest: jobImage.image.entry.manifestDigest, imageDisk: jobImage.image.rootfsPath } : {}),
+          ...(services.length > 0
+            ? { serviceDigests: services.map((service) => service.image.entry.manifestDigest), serviceDisks: services.map((service) => service.image.rootfsPath) }
+            : {}),
         },
         prepare.signal,
       );
-      const user = await mountImageRoot(vm.channel, jobImage.image.config.user, prepare.signal);
+      const running =
+        services.length > 0
+          ? new VmServices(vm.channel, services, { buildsDir: '/builds', hasJobImage: jobImage !== undefined, waitForServicesTimeout: this.jobImages?.waitForServicesTimeout })
+          : undefined;
+      // The aliases go into /etc/hosts before the job image's root copies it.
+      await running?.mount(prepare.signal);
+      const user = jobImage ? await mountImageRoot(vm.channel, jobImage.image.config.user, prepare.signal) : undefined;
       return new VmEnvironment(this.name, vm, this.provider, {
-        userScriptCommand: userStageCommand(jobImage.image.config, jobImage.entrypoint, user),
-        release: () => jobImage.image.release(),
+        ...(jobImage ? { image: { userScriptCommand: userStageCommand(jobImage.image.config, jobImage.entrypoint, user), release: () => jobImage.image.release() } } : {}),
+        ...(running ? { services: running } : {}),
       });
     } catch (error) {
       if (vm) await this.provider.release(vm);
-      jobImage.image.release();
+      jobImage?.image.release();
+      for (const service of services) service.image.release();
       throw error;
     }
   }
@@ -98,16 +108,8 @@ async function mountImageRoot(
   user: string | undefined,
   signal: AbortSignal,
 ): Promise<ResolvedUser | undefined> {
-  const output: Buffer[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      output.push(chunk);
-      done();
-    },
-  });
-  const command = imageRootSetupCommand('/builds', user);
-  const { exitCode } = await channel.exec({ command, stdout: sink, stderr: sink, signal });
-  const text = Buffer.concat(output).toString('utf8').trim();
+  const { exitCode, output } = await execCollecting(channel, { command: imageRootSetupCommand('/builds', user), signal });
+  const text = output.trim();
   if (exitCode !== 0) {
     throw new TartError('IMAGE_ROOT_FAILED', `cannot mount the job's image in the VM (exit ${exitCode}): ${text}`);
   }

@@ -16,6 +16,10 @@ export interface VmRequest {
   imageDigest?: string;
   /** The container image's read-only disk (src/oci), attached as /dev/vdd; set with imageDigest. */
   imageDisk?: string;
+  /** The job's service images by digest, in `services:` order (part of what the VM is booted with). */
+  serviceDigests?: string[];
+  /** Their read-only disks, attached after the image disk (guest contract: serviceDiskDevices). */
+  serviceDisks?: string[];
   /** Called once the VMM process runs, with its pid (a pool lowers a pooled boot's CPU priority). */
   onSpawned?: (vmmPid: number) => void;
 }

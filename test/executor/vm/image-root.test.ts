@@ -85,7 +85,7 @@ describe("a job image's user", () => {
   });
 
   it("runs a user stage through coreutils chroot as the resolved numbers, with the user's HOME", () => {
-    const config = { env: ['PATH=/usr/bin:/bin'] };
+    const config = { env: ['PATH=/usr/bin:/bin'], exposedTcpPorts: [] };
     const user = { uid: 1000, gid: 1000, groups: [50, 999], home: '/home/node' };
     const command = userStageCommand(config, ['/entry.sh'], user);
     assert.deepEqual(command.slice(0, 6), [
@@ -99,6 +99,6 @@ describe("a job image's user", () => {
     assert.deepEqual(command.slice(6, 10), ['--userspec=1000:1000', '--groups=50,999', IMAGE_ROOT, '/entry.sh']);
     const asRoot = userStageCommand(config, []);
     assert.deepEqual(asRoot.slice(4, 8), ['HOME=/root', GUEST_BUSYBOX, 'chroot', IMAGE_ROOT]);
-    assert.ok(userStageCommand({ env: ['HOME=/custom'] }, [], user).includes('HOME=/custom'));
+    assert.ok(userStageCommand({ env: ['HOME=/custom'], exposedTcpPorts: [] }, [], user).includes('HOME=/custom'));
   });
 });

@@ -3,6 +3,9 @@
 //   busybox: busybox-static only (no bash, no git), two layers with a whiteout and an opaque dir;
 //   busybox-entrypoint, busybox-user: the same with an ENTRYPOINT script, or USER builder (uid 1000);
 //   python:  Debian minbase + python3-minimal (mmdebstrap);
+//   busybox-web: busybox plus an entrypoint that sleeps 3 s, writes $WEB_GREETING into its page and
+//            runs busybox httpd on port 80 (EXPOSE 80/tcp): a service that is slow to listen;
+//   redis:   Debian minbase + redis-server (EXPOSE 6379/tcp), as a service;
 // Each is an OCI index with an amd64 and an arm64 entry (the arm64 one is a marker image: same
 // busybox files plus /etc/tart-test-arch=arm64, enough to prove the amd64 entry is chosen).
 import { execFileSync } from 'node:child_process';
@@ -13,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { renderDeb822, readHostAptSources, sourcesForSuite } from '../../../src/image/apt-sources.js';
 import { publishDir, writeOciLayout, type PlatformImage } from './oci-layout.js';
 
-export type TestImageName = 'busybox' | 'busybox-entrypoint' | 'busybox-user' | 'python';
+export type TestImageName = 'busybox' | 'busybox-entrypoint' | 'busybox-user' | 'busybox-web' | 'python' | 'redis';
 
 const RECIPE_VERSION = '1';
 export const TEST_IMAGE_ENV = 'TART_TEST_GREETING=hello-from-image';
@@ -47,9 +50,24 @@ export function pushTestImage(layout: string, registry: string, repository: stri
   });
 }
 
+// Slow to listen on purpose: a job that reaches it at its first command proves the readiness wait.
+const WEB_ENTRYPOINT = [
+  '#!/bin/sh',
+  'echo "web: starting, listening in 3 s"',
+  'sleep 3',
+  'mkdir -p /www',
+  'echo "web says: $WEB_GREETING" >/www/index.html',
+  'echo "web: listening"',
+  'exec "$@"',
+  '',
+].join('\n');
+
 function inputsOf(name: TestImageName): unknown {
   const busybox = createHash('sha256').update(readFileSync('/bin/busybox')).digest('hex');
-  if (name === 'python') return [busybox, 'bookworm', 'python3-minimal', execFileSync('dpkg-query', ['-W', 'mmdebstrap'], { encoding: 'utf8' })];
+  const mmdebstrap = () => execFileSync('dpkg-query', ['-W', 'mmdebstrap'], { encoding: 'utf8' });
+  if (name === 'python') return [busybox, 'bookworm', 'python3-minimal', mmdebstrap()];
+  if (name === 'redis') return [busybox, 'bookworm', 'redis-server', mmdebstrap()];
+  if (name === 'busybox-web') return [busybox, WEB_ENTRYPOINT];
   return [busybox];
 }
 
@@ -68,6 +86,12 @@ async function platformsOf(name: TestImageName, work: string): Promise<PlatformI
     await debianMinbase(tar, ['python3-minimal']);
     return [{ architecture: 'amd64', layers: [{ tar }, await marker('amd64')], config: { Env: env, Cmd: ['python3'] } }, arm64];
   }
+  if (name === 'redis') {
+    const tar = join(work, 'redis-minbase.tar');
+    await debianMinbase(tar, ['redis-server']);
+    const config = { Env: env, Cmd: ['redis-server', '--protected-mode', 'no', '--save', ''], ExposedPorts: { '6379/tcp': {} } };
+    return [{ architecture: 'amd64', layers: [{ tar }, await marker('amd64')], config }, arm64];
+  }
   const amd64: PlatformImage = { architecture: 'amd64', layers: [...base, await marker('amd64')], config: { Env: env, Cmd: ['sh'] } };
   if (name === 'busybox-entrypoint') {
     const dir = join(work, 'entrypoint');
@@ -85,6 +109,13 @@ async function platformsOf(name: TestImageName, work: string): Promise<PlatformI
     await writeFile(join(dir, 'etc', 'group'), 'root:x:0:\nstaff:x:50:builder\nbuilder:x:1000:\n');
     amd64.layers.push({ dir });
     amd64.config.User = 'builder';
+  }
+  if (name === 'busybox-web') {
+    const dir = join(work, 'web');
+    await mkdir(join(dir, 'usr', 'local', 'bin'), { recursive: true });
+    await writeFile(join(dir, 'usr', 'local', 'bin', 'web.sh'), WEB_ENTRYPOINT, { mode: 0o755 });
+    amd64.layers.push({ dir });
+    amd64.config = { Env: env, Entrypoint: ['/usr/local/bin/web.sh'], Cmd: ['httpd', '-f', '-v', '-p', '80', '-h', '/www'], ExposedPorts: { '80/tcp': {} } };
   }
   return [amd64, arm64];
 }

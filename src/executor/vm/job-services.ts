@@ -1,0 +1,53 @@
+// The host side of a job's `services:` (#11): each service's image is pulled into the store with
+// the job's own image, before the VM is acquired (registry credentials stay on the host), and its
+// aliases are assigned as gitlab-runner assigns them (docker executor reference §5.1–5.2).
+import type { JobPayload, JobService } from '../../model/payload.js';
+import { expandVariables } from '../../model/variables.js';
+import { ImagePullError } from '../../oci/pull-errors.js';
+import { assignServiceAliases, serviceNameAndVersion } from '../../oci/service-aliases.js';
+import type { JobImage } from '../../oci/store.js';
+import { pullJobImage, type JobImageSettings } from './job-image.js';
+import { startingServiceLine } from './service-messages.js';
+
+export interface PreparedService {
+  /** `services[index]`, its name with the job's variables expanded. */
+  definition: JobService;
+  name: string;
+  index: number;
+  /** Host names it answers to: derived ones, then the user's (each alias to its first claimant). */
+  aliases: string[];
+  /** gitlab-runner's `<prefix>-<service, / → __>-<index>`, named in the readiness warning. */
+  containerName: string;
+  image: JobImage;
+}
+
+/** Every service of the job, pulled; on failure the images already held are let go. */
+export async function prepareJobServices(
+  job: JobPayload,
+  settings: JobImageSettings,
+  log: (line: string) => void,
+  signal: AbortSignal,
+): Promise<PreparedService[]> {
+  const definitions = (job.services ?? []).map((definition) => ({
+    definition,
+    name: expandVariables(definition.name, job.variables),
+    alias: definition.alias === undefined ? undefined : expandVariables(definition.alias, job.variables),
+  }));
+  const { aliases, warnings } = assignServiceAliases(definitions);
+  for (const warning of warnings) log(`WARNING: ${warning}`);
+  const prepared: PreparedService[] = [];
+  try {
+    for (const [index, { definition, name }] of definitions.entries()) {
+      const split = serviceNameAndVersion(name);
+      if (!split) throw new ImagePullError('SERVICE_NAME_INVALID', `invalid service image name: ${name}`, 'runner_configuration_error');
+      log(startingServiceLine(split.service, split.version));
+      const image = await pullJobImage({ name, requestedPolicies: definition.pull_policy, job, settings, log, signal });
+      const containerName = `job${job.id}-${split.service.replaceAll('/', '__')}-${index}`;
+      prepared.push({ definition, name, index, aliases: aliases[index] ?? [], containerName, image });
+    }
+    return prepared;
+  } catch (error) {
+    for (const service of prepared) service.image.release();
+    throw error;
+  }
+}

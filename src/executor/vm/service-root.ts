@@ -1,0 +1,68 @@
+// The guest side of a job's services (#11): each service's image disk becomes a root of its own
+// (the job image's mechanism, image-root.ts), its process runs chrooted there in the background
+// with a clean environment, its output goes to a log file and its exit status to a file beside it.
+// Services share the VM's network namespace, so every alias is 127.0.0.1 in /etc/hosts, and the
+// readiness check dials 127.0.0.1. Pure: these build argv and text; service-runtime.ts runs them.
+import { JOB_IMAGE_DISK } from '../../oci/rootfs-image.js';
+import { rootSetupCommand } from './image-root.js';
+
+/** Where service `index` lives in the guest: its root, its log and its exit status file. */
+export function serviceGuestPaths(index: number): { base: string; root: string; busybox: string; log: string; exitStatus: string } {
+  const base = `/run/tart-service-${index}`;
+  return { base, root: `${base}/root`, busybox: `${base}/disk/${JOB_IMAGE_DISK.busybox}`, log: `${base}/output.log`, exitStatus: `${base}/exit-status` };
+}
+
+/** Builds service `index`'s root from its disk at `device`. */
+export function serviceRootSetupCommand(index: number, device: string, buildsDir: string): string[] {
+  return rootSetupCommand({ device, base: serviceGuestPaths(index).base, layer: `service-${index}`, buildsDir });
+}
+
+/** The /etc/hosts lines that make each service's aliases resolve to it. */
+export function serviceHostsLines(aliases: readonly (readonly string[])[]): string {
+  return aliases
+    .filter((names) => names.length > 0)
+    .map((names) => `127.0.0.1\t${names.join(' ')}\n`)
+    .join('');
+}
+
+// Busybox sh; returns at once: the service runs in a background subshell, which records its status.
+const START_SCRIPT = 'log=$1 status=$2; shift 2; ("$@" </dev/null >"$log" 2>&1; echo $? >"$status") </dev/null >/dev/null 2>&1 &';
+
+/** Starts service `index` with exactly `env` (KEY=value) and `argv`, chrooted into its root. */
+export function serviceStartCommand(index: number, env: readonly string[], argv: readonly string[]): string[] {
+  const paths = serviceGuestPaths(index);
+  const b = paths.busybox;
+  return [b, 'sh', '-c', START_SCRIPT, 'tart-service', paths.log, paths.exitStatus, b, 'env', '-i', ...env, b, 'chroot', paths.root, ...argv];
+}
+
+/** Exit codes of the readiness check. */
+export const READINESS_EXIT = { listening: 0, timedOut: 2, exited: 3 } as const;
+
+// bash in the helper root (its /dev/tcp dials); one attempt per port each second, as
+// gitlab-runner's health check; a service whose process ended stops the wait at once.
+const READINESS_SCRIPT = [
+  'status=$1 timeout=$2; shift 2',
+  'for port; do echo "waiting for TCP connection to 127.0.0.1:$port..."; done',
+  'end=$((SECONDS + timeout))',
+  'while :; do',
+  '  for port; do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && exit 0; done',
+  `  if [ -e "$status" ]; then cat "$status"; exit ${READINESS_EXIT.exited}; fi`,
+  `  [ "$SECONDS" -ge "$end" ] && exit ${READINESS_EXIT.timedOut}`,
+  '  sleep 1',
+  'done',
+].join('\n');
+
+/** Waits up to `timeoutSeconds` for any of `ports` of service `index` to accept a connection. */
+export function readinessCommand(index: number, ports: readonly number[], timeoutSeconds: number): string[] {
+  return ['bash', '-c', READINESS_SCRIPT, 'tart-readiness', serviceGuestPaths(index).exitStatus, String(timeoutSeconds), ...ports.map(String)];
+}
+
+/** The last 64 KiB of service `index`'s output (gitlab-runner caps each log at 64 KiB). */
+export function serviceLogTailCommand(index: number): string[] {
+  return ['tail', '-c', '65536', serviceGuestPaths(index).log];
+}
+
+/** Follows service `index`'s output from its first byte (CI_DEBUG_SERVICES). */
+export function serviceLogFollowCommand(index: number): string[] {
+  return ['tail', '-n', '+1', '-F', serviceGuestPaths(index).log];
+}

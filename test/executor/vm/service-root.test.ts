@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { readinessCommand, serviceHostsLines, serviceRootSetupCommand, serviceStartCommand } from '../../../src/executor/vm/service-root.js';
+import { serviceDiskDevices } from '../../../src/vmm/guest-contract.js';
+
+describe('service roots in the guest', () => {
+  it('puts every alias of a service on one 127.0.0.1 line, services without aliases left out', () => {
+    assert.equal(serviceHostsLines([['web', 'www'], [], ['127.0.0.1__library__redis', '127.0.0.1-library-redis']]), '127.0.0.1\tweb www\n127.0.0.1\t127.0.0.1__library__redis 127.0.0.1-library-redis\n');
+  });
+
+  it('finds service disks after the job image, or in its place', () => {
+    assert.deepEqual(serviceDiskDevices(true, 2), ['/dev/vde', '/dev/vdf']);
+    assert.deepEqual(serviceDiskDevices(false, 2), ['/dev/vdd', '/dev/vde']);
+  });
+
+  it("mounts each service's disk on its own overlay layer of the scratch disk", () => {
+    const command = serviceRootSetupCommand(1, '/dev/vdf', '/builds');
+    assert.match(command[2]!, /mount -t ext4 -o ro,noload \/dev\/vdf \/run\/tart-service-1\/disk/);
+    assert.equal(command[3], '/run/tart-service-1/disk/tart/busybox');
+    assert.match(command[4]!, /upperdir=\/run\/tart-service-1\/scratch\/service-1\/upper/);
+  });
+
+  it('starts the service with exactly its environment, chrooted, its argv passed as separate words', () => {
+    const command = serviceStartCommand(0, ['A=1 2', 'PATH=/bin'], ['httpd', '-f', '-p', '80']);
+    const busybox = '/run/tart-service-0/disk/tart/busybox';
+    assert.deepEqual(command.slice(5), ['/run/tart-service-0/output.log', '/run/tart-service-0/exit-status', busybox, 'env', '-i', 'A=1 2', 'PATH=/bin', busybox, 'chroot', '/run/tart-service-0/root', 'httpd', '-f', '-p', '80']);
+  });
+
+  it('checks readiness against the exit status file, the timeout and every port', () => {
+    assert.deepEqual(readinessCommand(2, [80, 443], 30).slice(3), ['tart-readiness', '/run/tart-service-2/exit-status', '30', '80', '443']);
+  });
+});

@@ -1,0 +1,120 @@
+// SLOW (boots one QEMU VM under TCG; run inside `flock /tmp/tart-vm.lock`). `services:` end to end
+// (#11): the daemon pulls a busybox web service, a service that dies at once and a Debian
+// redis-server from a real docker-registry on 127.0.0.1, runs them in the job's microVM beside
+// the job's own busybox image, waits for their ports, and the job reaches them by alias.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createTestRuntimeRoot, IMAGE_DIR, removeTestRuntimeRoot, requireImage } from '../executor/vm/support/vm-test-env.js';
+import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
+import { createRepo, type TestRepo } from '../support/git-repo.js';
+import { startRegistry, type TestRegistry } from '../support/oci/registry.js';
+import { pushTestImage, testImageLayout } from '../support/oci/test-images.js';
+import { startQemuDaemon, type QemuDaemonHarness } from './qemu-daemon-harness.js';
+
+const RUNNER_TOKEN = 'glrt-services_e2e_token_01';
+const FINAL = ['success', 'failed', 'canceled'];
+const WAIT_MS = 400_000;
+const SECRET = 'n0t-for-services-Pa55';
+
+describe('services: beside the job in its microVM', () => {
+  let runtimeRoot: string;
+  let fake: FakeGitLab;
+  let repo: TestRepo;
+  let registry: TestRegistry;
+  let harness: QemuDaemonHarness;
+  let storeDir: string;
+
+  before(async () => {
+    await requireImage();
+    runtimeRoot = await createTestRuntimeRoot('job-services');
+    process.env.TART_RUNTIME_DIR = runtimeRoot;
+    storeDir = await mkdtemp(join(tmpdir(), 'tart-image-store-'));
+    registry = await startRegistry();
+    pushTestImage(await testImageLayout('busybox'), registry.host, 'tools/busybox', '1.0');
+    pushTestImage(await testImageLayout('busybox-web'), registry.host, 'tools/web', '1');
+    pushTestImage(await testImageLayout('redis'), registry.host, 'library/redis', '7');
+    fake = await startFakeGitLab({ traceUpdateInterval: 1 });
+    repo = await createRepo({ files: { 'README.md': '# widget with services\n' } });
+    fake.addProject({ path: 'acme/widget', repo });
+    fake.addRunner({ token: RUNNER_TOKEN });
+    harness = await startQemuDaemon({
+      url: fake.url,
+      token: RUNNER_TOKEN,
+      concurrent: 1,
+      imageDir: IMAGE_DIR,
+      runtimeRoot,
+      vmLines: [`image_store = "${storeDir}"`, `allowed_images = ["${registry.host}/**"]`],
+    });
+  });
+
+  after(async () => {
+    await harness?.cleanup();
+    await fake?.close();
+    await repo?.cleanup();
+    await registry?.stop();
+    if (runtimeRoot) await removeTestRuntimeRoot(runtimeRoot);
+    if (storeDir) await rm(storeDir, { recursive: true, force: true });
+  });
+
+  it('waits for a slow web service, warns about a dead one with its log, and the job reaches both live ones by alias', async () => {
+    const web = `${registry.host}/tools/web:1`;
+    const job = fake.enqueueJob({
+      project: 'acme/widget',
+      image: `${registry.host}/tools/busybox:1.0`,
+      variables: [
+        { key: 'WEB_GREETING', value: 'hello-from-the-job', public: true, masked: false },
+        { key: 'CI_DEBUG_SERVICES', value: 'true', public: true, masked: false },
+        { key: 'PROJECT_SECRET', value: SECRET, public: false, masked: false },
+      ],
+      services: [
+        { name: web, alias: 'web' },
+        // Same image, dies at once; its own port, so the web service's cannot answer for it.
+        { name: web, alias: 'crash', entrypoint: ['sh', '-c', 'env | sort; echo "crash: giving up at once"; exit 3'], variables: { HEALTHCHECK_TCP_PORT: '81' } },
+        `${registry.host}/library/redis:7`,
+      ],
+      // No retry loop: the first command must find the web service listening.
+      script: ['wget -qO- http://web/', 'printf "PING\\r\\nQUIT\\r\\n" | nc 127.0.0.1-library-redis 6379'],
+    });
+    const started = Date.now();
+    const done = await fake.waitForJob(job.id, (j) => FINAL.includes(j.state), WAIT_MS);
+    const trace = done.trace.toString();
+    console.log(`services job took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    assert.equal(done.state, 'success', trace);
+
+    // Each service is announced and pulled on the host, then all are waited for at once.
+    assert.match(trace, /Starting service 127\.0\.0\.1\/tools\/web:1\.\.\./);
+    assert.match(trace, /Starting service 127\.0\.0\.1\/library\/redis:7\.\.\./);
+    assert.match(trace, /Skipping alias "127\.0\.0\.1__tools__web" for service ".*\/tools\/web:1" \(services\[1\]\): alias is already in use by another service\./);
+    assert.match(trace, /Waiting for services to be up and running \(timeout 30 seconds\)\.\.\./);
+
+    // (a) The web service's page, with the job's variable in it, at the job's first command, and
+    // only after the service's 3 s sleep: the readiness wait held the script back.
+    assert.match(trace, /\nweb says: hello-from-the-job\n/);
+    const waiting = harness.firstSeen(job.id, 'Waiting for services to be up and running');
+    const page = harness.firstSeen(job.id, 'web says: hello-from-the-job');
+    assert.ok(waiting !== undefined && page !== undefined && page - waiting >= 2500, `page ${page} vs wait ${waiting}`);
+
+    // (b) The dead service: gitlab-runner's warning with its log tail; its env had the job's
+    // public variables over the image's Env, and no secret.
+    const warning = new RegExp(
+      `\\*\\*\\* WARNING:\\x1b\\[0;m Service job${job.id}-127\\.0\\.0\\.1__tools__web-1 probably didn't start properly\\.\\n\\n` +
+        `Health check error:\\nservice "job${job.id}-127\\.0\\.0\\.1__tools__web-1" exited with code 3 before it listened\\n\\n` +
+        'Service container logs:\\n[\\s\\S]*crash: giving up at once\\n',
+    );
+    assert.match(trace, warning);
+    assert.match(trace, /\nWEB_GREETING=hello-from-the-job\n/);
+    assert.match(trace, /\nTART_TEST_GREETING=hello-from-image\n/);
+    assert.match(trace, /\nHEALTHCHECK_TCP_PORT=81\n/);
+    assert.ok(!trace.includes(SECRET), 'a secret reached a service');
+
+    // (c) redis-server by the alias derived from its image name.
+    assert.match(trace, /\+PONG\r?\n/);
+
+    // CI_DEBUG_SERVICES: the services' output, prefixed with their aliases.
+    assert.match(trace, /\x1b\[0;37m\[service:127\.0\.0\.1__tools__web-127\.0\.0\.1-tools-web-web\] \d{4}-\d\d-\d\dT[\d:.]+Z web: listening\x1b\[0;m/);
+    assert.match(trace, /\[service:crash\] [\d\-T:.Z]+ crash: giving up at once/);
+  });
+});
