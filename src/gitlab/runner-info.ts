@@ -12,7 +12,7 @@ export const GITLAB_RUNNER_COMPAT_VERSION = '17.11.0';
 export const TART_FEATURES = Object.freeze({
   variables: true,
   image: false, // one fixed guest image per runner; `image:` is not honoured
-  services: false,
+  services: false, // the VM executors declare it (VM_EXECUTOR_FEATURES)
   artifacts: true,
   cache: true,
   fallback_cache_keys: true,
@@ -46,10 +46,14 @@ export const TART_FEATURES = Object.freeze({
 export type FeatureName = keyof typeof TART_FEATURES;
 
 /**
- * What the VM executors add beyond TART_FEATURES. Empty until services run in the job's VM
- * (#11 points 2-3); then `services`, `service_variables`, `service_multiple_aliases`, as docker declares them.
+ * What the VM executors add beyond TART_FEATURES: services run beside the job in its VM (#11),
+ * with their own variables and several aliases each, as docker declares them.
  */
-const VM_EXECUTOR_FEATURES: Partial<Record<FeatureName, boolean>> = Object.freeze({});
+const VM_EXECUTOR_FEATURES: Partial<Record<FeatureName, boolean>> = Object.freeze({
+  services: true,
+  service_variables: true,
+  service_multiple_aliases: true,
+});
 const VM_EXECUTORS = ['qemu', 'firecracker'];
 
 /** The features the network client itself provides: all gitlab-runner sends at registration (§1.1). */

@@ -89,13 +89,13 @@ describe('requestJob', () => {
     assert.deepEqual(info.features, { ...TART_FEATURES });
   });
 
-  it('no executor declares the service features while services do not run in the VM yet', () => {
+  it('the VM executors declare the service features (services run in the job VM), the shell executor does not', () => {
     const vm = buildRunnerInfo({ tartVersion: '0.1.0', executor: 'qemu' }).features;
     const firecracker = buildRunnerInfo({ tartVersion: '0.1.0', executor: 'firecracker' }).features;
     const shell = buildRunnerInfo({ tartVersion: '0.1.0', executor: 'shell' }).features;
     for (const name of ['services', 'service_variables', 'service_multiple_aliases']) {
-      assert.equal(vm[name], false, name);
-      assert.equal(firecracker[name], false, name);
+      assert.equal(vm[name], true, name);
+      assert.equal(firecracker[name], true, name);
       assert.equal(shell[name], false, name);
     }
     assert.equal(vm.service_executor_opts, false);
