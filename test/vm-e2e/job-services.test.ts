@@ -116,5 +116,7 @@ describe('services: beside the job in its microVM', () => {
     // CI_DEBUG_SERVICES: the services' output, prefixed with their aliases.
     assert.match(trace, /\x1b\[0;37m\[service:127\.0\.0\.1__tools__web-127\.0\.0\.1-tools-web-web\] \d{4}-\d\d-\d\dT[\d:.]+Z web: listening\x1b\[0;m/);
     assert.match(trace, /\[service:crash\] [\d\-T:.Z]+ crash: giving up at once/);
+    // The image's WORKDIR, made as Docker makes it.
+    assert.match(trace, /web: starting in \/srv\/web, listening in 3 s/);
   });
 });

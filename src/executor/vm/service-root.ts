@@ -1,8 +1,9 @@
 // The guest side of a job's services (#11): each service's image disk becomes a root of its own
-// (the job image's mechanism, image-root.ts), its process runs chrooted there in the background
+// (the job image's mechanism, image-root.ts), its process runs chrooted there in the background,
 // with a clean environment, its output goes to a log file and its exit status to a file beside it.
 // Services share the VM's network namespace, so every alias is 127.0.0.1 in /etc/hosts, and the
 // readiness check dials 127.0.0.1. Pure: these build argv and text; service-runtime.ts runs them.
+import { posix } from 'node:path';
 import { JOB_IMAGE_DISK } from '../../oci/rootfs-image.js';
 import { rootSetupCommand } from './image-root.js';
 
@@ -25,14 +26,23 @@ export function serviceHostsLines(aliases: readonly (readonly string[])[]): stri
     .join('');
 }
 
-// Busybox sh; returns at once: the service runs in a background subshell, which records its status.
-const START_SCRIPT = 'log=$1 status=$2; shift 2; ("$@" </dev/null >"$log" 2>&1; echo $? >"$status") </dev/null >/dev/null 2>&1 &';
+// Busybox sh ($0 is busybox); returns at once: the service runs in a background subshell, which
+// records its status. The working dir is made first, as Docker makes a missing WORKDIR.
+const START_SCRIPT = [
+  'log=$1 status=$2 workdir=$3; shift 3',
+  '"$0" mkdir -p "$workdir" || exit 1',
+  '("$@" </dev/null >"$log" 2>&1; echo $? >"$status") </dev/null >/dev/null 2>&1 &',
+].join('\n');
 
-/** Starts service `index` with exactly `env` (KEY=value) and `argv`, chrooted into its root. */
-export function serviceStartCommand(index: number, env: readonly string[], argv: readonly string[]): string[] {
+/**
+ * Starts service `index` with exactly `env` (KEY=value) and `argv` in its root, in `workingDir`
+ * (the image's WORKDIR, `/` by default): busybox nsenter does the chroot and the chdir.
+ */
+export function serviceStartCommand(index: number, options: { env: readonly string[]; argv: readonly string[]; workingDir?: string }): string[] {
   const paths = serviceGuestPaths(index);
   const b = paths.busybox;
-  return [b, 'sh', '-c', START_SCRIPT, 'tart-service', paths.log, paths.exitStatus, b, 'env', '-i', ...env, b, 'chroot', paths.root, ...argv];
+  const workdir = `${paths.root}${posix.resolve('/', options.workingDir ?? '/')}`.replace(/\/$/, '');
+  return [b, 'sh', '-c', START_SCRIPT, b, paths.log, paths.exitStatus, workdir, b, 'env', '-i', ...options.env, b, 'nsenter', `-r${paths.root}`, `-w${workdir}`, ...options.argv];
 }
 
 /** Exit codes of the readiness check. */

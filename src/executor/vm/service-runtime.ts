@@ -58,7 +58,8 @@ export class VmServices {
     for (const [index, service] of this.services.entries()) {
       const env = serviceEnvironment({ imageEnv: service.image.config.env, jobVariables: options.variables, serviceVariables: service.definition.variables });
       const argv = serviceArgv(service.image.config, service.definition);
-      await this.run(serviceStartCommand(index, env, argv), `cannot start service ${service.name}`, options.signal);
+      const start = serviceStartCommand(index, { env, argv, workingDir: service.image.config.workingDir });
+      await this.run(start, `cannot start service ${service.name}`, options.signal);
       started.push({ service, index, env });
     }
     if (options.followLogs) for (const { service, index } of started) this.follow(service, index, options.write);

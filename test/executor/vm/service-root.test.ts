@@ -20,10 +20,16 @@ describe('service roots in the guest', () => {
     assert.match(command[4]!, /upperdir=\/run\/tart-service-1\/scratch\/service-1\/upper/);
   });
 
-  it('starts the service with exactly its environment, chrooted, its argv passed as separate words', () => {
-    const command = serviceStartCommand(0, ['A=1 2', 'PATH=/bin'], ['httpd', '-f', '-p', '80']);
+  it('starts the service with exactly its environment, in its root and WORKDIR, its argv passed as separate words', () => {
+    const command = serviceStartCommand(0, { env: ['A=1 2', 'PATH=/bin'], argv: ['httpd', '-f', '-p', '80'], workingDir: '/data/' });
     const busybox = '/run/tart-service-0/disk/tart/busybox';
-    assert.deepEqual(command.slice(5), ['/run/tart-service-0/output.log', '/run/tart-service-0/exit-status', busybox, 'env', '-i', 'A=1 2', 'PATH=/bin', busybox, 'chroot', '/run/tart-service-0/root', 'httpd', '-f', '-p', '80']);
+    const root = '/run/tart-service-0/root';
+    assert.deepEqual(command.slice(4), [busybox, '/run/tart-service-0/output.log', '/run/tart-service-0/exit-status', `${root}/data`, busybox, 'env', '-i', 'A=1 2', 'PATH=/bin', busybox, 'nsenter', `-r${root}`, `-w${root}/data`, 'httpd', '-f', '-p', '80']);
+  });
+
+  it('runs a service without WORKDIR in / of its root, and keeps a relative WORKDIR inside it', () => {
+    assert.ok(serviceStartCommand(0, { env: [], argv: ['x'] }).includes('-w/run/tart-service-0/root'));
+    assert.ok(serviceStartCommand(0, { env: [], argv: ['x'], workingDir: '../../etc' }).includes('-w/run/tart-service-0/root/etc'));
   });
 
   it('checks readiness against the exit status file, the timeout and every port', () => {

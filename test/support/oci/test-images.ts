@@ -4,7 +4,7 @@
 //   busybox-entrypoint, busybox-user: the same with an ENTRYPOINT script, or USER builder (uid 1000);
 //   python:  Debian minbase + python3-minimal (mmdebstrap);
 //   busybox-web: busybox plus an entrypoint that sleeps 3 s, writes $WEB_GREETING into its page and
-//            runs busybox httpd on port 80 (EXPOSE 80/tcp): a service that is slow to listen;
+//            runs busybox httpd on port 80 (EXPOSE 80/tcp, WORKDIR /srv/web): a service slow to listen;
 //   redis:   Debian minbase + redis-server (EXPOSE 6379/tcp), as a service;
 // Each is an OCI index with an amd64 and an arm64 entry (the arm64 one is a marker image: same
 // busybox files plus /etc/tart-test-arch=arm64, enough to prove the amd64 entry is chosen).
@@ -51,9 +51,10 @@ export function pushTestImage(layout: string, registry: string, repository: stri
 }
 
 // Slow to listen on purpose: a job that reaches it at its first command proves the readiness wait.
+const WEB_WORKDIR = '/srv/web';
 const WEB_ENTRYPOINT = [
   '#!/bin/sh',
-  'echo "web: starting, listening in 3 s"',
+  'echo "web: starting in $(pwd), listening in 3 s"',
   'sleep 3',
   'mkdir -p /www',
   'echo "web says: $WEB_GREETING" >/www/index.html',
@@ -67,7 +68,7 @@ function inputsOf(name: TestImageName): unknown {
   const mmdebstrap = () => execFileSync('dpkg-query', ['-W', 'mmdebstrap'], { encoding: 'utf8' });
   if (name === 'python') return [busybox, 'bookworm', 'python3-minimal', mmdebstrap()];
   if (name === 'redis') return [busybox, 'bookworm', 'redis-server', mmdebstrap()];
-  if (name === 'busybox-web') return [busybox, WEB_ENTRYPOINT];
+  if (name === 'busybox-web') return [busybox, WEB_ENTRYPOINT, WEB_WORKDIR];
   return [busybox];
 }
 
@@ -115,7 +116,7 @@ async function platformsOf(name: TestImageName, work: string): Promise<PlatformI
     await mkdir(join(dir, 'usr', 'local', 'bin'), { recursive: true });
     await writeFile(join(dir, 'usr', 'local', 'bin', 'web.sh'), WEB_ENTRYPOINT, { mode: 0o755 });
     amd64.layers.push({ dir });
-    amd64.config = { Env: env, Entrypoint: ['/usr/local/bin/web.sh'], Cmd: ['httpd', '-f', '-v', '-p', '80', '-h', '/www'], ExposedPorts: { '80/tcp': {} } };
+    amd64.config = { Env: env, Entrypoint: ['/usr/local/bin/web.sh'], Cmd: ['httpd', '-f', '-v', '-p', '80', '-h', '/www'], ExposedPorts: { '80/tcp': {} }, WorkingDir: WEB_WORKDIR };
   }
   return [amd64, arm64];
 }
