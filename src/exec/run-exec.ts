@@ -197,10 +197,16 @@ async function runOneJob(input: {
     }),
   });
   if (attempt.attempt > 1) input.output.note(`[${attempt.job.name}] retrying (attempt ${attempt.attempt})`);
-  if (attempt.job.image && options.executorForSlot(input.slot).name === 'shell') {
-    input.output.note(
-      `[${attempt.job.name}] WARNING: image "${attempt.job.image.name}" is ignored: the shell executor runs jobs on this host`,
-    );
+  if (options.executorForSlot(input.slot).name === 'shell') {
+    if (attempt.job.image) {
+      input.output.note(
+        `[${attempt.job.name}] WARNING: image "${attempt.job.image.name}" is ignored: the shell executor runs jobs on this host`,
+      );
+    }
+    if (attempt.job.services.length > 0) {
+      const names = attempt.job.services.map((service) => `"${service.name}"`).join(', ');
+      input.output.note(`[${attempt.job.name}] WARNING: services ${names} are ignored: the shell executor runs no services`);
+    }
   }
   const trace = input.output.jobTrace(attempt.job.name);
   const outcome = await options.runJob({
