@@ -3,16 +3,14 @@
 // 127.0.0.1, attaches them to the job's microVM and runs the user's stages in them, while the
 // repository is still checked out by Tart's own root.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createTestRuntimeRoot, IMAGE_DIR, removeTestRuntimeRoot, requireImage } from '../executor/vm/support/vm-test-env.js';
-import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
-import { createRepo, type TestRepo } from '../support/git-repo.js';
+import { createTestRuntimeRoot, removeTestRuntimeRoot } from '../executor/vm/support/vm-test-env.js';
+import type { FakeGitLab } from '../support/fake-gitlab/index.js';
 import { startRegistry, type TestRegistry } from '../support/oci/registry.js';
 import { pushTestImage, testImageLayout } from '../support/oci/test-images.js';
-import { startQemuDaemon, type QemuDaemonHarness } from './qemu-daemon-harness.js';
+import { startImageDaemonEnv, type ImageDaemonEnv } from './image-daemon-env.js';
 
 const RUNNER_TOKEN = 'glrt-image_e2e_token_0001';
 const FINAL = ['success', 'failed', 'canceled'];
@@ -20,57 +18,44 @@ const PASSWORD = 'pr1vate-Registry-Pa55';
 const WAIT_MS = 400_000;
 
 describe('image: jobs in their container image inside a microVM', () => {
-  let runtimeRoot: string;
-  let fake: FakeGitLab;
-  let repo: TestRepo;
+  let env: ImageDaemonEnv;
   let registry: TestRegistry;
   let privateRegistry: TestRegistry;
-  let harness: QemuDaemonHarness;
-  let storeDir: string;
 
   before(async () => {
-    await requireImage();
-    runtimeRoot = await createTestRuntimeRoot('job-image');
-    process.env.TART_RUNTIME_DIR = runtimeRoot;
-    storeDir = await mkdtemp(join(tmpdir(), 'tart-image-store-'));
-    registry = await startRegistry();
-    pushTestImage(await testImageLayout('busybox'), registry.host, 'tools/busybox', '1.0');
-    pushTestImage(await testImageLayout('busybox-entrypoint'), registry.host, 'tools/entry', '1.0');
-    pushTestImage(await testImageLayout('busybox-user'), registry.host, 'tools/as-user', '1.0');
-    pushTestImage(await testImageLayout('python'), registry.host, 'lang/python', '3');
     privateRegistry = await startRegistry({ users: { ci: PASSWORD } });
-    const pushAuth = join(runtimeRoot, 'push-auth.json');
-    const { writeFile } = await import('node:fs/promises');
-    await writeFile(pushAuth, JSON.stringify({ auths: { [privateRegistry.host]: { auth: Buffer.from(`ci:${PASSWORD}`).toString('base64') } } }), { mode: 0o600 });
-    pushTestImage(await testImageLayout('busybox'), privateRegistry.host, 'secret/busybox', '1', pushAuth);
-    await rm(pushAuth);
-    fake = await startFakeGitLab({ traceUpdateInterval: 1 });
-    repo = await createRepo({ files: { 'README.md': '# widget in an image\n' } });
-    fake.addProject({ path: 'acme/widget', repo });
-    fake.addRunner({ token: RUNNER_TOKEN });
-    harness = await startQemuDaemon({
-      url: fake.url,
-      token: RUNNER_TOKEN,
-      concurrent: 1,
-      imageDir: IMAGE_DIR,
-      runtimeRoot,
-      vmLines: [`image_store = "${storeDir}"`, `allowed_images = ["${registry.host}/**", "${privateRegistry.host}/**"]`],
+    const pushDir = await createTestRuntimeRoot('job-image-push');
+    try {
+      const pushAuth = join(pushDir, 'push-auth.json');
+      await writeFile(pushAuth, JSON.stringify({ auths: { [privateRegistry.host]: { auth: Buffer.from(`ci:${PASSWORD}`).toString('base64') } } }), { mode: 0o600 });
+      pushTestImage(await testImageLayout('busybox'), privateRegistry.host, 'secret/busybox', '1', pushAuth);
+      await rm(pushAuth);
+    } finally {
+      await removeTestRuntimeRoot(pushDir);
+    }
+    env = await startImageDaemonEnv({
+      name: 'job-image',
+      runnerToken: RUNNER_TOKEN,
+      readme: '# widget in an image\n',
+      push: async (target) => {
+        pushTestImage(await testImageLayout('busybox'), target.host, 'tools/busybox', '1.0');
+        pushTestImage(await testImageLayout('busybox-entrypoint'), target.host, 'tools/entry', '1.0');
+        pushTestImage(await testImageLayout('busybox-user'), target.host, 'tools/as-user', '1.0');
+        pushTestImage(await testImageLayout('python'), target.host, 'lang/python', '3');
+      },
+      allowedImages: [`${privateRegistry.host}/**`],
     });
+    registry = env.registry;
   });
 
   after(async () => {
-    await harness?.cleanup();
-    await fake?.close();
-    await repo?.cleanup();
-    await registry?.stop();
+    await env?.cleanup();
     await privateRegistry?.stop();
-    if (runtimeRoot) await removeTestRuntimeRoot(runtimeRoot);
-    if (storeDir) await rm(storeDir, { recursive: true, force: true });
   });
 
   const run = async (options: Parameters<FakeGitLab['enqueueJob']>[0]) => {
-    const job = fake.enqueueJob({ project: 'acme/widget', ...options });
-    return fake.waitForJob(job.id, (j) => FINAL.includes(j.state), WAIT_MS);
+    const job = env.fake.enqueueJob({ project: 'acme/widget', ...options });
+    return env.fake.waitForJob(job.id, (j) => FINAL.includes(j.state), WAIT_MS);
   };
 
   it('a busybox job sees the image files and Env, has no bash, and the repository is checked out', async () => {
@@ -161,10 +146,10 @@ describe('image: jobs in their container image inside a microVM', () => {
     assert.match(trace, /Authenticating with credentials from \$DOCKER_AUTH_CONFIG/);
     assert.match(trace, /\nPRIVATE-OK\n/);
     const base64 = Buffer.from(`ci:${PASSWORD}`).toString('base64');
-    for (const [where, text] of [['trace', trace], ['daemon log', harness.logs()]] as const) {
+    for (const [where, text] of [['trace', trace], ['daemon log', env.harness.logs()]] as const) {
       assert.ok(!text.includes(PASSWORD) && !text.includes(base64), `secret in the ${where}`);
     }
-    assert.ok(!(await filesContaining(storeDir, [PASSWORD, base64])).length, 'secret in an image-store file');
+    assert.ok(!(await filesContaining(env.storeDir, [PASSWORD, base64])).length, 'secret in an image-store file');
   });
 
   it('a pull of a missing tag fails the job as a configuration error', async () => {

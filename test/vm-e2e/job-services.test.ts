@@ -3,16 +3,9 @@
 // redis-server from a real docker-registry on 127.0.0.1, runs them in the job's microVM beside
 // the job's own busybox image, waits for their ports, and the job reaches them by alias.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createTestRuntimeRoot, IMAGE_DIR, removeTestRuntimeRoot, requireImage } from '../executor/vm/support/vm-test-env.js';
-import { startFakeGitLab, type FakeGitLab } from '../support/fake-gitlab/index.js';
-import { createRepo, type TestRepo } from '../support/git-repo.js';
-import { startRegistry, type TestRegistry } from '../support/oci/registry.js';
 import { pushTestImage, testImageLayout } from '../support/oci/test-images.js';
-import { startQemuDaemon, type QemuDaemonHarness } from './qemu-daemon-harness.js';
+import { startImageDaemonEnv, type ImageDaemonEnv } from './image-daemon-env.js';
 
 const RUNNER_TOKEN = 'glrt-services_e2e_token_01';
 const FINAL = ['success', 'failed', 'canceled'];
@@ -20,46 +13,27 @@ const WAIT_MS = 400_000;
 const SECRET = 'n0t-for-services-Pa55';
 
 describe('services: beside the job in its microVM', () => {
-  let runtimeRoot: string;
-  let fake: FakeGitLab;
-  let repo: TestRepo;
-  let registry: TestRegistry;
-  let harness: QemuDaemonHarness;
-  let storeDir: string;
+  let env: ImageDaemonEnv;
 
   before(async () => {
-    await requireImage();
-    runtimeRoot = await createTestRuntimeRoot('job-services');
-    process.env.TART_RUNTIME_DIR = runtimeRoot;
-    storeDir = await mkdtemp(join(tmpdir(), 'tart-image-store-'));
-    registry = await startRegistry();
-    pushTestImage(await testImageLayout('busybox'), registry.host, 'tools/busybox', '1.0');
-    pushTestImage(await testImageLayout('busybox-web'), registry.host, 'tools/web', '1');
-    pushTestImage(await testImageLayout('redis'), registry.host, 'library/redis', '7');
-    fake = await startFakeGitLab({ traceUpdateInterval: 1 });
-    repo = await createRepo({ files: { 'README.md': '# widget with services\n' } });
-    fake.addProject({ path: 'acme/widget', repo });
-    fake.addRunner({ token: RUNNER_TOKEN });
-    harness = await startQemuDaemon({
-      url: fake.url,
-      token: RUNNER_TOKEN,
-      concurrent: 1,
-      imageDir: IMAGE_DIR,
-      runtimeRoot,
-      vmLines: [`image_store = "${storeDir}"`, `allowed_images = ["${registry.host}/**"]`],
+    env = await startImageDaemonEnv({
+      name: 'job-services',
+      runnerToken: RUNNER_TOKEN,
+      readme: '# widget with services\n',
+      push: async (registry) => {
+        pushTestImage(await testImageLayout('busybox'), registry.host, 'tools/busybox', '1.0');
+        pushTestImage(await testImageLayout('busybox-web'), registry.host, 'tools/web', '1');
+        pushTestImage(await testImageLayout('redis'), registry.host, 'library/redis', '7');
+      },
     });
   });
 
   after(async () => {
-    await harness?.cleanup();
-    await fake?.close();
-    await repo?.cleanup();
-    await registry?.stop();
-    if (runtimeRoot) await removeTestRuntimeRoot(runtimeRoot);
-    if (storeDir) await rm(storeDir, { recursive: true, force: true });
+    await env?.cleanup();
   });
 
   it('waits for a slow web service, warns about a dead one with its log, and the job reaches both live ones by alias', async () => {
+    const { registry, fake, harness } = env;
     const web = `${registry.host}/tools/web:1`;
     const job = fake.enqueueJob({
       project: 'acme/widget',
