@@ -1,5 +1,5 @@
 // A docker runner moved to a VM executor keeps choosing its job image the docker way:
-// `[runners.docker]` image, allowed_images, pull_policy, allowed_pull_policies and
+// `[runners.docker]` image, allowed_images, allowed_services, pull_policy, allowed_pull_policies and
 // wait_for_services_timeout feed the `[runners.vm]` keys of the same names (default_image for
 // image) when those are not set.
 // Fed keys are not "ignored" any more; a bad value in them is an error like any other.
@@ -28,6 +28,12 @@ const FEEDS: Feed<never>[] = [
     vm: 'allowed_images',
     decoder: list(string({ nonEmpty: true })),
     set: (r: RunnerConfig, v: string[]) => (r.vm.allowedImages = v),
+  },
+  {
+    docker: 'allowed_services',
+    vm: 'allowed_services',
+    decoder: list(string({ nonEmpty: true })),
+    set: (r: RunnerConfig, v: string[]) => (r.vm.allowedServices = v),
   },
   {
     docker: 'pull_policy',

@@ -88,6 +88,7 @@ const vmShape: Shape<VmConfig> = {
   idleTime: withDefault('idle_time', integer(0), 1800),
   defaultImage: optional('default_image', string({ nonEmpty: true })),
   allowedImages: withDefault('allowed_images', list(string({ nonEmpty: true })), []),
+  allowedServices: withDefault('allowed_services', list(string({ nonEmpty: true })), []),
   pullPolicy: optional('pull_policy', stringOrList(oneOf(PULL_POLICY_NAMES))),
   allowedPullPolicies: withDefault('allowed_pull_policies', stringOrList(oneOf(PULL_POLICY_NAMES)), []),
   imageStoreSizeMb: optional('image_store_size_mb', integer(1)),

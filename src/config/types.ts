@@ -122,6 +122,8 @@ export interface VmConfig {
   defaultImage?: string;
   /** Globs a job's image must match (empty = any). */
   allowedImages: string[];
+  /** Globs a job's service images must match (empty = any). */
+  allowedServices: string[];
   /** always | if-not-present | never, tried in order; unset = [always]. */
   pullPolicy?: PullPolicyName[];
   allowedPullPolicies: PullPolicyName[];

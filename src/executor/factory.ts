@@ -65,6 +65,7 @@ function jobImageSettings(runner: RunnerConfig): JobImageSettings {
     store: sharedImageStore({ root: vm.imageStore, maxSizeMb: vm.imageStoreSizeMb, insecureRegistries: vm.insecureRegistries }),
     defaultImage: vm.defaultImage,
     allowedImages: vm.allowedImages,
+    allowedServices: vm.allowedServices,
     pullPolicy: vm.pullPolicy,
     allowedPullPolicies: vm.allowedPullPolicies,
     environment: runner.environment,

@@ -96,6 +96,7 @@ test("a docker runner's leftovers with executor = qemu load; the docker table su
   // The docker image keys choose the VM's job image the same way.
   assert.equal(runner?.vm.defaultImage, 'alpine:3.20');
   assert.deepEqual(runner?.vm.allowedImages, ['alpine:*', 'ruby:*']);
+  assert.deepEqual(runner?.vm.allowedServices, ['postgres:*', 'redis:*']);
   assert.deepEqual(runner?.vm.pullPolicy, ['always', 'if-not-present']);
   assert.deepEqual(runner?.vm.allowedPullPolicies, ['always', 'if-not-present']);
   assert.equal(runner?.vm.waitForServicesTimeout, -1, 'the services wait too');

@@ -61,6 +61,7 @@ test('a runner gets every default, including host-dependent ones', () => {
       bootTimeout: 120,
       accel: 'auto',
       allowedImages: [],
+      allowedServices: [],
       allowedPullPolicies: [],
       insecureRegistries: [],
       network: 'user',
@@ -121,6 +122,7 @@ shutdown_timeout = 60
     idle_time = 600
     default_image = "node:20"
     allowed_images = ["node:*", "registry.example.com/**"]
+    allowed_services = ["postgres:*"]
     pull_policy = "if-not-present"
     allowed_pull_policies = ["if-not-present", "always"]
     image_store_size_mb = 20480
@@ -169,6 +171,7 @@ shutdown_timeout = 60
     accel: 'kvm',
     defaultImage: 'node:20',
     allowedImages: ['node:*', 'registry.example.com/**'],
+    allowedServices: ['postgres:*'],
     pullPolicy: ['if-not-present'],
     allowedPullPolicies: ['if-not-present', 'always'],
     imageStoreSizeMb: 20480,

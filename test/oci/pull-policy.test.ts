@@ -42,6 +42,7 @@ describe('isImageAllowed (doublestar globs as written)', () => {
     assert.ok(isImageAllowed('kali/kali:1', ['**', '!*/kali*']));
   });
   it('prints gitlab-runner\'s refusal lines', () => {
+    assert.equal(disallowedImageLines('evil:1', ['redis:*'], 'services')[1], 'ERROR: The "evil:1" image is not present on list of allowed services:');
     assert.deepEqual(disallowedImageLines('evil:1', ['ruby:*', 'python:*']), [
       '',
       'ERROR: The "evil:1" image is not present on list of allowed images:',

@@ -29,6 +29,8 @@ export async function startImageDaemonEnv(options: {
   push: (registry: TestRegistry) => Promise<void>;
   /** More allowed_images globs than the registry's own. */
   allowedImages?: string[];
+  /** allowed_services globs, given the registry. */
+  allowedServices?: (registry: TestRegistry) => string[];
 }): Promise<ImageDaemonEnv> {
   await requireImage();
   const parts: Partial<ImageDaemonEnv> = {};
@@ -57,7 +59,11 @@ export async function startImageDaemonEnv(options: {
       concurrent: 1,
       imageDir: IMAGE_DIR,
       runtimeRoot,
-      vmLines: [`image_store = "${storeDir}"`, `allowed_images = ${JSON.stringify(allowed)}`],
+      vmLines: [
+        `image_store = "${storeDir}"`,
+        `allowed_images = ${JSON.stringify(allowed)}`,
+        ...(options.allowedServices ? [`allowed_services = ${JSON.stringify(options.allowedServices(registry))}`] : []),
+      ],
     });
     return { ...(parts as Omit<ImageDaemonEnv, 'cleanup'>), cleanup };
   } catch (error) {

@@ -25,6 +25,7 @@ describe('services: beside the job in its microVM', () => {
         pushTestImage(await testImageLayout('busybox-web'), registry.host, 'tools/web', '1');
         pushTestImage(await testImageLayout('redis'), registry.host, 'library/redis', '7');
       },
+      allowedServices: (registry) => [`${registry.host}/**`],
     });
   });
 
@@ -92,5 +93,24 @@ describe('services: beside the job in its microVM', () => {
     assert.match(trace, /\[service:crash\] [\d\-T:.Z]+ crash: giving up at once/);
     // The image's WORKDIR, made as Docker makes it.
     assert.match(trace, /web: starting in \/srv\/web, listening in 3 s/);
+  });
+
+  it('allowed_services refuses a service before any service image is pulled, with gitlab-runner\'s lines', async () => {
+    const { registry, fake } = env;
+    const before = (await registry.blobGets()).length;
+    const job = fake.enqueueJob({
+      project: 'acme/widget',
+      image: `${registry.host}/tools/busybox:1.0`,
+      services: [`${registry.host}/tools/web:1`, 'docker.io/library/evil:1'],
+      script: ['echo never'],
+    });
+    const done = await fake.waitForJob(job.id, (j) => FINAL.includes(j.state), WAIT_MS);
+    const trace = done.trace.toString();
+    assert.equal(done.state, 'failed', trace);
+    assert.equal(done.failureReason, 'runner_system_failure');
+    assert.match(trace, /ERROR: The "docker\.io\/library\/evil:1" image is not present on list of allowed services:\x1b\[0;m\n\x1b\[0K- 127\.0\.0\.1:\d+\/\*\*\x1b\[0;m\n/);
+    assert.doesNotMatch(trace, /Starting service/);
+    assert.doesNotMatch(trace, /\nnever\n/);
+    assert.equal((await registry.blobGets()).length, before, 'no layer downloaded');
   });
 });

@@ -14,6 +14,8 @@ export interface JobImageSettings {
   store: ImageStore;
   defaultImage?: string;
   allowedImages: readonly string[];
+  /** allowed_services: globs every service image must match (empty = any). */
+  allowedServices?: readonly string[];
   pullPolicy?: readonly PullPolicy[];
   allowedPullPolicies: readonly PullPolicy[];
   /** The runner's `environment` entries (KEY=value), for DOCKER_AUTH_CONFIG. */

@@ -1,8 +1,11 @@
 // The host side of a job's `services:` (#11): each service's image is pulled into the store with
 // the job's own image, before the VM is acquired (registry credentials stay on the host), and its
-// aliases are assigned as gitlab-runner assigns them (docker executor reference §5.1–5.2).
+// aliases are assigned as gitlab-runner assigns them (docker executor reference §5.1–5.2);
+// allowed_services is checked as gitlab-runner checks it.
 import type { JobPayload, JobService } from '../../model/payload.js';
 import { expandVariables } from '../../model/variables.js';
+import { TartError } from '../../errors.js';
+import { disallowedImageLines, isImageAllowed } from '../../oci/allowed-images.js';
 import { ImagePullError } from '../../oci/pull-errors.js';
 import { assignServiceAliases, serviceNameAndVersion } from '../../oci/service-aliases.js';
 import type { JobImage } from '../../oci/store.js';
@@ -35,6 +38,13 @@ export async function prepareJobServices(
   }));
   const { aliases, warnings } = assignServiceAliases(definitions);
   for (const warning of warnings) log(`WARNING: ${warning}`);
+  // Every service is checked before any is pulled, as gitlab-runner's getServicesDefinitions does.
+  const allowed = settings.allowedServices ?? [];
+  for (const { name } of definitions) {
+    if (isImageAllowed(name, allowed)) continue;
+    for (const line of disallowedImageLines(name, allowed, 'services')) log(line);
+    throw new TartError('SERVICE_NOT_ALLOWED', 'disallowed image');
+  }
   const prepared: PreparedService[] = [];
   try {
     for (const [index, { definition, name }] of definitions.entries()) {
