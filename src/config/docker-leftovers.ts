@@ -1,6 +1,6 @@
 // A docker runner moved to a VM executor keeps choosing its job image the docker way:
-// `[runners.docker]` image, allowed_images, allowed_services, pull_policy, allowed_pull_policies and
-// wait_for_services_timeout feed the `[runners.vm]` keys of the same names (default_image for
+// `[runners.docker]` image, allowed_images, allowed_services, pull_policy, allowed_pull_policies,
+// wait_for_services_timeout and services_limit feed the `[runners.vm]` keys of the same names (default_image for
 // image) when those are not set.
 // Fed keys are not "ignored" any more; a bad value in them is an error like any other.
 import { anyInteger, list, oneOf, string, stringOrList, type Decoder } from './decoders.js';
@@ -52,6 +52,12 @@ const FEEDS: Feed<never>[] = [
     vm: 'wait_for_services_timeout',
     decoder: anyInteger,
     set: (r: RunnerConfig, v: number) => (r.vm.waitForServicesTimeout = v),
+  },
+  {
+    docker: 'services_limit',
+    vm: 'services_limit',
+    decoder: anyInteger,
+    set: (r: RunnerConfig, v: number) => (r.vm.servicesLimit = v),
   },
 ] as unknown as Feed<never>[];
 

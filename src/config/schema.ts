@@ -95,6 +95,7 @@ const vmShape: Shape<VmConfig> = {
   imageStore: optional('image_store', string({ nonEmpty: true })),
   insecureRegistries: withDefault('insecure_registries', list(string({ nonEmpty: true })), []),
   waitForServicesTimeout: optional('wait_for_services_timeout', anyInteger),
+  servicesLimit: optional('services_limit', anyInteger),
 };
 
 const firecrackerShape: Shape<FirecrackerConfig> = {

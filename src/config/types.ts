@@ -135,6 +135,8 @@ export interface VmConfig {
   insecureRegistries: string[];
   /** Seconds each service gets to listen: unset/0 = 30, negative = no readiness check. */
   waitForServicesTimeout?: number;
+  /** Most services a job may have: unset or negative = unlimited. */
+  servicesLimit?: number;
 }
 
 export type PullPolicyName = 'always' | 'if-not-present' | 'never';

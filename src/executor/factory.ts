@@ -70,5 +70,6 @@ function jobImageSettings(runner: RunnerConfig): JobImageSettings {
     allowedPullPolicies: vm.allowedPullPolicies,
     environment: runner.environment,
     waitForServicesTimeout: vm.waitForServicesTimeout,
+    servicesLimit: vm.servicesLimit,
   };
 }

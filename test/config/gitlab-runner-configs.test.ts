@@ -100,6 +100,7 @@ test("a docker runner's leftovers with executor = qemu load; the docker table su
   assert.deepEqual(runner?.vm.pullPolicy, ['always', 'if-not-present']);
   assert.deepEqual(runner?.vm.allowedPullPolicies, ['always', 'if-not-present']);
   assert.equal(runner?.vm.waitForServicesTimeout, -1, 'the services wait too');
+  assert.equal(runner?.vm.servicesLimit, 2);
   const text = renderConfig(config, DEFAULTS);
   assert.match(text, /^ {4}\[\[runners\.docker\.services\]\]\n {6}name = "postgres:16"\n {6}alias = "db"$/m);
   assert.deepEqual(parseConfig(text, 'again', DEFAULTS), config);

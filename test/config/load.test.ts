@@ -129,6 +129,7 @@ shutdown_timeout = 60
     image_store = "/srv/tart/images"
     insecure_registries = ["registry.lan:5000"]
     wait_for_services_timeout = 120
+    services_limit = 3
   [runners.firecracker]
     binary = "/usr/bin/firecracker"
     jailer = "/usr/bin/jailer"
@@ -178,6 +179,7 @@ shutdown_timeout = 60
     imageStore: '/srv/tart/images',
     insecureRegistries: ['registry.lan:5000'],
     waitForServicesTimeout: 120,
+    servicesLimit: 3,
     network: 'tap',
     hostGuard: false,
     vmUser: 'tart-vm:kvm',

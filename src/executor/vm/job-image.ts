@@ -24,6 +24,8 @@ export interface JobImageSettings {
   home?: string;
   /** wait_for_services_timeout in seconds: 0/unset = 30, negative = no readiness check. */
   waitForServicesTimeout?: number;
+  /** services_limit: unset or negative = unlimited. */
+  servicesLimit?: number;
 }
 
 export interface PreparedJobImage {

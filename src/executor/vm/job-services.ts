@@ -39,6 +39,7 @@ export async function prepareJobServices(
   const { aliases, warnings } = assignServiceAliases(definitions);
   for (const warning of warnings) log(`WARNING: ${warning}`);
   // Every service is checked before any is pulled, as gitlab-runner's getServicesDefinitions does.
+  checkServicesLimit(definitions.length, settings.servicesLimit);
   const allowed = settings.allowedServices ?? [];
   for (const { name } of definitions) {
     if (isImageAllowed(name, allowed)) continue;
@@ -60,4 +61,10 @@ export async function prepareJobServices(
     for (const service of prepared) service.image.release();
     throw error;
   }
+}
+
+/** services_limit: gitlab-runner's tooManyServicesRequestedError. */
+export function checkServicesLimit(requested: number, limit: number | undefined): void {
+  if (limit === undefined || limit < 0 || requested <= limit) return;
+  throw new TartError('SERVICES_LIMIT_EXCEEDED', `too many services requested: ${requested}, only ${limit} allowed`);
 }
