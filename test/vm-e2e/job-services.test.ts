@@ -95,6 +95,21 @@ describe('services: beside the job in its microVM', () => {
     assert.match(trace, /web: starting in \/srv\/web, listening in 3 s/);
   });
 
+  it("a job in Tart's own root (no image:) reaches its service by the derived alias; the service disk takes the job image's place", async () => {
+    const { registry, fake } = env;
+    const job = fake.enqueueJob({
+      project: 'acme/widget',
+      image: null,
+      services: [`${registry.host}/library/redis:7`],
+      script: ['exec 3<>/dev/tcp/127.0.0.1__library__redis/6379; printf "PING\\r\\n" >&3; read -r reply <&3; echo "REDIS:${reply%$\'\\r\'}"', 'grep -c library__redis /etc/hosts'],
+    });
+    const done = await fake.waitForJob(job.id, (j) => FINAL.includes(j.state), WAIT_MS);
+    const trace = done.trace.toString();
+    assert.equal(done.state, 'success', trace);
+    assert.match(trace, /\nREDIS:\+PONG\n/);
+    assert.doesNotMatch(trace, /probably didn't start properly/);
+  });
+
   it('allowed_services refuses a service before any service image is pulled, with gitlab-runner\'s lines', async () => {
     const { registry, fake } = env;
     const before = (await registry.blobGets()).length;
