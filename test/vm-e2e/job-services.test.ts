@@ -44,11 +44,12 @@ describe('services: beside the job in its microVM', () => {
         { key: 'CI_DEBUG_SERVICES', value: 'true', public: true, masked: false },
         { key: 'PROJECT_SECRET', value: SECRET, public: false, masked: false },
       ],
+      // The web service starts last, right before the wait begins.
       services: [
-        { name: web, alias: 'web' },
-        // Same image, dies at once; its own port, so the web service's cannot answer for it.
-        { name: web, alias: 'crash', entrypoint: ['sh', '-c', 'env | sort; echo "crash: giving up at once"; exit 3'], variables: { HEALTHCHECK_TCP_PORT: '81' } },
         `${registry.host}/library/redis:7`,
+        // The web image, dying at once; its own port, so the web service's cannot answer for it.
+        { name: web, alias: 'crash', entrypoint: ['sh', '-c', 'env | sort; echo "crash: giving up at once"; exit 3'], variables: { HEALTHCHECK_TCP_PORT: '81' } },
+        { name: web, alias: 'web' },
       ],
       // No retry loop: the first command must find the web service listening.
       script: ['wget -qO- http://web/', 'printf "PING\\r\\nQUIT\\r\\n" | nc 127.0.0.1-library-redis 6379'],
@@ -62,15 +63,16 @@ describe('services: beside the job in its microVM', () => {
     // Each service is announced and pulled on the host, then all are waited for at once.
     assert.match(trace, /Starting service 127\.0\.0\.1\/tools\/web:1\.\.\./);
     assert.match(trace, /Starting service 127\.0\.0\.1\/library\/redis:7\.\.\./);
-    assert.match(trace, /Skipping alias "127\.0\.0\.1__tools__web" for service ".*\/tools\/web:1" \(services\[1\]\): alias is already in use by another service\./);
+    assert.match(trace, /Skipping alias "127\.0\.0\.1__tools__web" for service ".*\/tools\/web:1" \(services\[2\]\): alias is already in use by another service\./);
     assert.match(trace, /Waiting for services to be up and running \(timeout 30 seconds\)\.\.\./);
 
-    // (a) The web service's page, with the job's variable in it, at the job's first command, and
-    // only after the service's 3 s sleep: the readiness wait held the script back.
+    // (a) The web service's page, with the job's variable in it, at the job's first command; and
+    // prepare_executor ended only after the service's 3 s sleep: the readiness wait held it back.
     assert.match(trace, /\nweb says: hello-from-the-job\n/);
     const waiting = harness.firstSeen(job.id, 'Waiting for services to be up and running');
-    const page = harness.firstSeen(job.id, 'web says: hello-from-the-job');
-    assert.ok(waiting !== undefined && page !== undefined && page - waiting >= 2500, `page ${page} vs wait ${waiting}`);
+    const prepared = harness.firstSeen(job.id, 'section_end:');
+    assert.ok(waiting !== undefined && prepared !== undefined && prepared - waiting >= 2500, `prepare_executor ended ${prepared} vs wait ${waiting}`);
+    console.log(`services waited for ${((prepared - waiting) / 1000).toFixed(1)} s`);
 
     // (b) The dead service: gitlab-runner's warning with its log tail; its env had the job's
     // public variables over the image's Env, and no secret.
@@ -89,8 +91,8 @@ describe('services: beside the job in its microVM', () => {
     assert.match(trace, /\+PONG\r?\n/);
 
     // CI_DEBUG_SERVICES: the services' output, prefixed with their aliases.
-    assert.match(trace, /\x1b\[0;37m\[service:127\.0\.0\.1__tools__web-127\.0\.0\.1-tools-web-web\] \d{4}-\d\d-\d\dT[\d:.]+Z web: listening\x1b\[0;m/);
-    assert.match(trace, /\[service:crash\] [\d\-T:.Z]+ crash: giving up at once/);
+    assert.match(trace, /\x1b\[0;37m\[service:web\] \d{4}-\d\d-\d\dT[\d:.]+Z web: listening\x1b\[0;m/);
+    assert.match(trace, /\[service:127\.0\.0\.1__tools__web-127\.0\.0\.1-tools-web-crash\] [\d\-T:.Z]+ crash: giving up at once/);
     // The image's WORKDIR, made as Docker makes it.
     assert.match(trace, /web: starting in \/srv\/web, listening in 3 s/);
   });
