@@ -48,8 +48,9 @@ export function serviceStartCommand(index: number, options: { env: readonly stri
 /** Exit codes of the readiness check. */
 export const READINESS_EXIT = { listening: 0, timedOut: 2, exited: 3 } as const;
 
-// bash in the helper root (its /dev/tcp dials); one attempt per port each second, as
-// gitlab-runner's health check; a service whose process ended stops the wait at once.
+// bash in the helper root (its /dev/tcp dials); every port is dialled four times a second (gitlab-
+// runner's health check: once a second; a job should not wait most of a second for a service
+// that is already up); a service whose process ended stops the wait at once.
 const READINESS_SCRIPT = [
   'status=$1 timeout=$2; shift 2',
   'for port; do echo "waiting for TCP connection to 127.0.0.1:$port..."; done',
@@ -58,7 +59,7 @@ const READINESS_SCRIPT = [
   '  for port; do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && exit 0; done',
   `  if [ -e "$status" ]; then cat "$status"; exit ${READINESS_EXIT.exited}; fi`,
   `  [ "$SECONDS" -ge "$end" ] && exit ${READINESS_EXIT.timedOut}`,
-  '  sleep 1',
+  '  sleep 0.25',
   'done',
 ].join('\n');
 
