@@ -31,6 +31,8 @@ export async function startImageDaemonEnv(options: {
   allowedImages?: string[];
   /** allowed_services globs, given the registry. */
   allowedServices?: (registry: TestRegistry) => string[];
+  /** More [runners.vm] lines. */
+  vmLines?: string[];
 }): Promise<ImageDaemonEnv> {
   await requireImage();
   const parts: Partial<ImageDaemonEnv> = {};
@@ -63,6 +65,7 @@ export async function startImageDaemonEnv(options: {
         `image_store = "${storeDir}"`,
         `allowed_images = ${JSON.stringify(allowed)}`,
         ...(options.allowedServices ? [`allowed_services = ${JSON.stringify(options.allowedServices(registry))}`] : []),
+        ...(options.vmLines ?? []),
       ],
     });
     return { ...(parts as Omit<ImageDaemonEnv, 'cleanup'>), cleanup };

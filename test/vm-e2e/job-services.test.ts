@@ -26,6 +26,8 @@ describe('services: beside the job in its microVM', () => {
         pushTestImage(await testImageLayout('redis'), registry.host, 'library/redis', '7');
       },
       allowedServices: (registry) => [`${registry.host}/**`],
+      // Long enough for the web service's 3 s sleep under TCG; short for the one that never listens.
+      vmLines: ['wait_for_services_timeout = 12'],
     });
   });
 
@@ -64,7 +66,7 @@ describe('services: beside the job in its microVM', () => {
     assert.match(trace, /Starting service 127\.0\.0\.1\/tools\/web:1\.\.\./);
     assert.match(trace, /Starting service 127\.0\.0\.1\/library\/redis:7\.\.\./);
     assert.match(trace, /Skipping alias "127\.0\.0\.1__tools__web" for service ".*\/tools\/web:1" \(services\[2\]\): alias is already in use by another service\./);
-    assert.match(trace, /Waiting for services to be up and running \(timeout 30 seconds\)\.\.\./);
+    assert.match(trace, /Waiting for services to be up and running \(timeout 12 seconds\)\.\.\./);
 
     // (a) The web service's page, with the job's variable in it, at the job's first command; and
     // prepare_executor ended only after the service's 3 s sleep: the readiness wait held it back.
@@ -97,19 +99,32 @@ describe('services: beside the job in its microVM', () => {
     assert.match(trace, /web: starting in \/srv\/web, listening in 3 s/);
   });
 
-  it("a job in Tart's own root (no image:) reaches its service by the derived alias; the service disk takes the job image's place", async () => {
+  it("a job in Tart's own root (no image:) reaches its service by the derived alias (its disk where the job image's would be), and goes on past one that never listens", async () => {
     const { registry, fake } = env;
     const job = fake.enqueueJob({
       project: 'acme/widget',
       image: null,
-      services: [`${registry.host}/library/redis:7`],
+      services: [
+        `${registry.host}/library/redis:7`,
+        // Runs, but never listens on its port: the wait runs out (wait_for_services_timeout).
+        { name: `${registry.host}/tools/web:1`, alias: 'sleeper', command: ['sleep', '600'], variables: { HEALTHCHECK_TCP_PORT: '82' } },
+      ],
       script: ['exec 3<>/dev/tcp/127.0.0.1__library__redis/6379; printf "PING\\r\\n" >&3; read -r reply <&3; echo "REDIS:${reply%$\'\\r\'}"', 'grep -c library__redis /etc/hosts'],
     });
     const done = await fake.waitForJob(job.id, (j) => FINAL.includes(j.state), WAIT_MS);
     const trace = done.trace.toString();
     assert.equal(done.state, 'success', trace);
     assert.match(trace, /\nREDIS:\+PONG\n/);
-    assert.doesNotMatch(trace, /probably didn't start properly/);
+    const name = `job${job.id}-127\\.0\\.0\\.1__tools__web-1`;
+    assert.match(
+      trace,
+      new RegExp(
+        `Service ${name} probably didn't start properly\\.\\n\\nHealth check error:\\nservice "${name}-wait-for-service" timeout\\n\\n` +
+          'Health check container logs:\\nwaiting for TCP connection to 127\\.0\\.0\\.1:82\\.\\.\\.\\n\\n\\n' +
+          'Service container logs:\\nweb: starting in /srv/web, listening in 3 s\\n',
+      ),
+    );
+    assert.doesNotMatch(trace, /Service job\d+-127\.0\.0\.1__library__redis-0 probably/);
   });
 
   it('allowed_services refuses a service before any service image is pulled, with gitlab-runner\'s lines', async () => {
