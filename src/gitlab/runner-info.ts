@@ -11,7 +11,7 @@ export const GITLAB_RUNNER_COMPAT_VERSION = '17.11.0';
  */
 export const TART_FEATURES = Object.freeze({
   variables: true,
-  image: false, // one fixed guest image per runner; `image:` is not honoured
+  image: false, // the shell executor ignores `image:`; the VM executors declare it (VM_EXECUTOR_FEATURES)
   services: false, // the VM executors declare it (VM_EXECUTOR_FEATURES)
   artifacts: true,
   cache: true,
@@ -46,10 +46,12 @@ export const TART_FEATURES = Object.freeze({
 export type FeatureName = keyof typeof TART_FEATURES;
 
 /**
- * What the VM executors add beyond TART_FEATURES: services run beside the job in its VM (#11),
- * with their own variables and several aliases each, as docker declares them.
+ * What the VM executors add beyond TART_FEATURES: the job runs in its `image:` (#10), and
+ * services run beside it in its VM (#11), with their own variables and several aliases each, as
+ * docker declares them.
  */
 const VM_EXECUTOR_FEATURES: Partial<Record<FeatureName, boolean>> = Object.freeze({
+  image: true,
   services: true,
   service_variables: true,
   service_multiple_aliases: true,

@@ -89,11 +89,11 @@ describe('requestJob', () => {
     assert.deepEqual(info.features, { ...TART_FEATURES });
   });
 
-  it('the VM executors declare the service features (services run in the job VM), the shell executor does not', () => {
+  it('the VM executors declare image and the service features (both run in the job VM), the shell executor does not', () => {
     const vm = buildRunnerInfo({ tartVersion: '0.1.0', executor: 'qemu' }).features;
     const firecracker = buildRunnerInfo({ tartVersion: '0.1.0', executor: 'firecracker' }).features;
     const shell = buildRunnerInfo({ tartVersion: '0.1.0', executor: 'shell' }).features;
-    for (const name of ['services', 'service_variables', 'service_multiple_aliases']) {
+    for (const name of ['image', 'services', 'service_variables', 'service_multiple_aliases']) {
       assert.equal(vm[name], true, name);
       assert.equal(firecracker[name], true, name);
       assert.equal(shell[name], false, name);
