@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pidLockOwner, processRuns, releasePidLock, takePidLock } from '../process/pid-lock.js';
+import { processRuns } from '../process/liveness.js';
+import { pidLockOwner, releasePidLock, takePidLock } from '../process/pid-lock.js';
 import { hexOf, type StoreLayout } from './store-layout.js';
 
 const POLL_MS = 100;

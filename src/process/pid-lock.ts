@@ -5,6 +5,7 @@
 // stale lock never both end up holding it, and a slow one never removes a newer, live lock.
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processRuns } from './liveness.js';
 
 /** An empty lock older than this was left by an owner killed between creating and writing it. */
 const EMPTY_LOCK_STALE_MS = 5000;
@@ -80,16 +81,6 @@ async function removeStaleLock(path: string, staleText: string): Promise<boolean
     await rm(marker, { force: true });
   }
   return true;
-}
-
-/** True while a process with this pid exists. */
-export function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
 }
 
 async function olderThan(path: string, ms: number): Promise<boolean> {

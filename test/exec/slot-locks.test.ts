@@ -1,11 +1,11 @@
 // Slot locks shared by every `tart exec` on the host: one holder per project and slot, a dead
 // holder's lock taken over, and never two holders when several processes take over one stale lock.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { exitedPid } from '../support/exited-pid.js';
 import { createSlotLocks } from '../../src/exec/slot-locks.js';
 
 describe('tart exec slot locks', () => {
@@ -14,8 +14,7 @@ describe('tart exec slot locks', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tart-slot-locks-'));
-    // A pid that is gone: a child that has exited (and been waited for).
-    deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
+    deadPid = exitedPid();
   });
 
   after(() => rm(dir, { recursive: true, force: true }));

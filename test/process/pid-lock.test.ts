@@ -1,11 +1,11 @@
 // The pid lock file: one owner at a time; a dead owner's lock (or an empty one it left) is taken
 // over by exactly one of the processes racing for it; a live owner's lock is never touched.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { exitedPid } from '../support/exited-pid.js';
 import { releasePidLock, takePidLock } from '../../src/process/pid-lock.js';
 
 describe('pid lock files', () => {
@@ -14,7 +14,7 @@ describe('pid lock files', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tart-pid-lock-'));
-    deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
+    deadPid = exitedPid();
   });
 
   after(() => rm(dir, { recursive: true, force: true }));

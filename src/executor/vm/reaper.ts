@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { QEMU_OWNED_DIR } from '../../vmm/qemu/qemu-owner.js';
 import { listRuntimeDirs, readState, removeRuntimeDir } from './runtime-dir.js';
+import { processRuns } from '../../process/liveness.js';
 
 export interface ReapResult {
   reaped: string[];
@@ -11,7 +12,7 @@ export interface ReapResult {
 
 /** Kills the VMM of every runtime dir whose runner process is gone, and removes the dir. */
 export async function reapOrphans(options: { runtimeRoot: string; isAlive?: (pid: number) => boolean }): Promise<ReapResult> {
-  const isAlive = options.isAlive ?? processIsAlive;
+  const isAlive = options.isAlive ?? processRuns;
   const result: ReapResult = { reaped: [], killedPids: [] };
   for (const dir of await listRuntimeDirs(options.runtimeRoot)) {
     const state = await readState(dir);
@@ -33,15 +34,6 @@ export async function reapOrphans(options: { runtimeRoot: string; isAlive?: (pid
     result.reaped.push(dir);
   }
   return result;
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function pidFromFile(path: string): Promise<number | undefined> {

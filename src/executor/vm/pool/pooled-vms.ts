@@ -1,6 +1,7 @@
 // The pooled VMs under a runtime root, read from their handles (for `tart doctor`).
 import { listRuntimeDirs, readState } from '../runtime-dir.js';
 import type { VmHandle } from '../vm-handle.js';
+import { processRuns } from '../../../process/liveness.js';
 
 export interface PooledVmOnHost {
   vmId: string;
@@ -13,16 +14,7 @@ export async function listPooledVms(runtimeRoot: string): Promise<PooledVmOnHost
   for (const dir of await listRuntimeDirs(runtimeRoot)) {
     const state = (await readState(dir)) as Partial<VmHandle> | undefined;
     if (!state?.pool || !state.vmId || !state.runnerPid) continue;
-    found.push({ vmId: state.vmId, state: state.pool.state, ownerAlive: isAlive(state.runnerPid) });
+    found.push({ vmId: state.vmId, state: state.pool.state, ownerAlive: processRuns(state.runnerPid) });
   }
   return found;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
