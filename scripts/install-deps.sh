@@ -12,6 +12,8 @@ APT_PACKAGES=(
   zip unzip tar gzip
   # container images for `image:` (src/oci) and the registry and htpasswd its tests start
   skopeo umoci docker-registry apache2-utils
+  # the completion tests run the generated scripts in real zsh and fish; bench/exec's gitlab-ci-local needs rsync
+  zsh fish rsync
 )
 
 missing=()
