@@ -4,6 +4,7 @@ import type {
   GitInfo,
   JobArtifact,
   JobCache,
+  JobCredential,
   JobDependency,
   JobFeatures,
   JobHook,
@@ -62,7 +63,17 @@ function readJob(root: Json, id: number, token: string): JobPayload {
     artifacts: list(root, 'artifacts', readArtifact),
     cache: list(root, 'cache', readCache),
     dependencies: list(root, 'dependencies', (entry, path) => readDependency(entry, path, token)),
+    credentials: list(root, 'credentials', readCredential),
     features: readFeatures(optionalObject(root, 'features') ?? {}),
+  };
+}
+
+function readCredential(entry: Json, path: string): JobCredential {
+  return {
+    type: requiredString(entry, 'type', `${path}.type`),
+    url: requiredString(entry, 'url', `${path}.url`),
+    username: optionalString(entry, 'username', `${path}.username`) ?? '',
+    password: optionalString(entry, 'password', `${path}.password`) ?? '',
   };
 }
 

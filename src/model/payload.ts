@@ -123,7 +123,17 @@ export interface JobPayload {
   artifacts: JobArtifact[];
   cache: JobCache[];
   dependencies: JobDependency[];
+  /** Registry logins GitLab hands the job (its container registry, its dependency proxy), RP §3.11. */
+  credentials?: JobCredential[];
   features: JobFeatures;
+}
+
+/** One `credentials[]` entry; executors use the `registry` ones to pull images (docker login). */
+export interface JobCredential {
+  type: string;
+  url: string;
+  username: string;
+  password: string;
 }
 
 /** Job states a runner reports with PUT /jobs/:id. */

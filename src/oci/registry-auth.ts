@@ -1,6 +1,7 @@
 // Registry credentials, found as gitlab-runner finds them (helpers/docker/auth/auth.go; docker
 // executor reference §3): DOCKER_AUTH_CONFIG (job variable, or the runner's `environment`), then
-// the runner user's ~/.docker/config.json. Entries match by registry path, walking up from the
+// the runner user's ~/.docker/config.json, then the job payload's `credentials[]` of type registry
+// (GitLab's container registry and dependency proxy, with the job's token). Entries match by registry path, walking up from the
 // image's full path to its host. A document's `credsStore` and `credHelpers` run Docker credential
 // helpers (`docker-credential-<name>` list/get) on the runner host. The secret only ever goes into a
 // 0600 file for skopeo.
@@ -21,6 +22,8 @@ export interface CredentialSources {
   dockerAuthConfig?: string;
   /** The runner user's home; default os.homedir(). */
   home?: string;
+  /** The payload's `credentials[]` (only `type: registry` entries are used). */
+  jobCredentials?: ReadonlyArray<{ type: string; url: string; username: string; password: string }>;
   /** Runs credential helpers (tests replace it); default: src/process. */
   run?: CommandRunner;
   /** The helpers' environment (PATH finds them); default: this process's. */
@@ -34,6 +37,9 @@ export interface CredentialLookup {
 }
 
 type AuthEntries = Map<string, { username: string; password: string }>;
+
+/** How the trace names the payload's credentials (gitlab-runner's wording). */
+export const JOB_PAYLOAD_SOURCE = 'job payload (GitLab Registry)';
 
 /** Finds the credentials for `image` (the string as written). */
 export async function findRegistryCredentials(image: string, sources: CredentialSources): Promise<CredentialLookup> {
@@ -54,6 +60,12 @@ export async function findRegistryCredentials(image: string, sources: Credential
       continue;
     }
     for (const [path, entry] of entries) if (!merged.has(path)) merged.set(path, { source, ...entry });
+  }
+  // A path an earlier source set is kept, as gitlab-runner keeps it.
+  for (const entry of sources.jobCredentials ?? []) {
+    if (entry.type !== 'registry' || entry.username === '') continue;
+    const path = registryPathOfKey(entry.url);
+    if (!merged.has(path)) merged.set(path, { source: JOB_PAYLOAD_SOURCE, username: entry.username, password: entry.password });
   }
   for (const path of lookupPaths(image)) {
     const found = merged.get(path);

@@ -46,6 +46,9 @@ describe('parseJobPayload', () => {
     ]);
     assert.deepEqual(job.image, { name: 'ruby:3.3' });
     assert.deepEqual(job.artifacts, [], 'artifacts: null is no artifacts');
+    assert.deepEqual(job.credentials, [
+      { type: 'registry', url: 'registry.gitlab.example.com', username: 'gitlab-ci-token', password: 'glcbt-64_xTqkHJ9vNwLr3sYpAeZ2' },
+    ]);
     assert.equal(job.features.trace_sections, true);
     assert.ok(job.features.failure_reasons?.includes('runner_interrupted'));
   });

@@ -38,6 +38,19 @@ describe('registry credentials (gitlab-runner helpers/docker/auth)', () => {
     assert.deepEqual(result.warnings, ['Failed to resolve credentials from $DOCKER_AUTH_CONFIG: not valid JSON. Credentials from this source will not be used.']);
   });
 
+  it("the job payload's registry credentials come last: used where no earlier source names the registry", async () => {
+    const jobCredentials = [
+      { type: 'registry', url: 'registry.gitlab.example:5050', username: 'gitlab-ci-token', password: 'job-token' },
+      { type: 'other', url: 'docker.io', username: 'x', password: 'y' },
+    ];
+    const fromPayload = await findRegistryCredentials('registry.gitlab.example:5050/group/app:1', { home: '/nonexistent', jobCredentials });
+    assert.deepEqual(fromPayload.credentials, { source: 'job payload (GitLab Registry)', username: 'gitlab-ci-token', password: 'job-token' });
+    const dockerAuthConfig = JSON.stringify({ auths: { 'registry.gitlab.example:5050': { auth: auth('deploy', 'd') } } });
+    const earlier = await findRegistryCredentials('registry.gitlab.example:5050/group/app:1', { dockerAuthConfig, home: '/nonexistent', jobCredentials });
+    assert.equal(earlier.credentials?.username, 'deploy', 'DOCKER_AUTH_CONFIG wins for the same registry');
+    assert.equal((await findRegistryCredentials('node:20', { home: '/nonexistent', jobCredentials })).credentials, undefined, 'only type registry counts');
+  });
+
   describe('credential helpers (credsStore, credHelpers), as real executables on PATH', () => {
     // A Docker credential helper: `get` reads a server URL on stdin and prints its entry from
     // secrets.json, or says "credentials not found" and exits 1; `list` prints {server: user}.

@@ -51,6 +51,18 @@ describe('image store: private registry', () => {
     assert.deepEqual(await readdir(store.layout.tmpDir), [], 'the auth file was removed');
   });
 
+  it("pulls with the job payload's credentials[] (GitLab's registry login) when no other source has one", async () => {
+    const { credentials } = await findRegistryCredentials(`${registry.host}/private/busybox:1`, {
+      home: '/nonexistent',
+      jobCredentials: [{ type: 'registry', url: registry.host, username: 'ci', password: PASSWORD }],
+    });
+    assert.equal(credentials?.source, 'job payload (GitLab Registry)');
+    const store = new ImageStore({ root: join(root, 'payload-credentials') });
+    const image = await store.acquire({ image: `${registry.host}/private/busybox:1`, policies: ['always'], credentials, log: () => undefined });
+    image.release();
+    assert.equal(image.downloadedLayers, 3);
+  });
+
   it('without credentials the pull is denied: runner_configuration_error', async () => {
     const store = new ImageStore({ root: join(root, 'anonymous') });
     await assert.rejects(store.acquire({ image: `${registry.host}/private/busybox:1`, policies: ['always'], log: () => undefined }), (error: unknown) => {

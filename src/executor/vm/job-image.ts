@@ -64,7 +64,11 @@ export async function pullJobImage(options: {
   const { name, settings, log } = options;
   const policies = effectivePullPolicies(name, options.requestedPolicies, { pullPolicy: settings.pullPolicy, allowedPullPolicies: settings.allowedPullPolicies });
   log(`Using effective pull policy of [${policies.join(' ')}] for container ${name}`);
-  const { credentials, warnings } = await findRegistryCredentials(name, { dockerAuthConfig: dockerAuthConfig(options.job, settings.environment), home: settings.home });
+  const { credentials, warnings } = await findRegistryCredentials(name, {
+    dockerAuthConfig: dockerAuthConfig(options.job, settings.environment),
+    home: settings.home,
+    jobCredentials: options.job.credentials ?? [],
+  });
   for (const warning of warnings) log(`WARNING: ${warning}`);
   if (credentials) log(`Authenticating with credentials from ${credentials.source}`);
   const image = await settings.store.acquire({ image: name, policies, credentials, log, signal: options.signal });
