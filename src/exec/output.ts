@@ -1,7 +1,7 @@
 // What a person sees: each job's trace as `[job] line`, colours only on a TTY, and the summary
 // table. Output goes through the WriteStreams seam so tests read exactly what a user reads.
-import { StringDecoder } from 'node:string_decoder';
-import { Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
+import { lineWriter } from '../executor/line-writer.js';
 import { stripAnsi, TERMINAL } from '../model/ansi.js';
 
 export interface WriteStreams {
@@ -53,26 +53,7 @@ export class PipelineOutput {
   jobTrace(jobName: string): Writable {
     const colour = JOB_COLOURS[this.#colourIndex++ % JOB_COLOURS.length] ?? '';
     const prefix = this.#streams.isTTY ? `${colour}[${jobName}]${RESET} ` : `[${jobName}] `;
-    let pending = '';
-    // A multi-byte character may be split across chunks.
-    const decoder = new StringDecoder('utf8');
-    const emit = (line: string) => this.#streams.stdout.write(`${prefix}${this.#clean(line)}\n`);
-    return new Writable({
-      decodeStrings: true,
-      write: (chunk: Buffer, _encoding, done) => {
-        pending += decoder.write(chunk);
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) emit(line);
-        done();
-      },
-      final: (done) => {
-        pending += decoder.end();
-        if (pending.length > 0) emit(pending);
-        pending = '';
-        done();
-      },
-    });
+    return lineWriter((line) => this.#streams.stdout.write(`${prefix}${this.#clean(line)}\n`));
   }
 
   /** A pipeline-level line (not from a job). */

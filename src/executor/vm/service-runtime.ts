@@ -3,13 +3,13 @@
 // variables are known, and each is waited for as gitlab-runner waits (docker executor reference
 // §5.5): every exposed TCP port dialled each second, in parallel, up to wait_for_services_timeout;
 // one that dies or never listens gets gitlab-runner's warning with its log tail, and the job goes on.
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TartError } from '../../errors.js';
 import type { GuestChannel } from '../../guest/channel.js';
 import { healthCheckPorts, serviceArgv, serviceEnvironment } from '../../oci/service-process.js';
 import { serviceDiskDevices } from '../../vmm/guest-contract.js';
 import type { StartServicesOptions } from '../types.js';
+import { lineWriter } from '../line-writer.js';
 import { execCollecting } from './guest-exec.js';
 import type { PreparedService } from './job-services.js';
 import {
@@ -137,21 +137,4 @@ export class VmServices {
 
 function lastLine(text: string): string {
   return text.trim().split('\n').at(-1) ?? '';
-}
-
-// A stream that hands over each complete line (without its newline), and the rest at its end.
-function lineWriter(onLine: (line: string) => void): Writable {
-  let pending = '';
-  return new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      const lines = (pending + chunk.toString('utf8')).split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) onLine(line);
-      done();
-    },
-    final(done) {
-      if (pending !== '') onLine(pending);
-      done();
-    },
-  });
 }
