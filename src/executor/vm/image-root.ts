@@ -9,31 +9,34 @@ import type { ImageRuntimeConfig } from '../../oci/image-config.js';
 import { JOB_IMAGE_DISK } from '../../oci/rootfs-image.js';
 import { GUEST_DEVICES } from '../../vmm/guest-contract.js';
 
-const BASE = '/run/tart-image';
-const DISK = `${BASE}/disk`;
-export const IMAGE_ROOT = `${BASE}/root`;
-export const GUEST_BUSYBOX = `${DISK}/${JOB_IMAGE_DISK.busybox}`;
+/** Where an image disk's root lives in the guest: the disk's mount, the root, its static busybox. */
+export function rootPaths(base: string): { base: string; disk: string; root: string; busybox: string } {
+  const disk = `${base}/disk`;
+  return { base, disk, root: `${base}/root`, busybox: `${disk}/${JOB_IMAGE_DISK.busybox}` };
+}
+
+const IMAGE_PATHS = rootPaths('/run/tart-image');
+export const IMAGE_ROOT = IMAGE_PATHS.root;
+export const GUEST_BUSYBOX = IMAGE_PATHS.busybox;
 
 /**
  * The argv of the one exec that builds the image root (helper root's mount, then busybox). With
  * the image's `user`, it ends by printing that user as numbers (see parseResolvedUser).
  */
 export function imageRootSetupCommand(buildsDir: string, user?: string): string[] {
-  const resolve = user === undefined || isRootUser(user) ? undefined : userResolutionScript(GUEST_BUSYBOX, IMAGE_ROOT, user);
-  return rootSetupCommand({ device: GUEST_DEVICES.jobImage, base: BASE, layer: 'image', buildsDir, ...(resolve ? { then: resolve } : {}) });
+  const then = user === undefined || isRootUser(user) ? undefined : userResolutionScript(GUEST_BUSYBOX, IMAGE_ROOT, user);
+  return rootSetupCommand({ device: GUEST_DEVICES.jobImage, base: IMAGE_PATHS.base, layer: 'image', buildsDir, ...(then ? { then } : {}) });
 }
 
 /**
- * The same for any image disk (the job's or a service's): mounted at `<base>/disk`, its root at
- * `<base>/root`, the overlay's upper and work dirs in `<layer>/` of the scratch disk; `then` runs
- * last, in the same busybox sh.
+ * The same for any image disk (the job's or a service's), at rootPaths(base), the overlay's upper
+ * and work dirs in `<layer>/` of the scratch disk; `then` runs last, in the same busybox sh.
  */
 export function rootSetupCommand(options: { device: string; base: string; layer: string; buildsDir: string; then?: string }): string[] {
-  const disk = `${options.base}/disk`;
-  const busybox = `${disk}/${JOB_IMAGE_DISK.busybox}`;
-  const first = `mkdir -p ${disk} && mount -t ext4 -o ro,noload ${options.device} ${disk} && exec "$0" sh -c "$1"`;
-  const script = [setupScript({ ...options, disk, busybox }), ...(options.then ? [options.then] : [])].join('\n');
-  return ['sh', '-c', first, busybox, script];
+  const paths = rootPaths(options.base);
+  const first = `mkdir -p ${paths.disk} && mount -t ext4 -o ro,noload ${options.device} ${paths.disk} && exec "$0" sh -c "$1"`;
+  const script = [setupScript({ ...options, ...paths }), ...(options.then ? [options.then] : [])].join('\n');
+  return ['sh', '-c', first, paths.busybox, script];
 }
 
 /** The user a job image's stages run as, resolved against the image's own passwd and group files. */
@@ -102,9 +105,8 @@ export function parseResolvedUser(output: string): ResolvedUser | undefined {
 
 // Busybox sh. The overlay's upper and work dirs sit on a second mount of the scratch disk (they
 // cannot sit on the helper root, itself an overlay).
-function setupScript(options: { base: string; layer: string; buildsDir: string; disk: string; busybox: string }): string {
-  const { buildsDir, busybox: b } = options;
-  const r = `${options.base}/root`;
+function setupScript(options: { base: string; layer: string; buildsDir: string; disk: string; root: string; busybox: string }): string {
+  const { buildsDir, busybox: b, root: r } = options;
   const scratch = `${options.base}/scratch`;
   const layer = `${scratch}/${options.layer}`;
   return [

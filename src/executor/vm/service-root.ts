@@ -4,13 +4,12 @@
 // Services share the VM's network namespace, so every alias is 127.0.0.1 in /etc/hosts, and the
 // readiness check dials 127.0.0.1. Pure: these build argv and text; service-runtime.ts runs them.
 import { posix } from 'node:path';
-import { JOB_IMAGE_DISK } from '../../oci/rootfs-image.js';
-import { rootSetupCommand } from './image-root.js';
+import { rootPaths, rootSetupCommand } from './image-root.js';
 
 /** Where service `index` lives in the guest: its root, its log and its exit status file. */
-export function serviceGuestPaths(index: number): { base: string; root: string; busybox: string; log: string; exitStatus: string } {
-  const base = `/run/tart-service-${index}`;
-  return { base, root: `${base}/root`, busybox: `${base}/disk/${JOB_IMAGE_DISK.busybox}`, log: `${base}/output.log`, exitStatus: `${base}/exit-status` };
+export function serviceGuestPaths(index: number): ReturnType<typeof rootPaths> & { log: string; exitStatus: string } {
+  const paths = rootPaths(`/run/tart-service-${index}`);
+  return { ...paths, log: `${paths.base}/output.log`, exitStatus: `${paths.base}/exit-status` };
 }
 
 /** Builds service `index`'s root from its disk at `device`. */
