@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { TartError } from '../errors.js';
+import { isLoopbackHost } from '../model/guest-urls.js';
 import { nameservers } from './dns.js';
 import {
   buildHostGuardRuleset,
@@ -87,8 +88,8 @@ export async function hostGuardLoaded(uid: number, options: NetOptions = {}): Pr
 
 /**
  * The host:port endpoints a GitLab URL names: its literal address, or every address its name
- * resolves to. A loopback URL is reached by the guest through slirp's 127.0.0.1 (Tart rewrites it
- * to 10.0.2.2), so it opens the port on both loopback addresses.
+ * resolves to. A loopback URL (127.0.0.1, localhost, [::1]) is reached by the guest through slirp's
+ * 127.0.0.1 (Tart rewrites it to 10.0.2.2), so it opens the port on both loopback addresses.
  */
 export async function endpointsOf(url: string): Promise<HostEndpoint[]> {
   let parsed: URL;
@@ -99,9 +100,9 @@ export async function endpointsOf(url: string): Promise<HostEndpoint[]> {
   }
   const port = Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
-  const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
-  const addresses = loopback
-    ? ['127.0.0.1', '::1', ...(isIP(host) !== 0 ? [host] : [])]
+  // The hosts the guest's URLs are rewritten for (model/guest-urls.ts), and so reach as 10.0.2.2.
+  const addresses = isLoopbackHost(host)
+    ? ['127.0.0.1', '::1']
     : isIP(host) !== 0
         ? [host]
       : await lookup(host, { all: true, verbatim: true }).then(
