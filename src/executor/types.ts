@@ -26,6 +26,12 @@ export interface JobEnvironment {
    */
   readonly helperScriptCommand?: readonly string[];
   /**
+   * The image's user, when it is not root. With FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR the helper
+   * stages make root-owned files, so the job hands the project dir to this user before its first
+   * user stage, as gitlab-runner's docker executor does.
+   */
+  readonly buildUser?: { readonly uid: number; readonly gid: number };
+  /**
    * The address at which this environment reaches the host's 127.0.0.1 (QEMU user mode: 10.0.2.2);
    * GitLab URLs on 127.0.0.1/localhost/[::1] are rewritten to it for the job's scripts. Absent: the
    * environment reaches the host's loopback as the host does (shell) or not at all (TAP).

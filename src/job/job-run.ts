@@ -5,7 +5,7 @@ import type { JobEnvironment } from '../executor/types.js';
 import type { ScriptContext } from '../shell/stage-script.js';
 import { errorMessage, sleep } from './abortable.js';
 import type { JobFailure } from './failure.js';
-import { getVariable } from './variables.js';
+import { handBuildDirToUser, umaskDisabled } from './build-dir-owner.js';
 import type { JobControl, StopReason } from './job-control.js';
 import type { EngineSettings } from './settings.js';
 import { jobTimeoutMessage } from './settings.js';
@@ -123,6 +123,7 @@ export async function runScript(
   script: string,
   signal: AbortSignal,
 ): Promise<StageResult> {
+  if (isUserStage(stage)) await handBuildDirToUser(run, signal);
   for (let attempt = 1; ; attempt++) {
     const result = await runScriptStage({
       env: run.env,
@@ -143,9 +144,7 @@ export async function runScript(
 // unless FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR is on.
 function stageCommand(run: JobRun, stage: string): readonly string[] | undefined {
   if (isUserStage(stage)) return run.env.userScriptCommand;
-  // Every resolved flag is among the job's variables (feature-flags.ts).
-  const umaskDisabled = getVariable(run.script.variables, 'FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR') === 'true';
-  return umaskDisabled ? undefined : run.env.helperScriptCommand;
+  return umaskDisabled(run) ? undefined : run.env.helperScriptCommand;
 }
 
 // The stages that run in the job's image: the user's own lines.

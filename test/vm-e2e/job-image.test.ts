@@ -125,6 +125,25 @@ describe('image: jobs in their container image inside a microVM', () => {
     assert.match(trace, /\nAFTER uid=1000\n/);
   });
 
+  it('with FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR, hands the checkout to the USER before the first user stage', async () => {
+    const done = await run({
+      image: `${registry.host}/tools/as-user:1.0`,
+      variables: [{ key: 'FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR', value: 'true', public: true, masked: false }],
+      script: ['echo "PROJECT $CI_PROJECT_DIR"', 'echo "DIR $(stat -c %u:%g:%a .)"', 'touch made-by-build-user && echo "OWNER $(stat -c %u:%g made-by-build-user)"'],
+    });
+    const trace = done.trace.toString();
+    assert.equal(done.state, 'success', trace);
+    const project = /\nPROJECT (\/builds\/\S+)\n/.exec(trace)?.[1];
+    assert.ok(project, trace);
+    const changes = trace.split('\n').filter((line) => line.includes('Changing ownership of files at'));
+    assert.deepEqual(
+      changes.map((line) => /Changing ownership of files at "[^"]+" to \d+:\d+/.exec(line)?.[0]),
+      [`Changing ownership of files at "${project}" to 1000:1000`, `Changing ownership of files at "${project}.tmp" to 1000:1000`],
+    );
+    assert.match(trace, /\nDIR 1000:1000:755\n/);
+    assert.match(trace, /\nOWNER 1000:1000\n/);
+  });
+
   it('allowed_images refuses an image with a clear trace line', async () => {
     const done = await run({ image: 'docker.io/library/evil:1', script: ['echo never'] });
     const trace = done.trace.toString();

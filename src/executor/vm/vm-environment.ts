@@ -13,6 +13,7 @@ export class VmEnvironment implements JobEnvironment {
 
   readonly userScriptCommand?: readonly string[];
   readonly helperScriptCommand?: readonly string[];
+  readonly buildUser?: { readonly uid: number; readonly gid: number };
   readonly hostLoopbackAlias?: string;
   readonly startServices?: (options: StartServicesOptions) => Promise<void>;
 
@@ -22,13 +23,15 @@ export class VmEnvironment implements JobEnvironment {
     private readonly provider: VmProvider,
     private readonly parts: {
       /** The job's container image: the user stages' command, and how to let go of the image. */
-      image?: { userScriptCommand: readonly string[]; release: () => void };
+      image?: { userScriptCommand: readonly string[]; user?: { uid: number; gid: number }; release: () => void };
       /** The job's services, mounted in the VM and started by startServices. */
       services?: VmServices;
     } = {},
   ) {
     this.userScriptCommand = parts.image?.userScriptCommand;
     if (parts.image) this.helperScriptCommand = HELPER_STAGE_COMMAND;
+    const user = parts.image?.user;
+    if (user && user.uid !== 0) this.buildUser = { uid: user.uid, gid: user.gid };
     if (parts.services) {
       const services = parts.services;
       this.startServices = (options: StartServicesOptions) => services.start(options);

@@ -89,7 +89,7 @@ export class VmExecutor implements Executor {
       await running?.mount(prepare.signal);
       const user = jobImage ? await mountImageRoot(vm.channel, jobImage.image.config.user, prepare.signal) : undefined;
       return new VmEnvironment(this.name, vm, this.provider, {
-        ...(jobImage ? { image: { userScriptCommand: userStageCommand(jobImage.image.config, jobImage.entrypoint, user), release: () => jobImage.image.release() } } : {}),
+        ...(jobImage ? { image: { userScriptCommand: userStageCommand(jobImage.image.config, jobImage.entrypoint, user), ...(user ? { user } : {}), release: () => jobImage.image.release() } } : {}),
         ...(running ? { services: running } : {}),
       });
     } catch (error) {
