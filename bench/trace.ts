@@ -36,6 +36,8 @@ interface Figures {
   serverBytes: number;
   checksumMatches: boolean;
   seconds: number;
+  /** CPU seconds of the process (writer, sender and the loopback GitLab alike). */
+  cpuSeconds: number;
   throughputMiBs: number;
   peakRssMiB: number;
 }
@@ -89,7 +91,8 @@ if (args[0] === '--run') {
     }
     const figures = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}') as Figures;
     console.log(
-      `${figures.name}: wrote ${figures.writtenMiB} MiB in ${figures.seconds.toFixed(2)} s = ${figures.throughputMiBs.toFixed(1)} MiB/s; ` +
+      `${figures.name}: wrote ${figures.writtenMiB} MiB in ${figures.seconds.toFixed(2)} s = ${figures.throughputMiBs.toFixed(1)} MiB/s ` +
+        `(${figures.cpuSeconds.toFixed(2)} CPU s); ` +
         `kept ${figures.keptBytes} bytes, server has ${figures.serverBytes} bytes, checksum ${figures.checksumMatches ? 'matches' : 'DIFFERS'}; ` +
         `peak RSS ${figures.peakRssMiB.toFixed(1)} MiB`,
     );
@@ -104,6 +107,7 @@ async function runScenario(scenario: Scenario): Promise<Figures> {
   const sender = new TraceSender({ url: gitlab.url, jobId, jobToken, buffer });
   try {
     const started = process.hrtime.bigint();
+    const cpuStarted = process.cpuUsage();
     sender.start();
     const output = jobOutput(scenario.megabytes * MiB);
     if (scenario.writer) {
@@ -114,6 +118,7 @@ async function runScenario(scenario: Scenario): Promise<Figures> {
     }
     const { complete } = await sender.finish();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpu = process.cpuUsage(cpuStarted);
     if (!complete) throw new Error('trace was not fully sent');
     return {
       name: scenario.name,
@@ -122,6 +127,7 @@ async function runScenario(scenario: Scenario): Promise<Figures> {
       serverBytes: gitlab.size(),
       checksumMatches: `crc32:${gitlab.crc().toString(16).padStart(8, '0')}` === buffer.checksum,
       seconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
       throughputMiBs: scenario.megabytes / seconds,
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
     };
