@@ -14,6 +14,9 @@ import { Utf8Sanitizer, utf8BoundaryBefore } from './utf8-sanitizer.js';
 /** gitlab-runner's default `output_limit` in bytes. */
 export const DEFAULT_OUTPUT_LIMIT_BYTES = DEFAULT_OUTPUT_LIMIT_KIB * 1024;
 
+/** Output queued while a file write is in flight before the writer is held back. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
 /** The exact notice appended when the log reaches its limit. */
 export function outputLimitNotice(limitBytes: number): Buffer {
   return Buffer.from(
@@ -55,7 +58,8 @@ export class TraceBuffer extends Writable {
   }
 
   private constructor(file: FileHandle, dir: string, limitBytes: number) {
-    super({ decodeStrings: true });
+    // Chunks queue while a file write is in flight and go out together in one write (_writev).
+    super({ decodeStrings: true, highWaterMark: WRITE_BATCH_BYTES });
     this.#file = file;
     this.#dir = dir;
     this.limitBytes = limitBytes;
