@@ -15,8 +15,8 @@ const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['test'
 const files = roots.flatMap(listTests);
 const concurrency = process.env.TART_TEST_CONCURRENCY ?? '2';
 // A hung test fails its file after this long instead of holding CI to its limit. Node 20 applies
-// it to each file as a whole too, so it must exceed the slowest file (VM tests under load).
-const timeoutMs = process.env.TART_TEST_TIMEOUT_MS ?? '1200000';
+// it to each file as a whole too, so it must exceed the slowest file (the self-CI pipeline, four TCG VMs, 24 min at load 9).
+const timeoutMs = process.env.TART_TEST_TIMEOUT_MS ?? '2700000';
 const result = spawnSync(
   process.execPath,
   [

@@ -6,17 +6,19 @@
 //   busybox-web: busybox plus an entrypoint that sleeps 3 s, writes $WEB_GREETING into its page and
 //            runs busybox httpd on port 80 (EXPOSE 80/tcp, WORKDIR /srv/web): a service slow to listen;
 //   redis:   Debian minbase + redis-server (EXPOSE 6379/tcp), as a service;
+//   node:    Debian minbase + the host's Node 20 and npm (/usr/bin/node, /usr/lib/node_modules/npm),
+//            and the host's CA bundle (a site's TLS proxy CA, as an organisation bakes into its images);
 // Each is an OCI index with an amd64 and an arm64 entry (the arm64 one is a marker image: same
 // busybox files plus /etc/tart-test-arch=arm64, enough to prove the amd64 entry is chosen).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { renderDeb822, readHostAptSources, sourcesForSuite } from '../../../src/image/apt-sources.js';
 import { publishDir, writeOciLayout, type PlatformImage } from './oci-layout.js';
 
-export type TestImageName = 'busybox' | 'busybox-entrypoint' | 'busybox-user' | 'busybox-web' | 'python' | 'redis';
+export type TestImageName = 'busybox' | 'busybox-entrypoint' | 'busybox-user' | 'busybox-web' | 'python' | 'redis' | 'node';
 
 const RECIPE_VERSION = '1';
 export const TEST_IMAGE_ENV = 'TART_TEST_GREETING=hello-from-image';
@@ -63,11 +65,20 @@ const WEB_ENTRYPOINT = [
   '',
 ].join('\n');
 
+const HOST_NODE = '/usr/bin/node';
+const HOST_NPM = '/usr/lib/node_modules/npm';
+const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+function digestOf(path: string): string {
+  return existsSync(path) ? createHash('sha256').update(readFileSync(path)).digest('hex') : 'absent';
+}
+
 function inputsOf(name: TestImageName): unknown {
-  const busybox = createHash('sha256').update(readFileSync('/bin/busybox')).digest('hex');
+  const busybox = digestOf('/bin/busybox');
   const mmdebstrap = () => execFileSync('dpkg-query', ['-W', 'mmdebstrap'], { encoding: 'utf8' });
   if (name === 'python') return [busybox, 'bookworm', 'python3-minimal', mmdebstrap()];
   if (name === 'redis') return [busybox, 'bookworm', 'redis-server', mmdebstrap()];
+  if (name === 'node') return [busybox, 'bookworm', mmdebstrap(), digestOf(HOST_NODE), execFileSync(HOST_NODE, ['-e', 'process.stdout.write(require(process.argv[1]).version)', join(HOST_NPM, 'package.json')], { encoding: 'utf8' }), digestOf(HOST_CA_BUNDLE)];
   if (name === 'busybox-web') return [busybox, WEB_ENTRYPOINT, WEB_WORKDIR];
   return [busybox];
 }
@@ -92,6 +103,12 @@ async function platformsOf(name: TestImageName, work: string): Promise<PlatformI
     await debianMinbase(tar, ['redis-server']);
     const config = { Env: env, Cmd: ['redis-server', '--protected-mode', 'no', '--save', ''], ExposedPorts: { '6379/tcp': {} } };
     return [{ architecture: 'amd64', layers: [{ tar }, await marker('amd64')], config }, arm64];
+  }
+  if (name === 'node') {
+    const tar = join(work, 'node-minbase.tar');
+    await debianMinbase(tar, []);
+    const config = { Env: [...env, `NODE_EXTRA_CA_CERTS=${HOST_CA_BUNDLE}`, 'NODE_VERSION=' + process.versions.node], Cmd: ['node'] };
+    return [{ architecture: 'amd64', layers: [{ tar }, { dir: await nodeLayer(work) }, await marker('amd64')], config }, arm64];
   }
   const amd64: PlatformImage = { architecture: 'amd64', layers: [...base, await marker('amd64')], config: { Env: env, Cmd: ['sh'] } };
   if (name === 'busybox-entrypoint') {
@@ -148,6 +165,18 @@ async function busyboxLayers(work: string): Promise<{ dir: string }[]> {
   return [{ dir: one }, { dir: two }];
 }
 
+// The host's node and npm in /usr/local, as the official node images lay them out, and its CA bundle.
+async function nodeLayer(work: string): Promise<string> {
+  const dir = join(work, 'node');
+  for (const sub of ['usr/local/bin', 'usr/local/lib/node_modules', 'etc/ssl/certs']) await mkdir(join(dir, sub), { recursive: true });
+  await cp(HOST_NODE, join(dir, 'usr/local/bin/node'));
+  await cp(HOST_NPM, join(dir, 'usr/local/lib/node_modules/npm'), { recursive: true, verbatimSymlinks: true });
+  await symlink('../lib/node_modules/npm/bin/npm-cli.js', join(dir, 'usr/local/bin/npm'));
+  await symlink('../lib/node_modules/npm/bin/npx-cli.js', join(dir, 'usr/local/bin/npx'));
+  if (existsSync(HOST_CA_BUNDLE)) await cp(HOST_CA_BUNDLE, join(dir, 'etc/ssl/certs/ca-certificates.crt'));
+  return dir;
+}
+
 // A Debian minbase root with extra packages, as an uncompressed tar, from the host's mirrors.
 async function debianMinbase(tarPath: string, packages: readonly string[]): Promise<void> {
   const sources = join(dirname(tarPath), 'image.sources');
@@ -157,7 +186,7 @@ async function debianMinbase(tarPath: string, packages: readonly string[]): Prom
     [
       '--mode=root',
       '--variant=minbase',
-      `--include=${packages.join(',')}`,
+      ...(packages.length > 0 ? [`--include=${packages.join(',')}`] : []),
       '--dpkgopt=path-exclude=/usr/share/man/*',
       '--dpkgopt=path-exclude=/usr/share/doc/*',
       '--dpkgopt=path-exclude=/usr/share/locale/*',
