@@ -29,12 +29,14 @@ export function serviceArgv(image: ImageRuntimeConfig, overrides: { entrypoint?:
  * The service's environment as KEY=value entries: the job's public and internal variables
  * (gitlab-runner's GetServiceVariables; secrets are not public), then the service's own
  * `variables` expanded against both (unless raw), the later of two equal keys winning in the
- * earlier's place; then every image Env entry whose key is still unset; PATH and HOME last.
+ * earlier's place; then every image Env entry whose key is still unset; PATH and HOME last (HOME
+ * is the home of the user the service runs as, `/root` by default, as Docker sets it).
  */
 export function serviceEnvironment(input: {
   imageEnv: readonly string[];
   jobVariables: readonly JobVariable[];
   serviceVariables: readonly JobVariable[];
+  home?: string;
 }): string[] {
   const forService = input.jobVariables.filter((variable) => variable.public === true);
   const lookup = [...input.jobVariables, ...input.serviceVariables];
@@ -49,7 +51,7 @@ export function serviceEnvironment(input: {
   }
   const env = [...values].map(([key, value]) => `${key}=${value}`);
   if (!values.has('PATH')) env.push(DEFAULT_PATH);
-  if (!values.has('HOME')) env.push('HOME=/root');
+  if (!values.has('HOME')) env.push(`HOME=${input.home ?? '/root'}`);
   return env;
 }
 

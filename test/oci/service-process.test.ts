@@ -73,6 +73,12 @@ describe('serviceEnvironment: image Env, then the job, then the service', () => 
     });
     assert.deepEqual(env, ['A=2', 'HOME=/home/app', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']);
   });
+
+  it("sets HOME to the home of the service's user, unless something set it", () => {
+    const home = (imageEnv: string[]) => serviceEnvironment({ imageEnv, jobVariables: [], serviceVariables: [], home: '/home/builder' }).at(-1);
+    assert.equal(home([]), 'HOME=/home/builder');
+    assert.equal(home(['HOME=/srv']), 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+  });
 });
 
 describe('healthCheckPorts', () => {

@@ -23,6 +23,7 @@ describe('services: beside the job in its microVM', () => {
       push: async (registry) => {
         pushTestImage(await testImageLayout('busybox'), registry.host, 'tools/busybox', '1.0');
         pushTestImage(await testImageLayout('busybox-web'), registry.host, 'tools/web', '1');
+        pushTestImage(await testImageLayout('busybox-user'), registry.host, 'tools/user', '1');
         pushTestImage(await testImageLayout('redis'), registry.host, 'library/redis', '7');
       },
       allowedServices: (registry) => [`${registry.host}/**`],
@@ -51,10 +52,21 @@ describe('services: beside the job in its microVM', () => {
         `${registry.host}/library/redis:7`,
         // The web image, dying at once; its own port, so the web service's cannot answer for it.
         { name: web, alias: 'crash', entrypoint: ['sh', '-c', 'env | sort; echo "crash: giving up at once"; exit 3'], variables: { HEALTHCHECK_TCP_PORT: '81' } },
+        // The image's USER builder (uid 1000, also in staff), as Docker runs it.
+        {
+          name: `${registry.host}/tools/user:1`,
+          alias: 'builder',
+          entrypoint: ['sh', '-c', 'echo "user: $(id) home=$HOME in $(pwd)"; exec httpd -f -p 8081 -h /home/builder'],
+          variables: { HEALTHCHECK_TCP_PORT: '8081' },
+        },
         { name: web, alias: 'web' },
       ],
       // No retry loop: the first command must find the web service listening.
-      script: ['wget -qO- http://web/', 'printf "PING\\r\\nQUIT\\r\\n" | nc 127.0.0.1-library-redis 6379'],
+      script: [
+        'wget -qO- http://web/',
+        'printf "PING\\r\\nQUIT\\r\\n" | nc 127.0.0.1-library-redis 6379',
+        'for s in /proc/[0-9]*/cmdline; do if tr "\\0" " " <$s | grep -q "^httpd -f -p 8081 "; then echo "httpd 8081 uid: $(awk \'/^Uid:/ { print $2 }\' ${s%cmdline}status)"; fi; done',
+      ],
     });
     const started = Date.now();
     const done = await fake.waitForJob(job.id, (j) => FINAL.includes(j.state), WAIT_MS);
@@ -65,7 +77,7 @@ describe('services: beside the job in its microVM', () => {
     // Each service is announced and pulled on the host, then all are waited for at once.
     assert.match(trace, /Starting service 127\.0\.0\.1\/tools\/web:1\.\.\./);
     assert.match(trace, /Starting service 127\.0\.0\.1\/library\/redis:7\.\.\./);
-    assert.match(trace, /Skipping alias "127\.0\.0\.1__tools__web" for service ".*\/tools\/web:1" \(services\[2\]\): alias is already in use by another service\./);
+    assert.match(trace, /Skipping alias "127\.0\.0\.1__tools__web" for service ".*\/tools\/web:1" \(services\[3\]\): alias is already in use by another service\./);
     assert.match(trace, /Waiting for services to be up and running \(timeout 12 seconds\)\.\.\./);
 
     // (a) The web service's page, with the job's variable in it, at the job's first command; and
@@ -95,6 +107,10 @@ describe('services: beside the job in its microVM', () => {
     // CI_DEBUG_SERVICES: the services' output, prefixed with their aliases.
     assert.match(trace, /\x1b\[0;37m\[service:web\] \d{4}-\d\d-\d\dT[\d:.]+Z web: listening\x1b\[0;m/);
     assert.match(trace, /\[service:127\.0\.0\.1__tools__web-127\.0\.0\.1-tools-web-crash\] [\d\-T:.Z]+ crash: giving up at once/);
+    // The user service ran as its image's USER, with the groups that list it (staff) and its HOME; the job sees its
+    // process as uid 1000 too.
+    assert.match(trace, /\[service:[^\]]*builder\] \S+ user: uid=1000\(builder\) gid=1000\(builder\) groups=50\(staff\) home=\/home\/builder in \/\x1b/);
+    assert.match(trace, /\nhttpd 8081 uid: 1000\n/);
     // The image's WORKDIR, made as Docker makes it.
     assert.match(trace, /web: starting in \/srv\/web, listening in 3 s/);
   });

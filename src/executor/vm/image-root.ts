@@ -21,22 +21,33 @@ export const GUEST_BUSYBOX = IMAGE_PATHS.busybox;
 
 /**
  * The argv of the one exec that builds the image root (helper root's mount, then busybox). With
- * the image's `user`, it ends by printing that user as numbers (see parseResolvedUser).
+ * the image's `user`, it ends by printing that user as numbers (see resolvedUserOf).
  */
 export function imageRootSetupCommand(buildsDir: string, user?: string): string[] {
-  const then = user === undefined || isRootUser(user) ? undefined : userResolutionScript(GUEST_BUSYBOX, IMAGE_ROOT, user);
-  return rootSetupCommand({ device: GUEST_DEVICES.jobImage, base: IMAGE_PATHS.base, layer: 'image', buildsDir, ...(then ? { then } : {}) });
+  return rootSetupCommand({ device: GUEST_DEVICES.jobImage, base: IMAGE_PATHS.base, layer: 'image', buildsDir, ...(user === undefined ? {} : { user }) });
 }
 
 /**
  * The same for any image disk (the job's or a service's), at rootPaths(base), the overlay's upper
- * and work dirs in `<layer>/` of the scratch disk; `then` runs last, in the same busybox sh.
+ * and work dirs in `<layer>/` of the scratch disk; with a `user` other than root, the same busybox
+ * sh resolves it last against the root's passwd and group files (userResolutionScript).
  */
-export function rootSetupCommand(options: { device: string; base: string; layer: string; buildsDir: string; then?: string }): string[] {
+export function rootSetupCommand(options: { device: string; base: string; layer: string; buildsDir: string; user?: string }): string[] {
   const paths = rootPaths(options.base);
   const first = `mkdir -p ${paths.disk} && mount -t ext4 -o ro,noload ${options.device} ${paths.disk} && exec "$0" sh -c "$1"`;
-  const script = [setupScript({ ...options, ...paths }), ...(options.then ? [options.then] : [])].join('\n');
+  const { user } = options;
+  const then = user === undefined || isRootUser(user) ? [] : [userResolutionScript(paths.busybox, paths.root, user)];
+  const script = [setupScript({ ...options, ...paths }), ...then].join('\n');
   return ['sh', '-c', first, paths.busybox, script];
+}
+
+/**
+ * What rootSetupCommand's output says `user` is: undefined when no switch is needed (no user, or
+ * root), the resolved user, or `unresolved` when the output does not name it.
+ */
+export function resolvedUserOf(user: string | undefined, output: string): ResolvedUser | undefined | 'unresolved' {
+  if (user === undefined || isRootUser(user)) return undefined;
+  return parseResolvedUser(output) ?? 'unresolved';
 }
 
 /** The user a job image's stages run as, resolved against the image's own passwd and group files. */

@@ -4,7 +4,7 @@
 // Services share the VM's network namespace, so every alias is 127.0.0.1 in /etc/hosts, and the
 // readiness check dials 127.0.0.1. Pure: these build argv and text; service-runtime.ts runs them.
 import { posix } from 'node:path';
-import { rootPaths, rootSetupCommand } from './image-root.js';
+import { rootPaths, rootSetupCommand, type ResolvedUser } from './image-root.js';
 
 /** Where service `index` lives in the guest: its root, its log and its exit status file. */
 export function serviceGuestPaths(index: number): ReturnType<typeof rootPaths> & { log: string; exitStatus: string } {
@@ -12,9 +12,9 @@ export function serviceGuestPaths(index: number): ReturnType<typeof rootPaths> &
   return { ...paths, log: `${paths.base}/output.log`, exitStatus: `${paths.base}/exit-status` };
 }
 
-/** Builds service `index`'s root from its disk at `device`. */
-export function serviceRootSetupCommand(index: number, device: string, buildsDir: string): string[] {
-  return rootSetupCommand({ device, base: serviceGuestPaths(index).base, layer: `service-${index}`, buildsDir });
+/** Builds service `index`'s root from its disk at `device`, resolving its image's `user` when it names one. */
+export function serviceRootSetupCommand(index: number, device: string, buildsDir: string, user?: string): string[] {
+  return rootSetupCommand({ device, base: serviceGuestPaths(index).base, layer: `service-${index}`, buildsDir, ...(user === undefined ? {} : { user }) });
 }
 
 /** The /etc/hosts lines that make each service's aliases resolve to it. */
@@ -33,15 +33,29 @@ const START_SCRIPT = [
   '("$@" </dev/null >"$log" 2>&1; echo $? >"$status") </dev/null >/dev/null 2>&1 &',
 ].join('\n');
 
+// The helper root's util-linux: setpriv sets the gid and supplementary groups while still root,
+// then nsenter chroots, changes to the working dir and drops to the uid, so the process runs as
+// the image's USER in its WORKDIR (coreutils chroot, as user stages use, always starts in "/").
+const SETPRIV = '/usr/bin/setpriv';
+const NSENTER = '/usr/bin/nsenter';
+
 /**
  * Starts service `index` with exactly `env` (KEY=value) and `argv` in its root, in `workingDir`
- * (the image's WORKDIR, `/` by default): busybox nsenter does the chroot and the chdir.
+ * (the image's WORKDIR, `/` by default), as `user` when its image names one: busybox nsenter does
+ * the chroot and the chdir for root, util-linux for another user.
  */
-export function serviceStartCommand(index: number, options: { env: readonly string[]; argv: readonly string[]; workingDir?: string }): string[] {
+export function serviceStartCommand(
+  index: number,
+  options: { env: readonly string[]; argv: readonly string[]; workingDir?: string; user?: ResolvedUser },
+): string[] {
   const paths = serviceGuestPaths(index);
   const b = paths.busybox;
   const workdir = `${paths.root}${posix.resolve('/', options.workingDir ?? '/')}`.replace(/\/$/, '');
-  return [b, 'sh', '-c', START_SCRIPT, b, paths.log, paths.exitStatus, workdir, b, 'env', '-i', ...options.env, b, 'nsenter', `-r${paths.root}`, `-w${workdir}`, ...options.argv];
+  const { user } = options;
+  const enter = user
+    ? [SETPRIV, `--regid=${user.gid}`, `--groups=${user.groups.join(',')}`, '--', NSENTER, `--root=${paths.root}`, `--wd=${workdir}`, `--setuid=${user.uid}`, '--']
+    : [b, 'nsenter', `-r${paths.root}`, `-w${workdir}`];
+  return [b, 'sh', '-c', START_SCRIPT, b, paths.log, paths.exitStatus, workdir, b, 'env', '-i', ...options.env, ...enter, ...options.argv];
 }
 
 /** Exit codes of the readiness check. */

@@ -11,6 +11,7 @@ import { serviceDiskDevices } from '../../vmm/guest-contract.js';
 import type { StartServicesOptions } from '../types.js';
 import { lineWriter } from '../line-writer.js';
 import { execCollecting } from './guest-exec.js';
+import { resolvedUserOf, type ResolvedUser } from './image-root.js';
 import type { PreparedService } from './job-services.js';
 import {
   healthCheckTimeoutError,
@@ -35,6 +36,8 @@ const LOG_GRACE_MS = 10_000;
 
 export class VmServices {
   private readonly following = new AbortController();
+  /** Each service's user, resolved when its root is mounted (undefined: root). */
+  private readonly users: (ResolvedUser | undefined)[] = [];
 
   constructor(
     private readonly channel: GuestChannel,
@@ -42,13 +45,17 @@ export class VmServices {
     private readonly options: { buildsDir: string; hasJobImage: boolean; waitForServicesTimeout?: number },
   ) {}
 
-  /** The aliases into the VM's /etc/hosts, then one root per service. */
+  /** The aliases into the VM's /etc/hosts, then one root per service, with its image's user resolved. */
   async mount(signal: AbortSignal): Promise<void> {
     const hosts = serviceHostsLines(this.services.map((service) => service.aliases));
     await this.run(['sh', '-c', 'cat >>/etc/hosts'], 'cannot write the service aliases to /etc/hosts', signal, hosts);
     const devices = serviceDiskDevices(this.options.hasJobImage, this.services.length);
     for (const [index, service] of this.services.entries()) {
-      await this.run(serviceRootSetupCommand(index, devices[index]!, this.options.buildsDir), `cannot mount service ${service.name} in the VM`, signal);
+      const { user } = service.image.config;
+      const output = await this.run(serviceRootSetupCommand(index, devices[index]!, this.options.buildsDir, user), `cannot mount service ${service.name} in the VM`, signal);
+      const resolved = resolvedUserOf(user, output);
+      if (resolved === 'unresolved') throw new TartError('SERVICE_SETUP_FAILED', `cannot resolve service ${service.name}'s user "${user}": ${output.trim()}`);
+      this.users[index] = resolved;
     }
   }
 
@@ -56,9 +63,11 @@ export class VmServices {
   async start(options: StartServicesOptions): Promise<void> {
     const started = [];
     for (const [index, service] of this.services.entries()) {
-      const env = serviceEnvironment({ imageEnv: service.image.config.env, jobVariables: options.variables, serviceVariables: service.definition.variables });
-      const argv = serviceArgv(service.image.config, service.definition);
-      const start = serviceStartCommand(index, { env, argv, workingDir: service.image.config.workingDir });
+      const user = this.users[index];
+      const { config } = service.image;
+      const env = serviceEnvironment({ imageEnv: config.env, jobVariables: options.variables, serviceVariables: service.definition.variables, ...(user ? { home: user.home } : {}) });
+      const argv = serviceArgv(config, service.definition);
+      const start = serviceStartCommand(index, { env, argv, workingDir: config.workingDir, ...(user ? { user } : {}) });
       await this.run(start, `cannot start service ${service.name}`, options.signal);
       started.push({ service, index, env });
     }
@@ -129,9 +138,10 @@ export class VmServices {
       .finally(() => lines.end());
   }
 
-  private async run(command: string[], what: string, signal: AbortSignal, stdin?: string): Promise<void> {
+  private async run(command: string[], what: string, signal: AbortSignal, stdin?: string): Promise<string> {
     const { exitCode, output } = await execCollecting(this.channel, { command, signal, ...(stdin === undefined ? {} : { stdin }) });
     if (exitCode !== 0) throw new TartError('SERVICE_SETUP_FAILED', `${what} (exit ${exitCode}): ${output.trim()}`);
+    return output;
   }
 }
 

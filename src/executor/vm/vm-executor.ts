@@ -9,8 +9,7 @@ import type { GuestChannel } from '../../guest/channel.js';
 import { execCollecting } from './guest-exec.js';
 import {
   imageRootSetupCommand,
-  isRootUser,
-  parseResolvedUser,
+  resolvedUserOf,
   userStageCommand,
   type ResolvedUser,
 } from './image-root.js';
@@ -113,8 +112,7 @@ async function mountImageRoot(
   if (exitCode !== 0) {
     throw new TartError('IMAGE_ROOT_FAILED', `cannot mount the job's image in the VM (exit ${exitCode}): ${text}`);
   }
-  if (user === undefined || isRootUser(user)) return undefined;
-  const resolved = parseResolvedUser(text);
-  if (!resolved) throw new TartError('IMAGE_ROOT_FAILED', `cannot resolve the image's user "${user}": ${text}`);
+  const resolved = resolvedUserOf(user, text);
+  if (resolved === 'unresolved') throw new TartError('IMAGE_ROOT_FAILED', `cannot resolve the image's user "${user}": ${text}`);
   return resolved;
 }

@@ -13,6 +13,7 @@ import {
   imageRootSetupCommand,
   isRootUser,
   parseResolvedUser,
+  resolvedUserOf,
   userResolutionScript,
   userStageCommand,
 } from '../../../src/executor/vm/image-root.js';
@@ -82,6 +83,14 @@ describe("a job image's user", () => {
     for (const user of ['node', '1000', '0:50']) assert.equal(isRootUser(user), false, user);
     assert.ok(!imageRootSetupCommand('/builds', 'root').at(-1)!.includes('tart-user'));
     assert.ok(imageRootSetupCommand('/builds', 'node').at(-1)!.includes(`${IMAGE_ROOT}/etc/passwd`));
+  });
+
+  it("reads the resolved user from the setup output only when the user is not root", () => {
+    const printed = 'mounted\ntart-user 1000 1000 50,1000 /home/builder\n';
+    assert.equal(resolvedUserOf(undefined, printed), undefined);
+    assert.equal(resolvedUserOf('0:0', printed), undefined);
+    assert.deepEqual(resolvedUserOf('builder', printed), { uid: 1000, gid: 1000, groups: [50, 1000], home: '/home/builder' });
+    assert.equal(resolvedUserOf('builder', 'mounted\n'), 'unresolved');
   });
 
   it("runs a user stage through coreutils chroot as the resolved numbers, with the user's HOME", () => {

@@ -20,11 +20,28 @@ describe('service roots in the guest', () => {
     assert.match(command[4]!, /upperdir=\/run\/tart-service-1\/scratch\/service-1\/upper/);
   });
 
+  it("resolves a service image's USER against the service's own passwd, and root not at all", () => {
+    assert.ok(serviceRootSetupCommand(1, '/dev/vdf', '/builds', 'builder').at(-1)!.includes('/run/tart-service-1/root/etc/passwd'));
+    assert.ok(!serviceRootSetupCommand(1, '/dev/vdf', '/builds', 'root').at(-1)!.includes('tart-user'));
+    assert.ok(!serviceRootSetupCommand(1, '/dev/vdf', '/builds').at(-1)!.includes('tart-user'));
+  });
+
   it('starts the service with exactly its environment, in its root and WORKDIR, its argv passed as separate words', () => {
     const command = serviceStartCommand(0, { env: ['A=1 2', 'PATH=/bin'], argv: ['httpd', '-f', '-p', '80'], workingDir: '/data/' });
     const busybox = '/run/tart-service-0/disk/tart/busybox';
     const root = '/run/tart-service-0/root';
     assert.deepEqual(command.slice(4), [busybox, '/run/tart-service-0/output.log', '/run/tart-service-0/exit-status', `${root}/data`, busybox, 'env', '-i', 'A=1 2', 'PATH=/bin', busybox, 'nsenter', `-r${root}`, `-w${root}/data`, 'httpd', '-f', '-p', '80']);
+  });
+
+  it("starts a service as its image's user: gid and groups set while root, then chroot, WORKDIR and uid", () => {
+    const user = { uid: 1000, gid: 1000, groups: [50, 1000], home: '/home/builder' };
+    const command = serviceStartCommand(0, { env: ['PATH=/bin'], argv: ['httpd', '-f'], workingDir: '/data', user });
+    const root = '/run/tart-service-0/root';
+    assert.deepEqual(command.slice(command.indexOf('PATH=/bin') + 1), [
+      '/usr/bin/setpriv', '--regid=1000', '--groups=50,1000', '--',
+      '/usr/bin/nsenter', `--root=${root}`, `--wd=${root}/data`, '--setuid=1000', '--',
+      'httpd', '-f',
+    ]);
   });
 
   it('runs a service without WORKDIR in / of its root, and keeps a relative WORKDIR inside it', () => {
