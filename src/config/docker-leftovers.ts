@@ -1,10 +1,11 @@
 // A docker runner moved to a VM executor keeps choosing its job image the docker way:
 // `[runners.docker]` image, allowed_images, allowed_services, pull_policy, allowed_pull_policies,
-// wait_for_services_timeout and services_limit feed the `[runners.vm]` keys of the same names (default_image for
-// image) when those are not set.
+// wait_for_services_timeout, services_limit and the `[[runners.docker.services]]` tables feed the `[runners.vm]`
+// keys of the same names (default_image for image) when those are not set.
 // Fed keys are not "ignored" any more; a bad value in them is an error like any other.
 import { anyInteger, list, oneOf, string, stringOrList, type Decoder } from './decoders.js';
-import { isTable, type FieldContext } from './fields.js';
+import { isTable, tableArray, type FieldContext } from './fields.js';
+import { configServiceShape } from './services.js';
 import type { PullPolicyName, RunnerConfig } from './types.js';
 
 const PULL_POLICIES = ['always', 'if-not-present', 'never'] as const;
@@ -15,6 +16,9 @@ interface Feed<T> {
   decoder: Decoder<T>;
   set: (runner: RunnerConfig, value: T) => void;
 }
+
+// [[runners.docker.services]] decodes as [[runners.vm.services]] does, so an error names the key inside it.
+const SERVICES_FEED = { docker: 'services', vm: 'services', field: tableArray('services', configServiceShape) };
 
 const FEEDS: Feed<never>[] = [
   {
@@ -71,11 +75,26 @@ export function feedVmFromDocker(
   if (runner.executor === 'shell' || !isTable(raw.docker)) return;
   const docker = raw.docker;
   const vm = isTable(raw.vm) ? raw.vm : {};
-  for (const feed of FEEDS) {
+  const fed = (feed: { docker: string; vm: string }): { value: unknown; keyPath: string } | undefined => {
     const value = docker[feed.docker];
-    if (value === undefined || value === '' || vm[feed.vm] !== undefined) continue;
+    if (value === undefined || value === '' || vm[feed.vm] !== undefined) return undefined;
     const keyPath = `${path}.docker.${feed.docker}`;
     context.ignored = context.ignored?.filter((entry) => entry.path !== keyPath);
+    return { value, keyPath };
+  };
+  const services = fed(SERVICES_FEED);
+  if (services) {
+    // The foreign-key check of [runners.docker] has already named unknown keys in these tables.
+    const own: FieldContext = { ...context, issues: [] };
+    runner.vm.services = SERVICES_FEED.field.decode(services.value, services.keyPath, own);
+    for (const issue of own.issues) {
+      if (!context.issues.some((seen) => seen.path === issue.path && seen.code === issue.code)) context.issues.push(issue);
+    }
+  }
+  for (const feed of FEEDS) {
+    const found = fed(feed);
+    if (!found) continue;
+    const { value, keyPath } = found;
     const decoded = feed.decoder(value);
     if (decoded.ok) feed.set(runner, decoded.value as never);
     else

@@ -41,6 +41,7 @@ import {
 } from '../model/defaults.js';
 import { formatGoDuration } from '../model/go-duration.js';
 import { feedVmFromDocker } from './docker-leftovers.js';
+import { configServiceShape } from './services.js';
 import { foreignKeys, GLOBAL_IGNORED, RUNNER_IGNORED } from './foreign-keys.js';
 import {
   CACHE_TYPES,
@@ -96,6 +97,7 @@ const vmShape: Shape<VmConfig> = {
   insecureRegistries: withDefault('insecure_registries', list(string({ nonEmpty: true })), []),
   waitForServicesTimeout: optional('wait_for_services_timeout', anyInteger),
   servicesLimit: optional('services_limit', anyInteger),
+  services: tableArray('services', configServiceShape),
 };
 
 const firecrackerShape: Shape<FirecrackerConfig> = {

@@ -137,6 +137,20 @@ export interface VmConfig {
   waitForServicesTimeout?: number;
   /** Most services a job may have: unset or negative = unlimited. */
   servicesLimit?: number;
+  /** Services every job gets, before the job's own `services:`. */
+  services: ConfigService[];
+}
+
+/** `[[runners.vm.services]]` (or `[[runners.docker.services]]`): a service every job gets. */
+export interface ConfigService {
+  /** The image, `$VAR`-expanded against the job's variables like a job service's. */
+  name: string;
+  /** One or more aliases separated by commas and/or spaces. */
+  alias?: string;
+  entrypoint?: string[];
+  command?: string[];
+  /** KEY=value entries added to the service's environment, as `services:variables` are. */
+  environment: string[];
 }
 
 export type PullPolicyName = 'always' | 'if-not-present' | 'never';

@@ -71,5 +71,6 @@ function jobImageSettings(runner: RunnerConfig): JobImageSettings {
     environment: runner.environment,
     waitForServicesTimeout: vm.waitForServicesTimeout,
     servicesLimit: vm.servicesLimit,
+    services: vm.services,
   };
 }

@@ -91,7 +91,7 @@ test("a docker runner's leftovers with executor = qemu load; the docker table su
   assert.deepEqual(runner?.environment, ['DOCKER_DRIVER=overlay2', 'DOCKER_TLS_CERTDIR=/certs']);
   assert.deepEqual(warnings, [
     'docker-leftovers-as-qemu.toml: ignored by Tart: [session_server] session_timeout; ' +
-      '[runners.docker] privileged, volumes, services; [runners.docker.sysctls]',
+      '[runners.docker] privileged, volumes; [runners.docker.sysctls]',
   ]);
   // The docker image keys choose the VM's job image the same way.
   assert.equal(runner?.vm.defaultImage, 'alpine:3.20');
@@ -101,6 +101,10 @@ test("a docker runner's leftovers with executor = qemu load; the docker table su
   assert.deepEqual(runner?.vm.allowedPullPolicies, ['always', 'if-not-present']);
   assert.equal(runner?.vm.waitForServicesTimeout, -1, 'the services wait too');
   assert.equal(runner?.vm.servicesLimit, 2);
+  assert.deepEqual(runner?.vm.services, [
+    { name: 'postgres:16', alias: 'db', environment: [] },
+    { name: 'redis:7', environment: [] },
+  ]);
   const text = renderConfig(config, DEFAULTS);
   assert.match(text, /^ {4}\[\[runners\.docker\.services\]\]\n {6}name = "postgres:16"\n {6}alias = "db"$/m);
   assert.deepEqual(parseConfig(text, 'again', DEFAULTS), config);
@@ -149,6 +153,24 @@ test('[runners.vm] wins over [runners.docker]; a bad docker pull_policy is an er
     rejection(`${vmRunner}[runners.docker]\n  pull_policy = "sometimes"\n`).message,
     /runners\[0\]\.docker\.pull_policy: expected one of "always", "if-not-present", "never"/,
   );
+});
+
+test('[[runners.docker.services]] feeds a VM runner unless [[runners.vm.services]] is set; its errors name file, line and key', () => {
+  const vmRunner =
+    '[[runners]]\nurl = "https://gitlab.example.com/"\ntoken = "glrt-abc"\nexecutor = "qemu"\n';
+  const docker = '[[runners.docker.services]]\n  name = "redis:7"\n  environment = ["A=1"]\n';
+  const fed = parseConfig(`${vmRunner}${docker}`, 'c', DEFAULTS);
+  assert.deepEqual(fed.runners[0]?.vm.services, [{ name: 'redis:7', environment: ['A=1'] }]);
+  const own = parseConfig(`${vmRunner}[[runners.vm.services]]\n  name = "postgres:16"\n${docker}`, 'c', DEFAULTS);
+  assert.deepEqual(own.runners[0]?.vm.services, [{ name: 'postgres:16', environment: [] }]);
+  const bad = rejection(`${vmRunner}[[runners.docker.services]]\n  name = "redis:7"\n  environment = ["not an entry"]\n`);
+  assert.equal(bad.message, 'config.toml:7: runners[0].docker.services[0].environment[0]: expected a "KEY=value" string, got "not an entry"');
+  const typo = rejection(`${vmRunner}[[runners.docker.services]]\n  nmae = "redis"\n`);
+  assert.match(typo.message, /^config\.toml:5: runners\[0\]\.docker\.services\[0\]\.name: required key is missing$/m);
+  assert.match(typo.message, /^config\.toml:6: runners\[0\]\.docker\.services\[0\]\.nmae: unknown key \(did you mean "name"\?\)$/m);
+  assert.equal(typo.message.match(/nmae/g)?.length, 1, 'the unknown key is named once');
+  const vm = rejection(`${vmRunner}[[runners.vm.services]]\n  alias = "db"\n`);
+  assert.match(vm.message, /runners\[0\]\.vm\.services\[0\]\.name: required key is missing/);
 });
 
 test('gitlab-runner values Tart cannot honour are clear errors', () => {

@@ -69,6 +69,7 @@ test('a runner gets every default, including host-dependent ones', () => {
       vmUser: 'tart-vm',
       idleCount: 0,
       idleTime: 1800,
+      services: [],
     },
     firecracker: {
       binary: 'firecracker',
@@ -130,6 +131,14 @@ shutdown_timeout = 60
     insecure_registries = ["registry.lan:5000"]
     wait_for_services_timeout = 120
     services_limit = 3
+    [[runners.vm.services]]
+      name = "postgres:16"
+      alias = "db, pg"
+      entrypoint = ["docker-entrypoint.sh"]
+      command = ["postgres", "-p", "5433"]
+      environment = ["POSTGRES_PASSWORD=pw", "HEALTHCHECK_TCP_PORT=5433"]
+    [[runners.vm.services]]
+      name = "redis:7"
   [runners.firecracker]
     binary = "/usr/bin/firecracker"
     jailer = "/usr/bin/jailer"
@@ -185,6 +194,16 @@ shutdown_timeout = 60
     vmUser: 'tart-vm:kvm',
     idleCount: 2,
     idleTime: 600,
+    services: [
+      {
+        name: 'postgres:16',
+        alias: 'db, pg',
+        entrypoint: ['docker-entrypoint.sh'],
+        command: ['postgres', '-p', '5433'],
+        environment: ['POSTGRES_PASSWORD=pw', 'HEALTHCHECK_TCP_PORT=5433'],
+      },
+      { name: 'redis:7', environment: [] },
+    ],
   });
   assert.deepEqual(runner.firecracker, {
     binary: '/usr/bin/firecracker',

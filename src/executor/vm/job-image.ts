@@ -1,6 +1,7 @@
 // Which container image a job gets and fetching it, with the docker executor's trace lines
 // (docker executor reference §2.4–2.5): the job's `image:` (variables expanded) or the runner's
 // default_image; allowed_images; the effective pull policies; credentials; the pull itself.
+import type { ConfigService } from '../../config/types.js';
 import type { JobPayload } from '../../model/payload.js';
 import { expandVariables, getVariable } from '../../model/variables.js';
 import { disallowedImageLines, isImageAllowed } from '../../oci/allowed-images.js';
@@ -26,6 +27,8 @@ export interface JobImageSettings {
   waitForServicesTimeout?: number;
   /** services_limit: unset or negative = unlimited. */
   servicesLimit?: number;
+  /** [[runners.vm.services]]: services every job gets, before its own. */
+  services?: readonly ConfigService[];
 }
 
 export interface PreparedJobImage {

@@ -1,7 +1,9 @@
 // The host side of a job's `services:` (#11): each service's image is pulled into the store with
 // the job's own image, before the VM is acquired (registry credentials stay on the host), and its
 // aliases are assigned as gitlab-runner assigns them (docker executor reference §5.1–5.2);
-// allowed_services is checked as gitlab-runner checks it.
+// allowed_services is checked as gitlab-runner checks it. The runner's [[runners.vm.services]]
+// come first, then the job's, as gitlab-runner's getServicesDefinitions orders them.
+import type { ConfigService } from '../../config/types.js';
 import type { JobPayload, JobService } from '../../model/payload.js';
 import { expandVariables } from '../../model/variables.js';
 import { TartError } from '../../errors.js';
@@ -31,7 +33,8 @@ export async function prepareJobServices(
   log: (line: string) => void,
   signal: AbortSignal,
 ): Promise<PreparedService[]> {
-  const definitions = (job.services ?? []).map((definition) => ({
+  const configured = (settings.services ?? []).map(configServiceDefinition);
+  const definitions = [...configured, ...(job.services ?? [])].map((definition) => ({
     definition,
     name: expandVariables(definition.name, job.variables),
     alias: definition.alias === undefined ? undefined : expandVariables(definition.alias, job.variables),
@@ -40,9 +43,11 @@ export async function prepareJobServices(
   for (const warning of warnings) log(`WARNING: ${warning}`);
   // Every service is checked before any is pulled, as gitlab-runner's getServicesDefinitions does.
   checkServicesLimit(definitions.length, settings.servicesLimit);
+  // The runner's own services are always allowed, and so is a job service of the same name.
   const allowed = settings.allowedServices ?? [];
-  for (const { name } of definitions) {
-    if (isImageAllowed(name, allowed)) continue;
+  const internal = definitions.slice(0, configured.length).map(({ name }) => name);
+  for (const { name } of definitions.slice(configured.length)) {
+    if (internal.includes(name) || isImageAllowed(name, allowed)) continue;
     for (const line of disallowedImageLines(name, allowed, 'services')) log(line);
     throw new TartError('SERVICE_NOT_ALLOWED', 'disallowed image');
   }
@@ -61,6 +66,24 @@ export async function prepareJobServices(
     for (const service of prepared) service.image.release();
     throw error;
   }
+}
+
+/**
+ * A [[runners.vm.services]] entry as a payload service: gitlab-runner's Service.ToImageDefinition,
+ * its `environment` entries becoming the service's own variables.
+ */
+export function configServiceDefinition(service: ConfigService): JobService {
+  const variables = service.environment.map((entry) => {
+    const equals = entry.indexOf('=');
+    return { key: entry.slice(0, equals), value: entry.slice(equals + 1) };
+  });
+  return {
+    name: service.name,
+    ...(service.alias === undefined ? {} : { alias: service.alias }),
+    ...(service.entrypoint === undefined ? {} : { entrypoint: service.entrypoint }),
+    ...(service.command === undefined ? {} : { command: service.command }),
+    variables,
+  };
 }
 
 /** services_limit: gitlab-runner's tooManyServicesRequestedError. */
