@@ -35,9 +35,12 @@ export function serviceWarningBlock(options: { containerName: string; error: str
   ].join('');
 }
 
-/** One line of a service's output in the trace (CI_DEBUG_SERVICES), timestamped as `docker logs -t`. */
-export function serviceLogLine(aliases: readonly string[], at: Date, text: string): string {
-  return `${ANSI.grey}[service:${aliases.join('-')}] ${dockerTimestamp(at)} ${text}${ANSI.reset}\n`;
+/**
+ * One line of a service's output in the trace (CI_DEBUG_SERVICES), with the time it was written in
+ * Docker's RFC3339NanoFixed (`docker logs -t`; the guest stamps it, service-root.ts).
+ */
+export function serviceLogLine(aliases: readonly string[], timestamp: string, text: string): string {
+  return `${ANSI.grey}[service:${aliases.join('-')}] ${timestamp} ${text}${ANSI.reset}\n`;
 }
 
 /** The health check error of a check that ran out of time. */
@@ -50,7 +53,3 @@ export function noExposedPortsError(containerName: string): string {
   return `service "${containerName}" has no exposed ports`;
 }
 
-// Docker's RFC3339NanoFixed, in UTC.
-function dockerTimestamp(at: Date): string {
-  return at.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
-}

@@ -6,10 +6,10 @@
 import { posix } from 'node:path';
 import { rootPaths, rootSetupCommand, type ResolvedUser } from './image-root.js';
 
-/** Where service `index` lives in the guest: its root, its log and its exit status file. */
-export function serviceGuestPaths(index: number): ReturnType<typeof rootPaths> & { log: string; exitStatus: string } {
+/** Where service `index` lives in the guest: its root, its log (plain and stamped) and its exit status file. */
+export function serviceGuestPaths(index: number): ReturnType<typeof rootPaths> & { log: string; stampedLog: string; exitStatus: string } {
   const paths = rootPaths(`/run/tart-service-${index}`);
-  return { ...paths, log: `${paths.base}/output.log`, exitStatus: `${paths.base}/exit-status` };
+  return { ...paths, log: `${paths.base}/output.log`, stampedLog: `${paths.base}/output.stamped`, exitStatus: `${paths.base}/exit-status` };
 }
 
 /** Builds service `index`'s root from its disk at `device`, resolving its image's `user` when it names one. */
@@ -25,12 +25,26 @@ export function serviceHostsLines(aliases: readonly (readonly string[])[]): stri
     .join('');
 }
 
-// Busybox sh ($0 is busybox); returns at once: the service runs in a background subshell, which
-// records its status. The working dir is made first, as Docker makes a missing WORKDIR.
+// bash in the helper root: each line of the service's output goes to the plain log as it is and
+// to the stamped one after the time it was read, as Docker stamps a container's log (RFC3339Nano in
+// UTC; $EPOCHREALTIME has microseconds, and no process is started per line). A last line without
+// a newline is kept.
+const STAMP_SCRIPT = [
+  'export TZ=UTC',
+  'while IFS= read -r line || [ -n "$line" ]; do',
+  '  t=$EPOCHREALTIME',
+  '  printf \'%s\\n\' "$line" >&3',
+  '  printf \'%(%Y-%m-%dT%H:%M:%S)T.%s000Z %s\\n\' "${t%.*}" "${t#*.}" "$line" >&4',
+  'done',
+].join('\n');
+
+// Busybox sh ($0 is busybox); returns at once: the service runs in a background subshell, its
+// output through the stamper, which records its status once the stamper has written every line.
+// The working dir is made first, as Docker makes a missing WORKDIR.
 const START_SCRIPT = [
-  'log=$1 status=$2 workdir=$3; shift 3',
+  'log=$1 stamped=$2 status=$3 workdir=$4; shift 4',
   '"$0" mkdir -p "$workdir" || exit 1',
-  '("$@" </dev/null >"$log" 2>&1; echo $? >"$status") </dev/null >/dev/null 2>&1 &',
+  `({ "$@" </dev/null 2>&1; echo $? >"$status.new"; } | bash -c '${STAMP_SCRIPT.replaceAll("'", "'\\''")}' 3>"$log" 4>"$stamped"; "$0" mv "$status.new" "$status") </dev/null >/dev/null 2>&1 &`,
 ].join('\n');
 
 // The helper root's util-linux: setpriv sets the gid and supplementary groups while still root,
@@ -55,7 +69,7 @@ export function serviceStartCommand(
   const enter = user
     ? [SETPRIV, `--regid=${user.gid}`, `--groups=${user.groups.join(',')}`, '--', NSENTER, `--root=${paths.root}`, `--wd=${workdir}`, `--setuid=${user.uid}`, '--']
     : [b, 'nsenter', `-r${paths.root}`, `-w${workdir}`];
-  return [b, 'sh', '-c', START_SCRIPT, b, paths.log, paths.exitStatus, workdir, b, 'env', '-i', ...options.env, ...enter, ...options.argv];
+  return [b, 'sh', '-c', START_SCRIPT, b, paths.log, paths.stampedLog, paths.exitStatus, workdir, b, 'env', '-i', ...options.env, ...enter, ...options.argv];
 }
 
 /** Exit codes of the readiness check. */
@@ -86,7 +100,13 @@ export function serviceLogTailCommand(index: number): string[] {
   return ['tail', '-c', '65536', serviceGuestPaths(index).log];
 }
 
-/** Follows service `index`'s output from its first byte (CI_DEBUG_SERVICES). */
+/** Follows service `index`'s stamped output from its first line (CI_DEBUG_SERVICES): `<time> <line>`. */
 export function serviceLogFollowCommand(index: number): string[] {
-  return ['tail', '-n', '+1', '-F', serviceGuestPaths(index).log];
+  return ['tail', '-n', '+1', '-F', serviceGuestPaths(index).stampedLog];
+}
+
+/** A line of the stamped log as its time and its text. */
+export function splitStampedLine(line: string): { timestamp: string; text: string } {
+  const space = line.indexOf(' ');
+  return space < 0 ? { timestamp: line, text: '' } : { timestamp: line.slice(0, space), text: line.slice(space + 1) };
 }

@@ -28,6 +28,7 @@ import {
   serviceLogTailCommand,
   serviceRootSetupCommand,
   serviceStartCommand,
+  splitStampedLine,
 } from './service-root.js';
 
 const DEFAULT_WAIT_SECONDS = 30;
@@ -130,7 +131,8 @@ export class VmServices {
   private follow(service: PreparedService, index: number, write: (text: string) => void): void {
     const signal = this.following.signal;
     const lines = lineWriter((line) => {
-      if (!signal.aborted) write(serviceLogLine(service.aliases, new Date(), line));
+      const { timestamp, text } = splitStampedLine(line);
+      if (!signal.aborted) write(serviceLogLine(service.aliases, timestamp, text));
     });
     void this.channel
       .exec({ command: serviceLogFollowCommand(index), stdout: lines, signal })

@@ -40,8 +40,8 @@ describe("gitlab-runner's service trace text", () => {
 
   it('prefixes a followed service line with its aliases and a docker-style timestamp', () => {
     assert.equal(
-      serviceLogLine(['web', 'www'], new Date('2026-01-02T03:04:05.678Z'), 'hello'),
-      '\x1b[0;37m[service:web-www] 2026-01-02T03:04:05.678000000Z hello\x1b[0;m\n',
+      serviceLogLine(['web', 'www'], '2026-01-02T03:04:05.678901000Z', 'hello'),
+      '\x1b[0;37m[service:web-www] 2026-01-02T03:04:05.678901000Z hello\x1b[0;m\n',
     );
   });
 });

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readinessCommand, serviceHostsLines, serviceRootSetupCommand, serviceStartCommand } from '../../../src/executor/vm/service-root.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readinessCommand, serviceHostsLines, serviceRootSetupCommand, serviceStartCommand, splitStampedLine } from '../../../src/executor/vm/service-root.js';
 import { serviceDiskDevices } from '../../../src/vmm/guest-contract.js';
 
 describe('service roots in the guest', () => {
@@ -30,7 +35,7 @@ describe('service roots in the guest', () => {
     const command = serviceStartCommand(0, { env: ['A=1 2', 'PATH=/bin'], argv: ['httpd', '-f', '-p', '80'], workingDir: '/data/' });
     const busybox = '/run/tart-service-0/disk/tart/busybox';
     const root = '/run/tart-service-0/root';
-    assert.deepEqual(command.slice(4), [busybox, '/run/tart-service-0/output.log', '/run/tart-service-0/exit-status', `${root}/data`, busybox, 'env', '-i', 'A=1 2', 'PATH=/bin', busybox, 'nsenter', `-r${root}`, `-w${root}/data`, 'httpd', '-f', '-p', '80']);
+    assert.deepEqual(command.slice(4), [busybox, '/run/tart-service-0/output.log', '/run/tart-service-0/output.stamped', '/run/tart-service-0/exit-status', `${root}/data`, busybox, 'env', '-i', 'A=1 2', 'PATH=/bin', busybox, 'nsenter', `-r${root}`, `-w${root}/data`, 'httpd', '-f', '-p', '80']);
   });
 
   it("starts a service as its image's user: gid and groups set while root, then chroot, WORKDIR and uid", () => {
@@ -47,6 +52,29 @@ describe('service roots in the guest', () => {
   it('runs a service without WORKDIR in / of its root, and keeps a relative WORKDIR inside it', () => {
     assert.ok(serviceStartCommand(0, { env: [], argv: ['x'] }).includes('-w/run/tart-service-0/root'));
     assert.ok(serviceStartCommand(0, { env: [], argv: ['x'], workingDir: '../../etc' }).includes('-w/run/tart-service-0/root/etc'));
+  });
+
+  it("logs the service's output plain and stamped with the time of each write, then its status", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tart-service-log-'));
+    try {
+      const script = serviceStartCommand(0, { env: [], argv: ['x'] })[3]!;
+      const [log, stamped, status] = ['output.log', 'output.stamped', 'exit-status'].map((name) => join(dir, name)) as [string, string, string];
+      const service = 'echo "first line"; echo "to stderr" >&2; sleep 1; printf "no newline"; exit 3';
+      const before = Date.now();
+      const started = spawnSync('/bin/busybox', ['sh', '-c', script, '/bin/busybox', log, stamped, status, join(dir, 'wd'), '/bin/busybox', 'sh', '-c', service]);
+      assert.equal(started.status, 0);
+      for (let tries = 0; tries < 100 && !(await readFile(status, 'utf8').catch(() => '')); tries++) await sleep(50);
+      assert.equal(await readFile(status, 'utf8'), '3\n');
+      assert.equal(await readFile(log, 'utf8'), 'first line\nto stderr\nno newline\n');
+      const lines = (await readFile(stamped, 'utf8')).trimEnd().split('\n').map(splitStampedLine);
+      assert.deepEqual(lines.map((line) => line.text), ['first line', 'to stderr', 'no newline']);
+      for (const { timestamp } of lines) assert.match(timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}000Z$/);
+      const times = lines.map(({ timestamp }) => Date.parse(timestamp));
+      assert.ok(times[0]! >= before - 1000 && times[0]! <= Date.now(), `${lines[0]?.timestamp} is now, in UTC`);
+      assert.ok(times[2]! - times[1]! >= 900, 'each line carries the time it was written, not one time for all');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('checks readiness against the exit status file, the timeout and every port', () => {
