@@ -31,8 +31,8 @@ export async function startImageDaemonEnv(options: {
   allowedImages?: string[];
   /** allowed_services globs, given the registry. */
   allowedServices?: (registry: TestRegistry) => string[];
-  /** More [runners.vm] lines. */
-  vmLines?: string[];
+  /** More [runners.vm] lines (the last of the runner's table: later tables may follow), given the registry. */
+  vmLines?: string[] | ((registry: TestRegistry) => string[]);
 }): Promise<ImageDaemonEnv> {
   await requireImage();
   const parts: Partial<ImageDaemonEnv> = {};
@@ -65,7 +65,7 @@ export async function startImageDaemonEnv(options: {
         `image_store = "${storeDir}"`,
         `allowed_images = ${JSON.stringify(allowed)}`,
         ...(options.allowedServices ? [`allowed_services = ${JSON.stringify(options.allowedServices(registry))}`] : []),
-        ...(options.vmLines ?? []),
+        ...(typeof options.vmLines === 'function' ? options.vmLines(registry) : (options.vmLines ?? [])),
       ],
     });
     return { ...(parts as Omit<ImageDaemonEnv, 'cleanup'>), cleanup };

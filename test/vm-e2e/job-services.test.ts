@@ -162,3 +162,50 @@ describe('services: beside the job in its microVM', () => {
     assert.equal((await registry.blobGets()).length, before, 'no layer downloaded');
   });
 });
+
+describe("[[runners.docker.services]]: the runner's services beside the job's", () => {
+  let env: ImageDaemonEnv;
+
+  before(async () => {
+    env = await startImageDaemonEnv({
+      name: 'config-services',
+      runnerToken: 'glrt-config_services_e2e_01',
+      readme: '# widget with config services\n',
+      push: async (registry) => {
+        pushTestImage(await testImageLayout('busybox'), registry.host, 'tools/busybox', '1.0');
+        pushTestImage(await testImageLayout('busybox-web'), registry.host, 'tools/web', '1');
+      },
+      // Only the runner's own service image would pass allowed_services; the job names it too.
+      allowedServices: () => ['nothing/**'],
+      vmLines: (registry) => [
+        'wait_for_services_timeout = 12',
+        '[[runners.docker.services]]',
+        `  name = "${registry.host}/tools/web:1"`,
+        '  alias = "configured"',
+        '  command = ["httpd", "-f", "-p", "8080", "-h", "/www"]',
+        '  environment = ["WEB_GREETING=from-the-runner-config", "HEALTHCHECK_TCP_PORT=8080"]',
+      ],
+    });
+  });
+
+  after(async () => {
+    await env?.cleanup();
+  });
+
+  it("starts the config's service before the job's, with its command and environment, and allows it whatever allowed_services says", async () => {
+    const { registry, fake } = env;
+    const job = fake.enqueueJob({
+      project: 'acme/widget',
+      image: `${registry.host}/tools/busybox:1.0`,
+      services: [{ name: `${registry.host}/tools/web:1`, alias: 'web' }],
+      script: ['wget -qO- http://configured:8080/', 'wget -qO- http://web/'],
+    });
+    const done = await fake.waitForJob(job.id, (j) => FINAL.includes(j.state), WAIT_MS);
+    const trace = done.trace.toString();
+    assert.equal(done.state, 'success', trace);
+    // The config's service is services[0]: the job's, of the same image, loses the derived aliases to it.
+    assert.match(trace, /Skipping alias "127\.0\.0\.1__tools__web" for service ".*\/tools\/web:1" \(services\[1\]\): alias is already in use by another service\./);
+    assert.match(trace, /\nweb says: from-the-runner-config\n/);
+    assert.match(trace, /\nweb says: \n/);
+  });
+});
