@@ -1,7 +1,7 @@
 // The guest's PID 1 (/sbin/tart-init, bash) and the sshd configuration it runs with: reads the
 // seed disk, applies identity, keys and network, starts sshd, prints the ready marker, reaps
 // zombies and ends the VM when sshd dies or on SIGTERM. No systemd.
-import { EXTRA_SEED_FILES, GUEST_DEVICES, GUEST_READY_MARKER, GUEST_SSH_PORT, GUEST_VSOCK_SSH_PORT, SEED_FILES } from '../vmm/guest-contract.js';
+import { BOOT_COMMAND_CONSOLE, EXTRA_SEED_FILES, GUEST_DEVICES, GUEST_READY_MARKER, GUEST_SSH_PORT, GUEST_VSOCK_SSH_PORT, SEED_FILES } from '../vmm/guest-contract.js';
 
 export { EXTRA_SEED_FILES } from '../vmm/guest-contract.js';
 
@@ -147,7 +147,32 @@ start_sshd() {
   local uptime
   read -r uptime _ < /proc/uptime
   log "sshd listening at \${uptime} s"
-  echo "${GUEST_READY_MARKER}"
+}
+
+# The seed's boot command (NUL-ended argv: the job image's root), run beside sshd's start; its
+# output and status go to the console before the ready marker, where the host reads them.
+boot_command_pid=
+start_boot_command() {
+  [ -s ${seed}/${EXTRA_SEED_FILES.bootCommand} ] || return 0
+  local -a argv
+  mapfile -d '' -t argv < ${seed}/${EXTRA_SEED_FILES.bootCommand}
+  local uptime
+  read -r uptime _ < /proc/uptime
+  log "boot command started at \${uptime} s"
+  ( "\${argv[@]}" < /dev/null > /run/tart-boot-command.out 2>&1; echo $? > /run/tart-boot-command.status ) &
+  boot_command_pid=$!
+}
+
+report_boot_command() {
+  [ -n "$boot_command_pid" ] || return 0
+  wait "$boot_command_pid"
+  local line status uptime
+  while IFS= read -r line || [ -n "$line" ]; do echo "${BOOT_COMMAND_CONSOLE.output}$line"; done < /run/tart-boot-command.out
+  read -r status < /run/tart-boot-command.status || status=255
+  read -r uptime _ < /proc/uptime
+  log "boot command done at \${uptime} s"
+  echo "${BOOT_COMMAND_CONSOLE.exit}$status"
+  rm -f /run/tart-boot-command.out /run/tart-boot-command.status
 }
 
 # Firecracker reaches sshd over vsock (hybrid vsock, port ${GUEST_VSOCK_SSH_PORT}): bridge it when the device exists.
@@ -165,8 +190,11 @@ read_seed
 apply_identity
 install_keys
 configure_network
+start_boot_command
 start_vsock_bridge
 start_sshd
+report_boot_command
+echo "${GUEST_READY_MARKER}"
 
 trap 'log "SIGTERM"; kill -TERM "$sshd_pid" 2>/dev/null' TERM INT
 # bash reaps every child that ends (adopted orphans included) while it waits here.

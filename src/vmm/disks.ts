@@ -22,6 +22,8 @@ export interface SeedContents {
   hostPublicKey: string;
   network: GuestNetworkConfig;
   hostname: string;
+  /** The guest contract's boot_command (EXTRA_SEED_FILES.bootCommand), when the VM has one. */
+  bootCommand?: readonly string[];
 }
 
 /** The seed disk: a plain tar (0600) the guest's init reads from /dev/vdc. */
@@ -35,6 +37,7 @@ export async function createSeedDisk(path: string, seed: SeedContents): Promise<
     // Entropy and the clock: sshd must not wait for randomness, and TLS needs a sane date.
     [EXTRA_SEED_FILES.randomSeed, randomBytes(64), 0o600],
     [EXTRA_SEED_FILES.time, `${Math.floor(Date.now() / 1000)}\n`, 0o644],
+    ...(seed.bootCommand ? [[EXTRA_SEED_FILES.bootCommand, seed.bootCommand.map((arg) => `${arg}\0`).join(''), 0o600] as [string, string, number]] : []),
   ];
   const archive = pack();
   const chunks: Buffer[] = [];

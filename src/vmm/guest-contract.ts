@@ -72,4 +72,37 @@ export const GUEST_READY_MARKER = 'tart-guest: sshd started';
  * Optional seed files the guest's init (image/guest-init.ts) understands beyond the contract's SEED_FILES:
  * `random_seed` (≥ 32 random bytes, credited to the kernel pool) and `time` (Unix seconds for the clock).
  */
-export const EXTRA_SEED_FILES = { randomSeed: 'random_seed', time: 'time' } as const;
+export const EXTRA_SEED_FILES = { randomSeed: 'random_seed', time: 'time', bootCommand: 'boot_command' } as const;
+
+/**
+ * `boot_command` (optional): an argv, each argument ended by a NUL byte, that the guest's init runs
+ * as root once the network is configured, beside sshd's start (the job image's root, #10). Its
+ * output (stdout and stderr) and exit status reach the host on the serial console, before the
+ * ready marker: one line per output line after BOOT_COMMAND_CONSOLE.output, then one line
+ * BOOT_COMMAND_CONSOLE.exit and the status. It carries no secret (the console is a host log).
+ */
+export const BOOT_COMMAND_CONSOLE = { output: 'tart-boot-command: ', exit: 'tart-boot-command-exit: ' } as const;
+
+/** What the boot command did, read from the console text up to the ready marker. */
+export interface BootCommandResult {
+  exitCode: number;
+  output: string;
+}
+
+/**
+ * The boot command's result in `console` (its last report), or undefined when the console holds
+ * none (a guest image whose init predates boot_command ignores the file).
+ */
+export function readBootCommandResult(console: string): BootCommandResult | undefined {
+  const lines = console.split('\n').map((line) => line.replace(/\r$/, ''));
+  const exitAt = lines.findLastIndex((line) => line.startsWith(BOOT_COMMAND_CONSOLE.exit));
+  if (exitAt < 0) return undefined;
+  const exitCode = Number(lines[exitAt]!.slice(BOOT_COMMAND_CONSOLE.exit.length).trim());
+  if (!Number.isInteger(exitCode)) return undefined;
+  // Kernel messages may fall between the output lines: they are skipped, not the end of it.
+  const output: string[] = [];
+  for (let index = exitAt - 1; index >= 0 && !lines[index]!.startsWith(BOOT_COMMAND_CONSOLE.exit); index--) {
+    if (lines[index]!.startsWith(BOOT_COMMAND_CONSOLE.output)) output.unshift(lines[index]!.slice(BOOT_COMMAND_CONSOLE.output.length));
+  }
+  return { exitCode, output: output.join('\n') };
+}

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { GUEST_DEVICES, GUEST_READY_MARKER, SEED_FILES } from '../../src/vmm/guest-contract.js';
+import { BOOT_COMMAND_CONSOLE, EXTRA_SEED_FILES, GUEST_DEVICES, GUEST_READY_MARKER, SEED_FILES } from '../../src/vmm/guest-contract.js';
 import { renderGuestInit, renderSshdConfig, SEED_MOUNT } from '../../src/image/guest-init.js';
 import { GUEST_INIT_PATH, INITRAMFS_APPLETS, renderInitramfsInit } from '../../src/image/initramfs-init.js';
 import { initramfsEntries } from '../../src/image/initramfs.js';
@@ -60,6 +60,15 @@ test('the guest init prints the ready marker only after sshd listens, then waits
   assert.ok(marker > script.indexOf('/proc/net/tcp'));
   assert.match(script, /trap '.*kill -TERM "\$sshd_pid".*' TERM/);
   assert.ok(script.trimEnd().endsWith('power_off "sshd ended"'));
+});
+
+test("the guest init reports the seed's boot command on the console before the ready marker", () => {
+  const script = renderGuestInit();
+  const marker = script.lastIndexOf(`echo "${GUEST_READY_MARKER}"`);
+  assert.ok(script.includes(`${SEED_MOUNT}/${EXTRA_SEED_FILES.bootCommand}`));
+  assert.ok(script.lastIndexOf('start_boot_command') < script.lastIndexOf('start_sshd'));
+  assert.ok(script.lastIndexOf('report_boot_command') < marker);
+  assert.ok(script.includes(`echo "${BOOT_COMMAND_CONSOLE.exit}$status"`));
 });
 
 test('sshd allows root by key only, with no passwords, PAM or DNS lookups', () => {

@@ -12,6 +12,7 @@ import { releaseRecordedLease, type TapLeaseRecord } from '../../net/index.js';
 import { createScratchDisk, createSeedDisk } from '../../vmm/disks.js';
 import {
   GUEST_READY_MARKER,
+  readBootCommandResult,
   GUEST_SSH_USER,
   USER_MODE_NETWORK,
   type GuestNetworkConfig,
@@ -116,6 +117,7 @@ export class FreshVmProvider implements VmProvider {
         hostPublicKey: keys.host.publicKey,
         network: network.guest,
         hostname: `runner-${vmId}`,
+        ...(request.bootCommand ? { bootCommand: request.bootCommand } : {}),
       });
       const diskReady = Date.now();
       request.log(`Starting VM ${vmId} (${options.vcpus} vCPU, ${options.memoryMb} MiB)...`);
@@ -162,6 +164,8 @@ export class FreshVmProvider implements VmProvider {
       const deadline = started + options.bootTimeoutSeconds * 1000;
       await waitForGuest(instance, deadline, signal);
       const markerSeen = Date.now();
+      // The guest reports its boot command before the marker: the console holds it by now.
+      const bootCommandResult = request.bootCommand ? readBootCommandResult(instance.consoleTail(64 * 1024)) : undefined;
       const channel = await this.connect(handle, keys.client.privateKey, deadline, signal);
       undo.push('close guest channel', () => channel.close());
       const connected = Date.now();
@@ -174,7 +178,7 @@ export class FreshVmProvider implements VmProvider {
       };
       request.log(`VM ready in ${((connected - started) / 1000).toFixed(1)} s`);
       this.owned.set(vmId, { undo, stopGrace });
-      return { handle, channel };
+      return { handle, channel, ...(bootCommandResult ? { bootCommandResult } : {}) };
     } catch (error) {
       const tail = vm?.consoleTail(3000).trim();
       await undo.run();

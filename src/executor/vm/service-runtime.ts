@@ -1,5 +1,5 @@
-// A job's services inside its VM (#11): their roots are mounted with the VM (before the job image's
-// root copies /etc/hosts, which by then names every alias), their processes start once the job's
+// A job's services inside its VM (#11): their roots are mounted with the VM (their aliases go into
+// /etc/hosts and the job image root's copy of it first), their processes start once the job's
 // variables are known, and each is waited for as gitlab-runner waits (docker executor reference
 // §5.5): every exposed TCP port dialled each second, in parallel, up to wait_for_services_timeout;
 // one that dies or never listens gets gitlab-runner's warning with its log tail, and the job goes on.
@@ -11,7 +11,7 @@ import { serviceDiskDevices } from '../../vmm/guest-contract.js';
 import type { StartServicesOptions } from '../types.js';
 import { lineWriter } from '../line-writer.js';
 import { execCollecting } from './guest-exec.js';
-import { resolvedUserOf, type ResolvedUser } from './image-root.js';
+import { IMAGE_ROOT, resolvedUserOf, type ResolvedUser } from './image-root.js';
 import type { PreparedService } from './job-services.js';
 import {
   healthCheckTimeoutError,
@@ -46,10 +46,14 @@ export class VmServices {
     private readonly options: { buildsDir: string; hasJobImage: boolean; waitForServicesTimeout?: number },
   ) {}
 
-  /** The aliases into the VM's /etc/hosts, then one root per service, with its image's user resolved. */
+  /**
+   * The aliases into the VM's /etc/hosts (and the job image root's copy of it, already made),
+   * then one root per service, each copying /etc/hosts with the aliases, with its image's user resolved.
+   */
   async mount(signal: AbortSignal): Promise<void> {
     const hosts = serviceHostsLines(this.services.map((service) => service.aliases));
-    await this.run(['sh', '-c', 'cat >>/etc/hosts'], 'cannot write the service aliases to /etc/hosts', signal, hosts);
+    const files = ['/etc/hosts', ...(this.options.hasJobImage ? [`${IMAGE_ROOT}/etc/hosts`] : [])];
+    await this.run(['sh', '-c', 'tee -a "$@" >/dev/null', 'sh', ...files], 'cannot write the service aliases to /etc/hosts', signal, hosts);
     const devices = serviceDiskDevices(this.options.hasJobImage, this.services.length);
     for (const [index, service] of this.services.entries()) {
       const { user } = service.image.config;

@@ -5,7 +5,6 @@ import type { Executor, JobEnvironment, PrepareOptions } from '../types.js';
 import { PooledVmProvider, type PoolCounts } from './pool/pooled-vm-provider.js';
 import { FreshVmProvider, type FreshVmProviderOptions, type VmStartTimings } from './fresh-vm-provider.js';
 import { TartError } from '../../errors.js';
-import type { GuestChannel } from '../../guest/channel.js';
 import { execCollecting } from './guest-exec.js';
 import {
   imageRootSetupCommand,
@@ -73,20 +72,22 @@ export class VmExecutor implements Executor {
         {
           name: `job${prepare.job.id}`,
           log: prepare.log,
-          ...(jobImage ? { imageDigest: jobImage.image.entry.manifestDigest, imageDisk: jobImage.image.rootfsPath } : {}),
+          ...(jobImage
+            ? { imageDigest: jobImage.image.entry.manifestDigest, imageDisk: jobImage.image.rootfsPath, bootCommand: imageRootSetupCommand('/builds', jobImage.image.config.user) }
+            : {}),
           ...(services.length > 0
             ? { serviceDigests: services.map((service) => service.image.entry.manifestDigest), serviceDisks: services.map((service) => service.image.rootfsPath) }
             : {}),
         },
         prepare.signal,
       );
+      const user = jobImage ? await mountImageRoot(vm, jobImage.image.config.user, prepare.signal) : undefined;
       const running =
         services.length > 0
           ? new VmServices(vm.channel, services, { buildsDir: '/builds', hasJobImage: jobImage !== undefined, waitForServicesTimeout: this.jobImages?.waitForServicesTimeout })
           : undefined;
-      // The aliases go into /etc/hosts before the job image's root copies it.
+      // After the job image's root: the aliases go into its /etc/hosts too.
       await running?.mount(prepare.signal);
-      const user = jobImage ? await mountImageRoot(vm.channel, jobImage.image.config.user, prepare.signal) : undefined;
       return new VmEnvironment(this.name, vm, this.provider, {
         ...(jobImage ? { image: { userScriptCommand: userStageCommand(jobImage.image.config, jobImage.entrypoint, user), ...(user ? { user } : {}), release: () => jobImage.image.release() } } : {}),
         ...(running ? { services: running } : {}),
@@ -100,14 +101,16 @@ export class VmExecutor implements Executor {
   }
 }
 
-// One exec builds the image root and resolves the image's user; its output goes into the error
-// on failure only.
+// The guest's init built the image root and resolved the image's user during boot (the VM's boot
+// command); a guest that did not report it gets the same command as one exec. Its output goes
+// into the error on failure only.
 async function mountImageRoot(
-  channel: GuestChannel,
+  vm: AcquiredVm,
   user: string | undefined,
   signal: AbortSignal,
 ): Promise<ResolvedUser | undefined> {
-  const { exitCode, output } = await execCollecting(channel, { command: imageRootSetupCommand('/builds', user), signal });
+  const { exitCode, output } =
+    vm.bootCommandResult ?? (await execCollecting(vm.channel, { command: imageRootSetupCommand('/builds', user), signal }));
   const text = output.trim();
   if (exitCode !== 0) {
     throw new TartError('IMAGE_ROOT_FAILED', `cannot mount the job's image in the VM (exit ${exitCode}): ${text}`);

@@ -2,6 +2,7 @@
 // VM executor only turns an acquired VM into a job environment. A fresh-VM-per-job provider is
 // fresh-vm-provider.ts; a pool or a snapshot restore is another provider beside it.
 import type { GuestChannel } from '../../guest/channel.js';
+import type { BootCommandResult } from '../../vmm/guest-contract.js';
 import type { VmHandle } from './vm-handle.js';
 
 export interface VmRequest {
@@ -20,6 +21,11 @@ export interface VmRequest {
   serviceDigests?: string[];
   /** Their read-only disks, attached after the image disk (guest contract: serviceDiskDevices). */
   serviceDisks?: string[];
+  /**
+   * Run by the guest's init during boot, before the VM counts as ready (the guest contract's
+   * boot_command: the job image's root); its result comes back as AcquiredVm.bootCommandResult.
+   */
+  bootCommand?: readonly string[];
   /** Called once the VMM process runs, with its pid (a pool lowers a pooled boot's CPU priority). */
   onSpawned?: (vmmPid: number) => void;
 }
@@ -28,6 +34,11 @@ export interface AcquiredVm {
   /** The VM as data: written to its runtime dir, enough for another process to attach or reap. */
   readonly handle: VmHandle;
   readonly channel: GuestChannel;
+  /**
+   * What the request's bootCommand did, when the guest reported it on the console (absent when
+   * the request had none, or the guest image's init predates boot commands: run it over the channel).
+   */
+  readonly bootCommandResult?: BootCommandResult;
 }
 
 export interface VmProvider {

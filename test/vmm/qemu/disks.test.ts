@@ -14,6 +14,13 @@ import { readTar } from '../../support/read-tar.js';
 describe('per-job disks', () => {
   let dir: string;
   const keys = generateVmKeys('disk-test');
+  const seed = {
+    authorizedKeys: keys.client.publicKey,
+    hostPrivateKey: keys.host.privateKey,
+    hostPublicKey: keys.host.publicKey,
+    network: USER_MODE_NETWORK,
+    hostname: 'runner-disk-test',
+  };
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tart-disks-'));
@@ -23,15 +30,17 @@ describe('per-job disks', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('adds the boot command, each argument ended by a NUL, readable by root only, when the VM has one', async () => {
+    const path = join(dir, 'seed-boot-command.tar');
+    await createSeedDisk(path, { ...seed, bootCommand: ['sh', '-c', 'echo "$1"', 'a b\nc'] });
+    const entry = (await readTar(await readFile(path))).get(EXTRA_SEED_FILES.bootCommand);
+    assert.equal(entry?.mode, 0o600);
+    assert.equal(entry?.body.toString('utf8'), 'sh\0-c\0echo "$1"\0a b\nc\0');
+  });
+
   it("writes the seed as a plain tar holding exactly the contract's files, with their modes", async () => {
     const path = join(dir, 'seed.tar');
-    await createSeedDisk(path, {
-      authorizedKeys: keys.client.publicKey,
-      hostPrivateKey: keys.host.privateKey,
-      hostPublicKey: keys.host.publicKey,
-      network: { ...USER_MODE_NETWORK, mtu: 1400 },
-      hostname: 'runner-disk-test',
-    });
+    await createSeedDisk(path, { ...seed, network: { ...USER_MODE_NETWORK, mtu: 1400 } });
     const bytes = await readFile(path);
     assert.equal(bytes.length % 4096, 0, 'whole 4 KiB blocks for virtio-blk');
     const entries = await readTar(bytes);
