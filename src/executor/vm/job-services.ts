@@ -41,9 +41,9 @@ export async function prepareJobServices(
   }));
   const { aliases, warnings } = assignServiceAliases(definitions);
   for (const warning of warnings) log(`WARNING: ${warning}`);
-  // Every service is checked before any is pulled, as gitlab-runner's getServicesDefinitions does.
-  checkServicesLimit(definitions.length, settings.servicesLimit);
-  // The runner's own services are always allowed, and so is a job service of the same name.
+  // Every service is checked before any is pulled, as gitlab-runner's getServicesDefinitions does:
+  // each job service against allowed_services (the runner's own services are always allowed, and
+  // so is a job service of the same name), then the count against services_limit.
   const allowed = settings.allowedServices ?? [];
   const internal = definitions.slice(0, configured.length).map(({ name }) => name);
   for (const { name } of definitions.slice(configured.length)) {
@@ -51,6 +51,7 @@ export async function prepareJobServices(
     for (const line of disallowedImageLines(name, allowed, 'services')) log(line);
     throw new TartError('SERVICE_NOT_ALLOWED', 'disallowed image');
   }
+  checkServicesLimit(definitions.length, settings.servicesLimit);
   const prepared: PreparedService[] = [];
   try {
     for (const [index, { definition, name }] of definitions.entries()) {

@@ -53,6 +53,11 @@ describe('[[runners.vm.services]] beside the job\'s services', () => {
     await assert.rejects(over, { code: 'SERVICES_LIMIT_EXCEEDED', message: 'too many services requested: 3, only 2 allowed' });
   });
 
+  it('is checked after allowed_services, as gitlab-runner checks them', async () => {
+    const both = prepareJobServices(job(['postgres:16', 'evil:1']), settings({ servicesLimit: 1, allowedServices: ['postgres:*'] }), () => undefined, new AbortController().signal);
+    await assert.rejects(both, { code: 'SERVICE_NOT_ALLOWED' });
+  });
+
   it("becomes a payload service, its environment the service's own variables", () => {
     assert.deepEqual(configServiceDefinition({ name: 'redis:7', alias: 'cache', command: ['--port', '7000'], environment: ['A=1', 'B=x=y'] }), {
       name: 'redis:7',
