@@ -65,8 +65,10 @@ const WEB_ENTRYPOINT = [
   '',
 ].join('\n');
 
-const HOST_NODE = '/usr/bin/node';
-const HOST_NPM = '/usr/lib/node_modules/npm';
+// The Node running this process, and the npm installed beside it (<prefix>/lib/node_modules/npm),
+// so the image's `node --version` is this process's.
+const HOST_NODE = process.execPath;
+const HOST_NPM = join(dirname(dirname(HOST_NODE)), 'lib', 'node_modules', 'npm');
 const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 function digestOf(path: string): string {
@@ -78,7 +80,7 @@ function inputsOf(name: TestImageName): unknown {
   const mmdebstrap = () => execFileSync('dpkg-query', ['-W', 'mmdebstrap'], { encoding: 'utf8' });
   if (name === 'python') return [busybox, 'bookworm', 'python3-minimal', mmdebstrap()];
   if (name === 'redis') return [busybox, 'bookworm', 'redis-server', mmdebstrap()];
-  if (name === 'node') return [busybox, 'bookworm', mmdebstrap(), digestOf(HOST_NODE), execFileSync(HOST_NODE, ['-e', 'process.stdout.write(require(process.argv[1]).version)', join(HOST_NPM, 'package.json')], { encoding: 'utf8' }), digestOf(HOST_CA_BUNDLE)];
+  if (name === 'node') return [busybox, 'bookworm', mmdebstrap(), digestOf(HOST_NODE), (JSON.parse(readFileSync(join(HOST_NPM, 'package.json'), 'utf8')) as { version: string }).version, digestOf(HOST_CA_BUNDLE)];
   if (name === 'busybox-web') return [busybox, WEB_ENTRYPOINT, WEB_WORKDIR];
   return [busybox];
 }
