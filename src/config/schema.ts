@@ -98,6 +98,8 @@ const vmShape: Shape<VmConfig> = {
   waitForServicesTimeout: optional('wait_for_services_timeout', anyInteger),
   servicesLimit: optional('services_limit', anyInteger),
   services: tableArray('services', configServiceShape),
+  user: optional('user', string({ nonEmpty: true })),
+  allowedUsers: withDefault('allowed_users', list(string({ nonEmpty: true })), []),
 };
 
 const firecrackerShape: Shape<FirecrackerConfig> = {

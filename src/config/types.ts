@@ -139,6 +139,10 @@ export interface VmConfig {
   servicesLimit?: number;
   /** Services every job gets, before the job's own `services:`. */
   services: ConfigService[];
+  /** The user the job image's stages run as, over `image:docker:user` and the image's USER. */
+  user?: string;
+  /** Users `image:docker:user` may name (empty: only `user`, or anyone when that is unset too). */
+  allowedUsers: string[];
 }
 
 /** `[[runners.vm.services]]` (or `[[runners.docker.services]]`): a service every job gets. */

@@ -72,5 +72,6 @@ function jobImageSettings(runner: RunnerConfig): JobImageSettings {
     waitForServicesTimeout: vm.waitForServicesTimeout,
     servicesLimit: vm.servicesLimit,
     services: vm.services,
+    userPolicy: { ...(vm.user === undefined ? {} : { user: vm.user }), allowedUsers: vm.allowedUsers },
   };
 }

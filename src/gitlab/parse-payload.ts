@@ -2,6 +2,7 @@
 // unknown keys are ignored and `null` means absent; strict only where a runner cannot go on.
 import type {
   GitInfo,
+  DockerExecutorOptions,
   JobArtifact,
   JobCache,
   JobCredential,
@@ -82,10 +83,26 @@ function readImage(image: Json, name: string): JobImage {
   const result: JobImage = { name };
   if (present(image.entrypoint)) result.entrypoint = stringList(image, 'entrypoint', 'image.entrypoint');
   if (present(image.pull_policy)) result.pull_policy = stringList(image, 'pull_policy', 'image.pull_policy');
+  const docker = readDockerOptions(image, 'image');
+  if (docker) result.docker = docker;
   return result;
 }
 
-// A service entry; `ports` and `executor_opts` are the kubernetes executor's and docker's user/platform.
+// executor_opts.docker: `user` is a string or an integer (gitlab-runner's StringOrInt64), `platform` a string.
+function readDockerOptions(entry: Json, path: string): DockerExecutorOptions | undefined {
+  const options = optionalObject(entry, 'executor_opts', `${path}.executor_opts`);
+  const docker = options ? optionalObject(options, 'docker', `${path}.executor_opts.docker`) : undefined;
+  if (!docker) return undefined;
+  const result: DockerExecutorOptions = {};
+  const user = docker.user;
+  if (typeof user === 'number' && Number.isSafeInteger(user)) result.user = String(user);
+  else if (present(user)) result.user = optionalString(docker, 'user', `${path}.executor_opts.docker.user`)!;
+  const platform = optionalString(docker, 'platform', `${path}.executor_opts.docker.platform`);
+  if (platform !== undefined) result.platform = platform;
+  return result;
+}
+
+// A service entry; `ports` is the kubernetes executor's, `executor_opts.docker` docker's user/platform.
 function readService(entry: Json, path: string): JobService {
   const alias = optionalString(entry, 'alias', `${path}.alias`);
   const service: JobService = {
@@ -96,6 +113,8 @@ function readService(entry: Json, path: string): JobService {
   if (present(entry.entrypoint)) service.entrypoint = stringList(entry, 'entrypoint', `${path}.entrypoint`);
   if (present(entry.command)) service.command = stringList(entry, 'command', `${path}.command`);
   if (present(entry.pull_policy)) service.pull_policy = stringList(entry, 'pull_policy', `${path}.pull_policy`);
+  const docker = readDockerOptions(entry, path);
+  if (docker) service.docker = docker;
   return service;
 }
 

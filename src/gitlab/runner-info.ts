@@ -47,14 +47,16 @@ export type FeatureName = keyof typeof TART_FEATURES;
 
 /**
  * What the VM executors add beyond TART_FEATURES: the job runs in its `image:` (#10), and
- * services run beside it in its VM (#11), with their own variables and several aliases each, as
- * docker declares them.
+ * services run beside it in its VM (#11), with their own variables and several aliases each, and
+ * `image:docker:` / `services:docker:` (user, platform), as docker declares them.
  */
 const VM_EXECUTOR_FEATURES: Partial<Record<FeatureName, boolean>> = Object.freeze({
   image: true,
   services: true,
   service_variables: true,
   service_multiple_aliases: true,
+  image_executor_opts: true,
+  service_executor_opts: true,
 });
 const VM_EXECUTORS = ['qemu', 'firecracker'];
 

@@ -18,6 +18,7 @@ import {
   type ImageManifest,
 } from './layout.js';
 import { GUEST_MODULES } from './modules.js';
+import { stageContainerModules } from './container-modules.js';
 import {
   FIRECRACKER_KERNEL_CMDLINE,
   parseCpuinfoKhz,
@@ -170,11 +171,15 @@ async function buildInto(options: {
     aptSourcesFile,
     renderDeb822(sourcesForSuite(await readHostAptSources(options.aptDir), ROOTFS_SUITE)),
   );
+  stepStarted = Date.now();
+  const modulesStage = join(workDir, 'modules');
+  const staged = await stageContainerModules({ modulesDir: kernelFiles.modulesDir, release: recipe.kernelRelease, target: modulesStage });
+  log(`modules: ${staged.modules} container modules for the root, ${staged.bytes} bytes (${elapsed(stepStarted)} s)`);
   await buildRootfs({
     workDir,
     output: join(stage, IMAGE_FILES.rootfs),
     aptSourcesFile,
-    files: { guestInit: recipe.guestInit, sshdConfig: recipe.sshdConfig },
+    files: { guestInit: recipe.guestInit, sshdConfig: recipe.sshdConfig, modules: { dir: modulesStage, release: recipe.kernelRelease } },
     asRoot: process.getuid?.() === 0,
     run,
     log,

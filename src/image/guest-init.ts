@@ -60,6 +60,8 @@ fail() {
 mount_filesystems() {
   mount -t proc -o nosuid,nodev,noexec proc /proc
   mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
+  # The unified cgroup hierarchy, as systemd mounts it: dockerd and runc in the job need it.
+  mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate cgroup2 /sys/fs/cgroup || log "no cgroup2"
   mkdir -p /dev/pts /dev/shm
   mount -t devpts -o gid=5,mode=620,ptmxmode=000 devpts /dev/pts
   mount -t tmpfs -o nosuid,nodev tmpfs /dev/shm

@@ -26,6 +26,29 @@ export const GUEST_MODULES: ReadonlyArray<{ name: string; optional?: boolean }> 
   { name: 'vmw_vsock_virtio_transport', optional: true },
 ];
 
+/**
+ * Module trees (paths under /lib/modules/<release>) the helper root carries, with everything they
+ * depend on, for containers inside the job (Docker in the job, #11): netfilter (nf_tables, the
+ * iptables tables and matches, NAT, conntrack), the bridge, veth, macvlan/ipvlan/vxlan/dummy links
+ * and overlayfs. Nothing loads them at boot: the kernel's own module autoloading runs the helper
+ * root's modprobe when dockerd first creates a bridge, a veth pair or a netfilter table.
+ */
+export const CONTAINER_MODULE_TREES: readonly string[] = [
+  'kernel/net/netfilter/',
+  'kernel/net/ipv4/netfilter/',
+  'kernel/net/ipv6/netfilter/',
+  'kernel/net/bridge/',
+  'kernel/drivers/net/veth.',
+  'kernel/drivers/net/macvlan.',
+  'kernel/drivers/net/ipvlan/',
+  'kernel/drivers/net/vxlan/',
+  'kernel/drivers/net/dummy.',
+  'kernel/fs/overlayfs/',
+];
+
+/** The index files a modprobe needs beside the modules; depmod writes the rest. */
+export const MODULE_INDEX_FILES: readonly string[] = ['modules.order', 'modules.builtin', 'modules.builtin.modinfo'];
+
 export interface ModuleIndex {
   /** module name → path relative to /lib/modules/<release> */
   paths: Map<string, string>;
@@ -88,6 +111,18 @@ export function resolveModuleLoadOrder(
     }
   }
   return order;
+}
+
+/** Every module path under `trees` and every module they depend on, sorted. */
+export function moduleTreeClosure(index: ModuleIndex, trees: readonly string[]): string[] {
+  const selected = new Set<string>();
+  const visit = (path: string): void => {
+    if (selected.has(path)) return;
+    selected.add(path);
+    for (const dependency of index.dependencies.get(path) ?? []) visit(dependency);
+  };
+  for (const path of index.dependencies.keys()) if (trees.some((tree) => path.startsWith(tree))) visit(path);
+  return [...selected].sort();
 }
 
 /** Reads modules.dep and modules.builtin from an extracted /lib/modules/<release>. */

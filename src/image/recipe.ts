@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { IMAGE_FORMAT_VERSION } from './layout.js';
 import { renderGuestInit, renderSshdConfig } from './guest-init.js';
-import { GUEST_MODULES } from './modules.js';
+import { CONTAINER_MODULE_TREES, GUEST_MODULES } from './modules.js';
 import { ROOTFS_DPKG_EXCLUDES, ROOTFS_PACKAGES, ROOTFS_SUITE } from './rootfs.js';
 import type { KernelPackage } from './kernel.js';
 
@@ -18,6 +18,8 @@ export interface ImageRecipe {
   packages: string[];
   dpkgExcludes: string[];
   modules: string[];
+  /** Module trees the helper root carries for containers in the job, loaded on demand. */
+  containerModuleTrees: string[];
   /** Full text of the generated scripts: any edit gives a new version. */
   guestInit: string;
   sshdConfig: string;
@@ -63,6 +65,7 @@ export function imageRecipe(options: {
     packages: [...ROOTFS_PACKAGES],
     dpkgExcludes: [...ROOTFS_DPKG_EXCLUDES],
     modules: GUEST_MODULES.map((module) => module.name),
+    containerModuleTrees: [...CONTAINER_MODULE_TREES],
     guestInit: renderGuestInit(),
     sshdConfig: renderSshdConfig(),
     initramfsInitSource: options.initramfsInitSource,

@@ -28,6 +28,8 @@ export const ROOTFS_PACKAGES: readonly string[] = [
   'procps',
   'e2fsprogs',
   'mount',
+  // modprobe for the kernel's module autoloading (containers in the job: CONTAINER_MODULE_TREES).
+  'kmod',
 ];
 
 /** Paths dpkg skips: documentation and translations a CI guest never reads. */
@@ -42,6 +44,8 @@ export const ROOTFS_DPKG_EXCLUDES: readonly string[] = [
 export interface RootfsFiles {
   guestInit: string;
   sshdConfig: string;
+  /** A staged /lib/modules/<release> (container-modules.ts), indexed by depmod inside the root. */
+  modules?: { dir: string; release: string };
 }
 
 /** Builds `output` (an ext4 image file) from scratch inside `workDir`. */
@@ -73,6 +77,7 @@ export async function buildRootfs(options: {
       aptSourcesFile: options.aptSourcesFile,
       initFile,
       sshdFile,
+      ...(options.files.modules ? { modules: options.files.modules } : {}),
     }),
     signal,
   });
@@ -117,7 +122,16 @@ export function mmdebstrapArgs(options: {
   aptSourcesFile: string;
   initFile: string;
   sshdFile: string;
+  modules?: { dir: string; release: string };
 }): string[] {
+  const { modules } = options;
+  const moduleHooks = modules
+    ? [
+        '--customize-hook=mkdir -p "$1"/lib/modules',
+        `--customize-hook=copy-in ${join(modules.dir, modules.release)} /lib/modules`,
+        `--customize-hook=chroot "$1" depmod -a ${modules.release}`,
+      ]
+    : [];
   return [
     `--mode=${options.mode}`,
     '--variant=minbase',
@@ -130,6 +144,7 @@ export function mmdebstrapArgs(options: {
     `--customize-hook=upload ${options.sshdFile} /etc/ssh/sshd_config`,
     // Host keys come per VM from the seed; resolv.conf is written at boot from network.env.
     `--customize-hook=chmod 0755 "$1${GUEST_INIT_PATH}" && rm -f "$1"/etc/ssh/ssh_host_* "$1"/etc/resolv.conf`,
+    ...moduleHooks,
     '--customize-hook=rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/* "$1"/var/log/*.log',
     ROOTFS_SUITE,
     options.target,

@@ -84,12 +84,22 @@ export interface JobFeatures {
   token_mask_prefixes?: string[];
 }
 
+/** `image:docker:` / `services:docker:` (payload `executor_opts.docker`), variables not yet expanded. */
+export interface DockerExecutorOptions {
+  /** The container's user (sent as a string or an integer; kept as a string). */
+  user?: string;
+  /** The image platform to pull, e.g. `linux/amd64`. */
+  platform?: string;
+}
+
 export interface JobImage {
   name: string;
   /** `image:entrypoint`; [""] clears the image's entrypoint. */
   entrypoint?: string[];
   /** `image:pull_policy`, as a list. */
   pull_policy?: string[];
+  /** `image:docker:`. */
+  docker?: DockerExecutorOptions;
 }
 
 /** One `services:` entry (protocol reference §3.8); string-form services carry only `name`. */
@@ -105,6 +115,8 @@ export interface JobService {
   variables: JobVariable[];
   /** `services:pull_policy`, as a list. */
   pull_policy?: string[];
+  /** `services:docker:`. */
+  docker?: DockerExecutorOptions;
 }
 
 export interface JobPayload {

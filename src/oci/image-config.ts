@@ -1,5 +1,5 @@
 // The parts of an OCI image config a job uses (docker executor reference §4, §5): Env, User,
-// Entrypoint, Cmd, WorkingDir, ExposedPorts. Cmd is ignored for the job's own image, as
+// Entrypoint, Cmd, WorkingDir, ExposedPorts, Volumes. Cmd is ignored for the job's own image, as
 // gitlab-runner ignores it for the build container; services run it.
 
 export interface ImageRuntimeConfig {
@@ -10,6 +10,8 @@ export interface ImageRuntimeConfig {
   workingDir?: string;
   /** The EXPOSEd tcp ports (a range counts by its first port), sorted, at most 20 (§5.5). */
   exposedTcpPorts: number[];
+  /** The VOLUMEs, sorted: each gets a fresh volume, as Docker gives a container anonymous ones. */
+  volumes?: string[];
 }
 
 const MAX_EXPOSED_PORTS = 20;
@@ -26,6 +28,8 @@ export function readRuntimeConfig(configJson: Buffer | string): ImageRuntimeConf
   const cmd = strings(config.Cmd);
   if (cmd && cmd.length > 0) runtime.cmd = cmd;
   if (typeof config.WorkingDir === 'string' && config.WorkingDir !== '') runtime.workingDir = config.WorkingDir;
+  const volumes = typeof config.Volumes === 'object' && config.Volumes !== null ? Object.keys(config.Volumes).sort() : [];
+  if (volumes.length > 0) runtime.volumes = volumes;
   return runtime;
 }
 

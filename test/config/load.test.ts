@@ -64,6 +64,7 @@ test('a runner gets every default, including host-dependent ones', () => {
       allowedServices: [],
       allowedPullPolicies: [],
       insecureRegistries: [],
+      allowedUsers: [],
       network: 'user',
       hostGuard: true,
       vmUser: 'tart-vm',
@@ -131,6 +132,8 @@ shutdown_timeout = 60
     insecure_registries = ["registry.lan:5000"]
     wait_for_services_timeout = 120
     services_limit = 3
+    user = "builder"
+    allowed_users = ["builder", "1000"]
     [[runners.vm.services]]
       name = "postgres:16"
       alias = "db, pg"
@@ -189,6 +192,8 @@ shutdown_timeout = 60
     insecureRegistries: ['registry.lan:5000'],
     waitForServicesTimeout: 120,
     servicesLimit: 3,
+    user: 'builder',
+    allowedUsers: ['builder', '1000'],
     network: 'tap',
     hostGuard: false,
     vmUser: 'tart-vm:kvm',

@@ -94,8 +94,22 @@ describe('parseJobPayload', () => {
         entrypoint: ['/bin/sh', '-c'],
         command: ['httpd', '-f'],
         pull_policy: ['if-not-present'],
+        docker: { user: '1000' },
       },
     ]);
+  });
+
+  it("reads image:docker: and services:docker: (executor_opts.docker), a user as a string or an integer", () => {
+    const raw = load('job-minimal.json');
+    raw.image = { name: 'node:20', entrypoint: null, executor_opts: { docker: { user: 'node:staff', platform: 'linux/amd64' } } };
+    raw.services = [{ name: 'redis:7', executor_opts: { docker: { platform: 'amd64', user: null } } }];
+    const result = parseJobPayload(raw);
+    assert.ok(result.ok, result.ok ? '' : result.reason);
+    assert.deepEqual(result.job.image, { name: 'node:20', docker: { user: 'node:staff', platform: 'linux/amd64' } });
+    assert.deepEqual(result.job.services?.[0]?.docker, { platform: 'amd64' });
+    raw.services = [{ name: 'redis:7', executor_opts: { docker: { user: true } } }];
+    const bad = parseJobPayload(raw);
+    assert.equal(bad.ok ? '' : bad.reason, 'services[0].executor_opts.docker.user: expected a string, got boolean');
   });
 
   it('reads services: null as no services, and names a bad service entry by its path', () => {

@@ -93,11 +93,10 @@ describe('requestJob', () => {
     const vm = buildRunnerInfo({ tartVersion: '0.1.0', executor: 'qemu' }).features;
     const firecracker = buildRunnerInfo({ tartVersion: '0.1.0', executor: 'firecracker' }).features;
     const shell = buildRunnerInfo({ tartVersion: '0.1.0', executor: 'shell' }).features;
-    for (const name of ['image', 'services', 'service_variables', 'service_multiple_aliases']) {
+    for (const name of ['image', 'services', 'service_variables', 'service_multiple_aliases', 'image_executor_opts', 'service_executor_opts']) {
       assert.equal(vm[name], true, name);
       assert.equal(firecracker[name], true, name);
       assert.equal(shell[name], false, name);
     }
-    assert.equal(vm.service_executor_opts, false);
   });
 });

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasCode } from '../../src/errors.js';
 import {
+  CONTAINER_MODULE_TREES,
   GUEST_MODULES,
+  moduleTreeClosure,
   initramfsModulePath,
   moduleNameOf,
   parseModuleIndex,
@@ -82,4 +84,28 @@ test('the real Debian kernel provides every module the guest needs in a loadable
   }
   assert.ok(names.indexOf('virtio_ring') < names.indexOf('virtio'));
   assert.ok(names.indexOf('virtio') < names.indexOf('virtio_mmio'));
+});
+
+test('a module tree closure takes every module under the trees and what they depend on, once', () => {
+  const index = parseModuleIndex(DEP, BUILTIN);
+  assert.deepEqual(moduleTreeClosure(index, ['kernel/drivers/net/']), [
+    'kernel/drivers/net/net_failover.ko',
+    'kernel/drivers/net/virtio_net.ko',
+    'kernel/drivers/virtio/virtio.ko',
+    'kernel/drivers/virtio/virtio_ring.ko',
+    'kernel/net/core/failover.ko',
+  ]);
+  assert.deepEqual(moduleTreeClosure(index, ['kernel/sound/']), []);
+});
+
+test('the real Debian kernel has every module Docker in the job needs, with their dependencies', async () => {
+  const release = await hostKernelRelease();
+  assert.ok(release, 'linux-image-cloud-amd64 must be installed (CI installs it)');
+  const index = await readModuleIndex(`/lib/modules/${release}`);
+  const paths = moduleTreeClosure(index, CONTAINER_MODULE_TREES);
+  const names = new Set(paths.map(moduleNameOf));
+  for (const needed of ['bridge', 'br_netfilter', 'veth', 'overlay', 'nf_tables', 'nft_compat', 'nft_chain_nat', 'nf_nat', 'nf_conntrack', 'xt_addrtype', 'xt_conntrack', 'xt_MASQUERADE', 'ip_tables', 'iptable_nat', 'iptable_filter', 'ip6_tables', 'llc', 'stp']) {
+    assert.ok(names.has(needed), `${needed} is carried`);
+  }
+  for (const path of paths) for (const dependency of index.dependencies.get(path) ?? []) assert.ok(paths.includes(dependency), `${dependency}, needed by ${path}`);
 });

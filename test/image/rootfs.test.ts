@@ -7,6 +7,16 @@ import { join } from 'node:path';
 import { buildRootfs, mkfsArgs, mmdebstrapArgs, ROOTFS_PACKAGES } from '../../src/image/rootfs.js';
 import { spawnCommand, type CommandRunner } from '../../src/image/spawn.js';
 
+test('mmdebstrap copies staged kernel modules into the root and indexes them there with depmod', () => {
+  const args = mmdebstrapArgs({ mode: 'unshare', target: '/w/rootfs.tar', aptSourcesFile: '/w/s', initFile: '/w/i', sshdFile: '/w/c', modules: { dir: '/w/modules', release: '6.1.0-57-cloud-amd64' } });
+  const hooks = args.filter((arg) => arg.startsWith('--customize-hook='));
+  const copy = hooks.indexOf('--customize-hook=copy-in /w/modules/6.1.0-57-cloud-amd64 /lib/modules');
+  assert.ok(copy > 0 && hooks[copy - 1] === '--customize-hook=mkdir -p "$1"/lib/modules', hooks.join('\n'));
+  assert.equal(hooks[copy + 1], '--customize-hook=chroot "$1" depmod -a 6.1.0-57-cloud-amd64');
+  assert.ok(ROOTFS_PACKAGES.includes('kmod'), 'modprobe for the kernel\'s autoloading');
+  assert.ok(!mmdebstrapArgs({ mode: 'root', target: '/t', aptSourcesFile: '/s', initFile: '/i', sshdFile: '/c' }).some((arg) => arg.includes('depmod')));
+});
+
 test('mmdebstrap gets minbase, the package list, the guest files and the host-key removal', () => {
   const args = mmdebstrapArgs({
     mode: 'root',

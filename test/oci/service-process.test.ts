@@ -106,6 +106,11 @@ describe('readRuntimeConfig for services', () => {
     assert.deepEqual(config.exposedTcpPorts, [25, 6379, 8000]);
   });
 
+  it('reads the VOLUMEs, sorted, and none when the image declares none', () => {
+    assert.deepEqual(readRuntimeConfig(JSON.stringify({ config: { Volumes: { '/var/lib/docker': {}, '/certs': {} } } })).volumes, ['/certs', '/var/lib/docker']);
+    assert.equal(readRuntimeConfig(JSON.stringify({ config: { Volumes: null } })).volumes, undefined);
+  });
+
   it('keeps at most 20 exposed ports', () => {
     const ports = Object.fromEntries(Array.from({ length: 25 }, (_, index) => [`${9000 + index}/tcp`, {}]));
     assert.equal(readRuntimeConfig(JSON.stringify({ config: { ExposedPorts: ports } })).exposedTcpPorts.length, 20);

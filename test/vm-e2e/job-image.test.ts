@@ -125,6 +125,25 @@ describe('image: jobs in their container image inside a microVM', () => {
     assert.match(trace, /\nAFTER uid=1000\n/);
   });
 
+  it("image:docker:user (variables expanded) overrides the image's USER; image:docker:platform other than linux/amd64 is refused before any pull", async () => {
+    const done = await run({
+      image: { name: `${registry.host}/tools/busybox:1.0`, executor_opts: { docker: { user: '$RUN_AS', platform: 'linux/amd64' } } },
+      variables: [{ key: 'RUN_AS', value: 'nobody', public: true, masked: false }],
+      script: ['echo "IDS uid=$(id -u) gid=$(id -g) HOME=$HOME"'],
+    });
+    const trace = done.trace.toString();
+    assert.equal(done.state, 'success', trace);
+    assert.match(trace, /\nIDS uid=65534 gid=65534 HOME=\/nonexistent\n/);
+
+    const before = (await registry.blobGets()).length;
+    const refused = await run({ image: { name: `${registry.host}/lang/python:3`, executor_opts: { docker: { platform: 'linux/arm64' } } }, script: ['echo never'] });
+    const refusal = refused.trace.toString();
+    assert.equal(refused.state, 'failed', refusal);
+    assert.equal(refused.failureReason, 'runner_configuration_error');
+    assert.match(refusal, /platform "linux\/arm64" for \S+\/lang\/python:3 is not supported: jobs run in linux\/amd64 microVMs/);
+    assert.equal((await registry.blobGets()).length, before, 'nothing pulled');
+  });
+
   it('with FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR, hands the checkout to the USER before the first user stage', async () => {
     const done = await run({
       image: `${registry.host}/tools/as-user:1.0`,

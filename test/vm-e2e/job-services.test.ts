@@ -59,6 +59,14 @@ describe('services: beside the job in its microVM', () => {
           entrypoint: ['sh', '-c', 'echo "user: $(id) home=$HOME in $(pwd)"; exec httpd -f -p 8081 -h /home/builder'],
           variables: { HEALTHCHECK_TCP_PORT: '8081' },
         },
+        // services:docker:user over the image's (root) user.
+        {
+          name: web,
+          alias: 'nobody',
+          entrypoint: ['sh', '-c', 'echo "as: $(id -u):$(id -g)"; exec httpd -f -p 8082 -h /tmp'],
+          variables: { HEALTHCHECK_TCP_PORT: '8082' },
+          executor_opts: { docker: { user: 'nobody' } },
+        },
         { name: web, alias: 'web' },
       ],
       // No retry loop: the first command must find the web service listening.
@@ -93,12 +101,12 @@ describe('services: beside the job in its microVM', () => {
     const warning = new RegExp(
       `\\*\\*\\* WARNING:\\x1b\\[0;m Service job${job.id}-127\\.0\\.0\\.1__tools__web-1 probably didn't start properly\\.\\n\\n` +
         `Health check error:\\nservice "job${job.id}-127\\.0\\.0\\.1__tools__web-1" exited with code 3 before it listened\\n\\n` +
-        'Service container logs:\\n[\\s\\S]*crash: giving up at once\\n',
+        'Service container logs:\\n[\\s\\S]*Z crash: giving up at once\\n',
     );
     assert.match(trace, warning);
-    assert.match(trace, /\nWEB_GREETING=hello-from-the-job\n/);
-    assert.match(trace, /\nTART_TEST_GREETING=hello-from-image\n/);
-    assert.match(trace, /\nHEALTHCHECK_TCP_PORT=81\n/);
+    assert.match(trace, /\dZ WEB_GREETING=hello-from-the-job\n/);
+    assert.match(trace, /\dZ TART_TEST_GREETING=hello-from-image\n/);
+    assert.match(trace, /\dZ HEALTHCHECK_TCP_PORT=81\n/);
     assert.ok(!trace.includes(SECRET), 'a secret reached a service');
 
     // (c) redis-server by the alias derived from its image name.
@@ -111,6 +119,7 @@ describe('services: beside the job in its microVM', () => {
     // process as uid 1000 too.
     assert.match(trace, /\[service:[^\]]*builder\] \S+ user: uid=1000\(builder\) gid=1000\(builder\) groups=50\(staff\) home=\/home\/builder in \/\x1b/);
     assert.match(trace, /\nhttpd 8081 uid: 1000\n/);
+    assert.match(trace, /\[service:[^\]]*nobody\] \S+ as: 65534:65534\x1b/);
     // The image's WORKDIR, made as Docker makes it.
     assert.match(trace, /web: starting in \/srv\/web, listening in 3 s/);
   });
@@ -137,7 +146,8 @@ describe('services: beside the job in its microVM', () => {
       new RegExp(
         `Service ${name} probably didn't start properly\\.\\n\\nHealth check error:\\nservice "${name}-wait-for-service" timeout\\n\\n` +
           'Health check container logs:\\nwaiting for TCP connection to 127\\.0\\.0\\.1:82\\.\\.\\.\\n\\n\\n' +
-          'Service container logs:\\nweb: starting in /srv/web, listening in 3 s\\n',
+          // Each line after its time, as `docker logs --timestamps` gives it to gitlab-runner.
+          'Service container logs:\\n\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z web: starting in /srv/web, listening in 3 s\\n',
       ),
     );
     assert.doesNotMatch(trace, /Service job\d+-127\.0\.0\.1__library__redis-0 probably/);

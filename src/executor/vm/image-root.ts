@@ -25,16 +25,19 @@ export const GUEST_BUSYBOX = IMAGE_PATHS.busybox;
  * The argv of the one exec that builds the image root (helper root's mount, then busybox). With
  * the image's `user`, it ends by printing that user as numbers (see resolvedUserOf).
  */
-export function imageRootSetupCommand(buildsDir: string, user?: string): string[] {
-  return rootSetupCommand({ device: GUEST_DEVICES.jobImage, base: IMAGE_PATHS.base, layer: 'image', buildsDir, ...(user === undefined ? {} : { user }) });
+export function imageRootSetupCommand(buildsDir: string, image: RootImageConfig = {}): string[] {
+  return rootSetupCommand({ device: GUEST_DEVICES.jobImage, base: IMAGE_PATHS.base, layer: 'image', buildsDir, ...image });
 }
+
+/** What of an image's config its root's setup uses: the user to resolve, the VOLUMEs to mount. */
+export type RootImageConfig = Pick<ImageRuntimeConfig, 'user' | 'volumes'>;
 
 /**
  * The same for any image disk (the job's or a service's), at rootPaths(base), the overlay's upper
  * and work dirs in `<layer>/` of the scratch disk; with a `user` other than root, the same busybox
  * sh resolves it last against the root's passwd and group files (userResolutionScript).
  */
-export function rootSetupCommand(options: { device: string; base: string; layer: string; buildsDir: string; user?: string }): string[] {
+export function rootSetupCommand(options: { device: string; base: string; layer: string; buildsDir: string } & RootImageConfig): string[] {
   const paths = rootPaths(options.base);
   const first = `mkdir -p ${paths.disk} && mount -t ext4 -o ro,noload ${options.device} ${paths.disk} && exec "$0" sh -c "$1"`;
   const { user } = options;
@@ -119,7 +122,7 @@ export function parseResolvedUser(output: string): ResolvedUser | undefined {
 // Busybox sh, a standalone shell: it runs its own applets (mount, mkdir, rm, cp) by name without an
 // exec, ~10 ms each under TCG. The overlay's upper and work dirs sit on a second mount of the
 // scratch disk (they cannot sit on the helper root, itself an overlay).
-function setupScript(options: { base: string; layer: string; buildsDir: string; disk: string; root: string; busybox: string }): string {
+function setupScript(options: { base: string; layer: string; buildsDir: string; disk: string; root: string; busybox: string; volumes?: readonly string[] }): string {
   const { buildsDir, root: r } = options;
   const scratch = `${options.base}/scratch`;
   const layer = `${scratch}/${options.layer}`;
@@ -132,11 +135,37 @@ function setupScript(options: { base: string; layer: string; buildsDir: string; 
     `for d in proc sys dev tmp etc ${buildsDir.replace(/^\//, '')}; do [ -d ${r}/$d ] || { rm -f ${r}/$d; mkdir -p ${r}/$d; }; done`,
     `mount -t proc proc ${r}/proc`,
     `mount -t sysfs sysfs ${r}/sys`,
+    `mount -t cgroup2 cgroup2 ${r}/sys/fs/cgroup`,
     `mount -o rbind /dev ${r}/dev`,
     `mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs ${r}/tmp`,
     `mount -o bind ${buildsDir} ${r}${buildsDir}`,
     `for f in resolv.conf hosts hostname; do rm -f ${r}/etc/$f; [ -f /etc/$f ] && cp /etc/$f ${r}/etc/$f; done; true`,
+    ...volumeMounts(r, `${layer}/volumes`, options.volumes ?? []),
   ].join('\n');
+}
+
+// A VOLUME path as Docker takes it: absolute, no "..", and here only plain characters (the paths
+// come from an image, so nothing a shell would read as more than a word).
+const VOLUME_PATH = /^\/[A-Za-z0-9._@+-]+(?:\/[A-Za-z0-9._@+-]+)*\/?$/;
+
+/**
+ * The image's VOLUMEs, as Docker gives every container anonymous volumes: a fresh dir on the
+ * scratch disk (a real ext4, not the overlay: dockerd's overlay2 cannot sit on an overlay), seeded
+ * with what the image has at that path, bound over it. A path through a symlink of the image is
+ * skipped with a line, as is one that is not a plain absolute path.
+ */
+export function volumeMounts(root: string, store: string, volumes: readonly string[]): string[] {
+  if (volumes.length === 0) return [];
+  const lines = [
+    'volume() {',
+    `  p=${root}; for c in $(echo "$1" | tr / ' '); do p="$p/$c"; if [ -L "$p" ]; then echo "volume $1 skipped: it is a symlink in the image" >&2; return 0; fi; done`,
+    `  mkdir -p "$p" ${store}/$2; cp -a "$p/." ${store}/$2/; mount -o bind ${store}/$2 "$p"`,
+    '}',
+  ];
+  for (const [index, path] of volumes.entries()) {
+    lines.push(VOLUME_PATH.test(path) && !path.split('/').includes('..') ? `volume ${path} ${index}` : `echo 'volume skipped: not a plain absolute path' >&2`);
+  }
+  return lines;
 }
 
 // gitlab-runner's shell detection (docker executor reference §4.5): bash where present, else sh.

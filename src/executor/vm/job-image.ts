@@ -2,14 +2,17 @@
 // (docker executor reference §2.4–2.5): the job's `image:` (variables expanded) or the runner's
 // default_image; allowed_images; the effective pull policies; credentials; the pull itself.
 import type { ConfigService } from '../../config/types.js';
-import type { JobPayload } from '../../model/payload.js';
+import type { DockerExecutorOptions, JobPayload } from '../../model/payload.js';
 import { expandVariables, getVariable } from '../../model/variables.js';
 import { disallowedImageLines, isImageAllowed } from '../../oci/allowed-images.js';
 import { effectiveEntrypoint } from '../../oci/image-config.js';
 import { effectivePullPolicies, type PullPolicy } from '../../oci/pull-policy.js';
 import { findRegistryCredentials } from '../../oci/registry-auth.js';
+import { checkRequestedPlatform } from '../../oci/requested-platform.js';
 import type { ImageStore, JobImage } from '../../oci/store.js';
 import { TartError } from '../../errors.js';
+import { jobContainerUser, type UserPolicy } from './container-user.js';
+import type { RootImageConfig } from './image-root.js';
 
 export interface JobImageSettings {
   store: ImageStore;
@@ -29,11 +32,15 @@ export interface JobImageSettings {
   servicesLimit?: number;
   /** [[runners.vm.services]]: services every job gets, before its own. */
   services?: readonly ConfigService[];
+  /** `user` and `allowed_users`: who the job image's stages may run as. */
+  userPolicy?: UserPolicy;
 }
 
 export interface PreparedJobImage {
   image: JobImage;
   entrypoint: string[];
+  /** What its root's setup takes: the user the stages run as (over the image's USER) and its VOLUMEs. */
+  root: RootImageConfig;
 }
 
 /** The job's image, pulled as its policies say; undefined when the job runs in Tart's own root. */
@@ -51,20 +58,27 @@ export async function prepareJobImage(
     for (const line of disallowedImageLines(name, settings.allowedImages)) log(line);
     throw new TartError('IMAGE_NOT_ALLOWED', 'disallowed image');
   }
-  const image = await pullJobImage({ name, requestedPolicies: job.image?.pull_policy, job, settings, log, signal });
-  return { image, entrypoint: effectiveEntrypoint(image.config, job.image?.entrypoint) };
+  const user = jobContainerUser({ policy: settings.userPolicy ?? { allowedUsers: [] }, requested: job.image?.docker, variables: job.variables });
+  const image = await pullJobImage({ name, requestedPolicies: job.image?.pull_policy, docker: job.image?.docker, job, settings, log, signal });
+  const { volumes } = image.config;
+  const root: RootImageConfig = { ...((user ?? image.config.user) === undefined ? {} : { user: user ?? image.config.user }), ...(volumes ? { volumes } : {}) };
+  return { image, entrypoint: effectiveEntrypoint(image.config, job.image?.entrypoint), root };
 }
 
 /** One image for the job (its own or a service's): policies, credentials, the pull, the trace lines. */
 export async function pullJobImage(options: {
   name: string;
   requestedPolicies: readonly string[] | undefined;
+  /** `image:docker:` / `services:docker:`: its platform is checked before anything is pulled. */
+  docker?: DockerExecutorOptions;
   job: JobPayload;
   settings: JobImageSettings;
   log: (line: string) => void;
   signal: AbortSignal;
 }): Promise<JobImage> {
   const { name, settings, log } = options;
+  const platform = options.docker?.platform;
+  checkRequestedPlatform(platform === undefined ? undefined : expandVariables(platform, options.job.variables), name);
   const policies = effectivePullPolicies(name, options.requestedPolicies, { pullPolicy: settings.pullPolicy, allowedPullPolicies: settings.allowedPullPolicies });
   log(`Using effective pull policy of [${policies.join(' ')}] for container ${name}`);
   const { credentials, warnings } = await findRegistryCredentials(name, {

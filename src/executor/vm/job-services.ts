@@ -11,6 +11,8 @@ import { disallowedImageLines, isImageAllowed } from '../../oci/allowed-images.j
 import { ImagePullError } from '../../oci/pull-errors.js';
 import { assignServiceAliases, serviceNameAndVersion } from '../../oci/service-aliases.js';
 import type { JobImage } from '../../oci/store.js';
+import { serviceContainerUser } from './container-user.js';
+import type { RootImageConfig } from './image-root.js';
 import { pullJobImage, type JobImageSettings } from './job-image.js';
 import { startingServiceLine } from './service-messages.js';
 
@@ -24,6 +26,8 @@ export interface PreparedService {
   /** gitlab-runner's `<prefix>-<service, / → __>-<index>`, named in the readiness warning. */
   containerName: string;
   image: JobImage;
+  /** What its root's setup takes: its user (`services:docker:user`, else its image's USER) and its VOLUMEs. */
+  root: RootImageConfig;
 }
 
 /** Every service of the job, pulled; on failure the images already held are let go. */
@@ -58,9 +62,12 @@ export async function prepareJobServices(
       const split = serviceNameAndVersion(name);
       if (!split) throw new ImagePullError('SERVICE_NAME_INVALID', `invalid service image name: ${name}`, 'runner_configuration_error');
       log(startingServiceLine(split.service, split.version));
-      const image = await pullJobImage({ name, requestedPolicies: definition.pull_policy, job, settings, log, signal });
+      const image = await pullJobImage({ name, requestedPolicies: definition.pull_policy, docker: definition.docker, job, settings, log, signal });
       const containerName = `job${job.id}-${split.service.replaceAll('/', '__')}-${index}`;
-      prepared.push({ definition, name, index, aliases: aliases[index] ?? [], containerName, image });
+      const user = serviceContainerUser(definition.docker, job.variables) ?? image.config.user;
+      const { volumes } = image.config;
+      const root: RootImageConfig = { ...(user === undefined ? {} : { user }), ...(volumes ? { volumes } : {}) };
+      prepared.push({ definition, name, index, aliases: aliases[index] ?? [], containerName, image, root });
     }
     return prepared;
   } catch (error) {

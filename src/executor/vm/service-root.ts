@@ -4,17 +4,17 @@
 // Services share the VM's network namespace, so every alias is 127.0.0.1 in /etc/hosts, and the
 // readiness check dials 127.0.0.1. Pure: these build argv and text; service-runtime.ts runs them.
 import { posix } from 'node:path';
-import { rootPaths, rootSetupCommand, type ResolvedUser } from './image-root.js';
+import { rootPaths, rootSetupCommand, type ResolvedUser, type RootImageConfig } from './image-root.js';
 
-/** Where service `index` lives in the guest: its root, its log (plain and stamped) and its exit status file. */
-export function serviceGuestPaths(index: number): ReturnType<typeof rootPaths> & { log: string; stampedLog: string; exitStatus: string } {
+/** Where service `index` lives in the guest: its root, its log (each line stamped) and its exit status file. */
+export function serviceGuestPaths(index: number): ReturnType<typeof rootPaths> & { stampedLog: string; exitStatus: string } {
   const paths = rootPaths(`/run/tart-service-${index}`);
-  return { ...paths, log: `${paths.base}/output.log`, stampedLog: `${paths.base}/output.stamped`, exitStatus: `${paths.base}/exit-status` };
+  return { ...paths, stampedLog: `${paths.base}/output.stamped`, exitStatus: `${paths.base}/exit-status` };
 }
 
-/** Builds service `index`'s root from its disk at `device`, resolving its image's `user` when it names one. */
-export function serviceRootSetupCommand(index: number, device: string, buildsDir: string, user?: string): string[] {
-  return rootSetupCommand({ device, base: serviceGuestPaths(index).base, layer: `service-${index}`, buildsDir, ...(user === undefined ? {} : { user }) });
+/** Builds service `index`'s root from its disk at `device`, resolving its image's `user` when it names one, with its VOLUMEs. */
+export function serviceRootSetupCommand(index: number, device: string, buildsDir: string, image: RootImageConfig = {}): string[] {
+  return rootSetupCommand({ device, base: serviceGuestPaths(index).base, layer: `service-${index}`, buildsDir, ...image });
 }
 
 /** The /etc/hosts lines that make each service's aliases resolve to it. */
@@ -25,16 +25,16 @@ export function serviceHostsLines(aliases: readonly (readonly string[])[]): stri
     .join('');
 }
 
-// bash in the helper root: each line of the service's output goes to the plain log as it is and
-// to the stamped one after the time it was read, as Docker stamps a container's log (RFC3339Nano in
-// UTC; $EPOCHREALTIME has microseconds, and no process is started per line). A last line without
-// a newline is kept.
+// bash in the helper root: each line of the service's output goes to the log after the time it was
+// read, as Docker stamps a container's log (RFC3339Nano in UTC; $EPOCHREALTIME has microseconds,
+// and no process is started per line). Both readers of the log show the stamps: the readiness
+// warning (`docker logs --timestamps`) and CI_DEBUG_SERVICES. A last line without a newline is kept.
+// bash reads a pipe a byte per read(2); measured in the guest under TCG: see the note on #11.
 const STAMP_SCRIPT = [
   'export TZ=UTC',
   'while IFS= read -r line || [ -n "$line" ]; do',
   '  t=$EPOCHREALTIME',
-  '  printf \'%s\\n\' "$line" >&3',
-  '  printf \'%(%Y-%m-%dT%H:%M:%S)T.%s000Z %s\\n\' "${t%.*}" "${t#*.}" "$line" >&4',
+  '  printf \'%(%Y-%m-%dT%H:%M:%S)T.%s000Z %s\\n\' "${t%.*}" "${t#*.}" "$line"',
   'done',
 ].join('\n');
 
@@ -42,9 +42,9 @@ const STAMP_SCRIPT = [
 // output through the stamper, which records its status once the stamper has written every line.
 // The working dir is made first, as Docker makes a missing WORKDIR.
 const START_SCRIPT = [
-  'log=$1 stamped=$2 status=$3 workdir=$4; shift 4',
+  'stamped=$1 status=$2 workdir=$3; shift 3',
   '"$0" mkdir -p "$workdir" || exit 1',
-  `({ "$@" </dev/null 2>&1; echo $? >"$status.new"; } | bash -c '${STAMP_SCRIPT.replaceAll("'", "'\\''")}' 3>"$log" 4>"$stamped"; "$0" mv "$status.new" "$status") </dev/null >/dev/null 2>&1 &`,
+  `({ "$@" </dev/null 2>&1; echo $? >"$status.new"; } | bash -c '${STAMP_SCRIPT.replaceAll("'", "'\\''")}' >"$stamped"; "$0" mv "$status.new" "$status") </dev/null >/dev/null 2>&1 &`,
 ].join('\n');
 
 // The helper root's util-linux: setpriv sets the gid and supplementary groups while still root,
@@ -69,7 +69,7 @@ export function serviceStartCommand(
   const enter = user
     ? [SETPRIV, `--regid=${user.gid}`, `--groups=${user.groups.join(',')}`, '--', NSENTER, `--root=${paths.root}`, `--wd=${workdir}`, `--setuid=${user.uid}`, '--']
     : [b, 'nsenter', `-r${paths.root}`, `-w${workdir}`];
-  return [b, 'sh', '-c', START_SCRIPT, b, paths.log, paths.stampedLog, paths.exitStatus, workdir, b, 'env', '-i', ...options.env, ...enter, ...options.argv];
+  return [b, 'sh', '-c', START_SCRIPT, b, paths.stampedLog, paths.exitStatus, workdir, b, 'env', '-i', ...options.env, ...enter, ...options.argv];
 }
 
 /** Exit codes of the readiness check. */
@@ -95,9 +95,12 @@ export function readinessCommand(index: number, ports: readonly number[], timeou
   return ['bash', '-c', READINESS_SCRIPT, 'tart-readiness', serviceGuestPaths(index).exitStatus, String(timeoutSeconds), ...ports.map(String)];
 }
 
-/** The last 64 KiB of service `index`'s output (gitlab-runner caps each log at 64 KiB). */
+/**
+ * The last 64 KiB of service `index`'s output, each line after its time, as gitlab-runner's
+ * warning shows `docker logs --timestamps` capped at 64 KiB.
+ */
 export function serviceLogTailCommand(index: number): string[] {
-  return ['tail', '-c', '65536', serviceGuestPaths(index).log];
+  return ['tail', '-c', '65536', serviceGuestPaths(index).stampedLog];
 }
 
 /** Follows service `index`'s stamped output from its first line (CI_DEBUG_SERVICES): `<time> <line>`. */

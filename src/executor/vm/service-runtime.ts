@@ -56,8 +56,8 @@ export class VmServices {
     await this.run(['sh', '-c', 'tee -a "$@" >/dev/null', 'sh', ...files], 'cannot write the service aliases to /etc/hosts', signal, hosts);
     const devices = serviceDiskDevices(this.options.hasJobImage, this.services.length);
     for (const [index, service] of this.services.entries()) {
-      const { user } = service.image.config;
-      const output = await this.run(serviceRootSetupCommand(index, devices[index]!, this.options.buildsDir, user), `cannot mount service ${service.name} in the VM`, signal);
+      const { user } = service.root;
+      const output = await this.run(serviceRootSetupCommand(index, devices[index]!, this.options.buildsDir, service.root), `cannot mount service ${service.name} in the VM`, signal);
       const resolved = resolvedUserOf(user, output);
       if (resolved === 'unresolved') throw new TartError('SERVICE_SETUP_FAILED', `cannot resolve service ${service.name}'s user "${user}": ${output.trim()}`);
       this.users[index] = resolved;

@@ -10,6 +10,7 @@ import {
   imageRootSetupCommand,
   resolvedUserOf,
   userStageCommand,
+  type RootImageConfig,
   type ResolvedUser,
 } from './image-root.js';
 import { prepareJobImage, type JobImageSettings } from './job-image.js';
@@ -73,7 +74,7 @@ export class VmExecutor implements Executor {
           name: `job${prepare.job.id}`,
           log: prepare.log,
           ...(jobImage
-            ? { imageDigest: jobImage.image.entry.manifestDigest, imageDisk: jobImage.image.rootfsPath, bootCommand: imageRootSetupCommand('/builds', jobImage.image.config.user) }
+            ? { imageDigest: jobImage.image.entry.manifestDigest, imageDisk: jobImage.image.rootfsPath, bootCommand: imageRootSetupCommand('/builds', jobImage.root) }
             : {}),
           ...(services.length > 0
             ? { serviceDigests: services.map((service) => service.image.entry.manifestDigest), serviceDisks: services.map((service) => service.image.rootfsPath) }
@@ -81,7 +82,7 @@ export class VmExecutor implements Executor {
         },
         prepare.signal,
       );
-      const user = jobImage ? await mountImageRoot(vm, jobImage.image.config.user, prepare.signal) : undefined;
+      const user = jobImage ? await mountImageRoot(vm, jobImage.root, prepare.signal) : undefined;
       const running =
         services.length > 0
           ? new VmServices(vm.channel, services, { buildsDir: '/builds', hasJobImage: jobImage !== undefined, waitForServicesTimeout: this.jobImages?.waitForServicesTimeout })
@@ -106,11 +107,12 @@ export class VmExecutor implements Executor {
 // into the error on failure only.
 async function mountImageRoot(
   vm: AcquiredVm,
-  user: string | undefined,
+  image: RootImageConfig,
   signal: AbortSignal,
 ): Promise<ResolvedUser | undefined> {
+  const { user } = image;
   const { exitCode, output } =
-    vm.bootCommandResult ?? (await execCollecting(vm.channel, { command: imageRootSetupCommand('/builds', user), signal }));
+    vm.bootCommandResult ?? (await execCollecting(vm.channel, { command: imageRootSetupCommand('/builds', image), signal }));
   const text = output.trim();
   if (exitCode !== 0) {
     throw new TartError('IMAGE_ROOT_FAILED', `cannot mount the job's image in the VM (exit ${exitCode}): ${text}`);

@@ -3,7 +3,8 @@
 // group files, and the stage argv switches to the numbers it printed.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,6 +17,7 @@ import {
   resolvedUserOf,
   userResolutionScript,
   userStageCommand,
+  volumeMounts,
 } from '../../../src/executor/vm/image-root.js';
 
 const BUSYBOX = '/bin/busybox';
@@ -81,8 +83,8 @@ describe("a job image's user", () => {
   it('switches user only for a user that is not root', () => {
     for (const user of ['root', '0', '0:0', 'root:root']) assert.equal(isRootUser(user), true, user);
     for (const user of ['node', '1000', '0:50']) assert.equal(isRootUser(user), false, user);
-    assert.ok(!imageRootSetupCommand('/builds', 'root').at(-1)!.includes('tart-user'));
-    assert.ok(imageRootSetupCommand('/builds', 'node').at(-1)!.includes(`${IMAGE_ROOT}/etc/passwd`));
+    assert.ok(!imageRootSetupCommand('/builds', { user: 'root' }).at(-1)!.includes('tart-user'));
+    assert.ok(imageRootSetupCommand('/builds', { user: 'node' }).at(-1)!.includes(`${IMAGE_ROOT}/etc/passwd`));
   });
 
   it("reads the resolved user from the setup output only when the user is not root", () => {
@@ -109,5 +111,47 @@ describe("a job image's user", () => {
     const asRoot = userStageCommand(config, []);
     assert.deepEqual(asRoot.slice(4, 8), ['HOME=/root', GUEST_BUSYBOX, 'chroot', IMAGE_ROOT]);
     assert.ok(userStageCommand({ env: ['HOME=/custom'], exposedTcpPorts: [] }, [], user).includes('HOME=/custom'));
+  });
+});
+
+// Run in a mount namespace of its own (util-linux unshare), under the host's static busybox.
+describe("an image's VOLUMEs", () => {
+  let dir: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tart-image-volumes-'));
+    await mkdir(join(dir, 'root', 'var', 'lib', 'docker'), { recursive: true });
+    await writeFile(join(dir, 'root', 'var', 'lib', 'docker', 'from-image'), 'seeded\n');
+    await mkdir(join(dir, 'outside'));
+    await symlink(join(dir, 'outside'), join(dir, 'root', 'link'));
+    await mkdir(join(dir, 'store'));
+  });
+
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('binds a fresh dir of the scratch disk over each, seeded from the image, and skips paths through symlinks or not plain', () => {
+    const root = join(dir, 'root');
+    const store = join(dir, 'store');
+    const script = [
+      'set -eu',
+      ...volumeMounts(root, store, ['/var/lib/docker', '/link/x', '/a b', '/../etc', '/data/new/']),
+      `echo written > ${root}/var/lib/docker/by-job`,
+      `echo written > ${root}/data/new/by-job`,
+    ].join('\n');
+    const result = spawnSync('unshare', ['-m', BUSYBOX, 'sh', '-c', script], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stderr, 'volume /link/x skipped: it is a symlink in the image\nvolume skipped: not a plain absolute path\nvolume skipped: not a plain absolute path\n');
+    // The binds went with the namespace: what was written is in the volumes, not in the root.
+    assert.equal(readFileSync(join(store, '0', 'from-image'), 'utf8'), 'seeded\n');
+    assert.equal(readFileSync(join(store, '0', 'by-job'), 'utf8'), 'written\n');
+    assert.equal(readFileSync(join(store, '4', 'by-job'), 'utf8'), 'written\n');
+    assert.ok(!existsSync(join(root, 'var', 'lib', 'docker', 'by-job')));
+    assert.deepEqual(readdirSync(join(dir, 'outside')), [], 'nothing made through the symlink');
+    assert.deepEqual(readdirSync(store).sort(), ['0', '4']);
+  });
+
+  it('are part of the root setup only when the image declares them', () => {
+    assert.ok(!imageRootSetupCommand('/builds').at(-1)!.includes('volume()'));
+    assert.match(imageRootSetupCommand('/builds', { volumes: ['/var/lib/docker'] }).at(-1)!, /\nvolume \/var\/lib\/docker 0$/);
   });
 });

@@ -77,15 +77,21 @@ export interface JobPayloadOptions {
   dependencies?: JobDependency[];
   hooks?: JobHook[];
   /** A name, or the `image:` keys GitLab passes on (entrypoint, pull_policy). */
-  image?: string | { name: string; entrypoint?: string[]; pull_policy?: string[] } | null;
+  image?: string | { name: string; entrypoint?: string[]; pull_policy?: string[]; executor_opts?: ExecutorOptions } | null;
   /** `services:` entries: a name (string form) or the keys GitLab passes on. */
   services?: Array<string | JobServiceOptions>;
   features?: WireFeatures;
   allowGitFetch?: boolean;
 }
 
+/** `image:docker:` / `services:docker:` as GitLab passes them on (`executor_opts`). */
+export interface ExecutorOptions {
+  docker?: { user?: string | number; platform?: string };
+}
+
 export interface JobServiceOptions {
   name: string;
+  executor_opts?: ExecutorOptions;
   alias?: string;
   entrypoint?: string[];
   command?: string[];
@@ -100,7 +106,7 @@ function serviceEntry(service: string | JobServiceOptions): Record<string, unkno
     name: entry.name,
     entrypoint: entry.entrypoint ?? null,
     ports: [],
-    executor_opts: {},
+    executor_opts: entry.executor_opts ?? {},
     pull_policy: entry.pull_policy ?? null,
     alias: entry.alias ?? null,
     command: entry.command ?? null,
@@ -166,7 +172,7 @@ export function makeJobPayload(options: JobPayloadOptions): WireJobPayload {
             name: (typeof options.image === 'object' ? options.image.name : options.image) ?? 'debian:bookworm',
             entrypoint: (typeof options.image === 'object' ? options.image.entrypoint : undefined) ?? null,
             ports: [],
-            executor_opts: {},
+            executor_opts: (typeof options.image === 'object' ? options.image.executor_opts : undefined) ?? {},
             pull_policy: (typeof options.image === 'object' ? options.image.pull_policy : undefined) ?? null,
           },
     services: (options.services ?? []).map(serviceEntry),

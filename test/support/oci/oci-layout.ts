@@ -9,7 +9,7 @@ export interface PlatformImage {
   architecture: 'amd64' | 'arm64';
   /** Each entry is a directory (tarred) or an existing uncompressed tar file. */
   layers: { dir?: string; tar?: string }[];
-  config: { Env?: string[]; Entrypoint?: string[]; Cmd?: string[]; User?: string; WorkingDir?: string; ExposedPorts?: Record<string, object> };
+  config: { Env?: string[]; Entrypoint?: string[]; Cmd?: string[]; User?: string; WorkingDir?: string; ExposedPorts?: Record<string, object>; Volumes?: Record<string, object> };
 }
 
 export async function writeOciLayout(layoutDir: string, tag: string, platforms: readonly PlatformImage[], workDir: string): Promise<void> {

@@ -8,6 +8,9 @@
 //   redis:   Debian minbase + redis-server (EXPOSE 6379/tcp), as a service;
 //   node:    Debian minbase + the host's Node 20 and npm (/usr/bin/node, /usr/lib/node_modules/npm),
 //            and the host's CA bundle (a site's TLS proxy CA, as an organisation bakes into its images);
+//   docker:  Debian minbase + docker.io (dockerd, containerd, runc, the CLI) and busybox-static, laid out
+//            as docker:dind is: CMD dockerd-entrypoint.sh (plain TCP 2375 and the unix socket),
+//            EXPOSE 2375/tcp, VOLUME /var/lib/docker; the same image is the job's client image;
 // Each is an OCI index with an amd64 and an arm64 entry (the arm64 one is a marker image: same
 // busybox files plus /etc/tart-test-arch=arm64, enough to prove the amd64 entry is chosen).
 import { execFileSync } from 'node:child_process';
@@ -18,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { renderDeb822, readHostAptSources, sourcesForSuite } from '../../../src/image/apt-sources.js';
 import { publishDir, writeOciLayout, type PlatformImage } from './oci-layout.js';
 
-export type TestImageName = 'busybox' | 'busybox-entrypoint' | 'busybox-user' | 'busybox-web' | 'python' | 'redis' | 'node';
+export type TestImageName = 'busybox' | 'busybox-entrypoint' | 'busybox-user' | 'busybox-web' | 'python' | 'redis' | 'node' | 'docker';
 
 const RECIPE_VERSION = '1';
 export const TEST_IMAGE_ENV = 'TART_TEST_GREETING=hello-from-image';
@@ -65,6 +68,17 @@ const WEB_ENTRYPOINT = [
   '',
 ].join('\n');
 
+// docker:dind's entrypoint without TLS (DOCKER_TLS_CERTDIR=""): dockerd on the unix socket and on
+// plain TCP 2375, extra arguments (a service's `command`) passed on.
+const DOCKER_PACKAGES = ['docker.io', 'busybox-static'];
+const DOCKERD_ENTRYPOINT = [
+  '#!/bin/sh',
+  'set -e',
+  'echo "dockerd-entrypoint: starting dockerd $(dockerd --version)"',
+  'exec dockerd --host=unix:///var/run/docker.sock --host=tcp://0.0.0.0:2375 --tls=false "$@"',
+  '',
+].join('\n');
+
 // The Node running this process, and the npm installed beside it (<prefix>/lib/node_modules/npm),
 // so the image's `node --version` is this process's.
 const HOST_NODE = process.execPath;
@@ -81,6 +95,7 @@ function inputsOf(name: TestImageName): unknown {
   if (name === 'python') return [busybox, 'bookworm', 'python3-minimal', mmdebstrap()];
   if (name === 'redis') return [busybox, 'bookworm', 'redis-server', mmdebstrap()];
   if (name === 'node') return [busybox, 'bookworm', mmdebstrap(), digestOf(HOST_NODE), (JSON.parse(readFileSync(join(HOST_NPM, 'package.json'), 'utf8')) as { version: string }).version, digestOf(HOST_CA_BUNDLE)];
+  if (name === 'docker') return [busybox, 'bookworm', DOCKER_PACKAGES, DOCKERD_ENTRYPOINT, mmdebstrap()];
   if (name === 'busybox-web') return [busybox, WEB_ENTRYPOINT, WEB_WORKDIR];
   return [busybox];
 }
@@ -111,6 +126,15 @@ async function platformsOf(name: TestImageName, work: string): Promise<PlatformI
     await debianMinbase(tar, []);
     const config = { Env: [...env, `NODE_EXTRA_CA_CERTS=${HOST_CA_BUNDLE}`, 'NODE_VERSION=' + process.versions.node], Cmd: ['node'] };
     return [{ architecture: 'amd64', layers: [{ tar }, { dir: await nodeLayer(work) }, await marker('amd64')], config }, arm64];
+  }
+  if (name === 'docker') {
+    const tar = join(work, 'docker-minbase.tar');
+    await debianMinbase(tar, DOCKER_PACKAGES);
+    const dir = join(work, 'dind');
+    await mkdir(join(dir, 'usr', 'local', 'bin'), { recursive: true });
+    await writeFile(join(dir, 'usr', 'local', 'bin', 'dockerd-entrypoint.sh'), DOCKERD_ENTRYPOINT, { mode: 0o755 });
+    const config = { Env: env, Cmd: ['dockerd-entrypoint.sh'], ExposedPorts: { '2375/tcp': {} }, Volumes: { '/var/lib/docker': {} } };
+    return [{ architecture: 'amd64', layers: [{ tar }, { dir }, await marker('amd64')], config }, arm64];
   }
   const amd64: PlatformImage = { architecture: 'amd64', layers: [...base, await marker('amd64')], config: { Env: env, Cmd: ['sh'] } };
   if (name === 'busybox-entrypoint') {
