@@ -3,8 +3,10 @@
 // time, at a lower CPU priority, within the runner's VM budget. A job whose boot key has no ready
 // VM boots cold through the inner provider. Idle VMs are replaced after `idleTimeMs`, destroyed
 // by dispose(), and SIGKILLed if the process exits without it; after a SIGKILL of the daemon
-// itself the reaper finds them by their handles (runtime dirs owned by a dead pid).
+// itself the reaper finds them by their handles (runtime dirs owned by a dead pid). resize()
+// applies a reloaded idle_count, idle_time and VM budget in place: the VMs already ready stay.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
 import { isTheVmm } from '../detached-vmm.js';
 import { writeHandle } from '../vm-handle.js';
 import type { AcquiredVm, VmProvider, VmRequest } from '../vm-provider.js';
@@ -24,10 +26,20 @@ export interface WarmPoolOptions {
   retryDelayMs?: number;
 }
 
+/** What a config reload may change in a running pool. */
+export type PoolSize = Pick<WarmPoolOptions, 'idleCount' | 'idleTimeMs' | 'maxVms'>;
+
 export interface PoolCounts {
   booting: number;
   idle: number;
   in_use: number;
+}
+
+interface PooledBoot {
+  abort: AbortController;
+  pid?: number;
+  /** Set when a resize made this boot one VM too many: it ends without a failure. */
+  surplus?: boolean;
 }
 
 interface IdleVm {
@@ -41,7 +53,11 @@ export class PooledVmProvider implements VmProvider {
   readonly name: string;
   private readonly idle: IdleVm[] = [];
   private readonly handedOut = new Set<string>();
-  private booting: { abort: AbortController; pid?: number } | undefined;
+  /** Releases of idle VMs the pool dropped (shrunk, recycled, dead), awaited by dispose(). */
+  private readonly destroying = new Set<Promise<void>>();
+  private booting: PooledBoot | undefined;
+  private size: PoolSize;
+  private started = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private disposed = false;
@@ -53,13 +69,43 @@ export class PooledVmProvider implements VmProvider {
     private readonly options: WarmPoolOptions,
   ) {
     this.name = inner.name;
+    this.size = { idleCount: options.idleCount, idleTimeMs: options.idleTimeMs, maxVms: options.maxVms };
   }
 
   /** Starts filling the pool. */
   start(): void {
-    if (this.loop || this.disposed || this.options.idleCount <= 0) return;
-    process.on('exit', this.killOnExit);
-    this.loop = this.refillLoop();
+    this.started = true;
+    this.startRefilling();
+  }
+
+  /**
+   * Applies new settings to the running pool: surplus idle VMs are destroyed (never one handed
+   * out), missing ones boot in the background one at a time, and the VMs that stay idle get their
+   * idle_time deadline recomputed from when they became ready.
+   */
+  resize(size: PoolSize): void {
+    if (this.disposed || isDeepStrictEqual(size, this.size)) return;
+    this.size = { ...size };
+    const keep = Math.max(0, Math.min(size.idleCount, size.maxVms - this.handedOut.size));
+    // The oldest go first: they are the next to reach idle_time anyway.
+    const surplus = this.idle.splice(0, Math.max(0, this.idle.length - keep));
+    for (const entry of surplus) {
+      clearTimeout(entry.recycle);
+      this.options.log?.('destroying a pooled VM: the pool shrank', { vm: entry.vm.handle.vmId });
+      void this.destroy(entry.vm);
+    }
+    for (const entry of this.idle) this.scheduleRecycle(entry);
+    if (this.booting && this.idle.length >= keep) {
+      this.booting.surplus = true;
+      this.booting.abort.abort(new Error('the VM pool shrank'));
+    }
+    this.startRefilling();
+    this.nudge();
+  }
+
+  /** The settings in effect (the last resize's, or the constructor's). */
+  get settings(): PoolSize {
+    return { ...this.size };
   }
 
   counts(): PoolCounts {
@@ -111,8 +157,15 @@ export class PooledVmProvider implements VmProvider {
     this.nudge();
     const idle = this.idle.splice(0);
     for (const entry of idle) clearTimeout(entry.recycle);
-    await Promise.all([...idle.map((entry) => this.inner.release(entry.vm)), this.loop]);
+    await Promise.all([...idle.map((entry) => this.inner.release(entry.vm)), ...this.destroying, this.loop]);
     process.off('exit', this.killOnExit);
+  }
+
+  // The refill loop runs once start() was called and the pool wants VMs; it then lives until dispose().
+  private startRefilling(): void {
+    if (this.loop || !this.started || this.disposed || this.size.idleCount <= 0) return;
+    process.on('exit', this.killOnExit);
+    this.loop = this.refillLoop();
   }
 
   private async refillLoop(): Promise<void> {
@@ -121,7 +174,7 @@ export class PooledVmProvider implements VmProvider {
         await new Promise<void>((resolve) => (this.wake = resolve));
         continue;
       }
-      if (!(await this.bootOne()) && !this.disposed)
+      if ((await this.bootOne()) === 'failed' && !this.disposed)
         await sleep(this.options.retryDelayMs ?? 10_000, undefined, { signal: this.disposal.signal }).catch(
           () => undefined,
         );
@@ -130,12 +183,12 @@ export class PooledVmProvider implements VmProvider {
 
   private wantsAnother(): boolean {
     const total = this.idle.length + this.handedOut.size;
-    return this.idle.length < this.options.idleCount && total < this.options.maxVms;
+    return this.idle.length < this.size.idleCount && total < this.size.maxVms;
   }
 
-  // One VM for the default root; true when it joined the pool.
-  private async bootOne(): Promise<boolean> {
-    const booting: { abort: AbortController; pid?: number } = { abort: new AbortController() };
+  // One VM for the default root, which joined the pool, failed, or was one too many after a resize.
+  private async bootOne(): Promise<'joined' | 'failed' | 'surplus'> {
+    const booting: PooledBoot = { abort: new AbortController() };
     this.booting = booting;
     const started = Date.now();
     try {
@@ -152,27 +205,26 @@ export class PooledVmProvider implements VmProvider {
       );
       // vCPU threads started after the first renice get it too.
       setProcessNiceness(vm.handle.vmmPid, BACKGROUND_NICENESS);
-      if (this.disposed) {
-        await this.inner.release(vm);
-        return false;
-      }
       const key = bootKeyString(DEFAULT_BOOT_KEY);
       const handle = { ...vm.handle, pool: { key, state: 'idle' as const } };
       await writeHandle(handle);
-      const entry: IdleVm = { vm: { ...vm, handle }, key, readySince: Date.now() };
-      if (this.options.idleTimeMs > 0) {
-        entry.recycle = setTimeout(() => void this.recycle(entry), this.options.idleTimeMs);
-        entry.recycle.unref();
+      // Checked after the last await: a dispose() or a shrinking resize may have come meanwhile.
+      if (this.disposed || booting.surplus) {
+        await this.inner.release(vm);
+        return this.disposed ? 'failed' : 'surplus';
       }
+      const entry: IdleVm = { vm: { ...vm, handle }, key, readySince: Date.now() };
+      this.scheduleRecycle(entry);
       this.idle.push(entry);
       this.options.log?.('pooled VM ready', { vm: handle.vmId, boot_seconds: (Date.now() - started) / 1000 });
-      return true;
+      return 'joined';
     } catch (error) {
+      if (booting.surplus && !this.disposed) return 'surplus';
       if (!this.disposed)
         this.options.log?.('booting a pooled VM failed', {
           error: error instanceof Error ? error.message : String(error),
         });
-      return false;
+      return 'failed';
     } finally {
       this.booting = undefined;
     }
@@ -190,9 +242,19 @@ export class PooledVmProvider implements VmProvider {
       clearTimeout(entry.recycle);
       if (isTheVmm(entry.vm.handle)) return entry;
       this.options.log?.('pooled VM died while idle', { vm: entry.vm.handle.vmId });
-      void this.inner.release(entry.vm);
+      void this.destroy(entry.vm);
     }
     return undefined;
+  }
+
+  // An idle VM is replaced idle_time after it became ready (0 = never); a resize reschedules it.
+  private scheduleRecycle(entry: IdleVm): void {
+    clearTimeout(entry.recycle);
+    entry.recycle = undefined;
+    if (this.size.idleTimeMs <= 0) return;
+    const left = Math.max(0, entry.readySince + this.size.idleTimeMs - Date.now());
+    entry.recycle = setTimeout(() => void this.recycle(entry), left);
+    entry.recycle.unref();
   }
 
   private async recycle(entry: IdleVm): Promise<void> {
@@ -200,8 +262,15 @@ export class PooledVmProvider implements VmProvider {
     if (index < 0) return;
     this.idle.splice(index, 1);
     this.options.log?.('replacing a pooled VM that waited idle_time', { vm: entry.vm.handle.vmId });
-    await this.inner.release(entry.vm);
+    await this.destroy(entry.vm);
     this.nudge();
+  }
+
+  // Destroys a VM no job holds; callers need not wait (release never throws), dispose() does.
+  private destroy(vm: AcquiredVm): Promise<void> {
+    const release = this.inner.release(vm).finally(() => this.destroying.delete(release));
+    this.destroying.add(release);
+    return release;
   }
 
   private nudge(): void {

@@ -3,71 +3,13 @@
 // key (an image digest) boots cold; the pool stays within maxVms; idle_time replaces a VM that
 // waited too long; a VM whose VMM died while idle is never handed out.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { PooledVmProvider, type AcquiredVm, type VmProvider, type VmRequest } from '../../../../src/executor/vm/index.js';
-import { createRuntimeDir, removeRuntimeDir } from '../../../../src/executor/vm/runtime-dir.js';
+import { PooledVmProvider } from '../../../../src/executor/vm/index.js';
 import { waitFor } from '../../../support/wait-for.js';
-
-// Boots "VMs" quickly: a runtime dir and an idle node process whose argv names it.
-class ProcessVmProvider implements VmProvider {
-  readonly name = 'process';
-  readonly booted: string[] = [];
-  readonly released: string[] = [];
-  private readonly children = new Map<string, ChildProcess>();
-  private next = 0;
-
-  constructor(private readonly root: string) {}
-
-  async acquire(request: VmRequest): Promise<AcquiredVm> {
-    const vmId = `${request.name}-${(this.next += 1)}`;
-    const runtimeDir = await createRuntimeDir(this.root, vmId);
-    const child = spawn(process.execPath, ['-e', 'setTimeout(() => undefined, 600_000)', runtimeDir], {
-      stdio: 'ignore',
-    });
-    await new Promise((resolve) => child.once('spawn', resolve));
-    this.children.set(vmId, child);
-    request.onSpawned?.(child.pid ?? 0);
-    this.booted.push(vmId);
-    const handle = {
-      vmId,
-      runnerPid: process.pid,
-      createdAt: new Date().toISOString(),
-      vmm: 'process',
-      vmmPid: child.pid ?? 0,
-      runtimeDir,
-      sockets: {},
-      channel: { kind: 'ssh' as const, endpoint: { kind: 'tcp' as const, host: '127.0.0.1', port: 1 }, user: 'root', hostPublicKey: '' },
-      credentials: { kind: 'file' as const, path: join(runtimeDir, 'client-key') },
-      network: { mode: 'user' as const },
-    };
-    return { handle, channel: { exec: () => Promise.reject(new Error('no guest')), close: () => undefined } };
-  }
-
-  attach(): Promise<AcquiredVm> {
-    return Promise.reject(new Error('not supported'));
-  }
-
-  async release(vm: AcquiredVm): Promise<void> {
-    const child = this.children.get(vm.handle.vmId);
-    this.children.delete(vm.handle.vmId);
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-    this.released.push(vm.handle.vmId);
-    await removeRuntimeDir(vm.handle.runtimeDir);
-  }
-
-  kill(vmId: string): Promise<unknown> {
-    const child = this.children.get(vmId);
-    child?.kill('SIGKILL');
-    return new Promise((resolve) => child?.once('exit', resolve));
-  }
-}
+import { ProcessVmProvider } from '../support/process-vm-provider.js';
 
 const signal = new AbortController().signal;
 const log = () => undefined;
