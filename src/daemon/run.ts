@@ -1,7 +1,6 @@
 // `tart run`: the multi-runner daemon. Polls every [[runners]] entry on gitlab-runner's
 // schedule, runs jobs within `concurrent`/`limit`, serves /metrics, and stops on signals:
 // SIGQUIT gracefully (no new jobs, running ones finish), SIGINT/SIGTERM forcefully.
-import { isDeepStrictEqual } from 'node:util';
 import type { RunnerConfig, TartConfig } from '../config/types.js';
 import type { Executor } from '../executor/types.js';
 import type { TlsFiles } from '../gitlab/http.js';
@@ -11,6 +10,7 @@ import { runJob as defaultRunJob } from '../job/run-job.js';
 import type { JobOutcome, RunJobOptions, RunnerSettings } from '../job/types.js';
 import type { Logger } from '../log/logger.js';
 import { createExecutorFor, type ExecutorFactory } from '../executor/factory.js';
+import { poolSettingsOf, reloadEffectOf } from '../executor/pool-settings.js';
 import { defaultRuntimeRoot, reapOrphans } from '../executor/vm/index.js';
 import { reapStaleLeases } from '../net/index.js';
 import { handleReceivedJob } from './job-runner.js';
@@ -79,7 +79,7 @@ export class Daemon {
     this.config = options.config;
     this.runners = options.config.runners
       .filter((runner) => runner.token.trim() !== '')
-      .map((runner) => this.makeRunner(runner));
+      .map((runner) => this.makeRunner(runner, options.config.concurrent));
     const runners = this.runners;
     for (const runner of runners)
       this.metrics.watchPool(runner.name, () => runner.executor.poolCounts?.());
@@ -180,8 +180,9 @@ export class Daemon {
   }
 
   // A polled entry for `config`; `previous` (same url and token, from before a reload) hands over
-  // its slots and bookkeeping so `limit` and concurrent ids hold across the reload.
-  private makeRunner(config: RunnerConfig, previous?: DaemonRunner): DaemonRunner {
+  // its slots and bookkeeping so `limit` and concurrent ids hold across the reload. `concurrent`
+  // is the config's being applied: with `limit`, it bounds a warm pool's VMs.
+  private makeRunner(config: RunnerConfig, concurrent: number, previous?: DaemonRunner): DaemonRunner {
     const logger = this.options.logger;
     logger.addSecret(config.token);
     const limits = runnerLimits(config);
@@ -192,7 +193,7 @@ export class Daemon {
       state: previous?.state ?? new RunnerState(limits),
       executor: (this.options.createExecutor ?? createExecutorFor)(config, {
         runtimeRoot: this.options.runtimeRoot,
-        concurrent: this.config.concurrent,
+        concurrent,
         log: (message, fields) => logger.info(message, { runner: config.name || 'runner', ...fields }),
       }),
       ids: previous?.ids ?? new ConcurrencyIds(),
@@ -207,7 +208,8 @@ export class Daemon {
   /**
    * A reloaded config.toml: added runners start polling within one check interval, removed ones
    * stop polling (their running jobs finish), changed ones take the new settings for their next
-   * job; `concurrent` and `check_interval` apply at once. `listen_address` needs a restart.
+   * job; `concurrent` and `check_interval` apply at once. `listen_address` needs a restart. A
+   * change of the warm pool's size alone resizes the pool in place: its ready VMs stay.
    */
   applyConfig(config: TartConfig, renamed?: { from: string; to: string }): void {
     // A rotated token names the same runner: it keeps its slots, ids and executor's jobs.
@@ -219,9 +221,9 @@ export class Daemon {
       .map((runnerConfig) => {
         const previous = current.get(runnerIdentity(runnerConfig));
         current.delete(runnerIdentity(runnerConfig));
-        if (previous && isDeepStrictEqual(previous.config, runnerConfig)) return previous;
+        if (previous && this.keepsExecutor(previous, runnerConfig, config.concurrent)) return previous;
         if (!previous) this.options.logger.info('runner added', { runner: runnerConfig.name });
-        return this.makeRunner(runnerConfig, previous);
+        return this.makeRunner(runnerConfig, config.concurrent, previous);
       });
     for (const removed of current.values())
       this.options.logger.info('runner removed: no new jobs, running ones finish', { runner: removed.name });
@@ -239,6 +241,26 @@ export class Daemon {
     this.scheduler.setConcurrent(config.concurrent);
     this.scheduler.setCheckInterval(checkIntervalMs(config));
     this.metrics.setLimits(config.concurrent, this.limitsOf(next));
+  }
+
+  // True when `runner` keeps its executor for `config`: unchanged, or only its pool's size changed
+  // (resized in place, `concurrent` included). Then the entry takes `config` and its new `limit`.
+  private keepsExecutor(runner: DaemonRunner, config: RunnerConfig, concurrent: number): boolean {
+    const effect = reloadEffectOf(runner.config, config);
+    if (effect === 'replace') return false;
+    const pool = poolSettingsOf(config, concurrent);
+    const resized = runner.executor.resizePool?.(pool) ?? true;
+    if (effect === 'unchanged') return true;
+    if (!resized) return false;
+    runner.config = config;
+    runner.state.setLimits(runnerLimits(config));
+    this.options.logger.info('runner reloaded in place: its executor and ready VMs stay', {
+      runner: config.name,
+      idle_count: pool.idleCount,
+      idle_time: pool.idleTimeSeconds,
+      max_vms: pool.maxVms,
+    });
+    return true;
   }
 
   // gitlab-runner's metric labels for a runner: short token, name, system ID.

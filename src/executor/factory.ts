@@ -8,6 +8,7 @@ import { tapNetworkProvider } from '../net/index.js';
 import { sharedImageStore } from '../oci/shared-store.js';
 import type { JobImageSettings } from './vm/job-image.js';
 import { guardedUserNetwork } from './vm/guarded-user-network.js';
+import { poolSettingsOf } from './pool-settings.js';
 
 export interface ExecutorFactoryOptions {
   runtimeRoot?: string;
@@ -38,25 +39,12 @@ export const createExecutorFor: ExecutorFactory = (runner, options = {}) => {
         runtimeRoot: options.runtimeRoot,
         // TAP networking needs `tart network setup` (host table and sysctls) to have run.
         network: runner.vm.network === 'tap' ? tapNetworkProvider({ config: runner.network }) : undefined,
-        pool: {
-          idleCount: runner.vm.idleCount,
-          idleTimeSeconds: runner.vm.idleTime,
-          maxVms: vmBudget(runner.limit, options.concurrent),
-          log: options.log,
-        },
+        pool: { ...poolSettingsOf(runner, options.concurrent), log: options.log },
         jobImages: jobImageSettings(runner),
         guard: guardedUserNetwork(runner),
       });
   }
 };
-
-// gitlab-runner's `limit` bounds a runner's machines, idle ones included; `concurrent` bounds all jobs.
-function vmBudget(limit: number, concurrent: number | undefined): number {
-  const global = concurrent && concurrent > 0 ? concurrent : Number.POSITIVE_INFINITY;
-  const own = limit > 0 ? limit : Number.POSITIVE_INFINITY;
-  const budget = Math.min(global, own);
-  return Number.isFinite(budget) ? budget : Number.MAX_SAFE_INTEGER;
-}
 
 // [runners.vm]'s image keys; the store directory is shared by every runner that names it.
 function jobImageSettings(runner: RunnerConfig): JobImageSettings {

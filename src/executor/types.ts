@@ -3,6 +3,7 @@
 // interchangeable. Tar streams in and out are built on `exec` in executor/streams.ts.
 import type { JobPayload, JobVariable } from '../model/payload.js';
 import type { ExecOptions, ExecResult } from '../model/exec.js';
+import type { PoolSettings } from './pool-settings.js';
 
 export type { ExecOptions, ExecResult } from '../model/exec.js';
 
@@ -79,6 +80,11 @@ export interface Executor {
   start?(): void;
   /** Stops background work and frees what no job holds (idle pooled VMs). Never throws. */
   dispose?(): Promise<void>;
+  /**
+   * A reload changed only the pool's size: applies it in place. False when the executor cannot
+   * (it has no pool and now needs one): the caller builds a new executor. Absent: nothing to resize.
+   */
+  resizePool?(settings: PoolSettings): boolean;
   /** A warm pool's VMs by state, when the executor keeps one. */
   poolCounts?(): { booting: number; idle: number; in_use: number } | undefined;
 }

@@ -2,6 +2,7 @@
 // image, reached over SSH with per-VM keys) and runs its stages in it; the environment's close()
 // releases the VM. VMM-neutral: QEMU or Firecracker.
 import type { Executor, JobEnvironment, PrepareOptions } from '../types.js';
+import type { PoolSettings } from '../pool-settings.js';
 import { PooledVmProvider, type PoolCounts } from './pool/pooled-vm-provider.js';
 import { FreshVmProvider, type FreshVmProviderOptions, type VmStartTimings } from './fresh-vm-provider.js';
 import { TartError } from '../../errors.js';
@@ -53,6 +54,16 @@ export class VmExecutor implements Executor {
 
   async dispose(): Promise<void> {
     await this.provider.dispose?.();
+  }
+
+  resizePool(settings: PoolSettings): boolean {
+    if (!(this.provider instanceof PooledVmProvider)) return settings.idleCount <= 0;
+    this.provider.resize({
+      idleCount: settings.idleCount,
+      idleTimeMs: settings.idleTimeSeconds * 1000,
+      maxVms: settings.maxVms,
+    });
+    return true;
   }
 
   poolCounts(): PoolCounts | undefined {
