@@ -105,6 +105,8 @@ export function createDaemonMetrics(options: { defaultMetrics?: boolean } = {}):
     labelNames: ['runner', 'state'],
     registers: [registry],
     collect() {
+      // Read afresh on every scrape: a runner whose executor lost its pool (a reload) shows none.
+      this.reset();
       for (const [runner, read] of pools) {
         for (const [state, count] of Object.entries(read() ?? {})) this.set({ runner, state }, count);
       }

@@ -89,6 +89,17 @@ describe('the status server', () => {
     assert.equal(((await response.json()) as { status: string }).status, 'ok');
   });
 
+  it('reads tart_pool_vms afresh on every scrape: a runner whose executor has no pool any more shows none', async () => {
+    const metrics = createDaemonMetrics({ defaultMetrics: false });
+    let counts: Record<string, number> | undefined = { booting: 1, idle: 2, in_use: 0 };
+    metrics.watchPool('pooled', () => counts);
+    assert.match(await metrics.render(), /tart_pool_vms\{runner="pooled",state="idle"\} 2\b/);
+    counts = { booting: 0, idle: 0, in_use: 1 };
+    assert.match(await metrics.render(), /tart_pool_vms\{runner="pooled",state="idle"\} 0\b/);
+    counts = undefined;
+    assert.doesNotMatch(await metrics.render(), /tart_pool_vms\{runner="pooled"/);
+  });
+
   it('parses gitlab-runner listen_address forms', () => {
     assert.deepEqual(parseListenAddress(':9252'), { host: '0.0.0.0', port: 9252 });
     assert.deepEqual(parseListenAddress('[::1]:9252'), { host: '::1', port: 9252 });
