@@ -1,8 +1,9 @@
 // The warm pool in the real `tart run` process, with QEMU guests under TCG: with idle_count = 1 a
 // job runs in the VM the pool booted before the job came (its trace says so, /metrics counted it
-// idle); SIGQUIT then leaves no VM (the refill boot included); and the pooled VMs of a daemon
-// killed with SIGKILL are reaped by the next daemon at its start.
-// Boots three VMs under TCG (slow): run under `flock /tmp/tart-vm.lock`.
+// idle); SIGQUIT then leaves no VM (the refill boot included); the pooled VMs of a daemon
+// killed with SIGKILL are reaped by the next daemon at its start; and a reload resizes the pool in
+// place (idle_count 1 → 2 keeps the ready VM and boots one more; 2 → 0 destroys both).
+// Boots five VMs under TCG (slow): run under `flock /tmp/tart-vm.lock`.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -111,6 +112,49 @@ describe('tart run with a warm pool (real guests under TCG)', () => {
     assert.equal(await tart.exitCode, 0, tart.stderr());
     assert.deepEqual(await qemuProcessesMentioning(runtimeRoot), [], 'SIGQUIT leaves no QEMU');
     assert.deepEqual(await listFilesBelow(runtimeRoot), [], 'SIGQUIT leaves no runtime dir');
+  });
+
+  it('resizes the pool in place on reload: 1 → 2 keeps the ready VM and boots one, 2 → 0 destroys both', async (t) => {
+    const port = 18500 + (process.pid % 400);
+    const configPath = await writeConfig('pool-resize', 1, port);
+    const started = Date.now();
+    const tart = startDaemon(configPath);
+    const idleOnHost = async () => (await listPooledVms(runtimeRoot)).filter((vm) => vm.state === 'idle');
+    const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    await waitFor(async () => (await idleOnHost()).length === 1, BOOT_MS, () => `a pooled VM; daemon log:\n${tart.stderr()}`);
+    const firstBootMs = Date.now() - started;
+    const [first] = await idleOnHost();
+    const [firstQemu] = await qemuProcessesMentioning(runtimeRoot);
+
+    await writeConfig('pool-resize', 2, port);
+    const grown = Date.now();
+    tart.process.kill('SIGHUP');
+    await waitFor(async () => (await idleOnHost()).length === 2, BOOT_MS, () => `a second pooled VM; daemon log:\n${tart.stderr()}`);
+    const growMs = Date.now() - grown;
+    assert.match(tart.stderr(), /runner reloaded in place/);
+    assert.ok((await idleOnHost()).some((vm) => vm.vmId === first?.vmId), 'the VM ready before the reload is still pooled');
+    const qemus = await qemuProcessesMentioning(runtimeRoot);
+    assert.equal(qemus.length, 2, 'one more QEMU, no replacement');
+    assert.ok(qemus.some((vm) => vm.pid === firstQemu?.pid), 'the first VM is the same QEMU process');
+    const full = await metrics();
+    assert.match(full, /tart_pool_vms\{runner="pool-resize",state="idle"\} 2\b/);
+    assert.match(full, /tart_pool_vms\{runner="pool-resize",state="booting"\} 0\b/);
+
+    await writeConfig('pool-resize', 0, port);
+    const shrunk = Date.now();
+    tart.process.kill('SIGHUP');
+    await waitFor(async () => (await qemuProcessesMentioning(runtimeRoot)).length === 0, 60_000, () => `the pooled VMs to be destroyed; daemon log:\n${tart.stderr()}`);
+    const shrinkMs = Date.now() - shrunk;
+    await waitFor(async () => (await listFilesBelow(runtimeRoot)).length === 0, 10_000, 'their runtime dirs to be removed');
+    const empty = await metrics();
+    assert.match(empty, /tart_pool_vms\{runner="pool-resize",state="idle"\} 0\b/);
+    assert.match(empty, /tart_pool_vms\{runner="pool-resize",state="booting"\} 0\b/);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    assert.deepEqual(await qemuProcessesMentioning(runtimeRoot), [], 'idle_count = 0: nothing boots again');
+    t.diagnostic(`first pooled VM ${firstBootMs} ms after start; 1 → 2 ready ${growMs} ms after SIGHUP; 2 → 0 gone ${shrinkMs} ms after SIGHUP`);
+
+    tart.process.kill('SIGQUIT');
+    assert.equal(await tart.exitCode, 0, tart.stderr());
   });
 
   it("reaps a SIGKILLed daemon's pooled VMs at the next start", async () => {
