@@ -96,6 +96,7 @@ export class PooledVmProvider implements VmProvider {
     }
     for (const entry of this.idle) this.scheduleRecycle(entry);
     if (this.booting && this.idle.length >= keep) {
+      this.options.log?.('cancelling a pooled boot: the pool shrank');
       this.booting.surplus = true;
       this.booting.abort.abort(new Error('the VM pool shrank'));
     }
@@ -207,7 +208,11 @@ export class PooledVmProvider implements VmProvider {
       setProcessNiceness(vm.handle.vmmPid, BACKGROUND_NICENESS);
       const key = bootKeyString(DEFAULT_BOOT_KEY);
       const handle = { ...vm.handle, pool: { key, state: 'idle' as const } };
-      await writeHandle(handle);
+      // A VM whose handle cannot be written would be invisible to the reaper: not pooled.
+      await writeHandle(handle).catch(async (error: unknown) => {
+        await this.inner.release(vm);
+        throw error;
+      });
       // Checked after the last await: a dispose() or a shrinking resize may have come meanwhile.
       if (this.disposed || booting.surplus) {
         await this.inner.release(vm);
