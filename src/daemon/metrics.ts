@@ -27,6 +27,8 @@ export interface DaemonMetrics {
   setLimits(concurrent: number, limits: ReadonlyArray<{ runner: RunnerLabels; limit: number }>): void;
   /** Reports a runner's warm-pool VMs by state (booting, idle, in_use) at every scrape. */
   watchPool(runner: string, read: () => Record<string, number> | undefined): void;
+  /** A runner a reload removed: its pool is no longer reported. */
+  unwatchPool(runner: string): void;
   render(): Promise<string>;
 }
 
@@ -140,6 +142,7 @@ export function createDaemonMetrics(options: { defaultMetrics?: boolean } = {}):
       for (const entry of limits) limit.set({ ...entry.runner }, entry.limit);
     },
     watchPool: (runner, read) => void pools.set(runner, read),
+    unwatchPool: (runner) => void pools.delete(runner),
     render: () => registry.metrics(),
   };
 }

@@ -225,8 +225,10 @@ export class Daemon {
         if (!previous) this.options.logger.info('runner added', { runner: runnerConfig.name });
         return this.makeRunner(runnerConfig, config.concurrent, previous);
       });
-    for (const removed of current.values())
+    for (const removed of current.values()) {
       this.options.logger.info('runner removed: no new jobs, running ones finish', { runner: removed.name });
+      if (!next.some((runner) => runner.name === removed.name)) this.metrics.unwatchPool(removed.name);
+    }
     const kept = new Set(next);
     for (const runner of this.runners) if (!kept.has(runner)) this.retire(runner);
     for (const runner of next.filter((entry) => !this.runners.includes(entry))) {

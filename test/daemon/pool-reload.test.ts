@@ -62,14 +62,14 @@ describe('a config reload and the warm pool (in-process daemon, not started)', (
     return parseConfig(text, join(dir, 'config.toml'), { imageDir: join(dir, 'image'), hostname: 'test', env: {} });
   }
 
-  function daemonFor(config: TartConfig): Daemon {
+  function daemonFor(config: TartConfig, metrics = createDaemonMetrics({ defaultMetrics: false })): Daemon {
     return new Daemon({
       config,
       systemId: 's_0123456789ab',
       tartVersion: '0.1.0-test',
       logger: createLogger({ level: 'debug', format: 'json', stream: { write: (chunk: string) => (logText += chunk) } }),
       defaultCacheDir: join(dir, 'cache'),
-      metrics: createDaemonMetrics({ defaultMetrics: false }),
+      metrics,
       createExecutor: recordingFactory,
       runtimeRoot: join(dir, 'run'),
     });
@@ -117,5 +117,15 @@ describe('a config reload and the warm pool (in-process daemon, not started)', (
     daemon.applyConfig(configOf({ idleCount: 2, limit: 1 }));
     assert.equal(built.length, 2, 'a new executor, with a pool');
     assert.deepEqual(poolOf(built[1]).settings, { idleCount: 2, idleTimeMs: 600_000, maxVms: 1 });
+  });
+
+  it("reports the resized pool in tart_pool_vms, and a removed runner's pool no more", async () => {
+    built = [];
+    const metrics = createDaemonMetrics({ defaultMetrics: false });
+    const daemon = daemonFor(configOf({ idleCount: 1 }), metrics);
+    daemon.applyConfig(configOf({ idleCount: 3 }));
+    assert.match(await metrics.render(), /tart_pool_vms\{runner="pooled",state="idle"\} 0\b/, 'the kept pool (not started: empty)');
+    daemon.applyConfig(parseConfig('concurrent = 4', join(dir, 'config.toml'), { imageDir: join(dir, 'image'), hostname: 'test', env: {} }));
+    assert.doesNotMatch(await metrics.render(), /tart_pool_vms\{runner="pooled"/);
   });
 });
