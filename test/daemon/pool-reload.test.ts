@@ -2,7 +2,7 @@
 // a reload that changes only a runner's pool size (idle_count, idle_time, limit, concurrent) keeps
 // its executor and resizes its pool in place; any other change to the entry builds a new executor
 // and disposes the old one (it ran no job); a runner built without a pool gets a new one for
-// idle_count > 0.
+// idle_count > 0; tart_pool_vms follows the kept pool and forgets a removed runner.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
