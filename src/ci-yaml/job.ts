@@ -97,12 +97,26 @@ export function parseImage(value: CiValue | undefined, where: Where): ImageSpec 
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return { name: value };
   if (isPlainMap(value) && typeof value.name === 'string') {
-    return {
+    const image: ImageSpec = {
       name: value.name,
       ...(Array.isArray(value.entrypoint) ? { entrypoint: value.entrypoint.map(String) } : {}),
     };
+    if (typeof value.pull_policy === 'string') image.pullPolicy = [value.pull_policy];
+    else if (Array.isArray(value.pull_policy)) image.pullPolicy = value.pull_policy.map(String);
+    const docker = dockerOptions(value.docker);
+    if (docker) image.docker = docker;
+    return image;
   }
   throw new CiConfigError('CI_INVALID_VALUE', 'image must be a name or { name, entrypoint }', where);
+}
+
+// `image:docker:` / `services:docker:`: `user` is a name or a number, `platform` a string.
+function dockerOptions(value: CiValue | undefined): ImageSpec['docker'] {
+  if (!isPlainMap(value)) return undefined;
+  const docker: NonNullable<ImageSpec['docker']> = {};
+  if (typeof value.user === 'string' || typeof value.user === 'number') docker.user = String(value.user);
+  if (typeof value.platform === 'string') docker.platform = value.platform;
+  return Object.keys(docker).length > 0 ? docker : undefined;
 }
 
 export function parseServices(value: CiValue | undefined, where: Where): ServiceSpec[] {
@@ -115,8 +129,6 @@ export function parseServices(value: CiValue | undefined, where: Where): Service
       if (isPlainMap(service.variables)) {
         image.variables = Object.entries(service.variables).map(([key, value]) => ({ key, value: String(value) }));
       }
-      if (typeof service.pull_policy === 'string') image.pullPolicy = [service.pull_policy];
-      else if (Array.isArray(service.pull_policy)) image.pullPolicy = service.pull_policy.map(String);
     }
     return image;
   });

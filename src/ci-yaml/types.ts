@@ -53,6 +53,10 @@ export interface CacheSpec {
 export interface ImageSpec {
   name: string;
   entrypoint?: string[];
+  /** `pull_policy`, as a list. */
+  pullPolicy?: string[];
+  /** `docker:` (`user`, a name or a number, and `platform`), as GitLab passes on in `executor_opts`. */
+  docker?: { user?: string; platform?: string };
 }
 
 export interface ServiceSpec extends ImageSpec {
@@ -60,8 +64,6 @@ export interface ServiceSpec extends ImageSpec {
   command?: string[];
   /** `services:variables`, in file order. */
   variables?: Array<{ key: string; value: string }>;
-  /** `services:pull_policy`, as a list. */
-  pullPolicy?: string[];
 }
 
 export interface PlannedJob {

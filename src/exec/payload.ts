@@ -2,8 +2,8 @@
 // so `tart exec` drives the job engine exactly as `tart run` does.
 import type { ArtifactsSpec, PlannedJob } from '../ci-yaml/types.js';
 import { expandKeepingUnknown, variableMap } from '../ci-yaml/variables.js';
-import type { ServiceSpec } from '../ci-yaml/types.js';
-import type { JobArtifact, JobCache, JobDependency, JobPayload, JobService, JobVariable } from '../model/payload.js';
+import type { ImageSpec, ServiceSpec } from '../ci-yaml/types.js';
+import type { JobArtifact, JobCache, JobDependency, JobImage, JobPayload, JobService, JobVariable } from '../model/payload.js';
 import {
   jobVariables,
   pipelineVariables,
@@ -42,6 +42,17 @@ function serviceEntry(service: ServiceSpec): JobService {
     ...(service.command ? { command: service.command } : {}),
     variables: (service.variables ?? []).map(({ key, value }) => ({ key, value, public: true })),
     ...(service.pullPolicy ? { pull_policy: service.pullPolicy } : {}),
+    ...(service.docker ? { docker: service.docker } : {}),
+  };
+}
+
+// As GitLab renders `image:`: its entrypoint, pull_policy and docker: options (executor_opts).
+function imageEntry(image: ImageSpec): JobImage {
+  return {
+    name: image.name,
+    ...(image.entrypoint ? { entrypoint: image.entrypoint } : {}),
+    ...(image.pullPolicy ? { pull_policy: image.pullPolicy } : {}),
+    ...(image.docker ? { docker: image.docker } : {}),
   };
 }
 
@@ -92,7 +103,7 @@ export function buildJobPayload(input: BuildPayloadInput): ExecJobPayload {
     hooks: job.hooks.preGetSourcesScript
       ? [{ name: 'pre_get_sources_script', script: job.hooks.preGetSourcesScript }]
       : [],
-    ...(job.image ? { image: { name: job.image.name, ...(job.image.entrypoint ? { entrypoint: job.image.entrypoint } : {}) } } : {}),
+    ...(job.image ? { image: imageEntry(job.image) } : {}),
     services: job.services.map(serviceEntry),
     artifacts: job.artifacts ? artifactEntries(job.artifacts) : [],
     cache: input.caches,

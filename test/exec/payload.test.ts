@@ -167,4 +167,21 @@ describe('the job payload tart exec builds', () => {
       '+refs/heads/main:refs/remotes/origin/main',
     ]);
   });
+
+  it("passes image: and services: on as GitLab does, with pull_policy and docker: (executor_opts)", () => {
+    const withImage = buildJobPayload({
+      job: {
+        ...job,
+        image: { name: 'docker:24', pullPolicy: ['if-not-present'], docker: { user: '1000' } },
+        services: [{ name: 'docker:24-dind', alias: 'docker', docker: { platform: 'linux/amd64' } }],
+      },
+      pipeline,
+      jobFacts: { jobId: 1, startedAt: '2025-06-03T10:15:42Z', token: 'glcbt-x', repoUrl: 'http://127.0.0.1:4000/project.git', executorName: 'qemu' },
+      cliVariables: [],
+      caches: [],
+      dependencies: [],
+    });
+    assert.deepEqual(withImage.image, { name: 'docker:24', pull_policy: ['if-not-present'], docker: { user: '1000' } });
+    assert.deepEqual(withImage.services, [{ name: 'docker:24-dind', alias: 'docker', variables: [], docker: { platform: 'linux/amd64' } }]);
+  });
 });
