@@ -1,6 +1,6 @@
 // A docker runner moved to a VM executor keeps choosing its job image the docker way:
 // `[runners.docker]` image, allowed_images, allowed_services, pull_policy, allowed_pull_policies,
-// wait_for_services_timeout, services_limit, user, allowed_users and the `[[runners.docker.services]]` tables feed the `[runners.vm]`
+// wait_for_services_timeout, services_limit, user, allowed_users, volumes and the `[[runners.docker.services]]` tables feed the `[runners.vm]`
 // keys of the same names (default_image for image) when those are not set.
 // Fed keys are not "ignored" any more; a bad value in them is an error like any other.
 import { anyInteger, list, oneOf, string, stringOrList, type Decoder } from './decoders.js';
@@ -68,6 +68,12 @@ const FEEDS: Feed<never>[] = [
     vm: 'user',
     decoder: string({ nonEmpty: true }),
     set: (r: RunnerConfig, v: string) => (r.vm.user = v),
+  },
+  {
+    docker: 'volumes',
+    vm: 'volumes',
+    decoder: list(string({ nonEmpty: true })),
+    set: (r: RunnerConfig, v: string[]) => (r.vm.volumes = v),
   },
   {
     docker: 'allowed_users',

@@ -100,6 +100,7 @@ const vmShape: Shape<VmConfig> = {
   services: tableArray('services', configServiceShape),
   user: optional('user', string({ nonEmpty: true })),
   allowedUsers: withDefault('allowed_users', list(string({ nonEmpty: true })), []),
+  volumes: withDefault('volumes', list(string({ nonEmpty: true })), []),
 };
 
 const firecrackerShape: Shape<FirecrackerConfig> = {

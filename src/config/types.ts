@@ -143,6 +143,11 @@ export interface VmConfig {
   user?: string;
   /** Users `image:docker:user` may name (empty: only `user`, or anyone when that is unset too). */
   allowedUsers: string[];
+  /**
+   * gitlab-runner's `volumes`: a container path is a volume of the job's, shared by its root and
+   * every service's; a `host:container[:mode]` bind cannot reach a microVM and is skipped with a warning.
+   */
+  volumes: string[];
 }
 
 /** `[[runners.vm.services]]` (or `[[runners.docker.services]]`): a service every job gets. */

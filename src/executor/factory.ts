@@ -61,5 +61,6 @@ function jobImageSettings(runner: RunnerConfig): JobImageSettings {
     servicesLimit: vm.servicesLimit,
     services: vm.services,
     userPolicy: { ...(vm.user === undefined ? {} : { user: vm.user }), allowedUsers: vm.allowedUsers },
+    volumes: vm.volumes,
   };
 }

@@ -91,8 +91,10 @@ test("a docker runner's leftovers with executor = qemu load; the docker table su
   assert.deepEqual(runner?.environment, ['DOCKER_DRIVER=overlay2', 'DOCKER_TLS_CERTDIR=/certs']);
   assert.deepEqual(warnings, [
     'docker-leftovers-as-qemu.toml: ignored by Tart: [session_server] session_timeout; ' +
-      '[runners.docker] privileged, volumes; [runners.docker.sysctls]',
+      '[runners.docker] privileged; [runners.docker.sysctls]',
   ]);
+  // volumes are honoured: shared by the job's root and its services' (dind's /certs/client).
+  assert.deepEqual(runner?.vm.volumes, ['/certs/client', '/cache']);
   // The docker image keys choose the VM's job image the same way.
   assert.equal(runner?.vm.defaultImage, 'alpine:3.20');
   assert.deepEqual(runner?.vm.allowedImages, ['alpine:*', 'ruby:*']);

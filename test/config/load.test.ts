@@ -65,6 +65,7 @@ test('a runner gets every default, including host-dependent ones', () => {
       allowedPullPolicies: [],
       insecureRegistries: [],
       allowedUsers: [],
+      volumes: [],
       network: 'user',
       hostGuard: true,
       vmUser: 'tart-vm',
@@ -134,6 +135,7 @@ shutdown_timeout = 60
     services_limit = 3
     user = "builder"
     allowed_users = ["builder", "1000"]
+    volumes = ["/certs/client", "/cache"]
     [[runners.vm.services]]
       name = "postgres:16"
       alias = "db, pg"
@@ -194,6 +196,7 @@ shutdown_timeout = 60
     servicesLimit: 3,
     user: 'builder',
     allowedUsers: ['builder', '1000'],
+    volumes: ['/certs/client', '/cache'],
     network: 'tap',
     hostGuard: false,
     vmUser: 'tart-vm:kvm',

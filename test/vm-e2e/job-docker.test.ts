@@ -25,7 +25,8 @@ describe('Docker in the job: docker build and docker run inside the microVM', ()
       push: async (registry) => pushTestImage(await testImageLayout('docker'), registry.host, 'library/docker', '20-dind'),
       allowedServices: (registry) => [`${registry.host}/**`],
       // dockerd's first start under TCG on a loaded 2-core host takes tens of seconds.
-      vmLines: ['wait_for_services_timeout = 240'],
+      // /certs/client shared by the job's root and the service's, as GitLab's docs set up dind with TLS.
+      vmLines: ['wait_for_services_timeout = 240', 'volumes = ["/certs/client", "/cache"]'],
     });
   });
 
@@ -94,5 +95,36 @@ describe('Docker in the job: docker build and docker run inside the microVM', ()
     assert.match(trace, /\ndriver=overlay2\n/);
     assert.match(trace, /\n\/var\/lib\/docker ext4\n/);
     assert.match(trace, /\nhello from dockerd in the job root\n/);
+  });
+
+  it('talks to the dind service over TLS with the client certs the service left in the shared /certs/client volume', async () => {
+    const { registry, fake } = env;
+    const image = `${registry.host}/library/docker:20-dind`;
+    const job = fake.enqueueJob({
+      project: 'acme/widget',
+      image,
+      // GitLab's recommended form: the image's DOCKER_TLS_CERTDIR=/certs, DOCKER_HOST on 2376.
+      variables: [
+        { key: 'DOCKER_HOST', value: 'tcp://docker:2376', public: true, masked: false },
+        { key: 'DOCKER_TLS_VERIFY', value: '1', public: true, masked: false },
+        { key: 'DOCKER_CERT_PATH', value: '/certs/client', public: true, masked: false },
+      ],
+      services: [{ name: image, alias: 'docker' }],
+      script: [
+        'ls /certs/client | sort | tr "\\n" " "; echo',
+        "docker version --format 'tls server {{.Server.Version}}'",
+        'if DOCKER_TLS_VERIFY= DOCKER_CERT_PATH= docker -H tcp://docker:2376 version >/dev/null 2>&1; then echo "NO-TLS ACCEPTED"; else echo "NO-TLS REFUSED"; fi',
+        'mkdir -p ctx && cp /bin/busybox ctx/ && printf "FROM scratch\\nCOPY busybox /busybox\\n" > ctx/Dockerfile',
+        'docker build -q -t tart/tls:1 ctx >/dev/null && docker run --rm tart/tls:1 /busybox echo "hello over TLS"',
+      ],
+    });
+    const done = await fake.waitForJob(job.id, (j) => FINAL.includes(j.state), WAIT_MS);
+    const trace = done.trace.toString();
+    assert.equal(done.state, 'success', trace);
+    assert.match(trace, /\nca\.pem cert\.pem csr\.pem ext\.cnf key\.pem \n/);
+    assert.match(trace, /\ntls server 20\.10\.\d+/);
+    assert.match(trace, /\nNO-TLS REFUSED\n/);
+    assert.match(trace, /\nhello over TLS\n/);
+    assert.doesNotMatch(trace, /volume "\/certs\/client" skipped/);
   });
 });

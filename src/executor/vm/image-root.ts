@@ -29,8 +29,11 @@ export function imageRootSetupCommand(buildsDir: string, image: RootImageConfig 
   return rootSetupCommand({ device: GUEST_DEVICES.jobImage, base: IMAGE_PATHS.base, layer: 'image', buildsDir, ...image });
 }
 
-/** What of an image's config its root's setup uses: the user to resolve, the VOLUMEs to mount. */
-export type RootImageConfig = Pick<ImageRuntimeConfig, 'user' | 'volumes'>;
+/**
+ * What a root's setup takes: of its image's config, the user to resolve and the VOLUMEs to mount;
+ * of the runner's, `volumes` (container paths) shared by the job's root and every service's.
+ */
+export type RootImageConfig = Pick<ImageRuntimeConfig, 'user' | 'volumes'> & { sharedVolumes?: readonly string[] };
 
 /**
  * The same for any image disk (the job's or a service's), at rootPaths(base), the overlay's upper
@@ -122,7 +125,7 @@ export function parseResolvedUser(output: string): ResolvedUser | undefined {
 // Busybox sh, a standalone shell: it runs its own applets (mount, mkdir, rm, cp) by name without an
 // exec, ~10 ms each under TCG. The overlay's upper and work dirs sit on a second mount of the
 // scratch disk (they cannot sit on the helper root, itself an overlay).
-function setupScript(options: { base: string; layer: string; buildsDir: string; disk: string; root: string; busybox: string; volumes?: readonly string[] }): string {
+function setupScript(options: { base: string; layer: string; buildsDir: string; disk: string; root: string; busybox: string } & RootImageConfig): string {
   const { buildsDir, root: r } = options;
   const scratch = `${options.base}/scratch`;
   const layer = `${scratch}/${options.layer}`;
@@ -140,7 +143,11 @@ function setupScript(options: { base: string; layer: string; buildsDir: string; 
     `mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs ${r}/tmp`,
     `mount -o bind ${buildsDir} ${r}${buildsDir}`,
     `for f in resolv.conf hosts hostname; do rm -f ${r}/etc/$f; [ -f /etc/$f ] && cp /etc/$f ${r}/etc/$f; done; true`,
-    ...volumeMounts(r, `${layer}/volumes`, options.volumes ?? []),
+    ...volumeMounts(r, [
+      ...(options.volumes ?? []).map((path, index) => ({ path, dir: `${layer}/volumes/${index}`, seed: true })),
+      // One dir of the scratch disk per runner volume, the same for every root: shared.
+      ...(options.sharedVolumes ?? []).map((path, index) => ({ path, dir: `${scratch}/shared-volumes/${index}`, seed: false })),
+    ]),
   ].join('\n');
 }
 
@@ -148,24 +155,37 @@ function setupScript(options: { base: string; layer: string; buildsDir: string; 
 // come from an image, so nothing a shell would read as more than a word).
 const VOLUME_PATH = /^\/[A-Za-z0-9._@+-]+(?:\/[A-Za-z0-9._@+-]+)*\/?$/;
 
+/** A volume in a root: the container path, the scratch-disk dir bound over it, and whether the image's files there seed it. */
+export interface VolumeMount {
+  path: string;
+  dir: string;
+  seed: boolean;
+}
+
 /**
- * The image's VOLUMEs, as Docker gives every container anonymous volumes: a fresh dir on the
- * scratch disk (a real ext4, not the overlay: dockerd's overlay2 cannot sit on an overlay), seeded
- * with what the image has at that path, bound over it. A path through a symlink of the image is
- * skipped with a line, as is one that is not a plain absolute path.
+ * Volumes as Docker gives them to a container: a dir on the scratch disk (a real ext4, not the
+ * overlay: dockerd's overlay2 cannot sit on an overlay) bound over the path; an image's VOLUME is
+ * an anonymous volume seeded with what the image has there, a runner volume is shared as it is.
+ * A path through a symlink of the image is skipped with a line, as is one that is not a plain
+ * absolute path.
  */
-export function volumeMounts(root: string, store: string, volumes: readonly string[]): string[] {
+export function volumeMounts(root: string, volumes: readonly VolumeMount[]): string[] {
   if (volumes.length === 0) return [];
   const lines = [
     'volume() {',
     `  p=${root}; for c in $(echo "$1" | tr / ' '); do p="$p/$c"; if [ -L "$p" ]; then echo "volume $1 skipped: it is a symlink in the image" >&2; return 0; fi; done`,
-    `  mkdir -p "$p" ${store}/$2; cp -a "$p/." ${store}/$2/; mount -o bind ${store}/$2 "$p"`,
+    '  mkdir -p "$p" "$2"; if [ "$3" = seed ]; then cp -a "$p/." "$2/"; fi; mount -o bind "$2" "$p"',
     '}',
   ];
-  for (const [index, path] of volumes.entries()) {
-    lines.push(VOLUME_PATH.test(path) && !path.split('/').includes('..') ? `volume ${path} ${index}` : `echo 'volume skipped: not a plain absolute path' >&2`);
+  for (const { path, dir, seed } of volumes) {
+    lines.push(isPlainVolumePath(path) ? `volume ${path} ${dir} ${seed ? 'seed' : 'as-is'}` : `echo 'volume skipped: not a plain absolute path' >&2`);
   }
   return lines;
+}
+
+/** A container path a volume may take: absolute, no "..", only plain characters. */
+export function isPlainVolumePath(path: string): boolean {
+  return VOLUME_PATH.test(path) && !path.split('/').includes('..');
 }
 
 // gitlab-runner's shell detection (docker executor reference §4.5): bash where present, else sh.

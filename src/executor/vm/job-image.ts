@@ -12,7 +12,7 @@ import { checkRequestedPlatform } from '../../oci/requested-platform.js';
 import type { ImageStore, JobImage } from '../../oci/store.js';
 import { TartError } from '../../errors.js';
 import { jobContainerUser, type UserPolicy } from './container-user.js';
-import type { RootImageConfig } from './image-root.js';
+import { isPlainVolumePath, type RootImageConfig } from './image-root.js';
 
 export interface JobImageSettings {
   store: ImageStore;
@@ -34,6 +34,23 @@ export interface JobImageSettings {
   services?: readonly ConfigService[];
   /** `user` and `allowed_users`: who the job image's stages may run as. */
   userPolicy?: UserPolicy;
+  /** `volumes`: container paths shared by the job's root and its services'; host binds are skipped. */
+  volumes?: readonly string[];
+}
+
+/**
+ * The runner's `volumes` a job's roots share: its container paths (gitlab-runner's `/path` form),
+ * and a warning line for each entry they cannot have (a host bind, or a path not plain).
+ */
+export function sharedVolumesOf(volumes: readonly string[]): { paths: string[]; warnings: string[] } {
+  const paths: string[] = [];
+  const warnings: string[] = [];
+  for (const volume of volumes) {
+    if (volume.includes(':')) warnings.push(`WARNING: volume "${volume}" skipped: a host bind cannot reach the job's microVM`);
+    else if (!isPlainVolumePath(volume)) warnings.push(`WARNING: volume "${volume}" skipped: not a plain absolute path`);
+    else paths.push(volume);
+  }
+  return { paths, warnings };
 }
 
 export interface PreparedJobImage {

@@ -14,7 +14,7 @@ import {
   type RootImageConfig,
   type ResolvedUser,
 } from './image-root.js';
-import { prepareJobImage, type JobImageSettings } from './job-image.js';
+import { prepareJobImage, sharedVolumesOf, type JobImageSettings } from './job-image.js';
 import { prepareJobServices, type PreparedService } from './job-services.js';
 import { VmServices } from './service-runtime.js';
 import { VmEnvironment } from './vm-environment.js';
@@ -80,12 +80,16 @@ export class VmExecutor implements Executor {
     let vm: AcquiredVm | undefined;
     try {
       if (this.jobImages) services = await prepareJobServices(prepare.job, this.jobImages, prepare.log, prepare.signal);
+      // The runner's volumes, shared by the job's root and every service's (roots only a job in an image or with services has).
+      const shared = sharedVolumesOf(jobImage || services.length > 0 ? (this.jobImages?.volumes ?? []) : []);
+      for (const warning of shared.warnings) prepare.log(warning);
+      const root = jobImage ? { ...jobImage.root, sharedVolumes: shared.paths } : undefined;
       vm = await this.provider.acquire(
         {
           name: `job${prepare.job.id}`,
           log: prepare.log,
           ...(jobImage
-            ? { imageDigest: jobImage.image.entry.manifestDigest, imageDisk: jobImage.image.rootfsPath, bootCommand: imageRootSetupCommand('/builds', jobImage.root) }
+            ? { imageDigest: jobImage.image.entry.manifestDigest, imageDisk: jobImage.image.rootfsPath, bootCommand: imageRootSetupCommand('/builds', root) }
             : {}),
           ...(services.length > 0
             ? { serviceDigests: services.map((service) => service.image.entry.manifestDigest), serviceDisks: services.map((service) => service.image.rootfsPath) }
@@ -93,10 +97,10 @@ export class VmExecutor implements Executor {
         },
         prepare.signal,
       );
-      const user = jobImage ? await mountImageRoot(vm, jobImage.root, prepare.signal) : undefined;
+      const user = jobImage ? await mountImageRoot(vm, root ?? {}, prepare.signal) : undefined;
       const running =
         services.length > 0
-          ? new VmServices(vm.channel, services, { buildsDir: '/builds', hasJobImage: jobImage !== undefined, waitForServicesTimeout: this.jobImages?.waitForServicesTimeout })
+          ? new VmServices(vm.channel, services, { buildsDir: '/builds', hasJobImage: jobImage !== undefined, waitForServicesTimeout: this.jobImages?.waitForServicesTimeout, sharedVolumes: shared.paths })
           : undefined;
       // After the job image's root: the aliases go into its /etc/hosts too.
       await running?.mount(prepare.signal);

@@ -122,6 +122,8 @@ describe("an image's VOLUMEs", () => {
     dir = await mkdtemp(join(tmpdir(), 'tart-image-volumes-'));
     await mkdir(join(dir, 'root', 'var', 'lib', 'docker'), { recursive: true });
     await writeFile(join(dir, 'root', 'var', 'lib', 'docker', 'from-image'), 'seeded\n');
+    await mkdir(join(dir, 'root', 'etc', 'certs'), { recursive: true });
+    await writeFile(join(dir, 'root', 'etc', 'certs', 'from-image'), 'not for the volume\n');
     await mkdir(join(dir, 'outside'));
     await symlink(join(dir, 'outside'), join(dir, 'root', 'link'));
     await mkdir(join(dir, 'store'));
@@ -134,7 +136,13 @@ describe("an image's VOLUMEs", () => {
     const store = join(dir, 'store');
     const script = [
       'set -eu',
-      ...volumeMounts(root, store, ['/var/lib/docker', '/link/x', '/a b', '/../etc', '/data/new/']),
+      ...volumeMounts(
+        root,
+        ['/var/lib/docker', '/link/x', '/a b', '/../etc', '/data/new/'].map((path, index) => ({ path, dir: `${store}/${index}`, seed: true })),
+      ),
+      // A runner volume: bound as it is, what the image has there not copied in.
+      ...volumeMounts(root, [{ path: '/etc/certs', dir: `${store}/shared`, seed: false }]),
+      `echo written > ${root}/etc/certs/by-job`,
       `echo written > ${root}/var/lib/docker/by-job`,
       `echo written > ${root}/data/new/by-job`,
     ].join('\n');
@@ -147,11 +155,14 @@ describe("an image's VOLUMEs", () => {
     assert.equal(readFileSync(join(store, '4', 'by-job'), 'utf8'), 'written\n');
     assert.ok(!existsSync(join(root, 'var', 'lib', 'docker', 'by-job')));
     assert.deepEqual(readdirSync(join(dir, 'outside')), [], 'nothing made through the symlink');
-    assert.deepEqual(readdirSync(store).sort(), ['0', '4']);
+    assert.deepEqual(readdirSync(store).sort(), ['0', '4', 'shared']);
+    assert.deepEqual(readdirSync(join(store, 'shared')), ['by-job'], 'the image\'s /etc/certs/from-image not copied in');
   });
 
   it('are part of the root setup only when the image declares them', () => {
     assert.ok(!imageRootSetupCommand('/builds').at(-1)!.includes('volume()'));
-    assert.match(imageRootSetupCommand('/builds', { volumes: ['/var/lib/docker'] }).at(-1)!, /\nvolume \/var\/lib\/docker 0$/);
+    assert.match(imageRootSetupCommand('/builds', { volumes: ['/var/lib/docker'] }).at(-1)!, /\nvolume \/var\/lib\/docker \/run\/tart-image\/scratch\/image\/volumes\/0 seed$/);
+    const shared = imageRootSetupCommand('/builds', { sharedVolumes: ['/certs/client'] }).at(-1)!;
+    assert.match(shared, /\nvolume \/certs\/client \/run\/tart-image\/scratch\/shared-volumes\/0 as-is$/);
   });
 });

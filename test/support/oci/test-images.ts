@@ -8,9 +8,10 @@
 //   redis:   Debian minbase + redis-server (EXPOSE 6379/tcp), as a service;
 //   node:    Debian minbase + the host's Node 20 and npm (/usr/bin/node, /usr/lib/node_modules/npm),
 //            and the host's CA bundle (a site's TLS proxy CA, as an organisation bakes into its images);
-//   docker:  Debian minbase + docker.io (dockerd, containerd, runc, the CLI) and busybox-static, laid out
-//            as docker:dind is: CMD dockerd-entrypoint.sh (plain TCP 2375 and the unix socket),
-//            EXPOSE 2375/tcp, VOLUME /var/lib/docker; the same image is the job's client image;
+//   docker:  Debian minbase + docker.io (dockerd, containerd, runc, the CLI), busybox-static and openssl,
+//            laid out as docker:dind is: CMD dockerd-entrypoint.sh (TLS on 2376 with certs under
+//            DOCKER_TLS_CERTDIR=/certs, or plain TCP 2375 when it is empty), EXPOSE 2375/tcp 2376/tcp,
+//            VOLUME /var/lib/docker; the same image is the job's client image;
 // Each is an OCI index with an amd64 and an arm64 entry (the arm64 one is a marker image: same
 // busybox files plus /etc/tart-test-arch=arm64, enough to prove the amd64 entry is chosen).
 import { execFileSync } from 'node:child_process';
@@ -68,14 +69,29 @@ const WEB_ENTRYPOINT = [
   '',
 ].join('\n');
 
-// docker:dind's entrypoint without TLS (DOCKER_TLS_CERTDIR=""): dockerd on the unix socket and on
-// plain TCP 2375, extra arguments (a service's `command`) passed on.
-const DOCKER_PACKAGES = ['docker.io', 'busybox-static'];
+// docker:dind's entrypoint, as docker-library's dockerd-entrypoint.sh behaves: with DOCKER_TLS_CERTDIR
+// set (the image's default, /certs) it makes a CA, a server cert for `docker`, localhost and
+// 127.0.0.1 and a client cert (ca/, server/, client/ under it; client/ is what a shared
+// `/certs/client` volume hands the job) and listens with TLS on 2376; with it empty, plain TCP on
+// 2375. The unix socket always; a service's `command` is passed on. EC keys: RSA is slow under TCG.
+const DOCKER_PACKAGES = ['docker.io', 'busybox-static', 'openssl'];
 const DOCKERD_ENTRYPOINT = [
   '#!/bin/sh',
   'set -e',
   'echo "dockerd-entrypoint: starting dockerd $(dockerd --version)"',
-  'exec dockerd --host=unix:///var/run/docker.sock --host=tcp://0.0.0.0:2375 --tls=false "$@"',
+  'if [ -z "${DOCKER_TLS_CERTDIR:-}" ]; then exec dockerd --host=unix:///var/run/docker.sock --host=tcp://0.0.0.0:2375 --tls=false "$@"; fi',
+  'd=$DOCKER_TLS_CERTDIR; mkdir -p "$d/ca" "$d/server" "$d/client"; cd "$d"',
+  'key() { openssl ecparam -name prime256v1 -genkey -noout -out "$1/key.pem"; }',
+  'key ca; openssl req -new -x509 -days 7 -key ca/key.pem -subj "/CN=docker:dind CA" -out ca/cert.pem',
+  'printf "subjectAltName=DNS:docker,DNS:localhost,IP:127.0.0.1\\nextendedKeyUsage=serverAuth\\n" > server/ext.cnf',
+  'key server; openssl req -new -key server/key.pem -subj "/CN=docker:dind server" -out server/csr.pem',
+  'openssl x509 -req -days 7 -in server/csr.pem -CA ca/cert.pem -CAkey ca/key.pem -CAcreateserial -extfile server/ext.cnf -out server/cert.pem',
+  'printf "extendedKeyUsage=clientAuth\\n" > client/ext.cnf',
+  'key client; openssl req -new -key client/key.pem -subj "/CN=docker:dind client" -out client/csr.pem',
+  'openssl x509 -req -days 7 -in client/csr.pem -CA ca/cert.pem -CAkey ca/key.pem -CAcreateserial -extfile client/ext.cnf -out client/cert.pem',
+  'cp ca/cert.pem server/ca.pem; cp ca/cert.pem client/ca.pem; chmod 0644 client/key.pem',
+  'echo "dockerd-entrypoint: certificates in $d"',
+  'exec dockerd --host=unix:///var/run/docker.sock --host=tcp://0.0.0.0:2376 --tlsverify --tlscacert "$d/server/ca.pem" --tlscert "$d/server/cert.pem" --tlskey "$d/server/key.pem" "$@"',
   '',
 ].join('\n');
 
@@ -133,7 +149,7 @@ async function platformsOf(name: TestImageName, work: string): Promise<PlatformI
     const dir = join(work, 'dind');
     await mkdir(join(dir, 'usr', 'local', 'bin'), { recursive: true });
     await writeFile(join(dir, 'usr', 'local', 'bin', 'dockerd-entrypoint.sh'), DOCKERD_ENTRYPOINT, { mode: 0o755 });
-    const config = { Env: env, Cmd: ['dockerd-entrypoint.sh'], ExposedPorts: { '2375/tcp': {} }, Volumes: { '/var/lib/docker': {} } };
+    const config = { Env: [...env, 'DOCKER_TLS_CERTDIR=/certs'], Cmd: ['dockerd-entrypoint.sh'], ExposedPorts: { '2375/tcp': {}, '2376/tcp': {} }, Volumes: { '/var/lib/docker': {} } };
     return [{ architecture: 'amd64', layers: [{ tar }, { dir }, await marker('amd64')], config }, arm64];
   }
   const amd64: PlatformImage = { architecture: 'amd64', layers: [...base, await marker('amd64')], config: { Env: env, Cmd: ['sh'] } };
