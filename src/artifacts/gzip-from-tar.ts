@@ -5,7 +5,11 @@
 import { posix } from 'node:path';
 import { Readable, Transform, type Writable } from 'node:stream';
 import * as zlib from 'node:zlib';
+import { crc32 } from './crc32.js';
 import { extract as tarExtract, type Header } from 'tar-stream';
+
+/** Kept here for older importers; the implementation lives in crc32.ts. */
+export { crc32 };
 
 const FLAG_NAME = 0x08;
 const FLAG_COMMENT = 0x10;
@@ -94,23 +98,4 @@ function pathEscape(text: string): string {
         : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
     })
     .join('');
-}
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let index = 0; index < 256; index += 1) {
-    let value = index;
-    for (let bit = 0; bit < 8; bit += 1) value = value & 1 ? 0xedb88320 ^ (value >>> 1) : value >>> 1;
-    table[index] = value >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32 (zlib's), continuing from `previous`; native when Node has it (20.15+). */
-export function crc32(data: Buffer, previous = 0): number {
-  const native = (zlib as { crc32?: (data: Buffer, value?: number) => number }).crc32;
-  if (native !== undefined) return native(data, previous);
-  let crc = (previous ^ 0xffffffff) >>> 0;
-  for (const byte of data) crc = ((CRC_TABLE[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8)) >>> 0;
-  return (crc ^ 0xffffffff) >>> 0;
 }

@@ -1,19 +1,18 @@
 // Converts a tar stream (read out of the job environment) into a zip stream, entry by entry,
 // without touching disk. Zip layout as gitlab-runner's archiver writes it: UTF-8 names,
 // `dir/` entries, symlinks stored as their target text, Unix type+mode in the external
-// attributes, mtime in the 0x5455 extra field (yazl). The only importer of yazl.
+// attributes, mtime in the 0x5455 extra field (zip-records.ts); entries compressed in parallel
+// (zip-writer.ts).
 import type { Readable, Writable } from 'node:stream';
 import { extract as tarExtract, type Header } from 'tar-stream';
-import yazl from 'yazl';
 import { TartError } from '../errors.js';
-
-const S_IFREG = 0o100000;
-const S_IFDIR = 0o040000;
-const S_IFLNK = 0o120000;
+import { zipWriter, type ZipWriterEntry } from './zip-writer.js';
 
 export interface ZipFromTarOptions {
-  /** zlib level 0–9; 0 stores. Default 6 (gitlab-runner's "default"). */
+  /** zlib level 0–9; 0 stores. Default 5 (fastzip's "default"). */
   compressionLevel?: number;
+  /** Entries compressing ahead of the one being written (default: CPUs + 2). */
+  readAhead?: number;
 }
 
 /**
@@ -21,56 +20,61 @@ export interface ZipFromTarOptions {
  * holds an entry that cannot be archived safely (absolute or `..` names, hard links).
  */
 export function zipFromTar(tar: Readable, options: ZipFromTarOptions = {}): Readable {
-  const zip = new yazl.ZipFile();
-  const output = zip.outputStream as Readable;
-  const entries = tarExtract();
-  tar.on('error', (error) => entries.destroy(error));
-  // tar-stream is built on streamx, which takes pipes from Node streams.
-  tar.pipe(entries as unknown as Writable);
-  // A consumer that gives up must stop the command producing the tar.
-  output.on('close', () => {
-    if (!output.readableEnded) tar.destroy();
-  });
-  copyEntries(entries as unknown as AsyncIterable<TarEntry>, zip, options.compressionLevel ?? 6).then(
-    () => zip.end(),
-    (error: unknown) => {
-      tar.destroy();
-      output.destroy(error instanceof Error ? error : new Error(String(error)));
+  const extract = tarExtract();
+  // The iterator is taken before any byte flows: tar-stream hands an entry only to the
+  // listeners present when it is parsed.
+  const iterator = (extract as unknown as AsyncIterable<TarEntry>)[Symbol.asyncIterator]();
+  tar.on('error', (error) => extract.destroy(error));
+  let piped = false;
+  const entries = zipEntries({
+    [Symbol.asyncIterator]: () => {
+      // tar-stream is built on streamx, which takes pipes from Node streams.
+      if (!piped) tar.pipe(extract as unknown as Writable);
+      piped = true;
+      return iterator;
     },
-  );
+  });
+  const output = zipWriter(entries, {
+    compressionLevel: options.compressionLevel ?? 5,
+    readAhead: options.readAhead,
+  });
+  // A consumer that gives up, or an archive that fails, must stop the command producing the tar.
+  output.on('close', () => {
+    if (!output.readableEnded) {
+      tar.destroy();
+      extract.destroy();
+    }
+  });
   return output;
 }
 
-// Feeds tar entries to yazl one at a time; each data stream is read by yazl before the next.
-async function copyEntries(
-  entries: AsyncIterable<TarEntry>,
-  zip: yazl.ZipFile,
-  compressionLevel: number,
-): Promise<void> {
+// streamx entry: its header and its data.
+type TarEntry = Readable & { header: Header };
+
+// Zip entries of the tar entries, in tar order; a file's data is its tar entry stream.
+async function* zipEntries(entries: AsyncIterable<TarEntry>): AsyncGenerator<ZipWriterEntry> {
   for await (const entry of entries) {
     const header = entry.header;
-    const name = entryName(header.name);
-    const options = { mtime: header.mtime ?? new Date(), mode: (header.mode ?? 0) & 0o7777 };
+    const common = {
+      name: entryName(header.name),
+      mtime: header.mtime ?? new Date(),
+      mode: (header.mode ?? 0) & 0o7777,
+    };
     switch (header.type) {
       case 'directory':
-        if (name !== '') zip.addEmptyDirectory(name, { ...options, mode: S_IFDIR | options.mode });
-        entry.resume();
+        await drain(entry);
+        if (common.name !== '') yield { ...common, kind: 'directory' };
         break;
       case 'file':
       case 'contiguous-file':
-        zip.addReadStreamLazy(
-          name,
-          { ...options, mode: S_IFREG | options.mode, size: header.size ?? 0, compressionLevel },
-          (callback) => callback(null, entry),
-        );
+        checkName(common.name, header.name);
+        // The writer reads the data to its end before it asks for the next entry.
+        yield { ...common, kind: 'file', size: header.size ?? 0, data: entry };
         break;
       case 'symlink':
-        zip.addBuffer(Buffer.from(header.linkname ?? '', 'utf8'), name, {
-          ...options,
-          mode: S_IFLNK | (options.mode || 0o777),
-          compress: false,
-        });
-        entry.resume();
+        checkName(common.name, header.name);
+        await drain(entry);
+        yield { ...common, kind: 'symlink', mode: common.mode || 0o777, target: header.linkname ?? '' };
         break;
       case 'link':
         throw new TartError(
@@ -79,26 +83,38 @@ async function copyEntries(
         );
       default:
         // Devices and fifos are not archived, as in gitlab-runner.
-        entry.resume();
+        await drain(entry);
     }
-    await entryConsumed(entry);
   }
 }
 
-// streamx entry: done once its data was read to the end (by yazl or by resume()).
-type TarEntry = Readable & { header: Header };
-
-function entryConsumed(entry: TarEntry): Promise<void> {
+function drain(entry: TarEntry): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (entry.readableEnded) resolve();
     entry.once('end', resolve);
     entry.once('close', resolve);
     entry.once('error', reject);
+    entry.resume();
   });
 }
 
 // Tar names are relative, `dir/` for directories; zip names drop `./` and the trailing slash
-// (yazl adds it back for directories). yazl itself rejects absolute and `..` names.
+// (the writer adds it back for directories). Backslashes become slashes, as yazl did.
 function entryName(tarName: string): string {
-  return tarName.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+  const name = tarName
+    .replace(/\\/g, '/')
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/+$/, '');
+  if (name === '.') return '';
+  checkName(name, tarName);
+  return name;
+}
+
+// Absolute and `..` names could be written outside the extraction dir: refused (yazl did too).
+function checkName(name: string, tarName: string): void {
+  if (name === '' && !tarName.endsWith('/')) {
+    throw new TartError('ARCHIVE_UNSAFE_ENTRY', `empty entry name in the file stream: "${tarName}"`);
+  }
+  if (/^[a-zA-Z]:/.test(name) || name.startsWith('/') || name.split('/').includes('..')) {
+    throw new TartError('ARCHIVE_UNSAFE_ENTRY', `unsafe entry name in the file stream: ${tarName}`);
+  }
 }

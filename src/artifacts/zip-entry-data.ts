@@ -1,0 +1,188 @@
+// One zip file entry's data: read from its source (a tar entry), CRC-32 counted natively on the
+// main thread, deflated by node:zlib's async API on libuv's thread pool, so several entries
+// compress at once while the archive is written in order. An entry up to DEFLATE_CHUNK_SIZE is
+// compressed in one call; empty files are stored (as fastzip does). A larger entry streams through zlib in DEFLATE_CHUNK_SIZE pieces, its
+// compressed output buffered up to OUTPUT_BUFFER_SIZE while earlier entries are still written.
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { createDeflateRaw, deflateRaw, type ZlibOptions } from 'node:zlib';
+import { TartError } from '../errors.js';
+import { crc32 } from './crc32.js';
+import { DEFLATED, STORED } from './zip-records.js';
+
+/** The most input handed to zlib in one call, and the largest entry compressed whole. */
+export const DEFLATE_CHUNK_SIZE = 1024 * 1024;
+/** Compressed (or stored) bytes a streamed entry may hold before it waits for the writer. */
+const OUTPUT_BUFFER_SIZE = 4 * 1024 * 1024;
+
+export interface EntryDataSummary {
+  method: typeof STORED | typeof DEFLATED;
+  crc: number;
+  uncompressedSize: number;
+  compressedSize: number;
+}
+
+export interface EntryData {
+  /** Settles once the source was read to its end, so the next entry can be read; rejects as the source failed. */
+  readonly taken: Promise<void>;
+  /** Resolves to the compression method once it is decided (before any output). */
+  readonly method: Promise<EntryDataSummary['method']>;
+  /** The entry's bytes as they go into the archive; throws what failed. Read once. */
+  output(): AsyncIterable<Buffer>;
+  /** CRC and sizes; complete once output() was read to its end. */
+  readonly summary: EntryDataSummary;
+  /** Stops reading and compressing (the archive is abandoned). */
+  destroy(): void;
+}
+
+/** Starts taking `source` (`size` bytes, as declared by the tar header) at zlib `level` (0 stores). */
+export function takeEntryData(source: AsyncIterable<Buffer>, size: number, level: number): EntryData {
+  // Stored data is only collected (no copy), so stored entries are taken whole up to the output bound.
+  const wholeLimit = level === 0 ? OUTPUT_BUFFER_SIZE : DEFLATE_CHUNK_SIZE;
+  return size > wholeLimit ? streamEntry(source, size, level) : wholeEntry(source, size, level);
+}
+
+// Small entries: all input first, then one deflate call on the thread pool.
+function wholeEntry(source: AsyncIterable<Buffer>, size: number, level: number): EntryData {
+  const summary: EntryDataSummary = { method: STORED, crc: 0, uncompressedSize: 0, compressedSize: 0 };
+  let destroyed = false;
+  let chunks: Buffer[] = [];
+  const taken = (async () => {
+    for await (const chunk of source) {
+      if (destroyed) return;
+      summary.crc = crc32(chunk, summary.crc);
+      summary.uncompressedSize += chunk.length;
+      chunks.push(chunk);
+    }
+    checkSize(summary.uncompressedSize, size);
+  })();
+  const compressed = taken.then(async () => {
+    const stored = summary.uncompressedSize;
+    if (destroyed) return [];
+    if (level === 0 || stored === 0) return chunks;
+    const raw = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, stored);
+    chunks = [];
+    summary.method = DEFLATED;
+    return [await deflateWhole(raw, level)];
+  });
+  const method = compressed.then(() => summary.method);
+  handled(method);
+  return {
+    taken,
+    method,
+    summary,
+    async *output() {
+      const result = await compressed;
+      chunks = [];
+      for (const chunk of result) {
+        summary.compressedSize += chunk.length;
+        yield chunk;
+      }
+    },
+    destroy() {
+      destroyed = true;
+      chunks = [];
+    },
+  };
+}
+
+function deflateWhole(raw: Buffer, level: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    // One output buffer that fits the result, so zlib returns once rather than per 16 KiB.
+    deflateRaw(
+      raw,
+      { level, chunkSize: Math.max(64 * 1024, raw.length + (raw.length >> 8) + 1024) },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+  });
+}
+
+// Large entries: fed to zlib (or passed through, stored) while read, in DEFLATE_CHUNK_SIZE pieces.
+function streamEntry(source: AsyncIterable<Buffer>, size: number, level: number): EntryData {
+  const summary: EntryDataSummary = {
+    method: level === 0 ? STORED : DEFLATED,
+    crc: 0,
+    uncompressedSize: 0,
+    compressedSize: 0,
+  };
+  const sink: Readable & Writable =
+    level === 0
+      ? new PassThrough({ highWaterMark: OUTPUT_BUFFER_SIZE })
+      : createDeflateRaw({
+          level,
+          chunkSize: DEFLATE_CHUNK_SIZE,
+          writableHighWaterMark: 2 * DEFLATE_CHUNK_SIZE,
+          readableHighWaterMark: OUTPUT_BUFFER_SIZE,
+          // zlib passes the stream options on to Transform; @types/node does not list them.
+        } as ZlibOptions);
+  // Failures reach the writer through output() and the reader through `taken`.
+  sink.on('error', () => undefined);
+  const pieceSize = level === 0 ? 0 : DEFLATE_CHUNK_SIZE;
+  const taken = (async () => {
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    try {
+      for await (const chunk of source) {
+        if (sink.destroyed) return;
+        summary.crc = crc32(chunk, summary.crc);
+        summary.uncompressedSize += chunk.length;
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes < pieceSize) continue;
+        const piece = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+        pending = [];
+        pendingBytes = 0;
+        if (!sink.write(piece)) await drained(sink);
+      }
+      checkSize(summary.uncompressedSize, size);
+      if (pendingBytes === 0) sink.end();
+      else sink.end(pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes));
+    } catch (error) {
+      sink.destroy(error as Error);
+      throw error;
+    }
+  })();
+  return {
+    taken,
+    method: Promise.resolve(summary.method),
+    summary,
+    async *output() {
+      for await (const chunk of sink) {
+        summary.compressedSize += (chunk as Buffer).length;
+        yield chunk as Buffer;
+      }
+    },
+    destroy() {
+      sink.destroy();
+    },
+  };
+}
+
+// Resolves on 'drain'; rejects when the stream closes first (destroyed or failed).
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = (): void => {
+      stream.off('close', onClose);
+      resolve();
+    };
+    const onClose = (): void => {
+      stream.off('drain', onDrain);
+      reject(stream.errored ?? new TartError('ARCHIVE_ABANDONED', 'the archive was abandoned'));
+    };
+    stream.once('drain', onDrain);
+    stream.once('close', onClose);
+  });
+}
+
+function checkSize(actual: number, declared: number): void {
+  if (actual !== declared) {
+    throw new TartError(
+      'ARCHIVE_SIZE_MISMATCH',
+      `file data stream has ${actual} bytes instead of the declared ${declared}`,
+    );
+  }
+}
+
+// Marks a promise whose rejection is also reported elsewhere as handled.
+function handled(promise: Promise<unknown>): void {
+  promise.catch(() => undefined);
+}
