@@ -6,6 +6,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { extract as tarExtract, type Header } from 'tar-stream';
 import { TartError } from '../errors.js';
+import { DEFAULT_COMPRESSION_LEVEL } from './compression-level.js';
 import { zipWriter, type ZipWriterEntry } from './zip-writer.js';
 
 export interface ZipFromTarOptions {
@@ -35,7 +36,7 @@ export function zipFromTar(tar: Readable, options: ZipFromTarOptions = {}): Read
     },
   });
   const output = zipWriter(entries, {
-    compressionLevel: options.compressionLevel ?? 5,
+    compressionLevel: options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL,
     readAhead: options.readAhead,
   });
   // A consumer that gives up, or an archive that fails, must stop the command producing the tar.
