@@ -1,8 +1,9 @@
 // One zip file entry's data: read from its source (a tar entry), CRC-32 counted natively on the
 // main thread, deflated by node:zlib's async API on libuv's thread pool, so several entries
 // compress at once while the archive is written in order. An entry up to DEFLATE_CHUNK_SIZE is
-// compressed in one call; empty files are stored (as fastzip does). A larger entry streams through zlib in DEFLATE_CHUNK_SIZE pieces, its
-// compressed output buffered up to OUTPUT_BUFFER_SIZE while earlier entries are still written.
+// compressed in one call; empty files are stored (as fastzip does), and so are entries whose
+// samples do not compress (looksIncompressible). A larger entry streams through zlib in
+// DEFLATE_CHUNK_SIZE pieces, its compressed output buffered up to OUTPUT_BUFFER_SIZE while earlier entries are still written.
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { createDeflateRaw, deflateRaw, type ZlibOptions } from 'node:zlib';
 import { TartError } from '../errors.js';
@@ -11,6 +12,12 @@ import { DEFLATED, STORED } from './zip-records.js';
 
 /** The most input handed to zlib in one call, and the largest entry compressed whole. */
 export const DEFLATE_CHUNK_SIZE = 1024 * 1024;
+/** Entries from this size on are probed for incompressible data before they are deflated. */
+const PROBE_MIN_SIZE = 64 * 1024;
+/** Bytes deflated from each of three places of an entry to probe it. */
+const PROBE_SAMPLE_SIZE = 4 * 1024;
+/** Samples that deflate to more than this share of their size count as incompressible. */
+const INCOMPRESSIBLE_RATIO = 0.97;
 /** Compressed (or stored) bytes a streamed entry may hold before it waits for the writer. */
 const OUTPUT_BUFFER_SIZE = 4 * 1024 * 1024;
 
@@ -61,6 +68,7 @@ function wholeEntry(source: AsyncIterable<Buffer>, size: number, level: number):
     if (level === 0 || stored === 0) return chunks;
     const raw = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, stored);
     chunks = [];
+    if (await looksIncompressible(raw, level)) return [raw];
     summary.method = DEFLATED;
     return [await deflateWhole(raw, level)];
   });
@@ -97,32 +105,37 @@ function deflateWhole(raw: Buffer, level: number): Promise<Buffer> {
 }
 
 // Large entries: fed to zlib (or passed through, stored) while read, in DEFLATE_CHUNK_SIZE pieces.
+// The method is chosen on the first piece, before any output.
 function streamEntry(source: AsyncIterable<Buffer>, size: number, level: number): EntryData {
-  const summary: EntryDataSummary = {
-    method: level === 0 ? STORED : DEFLATED,
-    crc: 0,
-    uncompressedSize: 0,
-    compressedSize: 0,
-  };
-  const sink: Readable & Writable =
-    level === 0
+  const summary: EntryDataSummary = { method: STORED, crc: 0, uncompressedSize: 0, compressedSize: 0 };
+  let sink: (Readable & Writable) | undefined;
+  let destroyed = false;
+  let chosen: (sink: Readable & Writable) => void = () => undefined;
+  let failed: (error: Error) => void = () => undefined;
+  const sinkReady = new Promise<Readable & Writable>((resolve, reject) => {
+    chosen = resolve;
+    failed = reject;
+  });
+  handled(sinkReady);
+  const choose = async (firstPiece: Buffer): Promise<Readable & Writable> => {
+    const store = level === 0 || (await looksIncompressible(firstPiece, level));
+    summary.method = store ? STORED : DEFLATED;
+    sink = store
       ? new PassThrough({ highWaterMark: OUTPUT_BUFFER_SIZE })
-      : createDeflateRaw({
-          level,
-          chunkSize: DEFLATE_CHUNK_SIZE,
-          writableHighWaterMark: 2 * DEFLATE_CHUNK_SIZE,
-          readableHighWaterMark: OUTPUT_BUFFER_SIZE,
-          // zlib passes the stream options on to Transform; @types/node does not list them.
-        } as ZlibOptions);
-  // Failures reach the writer through output() and the reader through `taken`.
-  sink.on('error', () => undefined);
+      : createDeflateRaw(deflateOptions(level));
+    // Failures reach the writer through output() and the reader through `taken`.
+    sink.on('error', () => undefined);
+    if (destroyed) sink.destroy();
+    chosen(sink);
+    return sink;
+  };
   const pieceSize = level === 0 ? 0 : DEFLATE_CHUNK_SIZE;
   const taken = (async () => {
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     try {
       for await (const chunk of source) {
-        if (sink.destroyed) return;
+        if (destroyed) return;
         summary.crc = crc32(chunk, summary.crc);
         summary.uncompressedSize += chunk.length;
         pending.push(chunk);
@@ -131,30 +144,63 @@ function streamEntry(source: AsyncIterable<Buffer>, size: number, level: number)
         const piece = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
         pending = [];
         pendingBytes = 0;
-        if (!sink.write(piece)) await drained(sink);
+        const target = sink ?? (await choose(piece));
+        if (!target.write(piece)) await drained(target);
       }
       checkSize(summary.uncompressedSize, size);
-      if (pendingBytes === 0) sink.end();
-      else sink.end(pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes));
+      const rest = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+      const target = sink ?? (await choose(rest));
+      if (rest.length === 0) target.end();
+      else target.end(rest);
     } catch (error) {
-      sink.destroy(error as Error);
+      sink?.destroy(error as Error);
+      failed(error as Error);
       throw error;
     }
   })();
   return {
     taken,
-    method: Promise.resolve(summary.method),
+    method: sinkReady.then(() => summary.method),
     summary,
     async *output() {
-      for await (const chunk of sink) {
+      for await (const chunk of await sinkReady) {
         summary.compressedSize += (chunk as Buffer).length;
         yield chunk as Buffer;
       }
     },
     destroy() {
-      sink.destroy();
+      destroyed = true;
+      sink?.destroy();
+      failed(new TartError('ARCHIVE_ABANDONED', 'the archive was abandoned'));
     },
   };
+}
+
+function deflateOptions(level: number): ZlibOptions {
+  return {
+    level,
+    chunkSize: DEFLATE_CHUNK_SIZE,
+    writableHighWaterMark: 2 * DEFLATE_CHUNK_SIZE,
+    readableHighWaterMark: OUTPUT_BUFFER_SIZE,
+    // zlib passes the stream options on to Transform; @types/node does not list them.
+  } as ZlibOptions;
+}
+
+/**
+ * Whether deflating `data` looks pointless: samples from its start, middle and end, deflated
+ * together, do not shrink below INCOMPRESSIBLE_RATIO (random or already compressed data: jars,
+ * images, tarballs). Such entries are stored, as fastzip stores a file that compresses larger;
+ * deciding on samples saves deflating all of it first. Small entries are always deflated.
+ */
+async function looksIncompressible(data: Buffer, level: number): Promise<boolean> {
+  if (data.length < PROBE_MIN_SIZE) return false;
+  const middle = (data.length - PROBE_SAMPLE_SIZE) >> 1;
+  const samples = [0, middle, data.length - PROBE_SAMPLE_SIZE].map((offset) =>
+    data.subarray(offset, offset + PROBE_SAMPLE_SIZE),
+  );
+  const sample = Buffer.concat(samples);
+  const deflated = await deflateWhole(sample, level);
+  return deflated.length > sample.length * INCOMPRESSIBLE_RATIO;
 }
 
 // Resolves on 'drain'; rejects when the stream closes first (destroyed or failed).
