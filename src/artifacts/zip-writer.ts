@@ -40,6 +40,8 @@ export interface ZipWriterOptions {
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
+/** Output is handed to the consumer in pieces of up to about this size. */
+const OUTPUT_BATCH_SIZE = 1024 * 1024;
 /** The central directory goes out in pieces of about this size. */
 const CENTRAL_DIRECTORY_PIECE = 1024 * 1024;
 
@@ -51,7 +53,25 @@ export function zipWriter(entries: AsyncIterable<ZipWriterEntry>, options: ZipWr
   let written = 0;
   let stopped = false;
   let started = false;
-  let demand = false;
+  // Bytes written but not yet handed to the stream: given out whole when the consumer asks, so
+  // a file or socket gets large writes rather than one per header and tar-sized piece.
+  let queue: Buffer[] = [];
+  let queued = 0;
+  let wanted = false;
+  let handOutScheduled = false;
+  const handOut = (): void => {
+    const chunk = queue.length === 1 ? (queue[0] as Buffer) : Buffer.concat(queue, queued);
+    queue = [];
+    queued = 0;
+    wanted = false;
+    output.push(chunk);
+    wake();
+  };
+  // What is written in one run of the event loop goes out together.
+  const handOutSoon = (): void => {
+    handOutScheduled = false;
+    if (wanted && queued > 0 && !stopped) handOut();
+  };
   let waiters: Array<() => void> = [];
   const wake = (): void => {
     const woken = waiters;
@@ -88,8 +108,13 @@ export function zipWriter(entries: AsyncIterable<ZipWriterEntry>, options: ZipWr
     let offset = 0;
     const emit = async (chunk: Buffer): Promise<void> => {
       offset += chunk.length;
-      demand = output.push(chunk);
-      while (!demand && !stopped) await sleep();
+      queue.push(chunk);
+      queued += chunk.length;
+      if (wanted && !handOutScheduled) {
+        handOutScheduled = true;
+        setImmediate(handOutSoon);
+      }
+      while (queued >= OUTPUT_BATCH_SIZE && !stopped) await sleep();
     };
     for (let index = 0; ; index += 1) {
       while (index >= jobs.length && !readerDone && !stopped) await sleep();
@@ -133,14 +158,17 @@ export function zipWriter(entries: AsyncIterable<ZipWriterEntry>, options: ZipWr
         centralDirectorySize: offset - centralDirectoryOffset,
       }),
     );
+    if (stopped) return;
+    if (queued > 0) handOut();
     output.push(null);
   };
 
   const output = new Readable({
-    highWaterMark: 1024 * 1024,
+    highWaterMark: OUTPUT_BATCH_SIZE,
     read() {
-      demand = true;
-      if (started) return wake();
+      wanted = true;
+      if (queued > 0) handOut();
+      if (started) return;
       started = true;
       const fail = (error: unknown): void => stop(error instanceof Error ? error : new Error(String(error)));
       readEntries().catch(fail);
