@@ -309,7 +309,9 @@ async function openVerifiedData(file: FileHandle, fileSize: number, entry: Plann
   };
   raw.on('error', onError);
   if (entry.source.compressionMethod === STORED) return raw.pipe(verifier);
-  const inflate = createInflateRaw({ chunkSize: INFLATE_CHUNK_SIZE });
+  // Output buffers sized to the entry: a 1 MiB buffer per small entry is garbage the GC must chase.
+  const chunkSize = Math.min(INFLATE_CHUNK_SIZE, entry.size + 1024);
+  const inflate = createInflateRaw({ chunkSize });
   inflate.on('error', onError);
   return raw.pipe(inflate).pipe(verifier);
 }
