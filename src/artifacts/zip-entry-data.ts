@@ -2,7 +2,7 @@
 // main thread, deflated by node:zlib's async API on libuv's thread pool, so several entries
 // compress at once while the archive is written in order. An entry up to DEFLATE_CHUNK_SIZE is
 // compressed in one call; empty files are stored (as fastzip does), and so are entries whose
-// samples do not compress (looksIncompressible). A larger entry streams through zlib in
+// samples do not compress (sampleRatio). A larger entry streams through zlib in
 // DEFLATE_CHUNK_SIZE pieces, its compressed output buffered up to OUTPUT_BUFFER_SIZE while earlier entries are still written.
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { createDeflateRaw, deflateRaw, type ZlibOptions } from 'node:zlib';
@@ -68,9 +68,10 @@ function wholeEntry(source: AsyncIterable<Buffer>, size: number, level: number):
     if (level === 0 || stored === 0) return chunks;
     const raw = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, stored);
     chunks = [];
-    if (await looksIncompressible(raw, level)) return [raw];
+    const ratio = await sampleRatio(raw, level);
+    if (ratio !== undefined && ratio > INCOMPRESSIBLE_RATIO) return [raw];
     summary.method = DEFLATED;
-    return [await deflateWhole(raw, level)];
+    return [await deflateWhole(raw, level, ratio)];
   });
   const method = compressed.then(() => summary.method);
   handled(method);
@@ -93,14 +94,13 @@ function wholeEntry(source: AsyncIterable<Buffer>, size: number, level: number):
   };
 }
 
-function deflateWhole(raw: Buffer, level: number): Promise<Buffer> {
+// `ratio`: the expected compressed share, so the output buffer fits the result (zlib then
+// returns once, not once per 16 KiB) without allocating the input's size for text that shrinks 100x.
+function deflateWhole(raw: Buffer, level: number, ratio = 1): Promise<Buffer> {
+  const fits = raw.length + (raw.length >> 8) + 1024;
+  const chunkSize = Math.min(fits, Math.max(16 * 1024, Math.ceil(raw.length * ratio * 1.25) + 4096));
   return new Promise((resolve, reject) => {
-    // One output buffer that fits the result, so zlib returns once rather than per 16 KiB.
-    deflateRaw(
-      raw,
-      { level, chunkSize: Math.max(64 * 1024, raw.length + (raw.length >> 8) + 1024) },
-      (error, result) => (error ? reject(error) : resolve(result)),
-    );
+    deflateRaw(raw, { level, chunkSize }, (error, result) => (error ? reject(error) : resolve(result)));
   });
 }
 
@@ -118,7 +118,7 @@ function streamEntry(source: AsyncIterable<Buffer>, size: number, level: number)
   });
   handled(sinkReady);
   const choose = async (firstPiece: Buffer): Promise<Readable & Writable> => {
-    const store = level === 0 || (await looksIncompressible(firstPiece, level));
+    const store = level === 0 || ((await sampleRatio(firstPiece, level)) ?? 0) > INCOMPRESSIBLE_RATIO;
     summary.method = store ? STORED : DEFLATED;
     sink = store
       ? new PassThrough({ highWaterMark: OUTPUT_BUFFER_SIZE })
@@ -187,20 +187,21 @@ function deflateOptions(level: number): ZlibOptions {
 }
 
 /**
- * Whether deflating `data` looks pointless: samples from its start, middle and end, deflated
- * together, do not shrink below INCOMPRESSIBLE_RATIO (random or already compressed data: jars,
- * images, tarballs). Such entries are stored, as fastzip stores a file that compresses larger;
- * deciding on samples saves deflating all of it first. Small entries are always deflated.
+ * The share of its size that `data` deflates to, estimated on samples from its start, middle and
+ * end deflated together. Above INCOMPRESSIBLE_RATIO (random or already compressed data: jars,
+ * images, tarballs) the entry is stored, as fastzip stores a file that compresses larger;
+ * deciding on samples saves deflating all of it first. Small entries are not sampled (undefined):
+ * they are always deflated.
  */
-async function looksIncompressible(data: Buffer, level: number): Promise<boolean> {
-  if (data.length < PROBE_MIN_SIZE) return false;
+async function sampleRatio(data: Buffer, level: number): Promise<number | undefined> {
+  if (data.length < PROBE_MIN_SIZE) return undefined;
   const middle = (data.length - PROBE_SAMPLE_SIZE) >> 1;
   const samples = [0, middle, data.length - PROBE_SAMPLE_SIZE].map((offset) =>
     data.subarray(offset, offset + PROBE_SAMPLE_SIZE),
   );
   const sample = Buffer.concat(samples);
   const deflated = await deflateWhole(sample, level);
-  return deflated.length > sample.length * INCOMPRESSIBLE_RATIO;
+  return deflated.length / sample.length;
 }
 
 // Resolves on 'drain'; rejects when the stream closes first (destroyed or failed).
