@@ -167,6 +167,24 @@ describe('zipFromTar', () => {
     assert.ok(one.equals(eight));
   });
 
+  it('writes the same bytes however the tar stream is cut into pieces', async () => {
+    const small = ENTRIES.filter((entry) => (entry.data?.length ?? 0) < 50_000);
+    const whole = await collect(zipFromTar(tarOf(small)));
+    const pieces = await collect(zipFromTar(trickle(tarOf(small), 999, 0)));
+    assert.ok(whole.equals(pieces));
+  });
+
+  it('streams a stored entry larger than what it holds in memory', async () => {
+    const big = Buffer.concat([RANDOM, TEXT]);
+    const zip = await collect(zipFromTar(tarOf([{ name: 'big.bin', data: big }]), { compressionLevel: 0 }), {
+      pauseMs: 1,
+    });
+    const zipPath = join(dir, 'big-stored.zip');
+    await writeFile(zipPath, zip);
+    assert.match(execFileSync('zipinfo', [zipPath], { encoding: 'utf8' }), /stor .* big\.bin$/m);
+    assert.ok(execFileSync('unzip', ['-p', zipPath, 'big.bin'], { maxBuffer: 64 << 20 }).equals(big));
+  });
+
   it('finishes for a consumer that delays its first read and then reads slowly', async () => {
     const zip = await collect(zipFromTar(tarOf(ENTRIES)), { firstReadAfterMs: 300, pauseMs: 2 });
     await check(zip, 'slow-consumer.zip');
