@@ -51,7 +51,7 @@ export function needsZip64(
 
 /** The local file header; CRC and sizes are zero when a data descriptor follows the data. */
 export function localFileHeader(entry: Omit<ZipEntryRecord, 'localHeaderOffset'>): Buffer {
-  const header = Buffer.alloc(30 + entry.name.length);
+  const header = zeroed(30 + entry.name.length);
   const known = !entry.hasDataDescriptor;
   header.writeUInt32LE(LOCAL_HEADER_SIGNATURE, 0);
   header.writeUInt16LE(VERSION_NEEDED, 4);
@@ -70,7 +70,7 @@ export function localFileHeader(entry: Omit<ZipEntryRecord, 'localHeaderOffset'>
 /** The data descriptor after an entry's data: 8-byte sizes when the entry needs zip64. */
 export function dataDescriptor(entry: ZipEntryRecord): Buffer {
   const zip64 = needsZip64(entry);
-  const descriptor = Buffer.alloc(zip64 ? 24 : 16);
+  const descriptor = zeroed(zip64 ? 24 : 16);
   descriptor.writeUInt32LE(DATA_DESCRIPTOR_SIGNATURE, 0);
   descriptor.writeUInt32LE(entry.crc, 4);
   if (zip64) {
@@ -87,7 +87,7 @@ export function dataDescriptor(entry: ZipEntryRecord): Buffer {
 export function centralDirectoryRecord(entry: ZipEntryRecord): Buffer {
   const zip64 = needsZip64(entry);
   const extraLength = 9 + (zip64 ? 28 : 0);
-  const record = Buffer.alloc(46 + entry.name.length + extraLength);
+  const record = zeroed(46 + entry.name.length + extraLength);
   record.writeUInt32LE(CENTRAL_HEADER_SIGNATURE, 0);
   record.writeUInt16LE(VERSION_MADE_BY, 4);
   record.writeUInt16LE(zip64 ? VERSION_NEEDED_ZIP64 : VERSION_NEEDED, 6);
@@ -131,7 +131,7 @@ export function endOfCentralDirectory(input: {
   const manyEntries = entryCount > MAX_ENTRIES_16;
   const bigSize = centralDirectorySize > MAX_32;
   const bigOffset = centralDirectoryOffset > MAX_32;
-  const end = Buffer.alloc(22);
+  const end = zeroed(22);
   end.writeUInt32LE(END_SIGNATURE, 0);
   // disk numbers: 0
   end.writeUInt16LE(manyEntries ? 0xffff : entryCount, 8);
@@ -141,7 +141,7 @@ export function endOfCentralDirectory(input: {
   // comment length: 0
   if (!manyEntries && !bigSize && !bigOffset) return end;
 
-  const zip64End = Buffer.alloc(56);
+  const zip64End = zeroed(56);
   zip64End.writeUInt32LE(ZIP64_END_SIGNATURE, 0);
   zip64End.writeBigUInt64LE(44n, 4); // size of the rest of this record
   zip64End.writeUInt16LE(VERSION_MADE_BY, 12);
@@ -151,7 +151,7 @@ export function endOfCentralDirectory(input: {
   zip64End.writeBigUInt64LE(BigInt(entryCount), 32);
   zip64End.writeBigUInt64LE(BigInt(centralDirectorySize), 40);
   zip64End.writeBigUInt64LE(BigInt(centralDirectoryOffset), 48);
-  const locator = Buffer.alloc(20);
+  const locator = zeroed(20);
   locator.writeUInt32LE(ZIP64_LOCATOR_SIGNATURE, 0);
   // the zip64 end record starts right after the central directory
   locator.writeBigUInt64LE(BigInt(centralDirectoryOffset + centralDirectorySize), 8);
@@ -178,4 +178,10 @@ function writeDosDateTime(buffer: Buffer, date: Date, offset: number): void {
   const day = ((clamped.getFullYear() - 1980) << 9) | ((clamped.getMonth() + 1) << 5) | clamped.getDate();
   buffer.writeUInt16LE(time, offset);
   buffer.writeUInt16LE(day, offset + 2);
+}
+
+// A zero-filled buffer from Node's shared pool: records are small and many, and one ArrayBuffer
+// each (Buffer.alloc) is work for the garbage collector.
+function zeroed(size: number): Buffer {
+  return Buffer.allocUnsafe(size).fill(0);
 }

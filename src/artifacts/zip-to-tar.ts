@@ -320,7 +320,7 @@ async function openVerifiedData(file: FileHandle, fileSize: number, entry: Plann
 // may differ from the central directory's.
 async function entryDataStart(file: FileHandle, entry: PlannedEntry): Promise<number> {
   const offset = entry.source.relativeOffsetOfLocalHeader;
-  const header = Buffer.alloc(LOCAL_HEADER_SIZE);
+  const header = Buffer.allocUnsafe(LOCAL_HEADER_SIZE);
   const { bytesRead } = await file.read(header, 0, LOCAL_HEADER_SIZE, offset);
   if (bytesRead < LOCAL_HEADER_SIZE || header.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) {
     throw corrupt(entry, 'invalid local file header');
