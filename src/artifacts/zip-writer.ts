@@ -42,6 +42,8 @@ const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 /** Output is handed to the consumer in pieces of up to about this size. */
 const OUTPUT_BATCH_SIZE = 1024 * 1024;
+/** Queued output whose pieces are this large on average is handed out without copying. */
+const LARGE_PIECE_SIZE = 16 * 1024;
 /** The central directory goes out in pieces of about this size. */
 const CENTRAL_DIRECTORY_PIECE = 1024 * 1024;
 
@@ -53,18 +55,22 @@ export function zipWriter(entries: AsyncIterable<ZipWriterEntry>, options: ZipWr
   let written = 0;
   let stopped = false;
   let started = false;
-  // Bytes written but not yet handed to the stream: given out whole when the consumer asks, so
-  // a file or socket gets large writes rather than one per header and tar-sized piece.
+  // Bytes written but not yet handed to the stream: given out together when the consumer asks,
+  // so a file or socket gets large writes rather than one per header.
   let queue: Buffer[] = [];
   let queued = 0;
   let wanted = false;
   let handOutScheduled = false;
   const handOut = (): void => {
-    const chunk = queue.length === 1 ? (queue[0] as Buffer) : Buffer.concat(queue, queued);
+    const pieces = queue;
+    const bytes = queued;
     queue = [];
     queued = 0;
     wanted = false;
-    output.push(chunk);
+    // Large pieces (tar data, stored) go out as they are, so nothing is copied; small ones
+    // (headers, small compressed entries) together.
+    if (bytes >= LARGE_PIECE_SIZE * pieces.length) for (const piece of pieces) output.push(piece);
+    else output.push(pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces, bytes));
     wake();
   };
   // What is written in one run of the event loop goes out together.

@@ -54,6 +54,8 @@ export interface CacheStore {
 }
 
 const ARCHIVE_NAME = 'cache.zip';
+/** The archive file is written in writes of up to this size (several stream pieces per writev). */
+const WRITE_BUFFER_SIZE = 1024 * 1024;
 const METADATA_NAME = 'metadata.json';
 
 export class LocalCacheStore implements CacheStore {
@@ -106,9 +108,13 @@ export class LocalCacheStore implements CacheStore {
     await mkdir(keyDir, { recursive: true, mode: 0o700 });
     const temp = join(keyDir, `.${ARCHIVE_NAME}.${randomUUID()}.tmp`);
     try {
-      await pipeline(archive, createWriteStream(temp, { flags: 'wx', mode: 0o600 }), {
-        signal: options.signal,
-      });
+      await pipeline(
+        archive,
+        createWriteStream(temp, { flags: 'wx', mode: 0o600, highWaterMark: WRITE_BUFFER_SIZE }),
+        {
+          signal: options.signal,
+        },
+      );
       if (options.modifiedAt !== undefined) await utimes(temp, new Date(), options.modifiedAt);
       await writeAtomically(join(keyDir, METADATA_NAME), `${JSON.stringify({ cachekey: ref.key })}\n`);
       await rename(temp, path);
