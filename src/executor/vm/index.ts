@@ -9,7 +9,7 @@ import { defaultRuntimeRoot } from './runtime-dir.js';
 import { FreshVmProvider } from './fresh-vm-provider.js';
 import { PooledVmProvider } from './pool/pooled-vm-provider.js';
 import type { GuardedUserNetwork } from './guarded-user-network.js';
-import type { JobImageSettings } from './job-image.js';
+import { prepareDefaultImageBoot, type JobImageSettings } from './job-image.js';
 import { VmExecutor, type VmExecutorOptions, type VmNetworkProvider } from './vm-executor.js';
 
 export {
@@ -87,6 +87,7 @@ export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
     kernel: firecracker ? 'vmlinux' : (options.qemuKernel ?? 'bzImage'),
   };
   const pool = options.pool;
+  const jobImages = options.jobImages;
   if (!pool || pool.idleCount <= 0) return new VmExecutor(fresh, options.jobImages);
   return new VmExecutor({
     provider: new PooledVmProvider(new FreshVmProvider(fresh), {
@@ -94,6 +95,8 @@ export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
       idleTimeMs: pool.idleTimeSeconds * 1000,
       maxVms: pool.maxVms,
       log: pool.log,
+      // With a default_image, pooled VMs boot with it: the jobs that take it are those that name no image.
+      ...(jobImages?.defaultImage ? { prepareBoot: (signal: AbortSignal) => prepareDefaultImageBoot(jobImages, (line: string) => pool.log?.(line), signal) } : {}),
     }),
   }, options.jobImages);
 }

@@ -12,7 +12,8 @@ import { checkRequestedPlatform } from '../../oci/requested-platform.js';
 import type { ImageStore, JobImage } from '../../oci/store.js';
 import { TartError } from '../../errors.js';
 import { jobContainerUser, type UserPolicy } from './container-user.js';
-import { isPlainVolumePath, type RootImageConfig } from './image-root.js';
+import { imageRootSetupCommand, isPlainVolumePath, type RootImageConfig } from './image-root.js';
+import type { PooledBootSpec } from './pool/pooled-vm-provider.js';
 
 export interface JobImageSettings {
   store: ImageStore;
@@ -77,9 +78,35 @@ export async function prepareJobImage(
   }
   const user = jobContainerUser({ policy: settings.userPolicy ?? { allowedUsers: [] }, requested: job.image?.docker, variables: job.variables });
   const image = await pullJobImage({ name, requestedPolicies: job.image?.pull_policy, docker: job.image?.docker, job, settings, log, signal });
+  return { image, entrypoint: effectiveEntrypoint(image.config, job.image?.entrypoint), root: rootConfigOf(image, user) };
+}
+
+/** What the image's root is built with: the user its stages run as (`user` over its USER) and its VOLUMEs. */
+export function rootConfigOf(image: JobImage, user: string | undefined): RootImageConfig {
   const { volumes } = image.config;
-  const root: RootImageConfig = { ...((user ?? image.config.user) === undefined ? {} : { user: user ?? image.config.user }), ...(volumes ? { volumes } : {}) };
-  return { image, entrypoint: effectiveEntrypoint(image.config, job.image?.entrypoint), root };
+  const effective = user ?? image.config.user;
+  return { ...(effective === undefined ? {} : { user: effective }), ...(volumes ? { volumes } : {}) };
+}
+
+/**
+ * The runner's default_image for a warm pool (#12): pulled as a job that names no image would pull
+ * it (the runner's policies and credentials; no job's), its root set up as such a job's would be, so
+ * that job gets the pooled VM (the boot keys match). Undefined when the name needs a job's variables.
+ */
+export async function prepareDefaultImageBoot(
+  settings: JobImageSettings,
+  log: (line: string) => void,
+  signal: AbortSignal,
+): Promise<PooledBootSpec | undefined> {
+  const name = settings.defaultImage;
+  if (!name || name.includes('$')) return undefined;
+  const user = jobContainerUser({ policy: settings.userPolicy ?? { allowedUsers: [] }, requested: undefined, variables: [] });
+  const image = await pullJobImage({ name, requestedPolicies: undefined, job: { variables: [] }, settings, log, signal });
+  const root = { ...rootConfigOf(image, user), sharedVolumes: sharedVolumesOf(settings.volumes ?? []).paths };
+  return {
+    request: { imageDigest: image.entry.manifestDigest, imageDisk: image.rootfsPath, bootCommand: imageRootSetupCommand('/builds', root) },
+    release: () => image.release(),
+  };
 }
 
 /** One image for the job (its own or a service's): policies, credentials, the pull, the trace lines. */
@@ -88,7 +115,8 @@ export async function pullJobImage(options: {
   requestedPolicies: readonly string[] | undefined;
   /** `image:docker:` / `services:docker:`: its platform is checked before anything is pulled. */
   docker?: DockerExecutorOptions;
-  job: JobPayload;
+  /** Its variables (DOCKER_AUTH_CONFIG, a platform's) and registry credentials. */
+  job: Pick<JobPayload, 'variables' | 'credentials'>;
   settings: JobImageSettings;
   log: (line: string) => void;
   signal: AbortSignal;
@@ -111,7 +139,7 @@ export async function pullJobImage(options: {
 }
 
 // A job variable wins over the runner's environment entry.
-function dockerAuthConfig(job: JobPayload, environment: readonly string[]): string | undefined {
+function dockerAuthConfig(job: Pick<JobPayload, 'variables'>, environment: readonly string[]): string | undefined {
   const fromJob = getVariable(job.variables, 'DOCKER_AUTH_CONFIG');
   if (fromJob !== undefined) return fromJob;
   const entry = [...environment].reverse().find((line) => line.startsWith('DOCKER_AUTH_CONFIG='));

@@ -24,6 +24,18 @@ export interface WarmPoolOptions {
   log?: (message: string, fields?: Record<string, unknown>) => void;
   /** Pause after a failed pooled boot before the next one. */
   retryDelayMs?: number;
+  /**
+   * What a pooled VM boots with besides the default root: the runner's default container image
+   * (pulled, held in the store until a job takes the VM or it is destroyed, and its root built
+   * during boot). Undefined, or resolving to undefined: the default root.
+   */
+  prepareBoot?: (signal: AbortSignal) => Promise<PooledBootSpec | undefined>;
+}
+
+/** A pooled VM's container image: the request's image fields, and the store lease to let go. */
+export interface PooledBootSpec {
+  request: Pick<VmRequest, 'imageDigest' | 'imageDisk' | 'bootCommand'>;
+  release(): void;
 }
 
 /** What a config reload may change in a running pool. */
@@ -47,6 +59,8 @@ interface IdleVm {
   key: string;
   readySince: number;
   recycle?: NodeJS.Timeout;
+  /** Lets go of its container image in the store (a job that takes it holds its own). */
+  release?: () => void;
 }
 
 export class PooledVmProvider implements VmProvider {
@@ -92,7 +106,7 @@ export class PooledVmProvider implements VmProvider {
     for (const entry of surplus) {
       clearTimeout(entry.recycle);
       this.options.log?.('destroying a pooled VM: the pool shrank', { vm: entry.vm.handle.vmId });
-      void this.destroy(entry.vm);
+      void this.destroy(entry);
     }
     for (const entry of this.idle) this.scheduleRecycle(entry);
     if (this.booting && this.idle.length >= keep) {
@@ -117,6 +131,7 @@ export class PooledVmProvider implements VmProvider {
     signal.throwIfAborted();
     const pooled = this.takeIdle(bootKeyString(bootKeyOf(request)));
     if (pooled) {
+      pooled.release?.();
       this.handedOut.add(pooled.vm.handle.vmId);
       setProcessNiceness(pooled.vm.handle.vmmPid, 0);
       const handle = { ...pooled.vm.handle, pool: { key: pooled.key, state: 'in-use' as const } };
@@ -158,7 +173,7 @@ export class PooledVmProvider implements VmProvider {
     this.nudge();
     const idle = this.idle.splice(0);
     for (const entry of idle) clearTimeout(entry.recycle);
-    await Promise.all([...idle.map((entry) => this.inner.release(entry.vm)), ...this.destroying, this.loop]);
+    await Promise.all([...idle.map((entry) => this.inner.release(entry.vm).finally(() => entry.release?.())), ...this.destroying, this.loop]);
     process.off('exit', this.killOnExit);
   }
 
@@ -187,26 +202,29 @@ export class PooledVmProvider implements VmProvider {
     return this.idle.length < this.size.idleCount && total < this.size.maxVms;
   }
 
-  // One VM for the default root, which joined the pool, failed, or was one too many after a resize.
+  // One VM for the default root (or the runner's default image), which joined the pool, failed,
+  // or was one too many after a resize.
   private async bootOne(): Promise<'joined' | 'failed' | 'surplus'> {
     const booting: PooledBoot = { abort: new AbortController() };
     this.booting = booting;
     const started = Date.now();
+    let spec: PooledBootSpec | undefined;
+    let joined = false;
     try {
-      const vm = await this.inner.acquire(
-        {
-          name: 'pool',
-          log: () => undefined,
-          onSpawned: (pid) => {
-            booting.pid = pid;
-            setProcessNiceness(pid, BACKGROUND_NICENESS);
-          },
+      spec = await this.options.prepareBoot?.(booting.abort.signal);
+      const request: VmRequest = {
+        name: 'pool',
+        log: () => undefined,
+        onSpawned: (pid) => {
+          booting.pid = pid;
+          setProcessNiceness(pid, BACKGROUND_NICENESS);
         },
-        booting.abort.signal,
-      );
+        ...spec?.request,
+      };
+      const vm = await this.inner.acquire(request, booting.abort.signal);
       // vCPU threads started after the first renice get it too.
       setProcessNiceness(vm.handle.vmmPid, BACKGROUND_NICENESS);
-      const key = bootKeyString(DEFAULT_BOOT_KEY);
+      const key = bootKeyString(spec ? bootKeyOf(request) : DEFAULT_BOOT_KEY);
       const handle = { ...vm.handle, pool: { key, state: 'idle' as const } };
       // A VM whose handle cannot be written would be invisible to the reaper: not pooled.
       await writeHandle(handle).catch(async (error: unknown) => {
@@ -218,10 +236,11 @@ export class PooledVmProvider implements VmProvider {
         await this.inner.release(vm);
         return this.disposed ? 'failed' : 'surplus';
       }
-      const entry: IdleVm = { vm: { ...vm, handle }, key, readySince: Date.now() };
+      const entry: IdleVm = { vm: { ...vm, handle }, key, readySince: Date.now(), ...(spec ? { release: spec.release } : {}) };
       this.scheduleRecycle(entry);
       this.idle.push(entry);
-      this.options.log?.('pooled VM ready', { vm: handle.vmId, boot_seconds: (Date.now() - started) / 1000 });
+      joined = true;
+      this.options.log?.('pooled VM ready', { vm: handle.vmId, key, boot_seconds: (Date.now() - started) / 1000 });
       return 'joined';
     } catch (error) {
       if (booting.surplus && !this.disposed) return 'surplus';
@@ -232,6 +251,7 @@ export class PooledVmProvider implements VmProvider {
       return 'failed';
     } finally {
       this.booting = undefined;
+      if (!joined) spec?.release();
     }
   }
 
@@ -247,7 +267,7 @@ export class PooledVmProvider implements VmProvider {
       clearTimeout(entry.recycle);
       if (isTheVmm(entry.vm.handle)) return entry;
       this.options.log?.('pooled VM died while idle', { vm: entry.vm.handle.vmId });
-      void this.destroy(entry.vm);
+      void this.destroy(entry);
     }
     return undefined;
   }
@@ -267,13 +287,18 @@ export class PooledVmProvider implements VmProvider {
     if (index < 0) return;
     this.idle.splice(index, 1);
     this.options.log?.('replacing a pooled VM that waited idle_time', { vm: entry.vm.handle.vmId });
-    await this.destroy(entry.vm);
+    await this.destroy(entry);
     this.nudge();
   }
 
-  // Destroys a VM no job holds; callers need not wait (release never throws), dispose() does.
-  private destroy(vm: AcquiredVm): Promise<void> {
-    const release = this.inner.release(vm).finally(() => this.destroying.delete(release));
+  // Destroys an idle VM and lets go of its image; callers need not wait (release never throws), dispose() does.
+  private destroy(entry: IdleVm): Promise<void> {
+    const release = this.inner
+      .release(entry.vm)
+      .finally(() => {
+        entry.release?.();
+        this.destroying.delete(release);
+      });
     this.destroying.add(release);
     return release;
   }
