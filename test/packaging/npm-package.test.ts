@@ -12,7 +12,8 @@ const execFileAsync = promisify(execFile);
 
 test(
   'the npm tarball ships only what runs and installs into a clean prefix',
-  { timeout: 300_000 },
+  // npm pack builds dist/ (tsc) and npm installs from the registry: minutes on a loaded 2-core CI machine.
+  { timeout: 900_000 },
   async (context) => {
     // A timed-out test must not leave npm running: it would hold this file open.
     const { signal } = context;
