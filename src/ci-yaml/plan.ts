@@ -102,6 +102,7 @@ export async function planPipeline(options: PlanOptions): Promise<PipelinePlan> 
       ignored.push({ name, reason: trigger.reason });
       continue;
     }
+    checkStageDeclared(name, value, config);
     if (workflow.included)
       jobs.push(
         ...(await planJob(
@@ -214,7 +215,7 @@ async function planJob(
     planned.push({
       name: instance.name,
       definedAs,
-      stage: typeof job.stage === 'string' ? job.stage : 'test',
+      stage: jobStage(job),
       when,
       ...(job.start_in !== undefined || rules.startIn !== undefined
         ? { startIn: parseTimeout(rules.startIn ?? job.start_in, jobWhere) }
@@ -287,6 +288,24 @@ function rulesContext(options: PlanOptions, variables: Map<string, string>): Rul
     listFiles: () => options.files.list(),
     changedFiles: options.changedFiles ?? (async () => undefined),
   };
+}
+
+// As GitLab's YamlProcessor: every job's stage must be declared, whether or not its rules keep it
+// (a template's job in an undeclared stage is a configuration error even when it would not run).
+function checkStageDeclared(name: string, job: CiMap, config: ExpandedConfiguration): void {
+  const stage = jobStage(job);
+  if (config.stages.includes(stage)) return;
+  throw new CiConfigError(
+    'CI_UNKNOWN_STAGE',
+    `stage "${stage}" is not defined in stages (${config.stages.join(', ')})`,
+    { location: config.sources.get(pathKey([name])), job: name },
+  );
+}
+
+// `type:` is GitLab's deprecated alias of `stage:`, used only when `stage:` is not set.
+function jobStage(job: CiMap): string {
+  if (typeof job.stage === 'string') return job.stage;
+  return typeof job.type === 'string' ? job.type : 'test';
 }
 
 // Stage order, file order within a stage; jobs in unknown stages are left for checkPipeline to name.

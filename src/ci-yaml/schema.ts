@@ -8,6 +8,7 @@
 import type { ErrorObject } from 'ajv';
 import { CiConfigError } from './errors.js';
 import compiledValidator from './generated/ci-schema-validator.js';
+import { isJobKey } from './keywords.js';
 import { isPlainMap, pathKey, ReferenceTag, type CiMap, type CiValue, type LoadedFile } from './load.js';
 
 interface Validator {
@@ -20,7 +21,7 @@ const validator = compiledValidator as unknown as Validator;
 /** Throws CI_SCHEMA for an unknown key or value; returns the schema's other complaints as warnings. */
 export function validateAgainstSchema(file: LoadedFile): string[] {
   const referencePaths: string[] = [];
-  const shaped = toSchemaShape(file.content, '', referencePaths);
+  const shaped = withTypeAsStage(toSchemaShape(file.content, '', referencePaths));
   if (validator(shaped)) return [];
   // A !reference may sit where the schema expects another type (e.g. a variable value); GitLab
   // resolves it first, so errors at or inside a reference are not the user's mistake.
@@ -79,6 +80,19 @@ function toSchemaShape(value: CiValue, pointer: string, references: string[]): C
     ) as CiMap;
   }
   return value;
+}
+
+// A job's `type:` is GitLab's deprecated name for `stage:` (Entry::Job still takes it; the stage wins
+// when both are set). The editor schema no longer lists it, so it is checked as the stage it means.
+function withTypeAsStage(content: CiValue): CiValue {
+  if (!isPlainMap(content)) return content;
+  return Object.fromEntries(
+    Object.entries(content).map(([key, job]) => {
+      if (!isJobKey(key) || !isPlainMap(job) || !('type' in job)) return [key, job];
+      const { type, ...rest } = job;
+      return [key, 'stage' in rest ? rest : { ...rest, stage: type }];
+    }),
+  ) as CiMap;
 }
 
 // anyOf/oneOf report every branch; the deepest concrete error is the one a person can act on.
