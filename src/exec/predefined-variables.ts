@@ -63,6 +63,8 @@ export function pipelineVariables(facts: PipelineFacts): CiVariable[] {
     ['CI_CONFIG_PATH', facts.configPath],
     ['CI_API_V4_URL', `${server.url}/api/v4`],
     ['CI_API_GRAPHQL_URL', `${server.url}/api/graphql`],
+    // Where GitLab's bundled templates pull their images from (Project#ci_template_variables).
+    ['CI_TEMPLATE_REGISTRY_HOST', 'registry.gitlab.com'],
     ['CI_PIPELINE_IID', String(facts.pipelineIid)],
     ['CI_PIPELINE_SOURCE', 'push'],
     ['CI_PIPELINE_CREATED_AT', facts.createdAt],

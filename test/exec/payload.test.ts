@@ -51,6 +51,9 @@ const SERVER_ONLY_VARIABLES = [
 ];
 // Keys tart exec adds that this particular fixture lacks (GitLab sends them too, for other jobs).
 const EXTRA_JOB_INFO = ['pipeline_id'];
+// GitLab's Project#ci_template_variables adds it (the bundled templates name their images with it);
+// this fixture was captured without it.
+const EXTRA_VARIABLES = ['CI_TEMPLATE_REGISTRY_HOST'];
 
 const job: PlannedJob = {
   name: 'unit-tests',
@@ -146,7 +149,8 @@ describe('the job payload tart exec builds', () => {
   it('carries the same variable names, minus server-only ones', () => {
     const expected = reference.variables
       .map((variable) => variable.key)
-      .filter((key) => !SERVER_ONLY_VARIABLES.includes(key));
+      .filter((key) => !SERVER_ONLY_VARIABLES.includes(key))
+      .concat(EXTRA_VARIABLES);
     const actual = payload.variables.map((variable) => variable.key);
     assert.deepEqual([...actual].sort(), [...expected].sort());
   });
@@ -168,7 +172,7 @@ describe('the job payload tart exec builds', () => {
     ]);
   });
 
-  it("passes image: and services: on as GitLab does, with pull_policy and docker: (executor_opts)", () => {
+  it('passes image: and services: on as GitLab does, with pull_policy and docker: (executor_opts)', () => {
     const withImage = buildJobPayload({
       job: {
         ...job,
@@ -176,12 +180,24 @@ describe('the job payload tart exec builds', () => {
         services: [{ name: 'docker:24-dind', alias: 'docker', docker: { platform: 'linux/amd64' } }],
       },
       pipeline,
-      jobFacts: { jobId: 1, startedAt: '2025-06-03T10:15:42Z', token: 'glcbt-x', repoUrl: 'http://127.0.0.1:4000/project.git', executorName: 'qemu' },
+      jobFacts: {
+        jobId: 1,
+        startedAt: '2025-06-03T10:15:42Z',
+        token: 'glcbt-x',
+        repoUrl: 'http://127.0.0.1:4000/project.git',
+        executorName: 'qemu',
+      },
       cliVariables: [],
       caches: [],
       dependencies: [],
     });
-    assert.deepEqual(withImage.image, { name: 'docker:24', pull_policy: ['if-not-present'], docker: { user: '1000' } });
-    assert.deepEqual(withImage.services, [{ name: 'docker:24-dind', alias: 'docker', variables: [], docker: { platform: 'linux/amd64' } }]);
+    assert.deepEqual(withImage.image, {
+      name: 'docker:24',
+      pull_policy: ['if-not-present'],
+      docker: { user: '1000' },
+    });
+    assert.deepEqual(withImage.services, [
+      { name: 'docker:24-dind', alias: 'docker', variables: [], docker: { platform: 'linux/amd64' } },
+    ]);
   });
 });
