@@ -28,4 +28,12 @@ export const UNRUNNABLE_TEMPLATES: Array<{ match: RegExp; reason: string }> = [
     match: /^(5-Minute-Production-App|AWS\/|Jobs\/CF-Provision)/,
     reason: 'it provisions cloud resources through GitLab',
   },
+  {
+    match: /^Security\/(DAST-On-Demand-|DAST-Runner-Validation)/,
+    reason: 'GitLab starts on-demand DAST scans itself, from the site and scanner profiles it stores',
+  },
+  {
+    match: /^Security\/Cluster-Image-Scanning/,
+    reason: 'it scans the images running in a Kubernetes cluster connected to GitLab',
+  },
 ];
