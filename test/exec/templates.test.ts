@@ -286,6 +286,17 @@ describe('other shipped templates with rules', () => {
     );
   });
 
+  it('Jobs/Container-Scanning takes the -fips image from its rule variables in FIPS mode (RE2 \\z)', async () => {
+    const ci = including('Jobs/Container-Scanning.gitlab-ci.yml');
+    const [plain] = (await plan({ ci })).jobs;
+    assert.equal(plain && resolvedImage(plain), 'registry.gitlab.com/security-products/container-scanning:7');
+    const [fips] = (await plan({ ci, variables: ['CI_GITLAB_FIPS_MODE=true'] })).jobs;
+    assert.equal(
+      fips && resolvedImage(fips),
+      'registry.gitlab.com/security-products/container-scanning:7-fips',
+    );
+  });
+
   it('Security/DAST plans its dast job once the project declares the dast stage', async () => {
     const planned = await plan({
       ci: including('Security/DAST.gitlab-ci.yml', 'stages: [build, test, deploy, dast]\n'),
