@@ -5,7 +5,7 @@ import { copyFile, mkdir, readFile, rename, rm, stat, symlink, writeFile } from 
 import { join } from 'node:path';
 import { readHostAptSources, renderDeb822, sourcesForSuite } from './apt-sources.js';
 import { renderInitramfsInit } from './initramfs-init.js';
-import { buildInitramfs } from './initramfs.js';
+import { buildInitramfs, BUSYBOX_PATH } from './initramfs.js';
 import { obtainKernelFiles, resolveKernelPackage } from './kernel.js';
 import {
   CURRENT_LINK,
@@ -180,6 +180,7 @@ async function buildInto(options: {
     output: join(stage, IMAGE_FILES.rootfs),
     aptSourcesFile,
     files: { guestInit: recipe.guestInit, sshdConfig: recipe.sshdConfig, modules: { dir: modulesStage, release: recipe.kernelRelease } },
+    busyboxFile: BUSYBOX_PATH,
     asRoot: process.getuid?.() === 0,
     run,
     log,
@@ -196,6 +197,7 @@ async function buildInto(options: {
     ),
     kernelCmdlineFirecracker: FIRECRACKER_KERNEL_CMDLINE,
     vmlinuxPvh: elf.hasPvhNote,
+    helperBusybox: recipe.helperBusybox,
     inputs: {
       ...recipeForManifest(recipe),
       kernelSource: kernelFiles.source,

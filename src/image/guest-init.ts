@@ -1,7 +1,7 @@
 // The guest's PID 1 (/sbin/tart-init, bash) and the sshd configuration it runs with: reads the
 // seed disk, applies identity, keys and network, starts sshd, prints the ready marker, reaps
 // zombies and ends the VM when sshd dies or on SIGTERM. No systemd.
-import { BOOT_COMMAND_CONSOLE, EXTRA_SEED_FILES, GUEST_DEVICES, GUEST_READY_MARKER, GUEST_SSH_PORT, GUEST_VSOCK_SSH_PORT, SEED_FILES } from '../vmm/guest-contract.js';
+import { BOOT_COMMAND_CONSOLE, EXTRA_SEED_FILES, GUEST_DEVICES, GUEST_READY_MARKER, GUEST_SSH_PORT, GUEST_VSOCK_SSH_PORT, HELPER_ROOT_BUSYBOX, SEED_FILES } from '../vmm/guest-contract.js';
 
 export { EXTRA_SEED_FILES } from '../vmm/guest-contract.js';
 
@@ -29,6 +29,13 @@ Subsystem sftp internal-sftp
 `;
 }
 
+/**
+ * The small programs of the init's own steps, run as applets of the root's static busybox: one
+ * static exec (~10 ms under TCG) instead of a dynamically linked program (~40 ms each), and a boot
+ * command finds busybox's code warm. install, perl, sshd and socat stay the root's own.
+ */
+export const INIT_BUSYBOX_APPLETS = ['mount', 'mkdir', 'ln', 'tar', 'head', 'tr', 'date', 'ip', 'grep', 'sleep', 'cat', 'sync'] as const;
+
 /** Renders /sbin/tart-init. */
 export function renderGuestInit(): string {
   const seed = SEED_MOUNT;
@@ -40,6 +47,9 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
 
 log() { echo "tart-guest: $*"; }
+
+# The root's static busybox for the small steps below: ~10 ms an exec under TCG, not ~40 ms.
+${INIT_BUSYBOX_APPLETS.map((applet) => `${applet}() { ${HELPER_ROOT_BUSYBOX} ${applet} "$@"; }`).join('\n')}
 
 # sysrq 'o' powers off where the VMM supports it; 'b' (reboot) ends QEMU (-no-reboot, reboot=t)
 # and Firecracker (reboot=k) otherwise.
@@ -139,7 +149,7 @@ start_sshd() {
   /usr/sbin/sshd -D -e &
   sshd_pid=$!
   local port_hex tries=0
-  port_hex=$(printf ':%04X ' ${GUEST_SSH_PORT})
+  printf -v port_hex ':%04X ' ${GUEST_SSH_PORT}
   until grep -q "$port_hex.* 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null; do
     kill -0 "$sshd_pid" 2>/dev/null || fail "sshd exited at start"
     tries=$((tries + 1))
@@ -152,7 +162,9 @@ start_sshd() {
 }
 
 # The seed's boot command (NUL-ended argv: the job image's root), run beside sshd's start; its
-# output and status go to the console before the ready marker, where the host reads them.
+# output and status go to the console before the ready marker, where the host reads them. One
+# fork of this shell and the command's own exec: bash keeps the status for wait, and the output
+# file stays in /run (removing it would cost an exec on the way to the ready marker).
 boot_command_pid=
 start_boot_command() {
   [ -s ${seed}/${EXTRA_SEED_FILES.bootCommand} ] || return 0
@@ -161,20 +173,19 @@ start_boot_command() {
   local uptime
   read -r uptime _ < /proc/uptime
   log "boot command started at \${uptime} s"
-  ( "\${argv[@]}" < /dev/null > /run/tart-boot-command.out 2>&1; echo $? > /run/tart-boot-command.status ) &
+  "\${argv[@]}" < /dev/null > /run/tart-boot-command.out 2>&1 &
   boot_command_pid=$!
 }
 
 report_boot_command() {
   [ -n "$boot_command_pid" ] || return 0
-  wait "$boot_command_pid"
   local line status uptime
+  wait "$boot_command_pid"
+  status=$?
   while IFS= read -r line || [ -n "$line" ]; do echo "${BOOT_COMMAND_CONSOLE.output}$line"; done < /run/tart-boot-command.out
-  read -r status < /run/tart-boot-command.status || status=255
   read -r uptime _ < /proc/uptime
   log "boot command done at \${uptime} s"
   echo "${BOOT_COMMAND_CONSOLE.exit}$status"
-  rm -f /run/tart-boot-command.out /run/tart-boot-command.status
 }
 
 # Firecracker reaches sshd over vsock (hybrid vsock, port ${GUEST_VSOCK_SSH_PORT}): bridge it when the device exists.

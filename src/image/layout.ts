@@ -47,6 +47,8 @@ export interface ImageManifest {
   kernelCmdlineFirecracker: string;
   /** True when vmlinux has the PVH entry note (Firecracker ≥ 1.12 boots it via PVH). */
   vmlinuxPvh: boolean;
+  /** The static busybox in the guest's root, for boot commands (absent: an image built before it). */
+  helperBusybox?: string;
   inputs: Record<string, unknown>;
   files: Record<ImageFileKey, ImageFileInfo>;
   buildSeconds: number;
@@ -163,6 +165,7 @@ function manifestProblems(value: unknown): string[] {
   expectType('kernelCmdlineFirecracker', 'string');
   expectType('vmlinuxPvh', 'boolean');
   expectType('buildSeconds', 'number');
+  if (value.helperBusybox !== undefined) expectType('helperBusybox', 'string');
   if (value.formatVersion !== undefined && value.formatVersion !== IMAGE_FORMAT_VERSION) {
     problems.push(
       `formatVersion ${String(value.formatVersion)} is not ${IMAGE_FORMAT_VERSION} (rebuild the image)`,

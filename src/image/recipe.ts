@@ -6,6 +6,7 @@ import { IMAGE_FORMAT_VERSION } from './layout.js';
 import { renderGuestInit, renderSshdConfig } from './guest-init.js';
 import { CONTAINER_MODULE_TREES, GUEST_MODULES } from './modules.js';
 import { ROOTFS_DPKG_EXCLUDES, ROOTFS_PACKAGES, ROOTFS_SUITE } from './rootfs.js';
+import { HELPER_ROOT_BUSYBOX } from '../vmm/guest-contract.js';
 import type { KernelPackage } from './kernel.js';
 
 export interface ImageRecipe {
@@ -20,6 +21,8 @@ export interface ImageRecipe {
   modules: string[];
   /** Module trees the helper root carries for containers in the job, loaded on demand. */
   containerModuleTrees: string[];
+  /** Where the root carries a copy of the static busybox (busyboxVersion). */
+  helperBusybox: string;
   /** Full text of the generated scripts: any edit gives a new version. */
   guestInit: string;
   sshdConfig: string;
@@ -66,6 +69,7 @@ export function imageRecipe(options: {
     dpkgExcludes: [...ROOTFS_DPKG_EXCLUDES],
     modules: GUEST_MODULES.map((module) => module.name),
     containerModuleTrees: [...CONTAINER_MODULE_TREES],
+    helperBusybox: HELPER_ROOT_BUSYBOX,
     guestInit: renderGuestInit(),
     sshdConfig: renderSshdConfig(),
     initramfsInitSource: options.initramfsInitSource,

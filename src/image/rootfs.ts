@@ -1,11 +1,13 @@
-// rootfs.ext4: a Debian minbase tree from mmdebstrap with the guest init and sshd config added
-// and the package's sshd host keys removed, turned into ext4 by `mkfs.ext4 -d` (no mounting).
-// As root mmdebstrap writes a directory; otherwise it runs in --mode=unshare, writes a tar, and
-// the tar is unpacked and imaged inside one fakeroot session so files stay owned by root.
+// rootfs.ext4: a Debian minbase tree from mmdebstrap with the guest init, sshd config and a static
+// busybox (for boot commands) added and the package's sshd host keys removed, turned into ext4 by
+// `mkfs.ext4 -d` (no mounting). As root mmdebstrap writes a directory; otherwise it runs in
+// --mode=unshare, writes a tar, and the tar is unpacked and imaged inside one fakeroot session so
+// files stay owned by root.
 import { lstat, readdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runChecked, type CommandRunner } from './spawn.js';
 import { GUEST_INIT_PATH } from './initramfs-init.js';
+import { HELPER_ROOT_BUSYBOX } from '../vmm/guest-contract.js';
 
 export const ROOTFS_SUITE = 'bookworm';
 
@@ -54,6 +56,8 @@ export async function buildRootfs(options: {
   output: string;
   aptSourcesFile: string;
   files: RootfsFiles;
+  /** The host's static busybox (busybox-static), copied to HELPER_ROOT_BUSYBOX. */
+  busyboxFile: string;
   asRoot: boolean;
   run: CommandRunner;
   log: (line: string) => void;
@@ -78,6 +82,7 @@ export async function buildRootfs(options: {
       initFile,
       sshdFile,
       ...(options.files.modules ? { modules: options.files.modules } : {}),
+      busyboxFile: options.busyboxFile,
     }),
     signal,
   });
@@ -123,6 +128,7 @@ export function mmdebstrapArgs(options: {
   initFile: string;
   sshdFile: string;
   modules?: { dir: string; release: string };
+  busyboxFile: string;
 }): string[] {
   const { modules } = options;
   const moduleHooks = modules
@@ -142,6 +148,9 @@ export function mmdebstrapArgs(options: {
     '--aptopt=Acquire::Retries "3"',
     `--customize-hook=upload ${options.initFile} ${GUEST_INIT_PATH}`,
     `--customize-hook=upload ${options.sshdFile} /etc/ssh/sshd_config`,
+    `--customize-hook=mkdir -p "$1${dirname(HELPER_ROOT_BUSYBOX)}"`,
+    `--customize-hook=upload ${options.busyboxFile} ${HELPER_ROOT_BUSYBOX}`,
+    `--customize-hook=chmod 0755 "$1${HELPER_ROOT_BUSYBOX}"`,
     // Host keys come per VM from the seed; resolv.conf is written at boot from network.env.
     `--customize-hook=chmod 0755 "$1${GUEST_INIT_PATH}" && rm -f "$1"/etc/ssh/ssh_host_* "$1"/etc/resolv.conf`,
     ...moduleHooks,

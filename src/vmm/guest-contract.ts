@@ -15,6 +15,13 @@
 export const GUEST_DEVICES = { rootfs: '/dev/vda', scratch: '/dev/vdb', seed: '/dev/vdc', jobImage: '/dev/vdd' } as const;
 
 /**
+ * A static busybox in the guest's root (the helper root), so that a boot command is one exec of
+ * a static binary with its applets instead of dynamically linked programs (~80 ms each under
+ * TCG). Images built before it lack it: the image manifest's helperBusybox says it is there.
+ */
+export const HELPER_ROOT_BUSYBOX = '/usr/lib/tart/busybox';
+
+/**
  * The device of each service's image disk (#11): attached after the job image (when the job has
  * one) in `services:` order, so /dev/vdd or /dev/vde onwards.
  */

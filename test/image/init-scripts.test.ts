@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { BOOT_COMMAND_CONSOLE, EXTRA_SEED_FILES, GUEST_DEVICES, GUEST_READY_MARKER, SEED_FILES } from '../../src/vmm/guest-contract.js';
-import { renderGuestInit, renderSshdConfig, SEED_MOUNT } from '../../src/image/guest-init.js';
+import { BOOT_COMMAND_CONSOLE, EXTRA_SEED_FILES, GUEST_DEVICES, GUEST_READY_MARKER, HELPER_ROOT_BUSYBOX, SEED_FILES } from '../../src/vmm/guest-contract.js';
+import { INIT_BUSYBOX_APPLETS, renderGuestInit, renderSshdConfig, SEED_MOUNT } from '../../src/image/guest-init.js';
 import { GUEST_INIT_PATH, INITRAMFS_APPLETS, renderInitramfsInit } from '../../src/image/initramfs-init.js';
 import { initramfsEntries } from '../../src/image/initramfs.js';
 
@@ -69,6 +69,18 @@ test("the guest init reports the seed's boot command on the console before the r
   assert.ok(script.lastIndexOf('start_boot_command') < script.lastIndexOf('start_sshd'));
   assert.ok(script.lastIndexOf('report_boot_command') < marker);
   assert.ok(script.includes(`echo "${BOOT_COMMAND_CONSOLE.exit}$status"`));
+});
+
+test("the guest init runs its small steps as applets of the root's static busybox, which has every one of them", () => {
+  const script = renderGuestInit();
+  const applets = new Set((spawnSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).stdout ?? '').split('\n'));
+  for (const applet of INIT_BUSYBOX_APPLETS) {
+    assert.ok(applets.has(applet), `busybox-static has no ${applet}`);
+    const definition = script.indexOf(`${applet}() { ${HELPER_ROOT_BUSYBOX} ${applet} "$@"; }`);
+    assert.ok(definition > 0 && definition < script.indexOf('mount_filesystems()'), applet);
+  }
+  // sshd and the entropy credit stay the root's own programs.
+  assert.ok(!INIT_BUSYBOX_APPLETS.some((applet) => ['install', 'perl', 'sshd', 'socat'].includes(applet)));
 });
 
 test('sshd allows root by key only, with no passwords, PAM or DNS lookups', () => {

@@ -8,27 +8,29 @@ import { buildRootfs, mkfsArgs, mmdebstrapArgs, ROOTFS_PACKAGES } from '../../sr
 import { spawnCommand, type CommandRunner } from '../../src/image/spawn.js';
 
 test('mmdebstrap copies staged kernel modules into the root and indexes them there with depmod', () => {
-  const args = mmdebstrapArgs({ mode: 'unshare', target: '/w/rootfs.tar', aptSourcesFile: '/w/s', initFile: '/w/i', sshdFile: '/w/c', modules: { dir: '/w/modules', release: '6.1.0-57-cloud-amd64' } });
+  const args = mmdebstrapArgs({ mode: 'unshare', target: '/w/rootfs.tar', aptSourcesFile: '/w/s', initFile: '/w/i', sshdFile: '/w/c', busyboxFile: '/bin/busybox', modules: { dir: '/w/modules', release: '6.1.0-57-cloud-amd64' } });
   const hooks = args.filter((arg) => arg.startsWith('--customize-hook='));
   const copy = hooks.indexOf('--customize-hook=copy-in /w/modules/6.1.0-57-cloud-amd64 /lib/modules');
   assert.ok(copy > 0 && hooks[copy - 1] === '--customize-hook=mkdir -p "$1"/lib/modules', hooks.join('\n'));
   assert.equal(hooks[copy + 1], '--customize-hook=chroot "$1" depmod -a 6.1.0-57-cloud-amd64');
   assert.ok(ROOTFS_PACKAGES.includes('kmod'), 'modprobe for the kernel\'s autoloading');
-  assert.ok(!mmdebstrapArgs({ mode: 'root', target: '/t', aptSourcesFile: '/s', initFile: '/i', sshdFile: '/c' }).some((arg) => arg.includes('depmod')));
+  assert.ok(!mmdebstrapArgs({ mode: 'root', target: '/t', aptSourcesFile: '/s', initFile: '/i', sshdFile: '/c', busyboxFile: '/bin/busybox' }).some((arg) => arg.includes('depmod')));
 });
 
-test('mmdebstrap gets minbase, the package list, the guest files and the host-key removal', () => {
+test('mmdebstrap gets minbase, the package list, the guest files, the static busybox and the host-key removal', () => {
   const args = mmdebstrapArgs({
     mode: 'root',
     target: '/w/rootfs',
     aptSourcesFile: '/w/guest.sources',
     initFile: '/w/tart-init',
     sshdFile: '/w/sshd_config',
+    busyboxFile: '/bin/busybox',
   });
   assert.ok(args.includes('--variant=minbase'));
   assert.ok(args.includes(`--include=${ROOTFS_PACKAGES.join(',')}`));
   assert.ok(args.includes('--customize-hook=upload /w/tart-init /sbin/tart-init'));
   assert.ok(args.includes('--customize-hook=upload /w/sshd_config /etc/ssh/sshd_config'));
+  assert.ok(args.includes('--customize-hook=upload /bin/busybox /usr/lib/tart/busybox'));
   assert.ok(args.some((arg) => arg.includes('rm -f "$1"/etc/ssh/ssh_host_*')));
   assert.deepEqual(args.slice(-3), ['bookworm', '/w/rootfs', '/w/guest.sources']);
   assert.ok(!args.some((arg) => /systemd/.test(arg)));
@@ -65,6 +67,7 @@ test('without root the tree comes from an unshare-mode tar and is imaged inside 
       output,
       aptSourcesFile: join(work, 'guest.sources'),
       files: { guestInit: '#!/bin/bash\n', sshdConfig: '' },
+      busyboxFile: '/bin/busybox',
       asRoot: false,
       run,
       log: () => {},
