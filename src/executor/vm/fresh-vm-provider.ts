@@ -23,6 +23,7 @@ import { stopDetachedVmm } from './detached-vmm.js';
 import { freeLoopbackPort } from './free-port.js';
 import { createRuntimeDir, readState, removeRuntimeDir } from './runtime-dir.js';
 import { readCredentials, writeCredentials, writeHandle, type VmHandle } from './vm-handle.js';
+import type { GuestTools } from './image-root.js';
 import type { AcquiredVm, VmProvider, VmRequest } from './vm-provider.js';
 
 /**
@@ -190,6 +191,11 @@ export class FreshVmProvider implements VmProvider {
         { cause: error, details: { consoleTail: tail } },
       );
     }
+  }
+
+  async guestTools(): Promise<GuestTools> {
+    const { helperBusybox } = await this.readManifest();
+    return helperBusybox === undefined ? {} : { helperBusybox };
   }
 
   async attach(handle: VmHandle, signal?: AbortSignal): Promise<AcquiredVm> {

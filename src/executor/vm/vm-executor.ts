@@ -11,7 +11,6 @@ import {
   imageRootSetupCommand,
   resolvedUserOf,
   userStageCommand,
-  type RootImageConfig,
   type ResolvedUser,
 } from './image-root.js';
 import { prepareJobImage, sharedVolumesOf, type JobImageSettings } from './job-image.js';
@@ -84,12 +83,14 @@ export class VmExecutor implements Executor {
       const shared = sharedVolumesOf(jobImage || services.length > 0 ? (this.jobImages?.volumes ?? []) : []);
       for (const warning of shared.warnings) prepare.log(warning);
       const root = jobImage ? { ...jobImage.root, sharedVolumes: shared.paths } : undefined;
+      // The guest's init builds the image root during boot, with the guest image's own tools.
+      const imageRoot = root ? imageRootSetupCommand('/builds', root, (await this.provider.guestTools?.()) ?? {}) : undefined;
       vm = await this.provider.acquire(
         {
           name: `job${prepare.job.id}`,
           log: prepare.log,
-          ...(jobImage
-            ? { imageDigest: jobImage.image.entry.manifestDigest, imageDisk: jobImage.image.rootfsPath, bootCommand: imageRootSetupCommand('/builds', root) }
+          ...(jobImage && imageRoot
+            ? { imageDigest: jobImage.image.entry.manifestDigest, imageDisk: jobImage.image.rootfsPath, bootCommand: imageRoot }
             : {}),
           ...(services.length > 0
             ? { serviceDigests: services.map((service) => service.image.entry.manifestDigest), serviceDisks: services.map((service) => service.image.rootfsPath) }
@@ -97,7 +98,7 @@ export class VmExecutor implements Executor {
         },
         prepare.signal,
       );
-      const user = jobImage ? await mountImageRoot(vm, root ?? {}, prepare.signal) : undefined;
+      const user = root && imageRoot ? await mountImageRoot(vm, imageRoot, root.user, prepare.signal) : undefined;
       const running =
         services.length > 0
           ? new VmServices(vm.channel, services, { buildsDir: '/builds', hasJobImage: jobImage !== undefined, waitForServicesTimeout: this.jobImages?.waitForServicesTimeout, sharedVolumes: shared.paths })
@@ -122,12 +123,11 @@ export class VmExecutor implements Executor {
 // into the error on failure only.
 async function mountImageRoot(
   vm: AcquiredVm,
-  image: RootImageConfig,
+  command: readonly string[],
+  user: string | undefined,
   signal: AbortSignal,
 ): Promise<ResolvedUser | undefined> {
-  const { user } = image;
-  const { exitCode, output } =
-    vm.bootCommandResult ?? (await execCollecting(vm.channel, { command: imageRootSetupCommand('/builds', image), signal }));
+  const { exitCode, output } = vm.bootCommandResult ?? (await execCollecting(vm.channel, { command: [...command], signal }));
   const text = output.trim();
   if (exitCode !== 0) {
     throw new TartError('IMAGE_ROOT_FAILED', `cannot mount the job's image in the VM (exit ${exitCode}): ${text}`);

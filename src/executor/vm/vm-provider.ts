@@ -3,6 +3,7 @@
 // fresh-vm-provider.ts; a pool or a snapshot restore is another provider beside it.
 import type { GuestChannel } from '../../guest/channel.js';
 import type { BootCommandResult } from '../../vmm/guest-contract.js';
+import type { GuestTools } from './image-root.js';
 import type { VmHandle } from './vm-handle.js';
 
 export interface VmRequest {
@@ -46,6 +47,11 @@ export interface VmProvider {
   readonly name: string;
   /** A booted VM whose guest channel answers. On failure every step taken so far is undone. */
   acquire(request: VmRequest, signal: AbortSignal): Promise<AcquiredVm>;
+  /**
+   * What the guest image its VMs boot offers a boot command (its manifest's helperBusybox); absent
+   * or empty: only the helper root's usual programs.
+   */
+  guestTools?(): Promise<GuestTools>;
   /** Re-attaches to a VM acquired by another process, from its handle. */
   attach(handle: VmHandle, signal?: AbortSignal): Promise<AcquiredVm>;
   /** Destroys the VM and every file of it. Idempotent; never throws. */

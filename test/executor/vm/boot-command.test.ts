@@ -34,4 +34,20 @@ describe('a boot command (real guest under TCG)', () => {
     }
     assert.deepEqual(await qemuProcessesMentioning(runtimeRoot), []);
   });
+
+  it("runs as one exec of the image's static busybox, whose applets the init's own steps use", async (t) => {
+    const provider = new FreshVmProvider({ vmm: new QemuVmm({ accel: 'auto' }), imageDir: IMAGE_DIR, vcpus: 1, memoryMb: 512, diskSizeMb: 512, bootTimeoutSeconds: 240, runtimeRoot });
+    const { helperBusybox } = await provider.guestTools();
+    if (helperBusybox === undefined) return t.skip('the guest image predates its static busybox: rebuild it');
+    // A standalone shell: mkdir and mount are busybox's applets, not the root's programs.
+    const script = 'mkdir -p /run/bb-test && mount -t tmpfs tmpfs /run/bb-test && type mount && readlink /proc/self/exe';
+    const vm = await provider.acquire({ name: 'bootcmd-bb', log: () => undefined, bootCommand: [helperBusybox, 'sh', '-c', script] }, new AbortController().signal);
+    try {
+      assert.deepEqual(vm.bootCommandResult, { exitCode: 0, output: `mount is mount\n${helperBusybox}` });
+      const mounted = await execCollecting(vm.channel, { command: ['grep', '-c', ' /run/bb-test tmpfs ', '/proc/mounts'] });
+      assert.deepEqual(mounted, { exitCode: 0, output: '1\n' });
+    } finally {
+      await provider.release(vm);
+    }
+  });
 });

@@ -87,6 +87,21 @@ describe("a job image's user", () => {
     assert.ok(imageRootSetupCommand('/builds', { user: 'node' }).at(-1)!.includes(`${IMAGE_ROOT}/etc/passwd`));
   });
 
+  it("is one exec of the guest's static busybox where the image has one, else the helper root's sh and the disk's busybox", () => {
+    const withTools = imageRootSetupCommand('/builds', { user: 'node' }, { helperBusybox: '/usr/lib/tart/busybox' });
+    assert.deepEqual(withTools.slice(0, 3), ['/usr/lib/tart/busybox', 'sh', '-c']);
+    assert.equal(withTools.length, 4);
+    const script = withTools[3]!;
+    assert.ok(script.includes("'/dev/vdd /run/tart-image/disk ext4 ro,noload 0 0'"));
+    assert.ok(script.includes('/usr/lib/tart/busybox awk'), 'the user is resolved with the same busybox');
+    // Four applet processes: two mkdir, two mount -a.
+    assert.deepEqual(script.match(/^(?:mkdir|mount) .*$/gm)?.map((line) => line.split(' ').slice(0, 2).join(' ')), ['mkdir -p', 'mount -a', 'mkdir -p', 'mount -a']);
+    const without = imageRootSetupCommand('/builds', { user: 'node' });
+    assert.deepEqual([without[0], without[1], without[3]], ['sh', '-c', GUEST_BUSYBOX]);
+    assert.match(without[2]!, /mount -t ext4 -o ro,noload \/dev\/vdd \/run\/tart-image\/disk && exec "\$0" sh -c "\$1"$/);
+    assert.ok(!without[4]!.includes('/dev/vdd'));
+  });
+
   it("reads the resolved user from the setup output only when the user is not root", () => {
     const printed = 'mounted\ntart-user 1000 1000 50,1000 /home/builder\n';
     assert.equal(resolvedUserOf(undefined, printed), undefined);

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { isTheVmm } from '../detached-vmm.js';
 import { writeHandle } from '../vm-handle.js';
+import type { GuestTools } from '../image-root.js';
 import type { AcquiredVm, VmProvider, VmRequest } from '../vm-provider.js';
 import { DEFAULT_BOOT_KEY, bootKeyOf, bootKeyString } from './boot-key.js';
 import { BACKGROUND_NICENESS, setProcessNiceness } from './cpu-priority.js';
@@ -152,6 +153,10 @@ export class PooledVmProvider implements VmProvider {
       this.handedOut.delete(placeholder);
       this.nudge();
     }
+  }
+
+  async guestTools(): Promise<GuestTools> {
+    return (await this.inner.guestTools?.()) ?? {};
   }
 
   attach(handle: AcquiredVm['handle'], signal?: AbortSignal): Promise<AcquiredVm> {
