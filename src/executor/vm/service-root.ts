@@ -4,7 +4,7 @@
 // Services share the VM's network namespace, so every alias is 127.0.0.1 in /etc/hosts, and the
 // readiness check dials 127.0.0.1. Pure: these build argv and text; service-runtime.ts runs them.
 import { posix } from 'node:path';
-import { rootPaths, rootSetupCommand, type ResolvedUser, type RootImageConfig } from './image-root.js';
+import { rootPaths, rootSetupCommand, type GuestTools, type ResolvedUser, type RootImageConfig } from './image-root.js';
 
 /** Where service `index` lives in the guest: its root, its log (each line stamped) and its exit status file. */
 export function serviceGuestPaths(index: number): ReturnType<typeof rootPaths> & { stampedLog: string; exitStatus: string } {
@@ -13,8 +13,8 @@ export function serviceGuestPaths(index: number): ReturnType<typeof rootPaths> &
 }
 
 /** Builds service `index`'s root from its disk at `device`, resolving its image's `user` when it names one, with its VOLUMEs. */
-export function serviceRootSetupCommand(index: number, device: string, buildsDir: string, image: RootImageConfig = {}): string[] {
-  return rootSetupCommand({ device, base: serviceGuestPaths(index).base, layer: `service-${index}`, buildsDir, ...image });
+export function serviceRootSetupCommand(index: number, device: string, buildsDir: string, image: RootImageConfig = {}, tools: GuestTools = {}): string[] {
+  return rootSetupCommand({ device, base: serviceGuestPaths(index).base, layer: `service-${index}`, buildsDir, ...image, ...tools });
 }
 
 /** The /etc/hosts lines that make each service's aliases resolve to it. */

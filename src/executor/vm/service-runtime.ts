@@ -11,7 +11,7 @@ import { serviceDiskDevices } from '../../vmm/guest-contract.js';
 import type { StartServicesOptions } from '../types.js';
 import { lineWriter } from '../line-writer.js';
 import { execCollecting } from './guest-exec.js';
-import { IMAGE_ROOT, resolvedUserOf, type ResolvedUser } from './image-root.js';
+import { IMAGE_ROOT, resolvedUserOf, type GuestTools, type ResolvedUser } from './image-root.js';
 import type { PreparedService } from './job-services.js';
 import {
   healthCheckTimeoutError,
@@ -43,7 +43,7 @@ export class VmServices {
   constructor(
     private readonly channel: GuestChannel,
     private readonly services: readonly PreparedService[],
-    private readonly options: { buildsDir: string; hasJobImage: boolean; waitForServicesTimeout?: number; sharedVolumes?: readonly string[] },
+    private readonly options: { buildsDir: string; hasJobImage: boolean; waitForServicesTimeout?: number; sharedVolumes?: readonly string[]; tools?: GuestTools },
   ) {}
 
   /**
@@ -57,7 +57,7 @@ export class VmServices {
     const devices = serviceDiskDevices(this.options.hasJobImage, this.services.length);
     for (const [index, service] of this.services.entries()) {
       const { user } = service.root;
-      const output = await this.run(serviceRootSetupCommand(index, devices[index]!, this.options.buildsDir, { ...service.root, sharedVolumes: this.options.sharedVolumes ?? [] }), `cannot mount service ${service.name} in the VM`, signal);
+      const output = await this.run(serviceRootSetupCommand(index, devices[index]!, this.options.buildsDir, { ...service.root, sharedVolumes: this.options.sharedVolumes ?? [] }, this.options.tools), `cannot mount service ${service.name} in the VM`, signal);
       const resolved = resolvedUserOf(user, output);
       if (resolved === 'unresolved') throw new TartError('SERVICE_SETUP_FAILED', `cannot resolve service ${service.name}'s user "${user}": ${output.trim()}`);
       this.users[index] = resolved;

@@ -83,8 +83,9 @@ export class VmExecutor implements Executor {
       const shared = sharedVolumesOf(jobImage || services.length > 0 ? (this.jobImages?.volumes ?? []) : []);
       for (const warning of shared.warnings) prepare.log(warning);
       const root = jobImage ? { ...jobImage.root, sharedVolumes: shared.paths } : undefined;
-      // The guest's init builds the image root during boot, with the guest image's own tools.
-      const imageRoot = root ? imageRootSetupCommand('/builds', root, (await this.provider.guestTools?.()) ?? {}) : undefined;
+      // The guest image's own tools build the roots: the job image's during boot (the guest's init), each service's after.
+      const tools = root || services.length > 0 ? ((await this.provider.guestTools?.()) ?? {}) : {};
+      const imageRoot = root ? imageRootSetupCommand('/builds', root, tools) : undefined;
       vm = await this.provider.acquire(
         {
           name: `job${prepare.job.id}`,
@@ -101,7 +102,7 @@ export class VmExecutor implements Executor {
       const user = root && imageRoot ? await mountImageRoot(vm, imageRoot, root.user, prepare.signal) : undefined;
       const running =
         services.length > 0
-          ? new VmServices(vm.channel, services, { buildsDir: '/builds', hasJobImage: jobImage !== undefined, waitForServicesTimeout: this.jobImages?.waitForServicesTimeout, sharedVolumes: shared.paths })
+          ? new VmServices(vm.channel, services, { buildsDir: '/builds', hasJobImage: jobImage !== undefined, waitForServicesTimeout: this.jobImages?.waitForServicesTimeout, sharedVolumes: shared.paths, tools })
           : undefined;
       // After the job image's root: the aliases go into its /etc/hosts too.
       await running?.mount(prepare.signal);

@@ -25,6 +25,13 @@ describe('service roots in the guest', () => {
     assert.match(command[4]!, /upperdir=\/run\/tart-service-1\/scratch\/service-1\/upper/);
   });
 
+  it("mounts a service's disk in the same one exec where the guest image has its static busybox", () => {
+    const command = serviceRootSetupCommand(1, '/dev/vdf', '/builds', {}, { helperBusybox: '/usr/lib/tart/busybox' });
+    assert.deepEqual(command.slice(0, 3), ['/usr/lib/tart/busybox', 'sh', '-c']);
+    assert.ok(command[3]!.includes("'/dev/vdf /run/tart-service-1/disk ext4 ro,noload 0 0'"));
+    assert.match(command[3]!, /upperdir=\/run\/tart-service-1\/scratch\/service-1\/upper/);
+  });
+
   it("resolves a service image's USER against the service's own passwd, and root not at all", () => {
     assert.ok(serviceRootSetupCommand(1, '/dev/vdf', '/builds', { user: 'builder' }).at(-1)!.includes('/run/tart-service-1/root/etc/passwd'));
     assert.ok(!serviceRootSetupCommand(1, '/dev/vdf', '/builds', { user: 'root' }).at(-1)!.includes('tart-user'));
