@@ -87,10 +87,14 @@ async function vmmCpuMs(pid: number): Promise<number> {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
+// The guest's uptime when its init started: the kernel's and initramfs's share of the boot.
+function initStartedAt(console: string): number {
+  return Number(/tart-guest: init started at ([\d.]+) s/.exec(console)?.[1]) * 1000;
+}
+
 // From the guest init's start to ready: the same without the kernel's and initramfs's share.
 function initToReady(console: string): number {
-  const started = Number(/tart-guest: init started at ([\d.]+) s/.exec(console)?.[1]);
-  return guestReadyAt(console) - started * 1000;
+  return guestReadyAt(console) - initStartedAt(console);
 }
 
 function bootCommandMs(console: string): number {
@@ -120,7 +124,7 @@ async function vmCost(): Promise<void> {
     // As the VM executor builds it: with the guest image's static busybox where it has one.
     const tools = (await executor.provider.guestTools?.()) ?? {};
     const withImage = { imageDigest: image.entry.manifestDigest, imageDisk: image.rootfsPath, bootCommand: imageRootSetupCommand('/builds', {}, tools) };
-    const samples = { own: [] as number[], image: [] as number[], guestOwn: [] as number[], guestImage: [] as number[], initOwn: [] as number[], initImage: [] as number[], cpuOwn: [] as number[], cpuImage: [] as number[], command: [] as number[] };
+    const samples = { own: [] as number[], image: [] as number[], guestOwn: [] as number[], guestImage: [] as number[], initOwn: [] as number[], initImage: [] as number[], cpuOwn: [] as number[], cpuImage: [] as number[], kernelOwn: [] as number[], kernelImage: [] as number[], command: [] as number[] };
     const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
     const own: number[] = [];
     const inImage: number[] = [];
@@ -134,6 +138,7 @@ async function vmCost(): Promise<void> {
             (attach ? samples.image : samples.own).push(executor.lastTimings!.totalMs);
             (attach ? samples.guestImage : samples.guestOwn).push(guestReadyAt(consoleText));
             (attach ? samples.initImage : samples.initOwn).push(initToReady(consoleText));
+            (attach ? samples.kernelImage : samples.kernelOwn).push(initStartedAt(consoleText));
             if (!attach) continue;
             if (vm.bootCommandResult?.exitCode !== 0) throw new Error(`image root setup failed: ${JSON.stringify(vm.bootCommandResult)}`);
             samples.command.push(bootCommandMs(consoleText));
@@ -156,6 +161,8 @@ async function vmCost(): Promise<void> {
     const guestImage = stats('  guest ready (uptime), image root built at boot', samples.guestImage);
     const guestOwn = stats("  guest ready (uptime), Tart's own root", samples.guestOwn);
     console.log(`  added (median difference): ${(guestImage - guestOwn).toFixed(0)} ms`);
+    stats('  kernel and initramfs (uptime at init start), image', samples.kernelImage);
+    stats("  kernel and initramfs (uptime at init start), own root", samples.kernelOwn);
     const initImage = stats('  guest init start to ready, image root', samples.initImage);
     const initOwn = stats("  guest init start to ready, Tart's own root", samples.initOwn);
     console.log(`  added from the init's start (median difference): ${(initImage - initOwn).toFixed(0)} ms`);
