@@ -89,14 +89,18 @@ export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
   const pool = options.pool;
   const jobImages = options.jobImages;
   if (!pool || pool.idleCount <= 0) return new VmExecutor(fresh, options.jobImages);
+  const inner = new FreshVmProvider(fresh);
+  // With a default_image, pooled VMs boot with it: the jobs that take it are those that name no image.
+  // Its root is set up with the guest image's tools, as the executor sets up a job's (the boot keys match).
+  const prepareBoot = async (signal: AbortSignal) =>
+    prepareDefaultImageBoot(jobImages!, (line: string) => pool.log?.(line), signal, (await inner.guestTools?.()) ?? {});
   return new VmExecutor({
-    provider: new PooledVmProvider(new FreshVmProvider(fresh), {
+    provider: new PooledVmProvider(inner, {
       idleCount: pool.idleCount,
       idleTimeMs: pool.idleTimeSeconds * 1000,
       maxVms: pool.maxVms,
       log: pool.log,
-      // With a default_image, pooled VMs boot with it: the jobs that take it are those that name no image.
-      ...(jobImages?.defaultImage ? { prepareBoot: (signal: AbortSignal) => prepareDefaultImageBoot(jobImages, (line: string) => pool.log?.(line), signal) } : {}),
+      ...(jobImages?.defaultImage ? { prepareBoot } : {}),
     }),
   }, options.jobImages);
 }

@@ -12,7 +12,7 @@ import { checkRequestedPlatform } from '../../oci/requested-platform.js';
 import type { ImageStore, JobImage } from '../../oci/store.js';
 import { TartError } from '../../errors.js';
 import { jobContainerUser, type UserPolicy } from './container-user.js';
-import { imageRootSetupCommand, isPlainVolumePath, type RootImageConfig } from './image-root.js';
+import { imageRootSetupCommand, isPlainVolumePath, type GuestTools, type RootImageConfig } from './image-root.js';
 import type { PooledBootSpec } from './pool/pooled-vm-provider.js';
 
 export interface JobImageSettings {
@@ -97,6 +97,7 @@ export async function prepareDefaultImageBoot(
   settings: JobImageSettings,
   log: (line: string) => void,
   signal: AbortSignal,
+  tools: GuestTools = {},
 ): Promise<PooledBootSpec | undefined> {
   const name = settings.defaultImage;
   if (!name || name.includes('$')) return undefined;
@@ -104,7 +105,7 @@ export async function prepareDefaultImageBoot(
   const image = await pullJobImage({ name, requestedPolicies: undefined, job: { variables: [] }, settings, log, signal });
   const root = { ...rootConfigOf(image, user), sharedVolumes: sharedVolumesOf(settings.volumes ?? []).paths };
   return {
-    request: { imageDigest: image.entry.manifestDigest, imageDisk: image.rootfsPath, bootCommand: imageRootSetupCommand('/builds', root) },
+    request: { imageDigest: image.entry.manifestDigest, imageDisk: image.rootfsPath, bootCommand: imageRootSetupCommand('/builds', root, tools) },
     release: () => image.release(),
   };
 }
