@@ -42,6 +42,7 @@ export const createExecutorFor: ExecutorFactory = (runner, options = {}) => {
         pool: { ...poolSettingsOf(runner, options.concurrent), log: options.log },
         jobImages: jobImageSettings(runner),
         guard: guardedUserNetwork(runner),
+        log: options.log,
       });
   }
 };

@@ -70,6 +70,7 @@ describe('the host guard around a user-mode QEMU job', () => {
       trace: string;
       qemuUids: number[];
       qemuCapabilities: string[];
+      qemuRoots: string[];
       guardDuringJob: boolean;
       guardAfterStop: boolean;
     };
@@ -85,6 +86,8 @@ describe('the host guard around a user-mode QEMU job', () => {
     assert.match(trace, /192\.0\.2\.1 outside-rc=0/, 'outbound NAT still reaches the world (seen from the host address)');
     assert.deepEqual(summary.qemuUids, [VM_UID], 'QEMU ran as the unprivileged vm_user');
     assert.deepEqual(summary.qemuCapabilities, ['0000000000000000'], 'with no capability left');
+    assert.equal(summary.qemuRoots.length, 1, `one VM, seen chrooted: ${summary.qemuRoots.join(', ')}`);
+    assert.match(summary.qemuRoots[0] ?? '', new RegExp(`^${runtimeRoot}/[^/]+/jail$`), 'QEMU is chrooted into its VM\'s empty jail dir');
     assert.equal(summary.guardDuringJob, true, 'the guard table was loaded while the VM ran');
     assert.equal(summary.guardAfterStop, false, 'and removed once the daemon stopped');
   });

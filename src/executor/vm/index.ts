@@ -5,6 +5,7 @@ import { IMAGE_FILES } from '../../image/layout.js';
 import { TartError } from '../../errors.js';
 import { FirecrackerVmm, firecrackerVmmOptionsFromConfig } from '../../vmm/firecracker/firecracker-vmm.js';
 import { QemuVmm } from '../../vmm/qemu/qemu-vmm.js';
+import { sharedVmCgroups } from '../../vmm/cgroup/vm-cgroups.js';
 import { defaultRuntimeRoot } from './runtime-dir.js';
 import { FreshVmProvider } from './fresh-vm-provider.js';
 import { PooledVmProvider } from './pool/pooled-vm-provider.js';
@@ -52,6 +53,8 @@ export interface CreateVmExecutorOptions {
   jobImages?: JobImageSettings;
   /** User-mode QEMU kept off the host's services: QEMU's uid, and the guard around each VM. */
   guard?: GuardedUserNetwork;
+  /** The executor's own events (cgroup limits unavailable), for the daemon log. */
+  log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
 export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
@@ -69,6 +72,7 @@ export function createVmExecutor(options: CreateVmExecutorOptions): VmExecutor {
           accel: options.accel,
           binary: options.qemuBinary,
           ...(options.guard ? { runAs: options.guard.runAs } : {}),
+          cgroups: sharedVmCgroups(options.log ?? options.pool?.log),
           // describe() must report the accelerator start() will use: both probe with the image's kernel.
           probeKernel: {
             kernelPath: join(options.imageDir, IMAGE_FILES.kernel),

@@ -14,6 +14,11 @@ export interface QemuArgsInput {
    * paths: an unprivileged QEMU never needs access to the image store's private directories.
    */
   passedDisks?: { rootfs?: number; jobImage?: number; services?: number[] };
+  /**
+   * Confines QEMU, started as root, once it has opened its files: chroot into `dir` (qemu-jail.ts),
+   * then drop to uid:gid with every capability gone.
+   */
+  jail?: { dir: string; uid: number; gid: number };
 }
 
 /**
@@ -23,13 +28,25 @@ export interface QemuArgsInput {
  */
 export const QEMU_SANDBOX = 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny';
 
-export function buildQemuArgs({ spec, accel, qmpSocket, pidFile, passedDisks = {} }: QemuArgsInput): string[] {
+/**
+ * The filter of a jailed QEMU. QEMU 7.2 installs its filter before it chroots and drops to -runas,
+ * so set*uid must stay allowed for that one drop (elevateprivileges=deny kills it with SIGSYS).
+ * Once dropped, every uid and gid is vm_user's, no capability is left and NoNewPrivs is set
+ * (libseccomp sets it), so the calls can change nothing; fork/exec stay denied.
+ */
+export const QEMU_SANDBOX_JAILED = 'on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny';
+
+export function buildQemuArgs({ spec, accel, qmpSocket, pidFile, passedDisks = {}, jail }: QemuArgsInput): string[] {
   // An fd set per passed disk (set id = the fd); the drive names it as /dev/fdset/<id>.
   const fileOf = (path: string, fd: number | undefined) => (fd === undefined ? path : `/dev/fdset/${fd}`);
   const passed = [passedDisks.rootfs, passedDisks.jobImage, ...(passedDisks.services ?? [])].filter((fd) => fd !== undefined);
   const fdSets = passed.flatMap((fd) => ['-add-fd', `fd=${fd},set=${fd}`]);
   return [
-    '-sandbox', QEMU_SANDBOX,
+    '-sandbox', jail ? QEMU_SANDBOX_JAILED : QEMU_SANDBOX,
+    ...(jail ? ['-chroot', jail.dir, '-runas', `${jail.uid}:${jail.gid}`] : []),
+    // Paused until the driver has checked the jail and placed QEMU in its cgroup, then `cont`:
+    // QEMU 7.2 starts the guest before it chroots and drops its uid.
+    '-S',
     // acpi=on: the cloud kernel needs it; legacy timers stay on because TCG hangs without them.
     '-M', 'microvm,acpi=on',
     '-accel', accel,

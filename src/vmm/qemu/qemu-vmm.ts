@@ -11,8 +11,13 @@ import { spawnVmm, type SpawnVmm } from '../spawn.js';
 import type { VmExit, VmInstance, VmSpec, Vmm } from '../types.js';
 import { probeAccelerator } from './accel-probe.js';
 import { buildQemuArgs, type QemuAccelerator } from './qemu-args.js';
+import type { VmCgroup, VmCgroups } from '../cgroup/vm-cgroups.js';
+import { assertJailed, prepareQemuJail } from './qemu-jail.js';
 import { handOverToOwner, type QemuOwner } from './qemu-owner.js';
-import { qmpExecute } from './qmp.js';
+import { qmpExecute, qmpExecuteWhenReady } from './qmp.js';
+
+/** How long a spawned QEMU may take to serve QMP (its init: devices, disks, kernel load). */
+const QMP_READY_TIMEOUT_MS = 15_000;
 
 export interface QemuVmmOptions {
   binary?: string;
@@ -21,8 +26,16 @@ export interface QemuVmmOptions {
   spawn?: SpawnVmm;
   /** For the accel probe: a kernel and initrd to boot. */
   probeKernel?: { kernelPath: string; initrdPath: string };
-  /** The unprivileged uid/gid QEMU is started as (absent = the daemon's own); asked at each start. */
+  /**
+   * The unprivileged uid/gid QEMU runs as (absent = the daemon's own); asked at each start. Such a
+   * QEMU is started as root, chroots into an empty dir of its VM once it has opened its files, and
+   * drops to this uid/gid (qemu-jail.ts).
+   */
   runAs?: () => Promise<QemuOwner>;
+  /** Per-VM cgroup v2 limits (absent = none). */
+  cgroups?: VmCgroups;
+  /** The host resolver file copied into a jail (default /etc/resolv.conf). */
+  resolvConf?: string;
 }
 
 export class QemuVmm implements Vmm {
@@ -62,13 +75,15 @@ export class QemuVmm implements Vmm {
     const accel = await this.accelerator({ kernelPath: spec.kernelPath, initrdPath: spec.initrdPath });
     const owner = await this.options.runAs?.();
     const handover = owner ? await handOverToOwner(spec, owner) : undefined;
+    const jail = owner ? { dir: await prepareQemuJail(spec.runtimeDir, this.options.resolvConf), ...owner } : undefined;
     const controlDir = handover?.controlDir ?? spec.runtimeDir;
     const qmpSocket = join(controlDir, 'qmp.sock');
     const pidFile = join(controlDir, 'qemu.pid');
-    const args = buildQemuArgs({ spec, accel, qmpSocket, pidFile, passedDisks: handover?.passedDisks });
+    const args = buildQemuArgs({ spec, accel, qmpSocket, pidFile, passedDisks: handover?.passedDisks, jail });
     let child: ChildProcess;
     try {
-      child = this.spawnAs(owner)(this.binary, args, {
+      // A jailed QEMU starts as root (chroot needs it) and drops to the owner itself (-runas).
+      child = this.spawnAs(jail ? undefined : owner)(this.binary, args, {
         cwd: controlDir,
         ...(handover ? { stdio: ['ignore', 'pipe', 'pipe', ...handover.descriptors] } : {}),
       });
@@ -96,9 +111,12 @@ export class QemuVmm implements Vmm {
     if (!spawned || child.pid === undefined) {
       throw new TartError('VMM_SPAWN_FAILED', spawnFailure(this.binary, spawnError, stderr));
     }
+    const pid = child.pid;
     let stopping: Promise<void> | undefined;
+    let cgroupRemoved: Promise<void> = Promise.resolve();
     const stop = (options: { graceMs?: number } = {}) => {
       stopping ??= stopQemu({ child, exited, qmpSocket, graceMs: options.graceMs ?? 3000 }).finally(async () => {
+        await cgroupRemoved;
         await console.close();
         await rm(qmpSocket, { force: true });
         await rm(pidFile, { force: true });
@@ -116,8 +134,32 @@ export class QemuVmm implements Vmm {
         details: { stderr: stderr.trim() },
       });
     }
+    // Started paused (-S): the guest runs only once QEMU is jailed and limited.
+    try {
+      await qmpExecuteWhenReady(qmpSocket, 'query-status', {
+        timeoutMs: QMP_READY_TIMEOUT_MS,
+        gone: () => child.exitCode !== null || child.signalCode !== null,
+      });
+      // QMP is served from QEMU's main loop, which starts after its chroot and uid drop.
+      if (jail) await assertJailed(pid, jail.dir);
+      const cgroup: VmCgroup | undefined = await this.options.cgroups?.place(spec.id, pid, {
+        memoryMb: spec.memoryMb,
+        vcpus: spec.vcpus,
+        accel,
+      });
+      if (cgroup) cgroupRemoved = exited.then(() => cgroup.remove());
+      const resumed = await qmpExecute(qmpSocket, 'cont', QMP_READY_TIMEOUT_MS);
+      if (resumed.error) throw new TartError('VMM_EXITED', `QEMU refused to start the guest: ${resumed.error.desc}`);
+    } catch (error) {
+      await stop({ graceMs: 0 });
+      if (error instanceof TartError && error.code !== 'QMP_CONNECTION' && error.code !== 'QMP_TIMEOUT') throw error;
+      throw new TartError('VMM_EXITED', `QEMU did not come up (${(error as Error).message}): ${stderr.trim()}`, {
+        cause: error,
+        details: { stderr: stderr.trim() },
+      });
+    }
     return {
-      pid: child.pid,
+      pid,
       sockets: { qmp: qmpSocket },
       sshEndpoint:
         spec.network.mode === 'user'

@@ -26,6 +26,29 @@ export async function qmpExecute(socketPath: string, command: string, timeoutMs 
   }
 }
 
+/**
+ * qmpExecute once QEMU serves its socket: a QEMU just spawned binds it during its init and answers
+ * only from its main loop on. Retries a socket not there yet (or refusing) every 20 ms until
+ * `timeoutMs`, or until `gone()` says QEMU has exited.
+ */
+export async function qmpExecuteWhenReady(
+  socketPath: string,
+  command: string,
+  options: { timeoutMs: number; gone?: () => boolean },
+): Promise<QmpReply> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    try {
+      return await qmpExecute(socketPath, command, Math.max(deadline - Date.now(), 1));
+    } catch (error) {
+      const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
+      const notYet = cause?.code === 'ENOENT' || cause?.code === 'ECONNREFUSED';
+      if (!notYet || Date.now() >= deadline || options.gone?.()) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
 // Parses newline-delimited JSON messages; events are skipped when waiting for a reply.
 function lineReader(socket: Socket) {
   let buffer = '';

@@ -67,6 +67,28 @@ describe('buildQemuArgs', () => {
     ]);
   });
 
+  it('starts the guest paused (-S): the driver lets it run once QEMU is jailed and limited', () => {
+    assert.ok(args.includes('-S'));
+    assert.equal(args.includes('-chroot'), false, 'no jail without an owner');
+    assert.equal(args.includes('-runas'), false);
+  });
+
+  it('jails QEMU into the given dir and drops it to uid:gid, with set*uid allowed for that drop only', () => {
+    const jailed = buildQemuArgs({
+      spec,
+      accel: 'tcg',
+      qmpSocket: '/run/vm/qemu/qmp.sock',
+      pidFile: '/run/vm/qemu/qemu.pid',
+      jail: { dir: '/run/vm/jail', uid: 64_001, gid: 64_002 },
+    });
+    assert.deepEqual(valuesOf(jailed, '-chroot'), ['/run/vm/jail']);
+    assert.deepEqual(valuesOf(jailed, '-runas'), ['64001:64002']);
+    assert.deepEqual(valuesOf(jailed, '-sandbox'), [
+      'on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny',
+    ]);
+    assert.ok(jailed.includes('-S'));
+  });
+
   it('attaches rootfs (read-only), scratch (writable) and seed (read-only) in that order as raw disks', () => {
     const drives = valuesOf(args, '-drive').map((value) =>
       Object.fromEntries(value.split(',').map((part) => part.split('=') as [string, string])),

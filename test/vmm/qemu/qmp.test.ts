@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TartError } from '../../../src/errors.js';
-import { qmpExecute } from '../../../src/vmm/qemu/qmp.js';
+import { qmpExecute, qmpExecuteWhenReady } from '../../../src/vmm/qemu/qmp.js';
 
 const GREETING = `${JSON.stringify({ QMP: { version: { qemu: { major: 7, minor: 2, micro: 0 } }, capabilities: [] } })}\r\n`;
 
@@ -105,5 +105,32 @@ describe('qmpExecute', () => {
       qmpExecute(join(dir, 'missing.sock'), 'quit'),
       (error: unknown) => error instanceof TartError && error.code === 'QMP_CONNECTION',
     );
+  });
+
+  it('waits for a socket that is not there yet (a QEMU still in its init), then runs the command', async () => {
+    const path = join(dir, 'late.sock');
+    const started = Date.now();
+    setTimeout(() => {
+      void serve('late.sock', (command, socket) =>
+        socket.write(command.execute === 'qmp_capabilities' ? '{"return": {}}\n' : '{"return": {"status": "prelaunch"}}\n'),
+      );
+    }, 150);
+    const reply = await qmpExecuteWhenReady(path, 'query-status', { timeoutMs: 3000 });
+    assert.deepEqual(reply, { return: { status: 'prelaunch' } });
+    assert.ok(Date.now() - started >= 140, 'it waited for the socket');
+  });
+
+  it('gives up at its timeout, or at once when the QEMU is gone', async () => {
+    const missing = join(dir, 'never.sock');
+    const started = Date.now();
+    await assert.rejects(
+      qmpExecuteWhenReady(missing, 'query-status', { timeoutMs: 200 }),
+      (error: unknown) => error instanceof TartError && error.code === 'QMP_CONNECTION',
+    );
+    const waited = Date.now() - started;
+    assert.ok(waited >= 190 && waited < 1500, `waited ${waited} ms`);
+    const again = Date.now();
+    await assert.rejects(qmpExecuteWhenReady(missing, 'query-status', { timeoutMs: 5000, gone: () => true }));
+    assert.ok(Date.now() - again < 500);
   });
 });
