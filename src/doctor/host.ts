@@ -7,6 +7,8 @@ import { defaultRuntimeRoot } from '../executor/vm/runtime-dir.js';
 import { hostDefaults, type HostFacts } from '../config/paths.js';
 import { verifyImage } from '../image/layout.js';
 import { runCollect } from '../process/run.js';
+import { realCgroupFs } from '../vmm/cgroup/cgroup-fs.js';
+import { detectCgroupSupport } from '../vmm/cgroup/cgroup-support.js';
 import { probeAccelerator } from '../vmm/qemu/accel-probe.js';
 import type { DoctorHost } from './types.js';
 
@@ -30,6 +32,7 @@ export function realDoctorHost(host: HostFacts): DoctorHost {
     verifyImage: (dir) => verifyImage(dir, { checksums: false }),
     loadConfig: (path) => loadConfig(path, hostDefaults(host)),
     pooledVms: () => listPooledVms(defaultRuntimeRoot(host.env)),
+    cgroupSupport: () => detectCgroupSupport(realCgroupFs),
   };
 }
 

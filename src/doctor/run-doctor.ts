@@ -3,6 +3,7 @@
 import { defaultImageDir, type HostFacts } from '../config/paths.js';
 import { resolveFirecrackerBinary } from '../vmm/firecracker/firecracker-vmm.js';
 import { gatherKvmFacts, judgeKvm } from './kvm-check.js';
+import { judgeCgroups } from './cgroup-check.js';
 import { judgeIsolation } from './isolation-check.js';
 import { judgePool } from './pool-check.js';
 import { requirementsOf } from './requirements.js';
@@ -60,7 +61,8 @@ export async function runDoctor(input: {
   });
   const pool = judgePool(config, (await host.pooledVms?.()) ?? []);
   const isolation = judgeIsolation(config, input.hostFacts.uid);
-  const results = [configResult, kvm, firecracker, jailer, qemu, image, tcg, tun, nft, pool, isolation];
+  const cgroups = judgeCgroups(config, await host.cgroupSupport?.(), input.hostFacts.uid);
+  const results = [configResult, kvm, firecracker, jailer, qemu, image, tcg, tun, nft, pool, isolation, cgroups];
   return { results, exitCode: results.some((result) => result.verdict === 'fail') ? 1 : 0 };
 }
 

@@ -1,6 +1,7 @@
 // What `tart doctor` reports: one verdict per check, with the fact behind it and a fix hint.
 import type { ImageVerification } from '../image/layout.js';
 import type { TartConfig } from '../config/types.js';
+import type { CgroupSupport } from '../vmm/cgroup/cgroup-support.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
 
@@ -30,6 +31,8 @@ export interface DoctorHost {
   loadConfig(path: string): Promise<TartConfig>;
   /** Warm-pool VMs on this host, from their handles (absent: none known). */
   pooledVms?(): Promise<Array<{ vmId: string; state: 'idle' | 'in-use'; ownerAlive: boolean }>>;
+  /** Whether cgroup v2 offers per-VM CPU and memory limits (absent: not checked). */
+  cgroupSupport?(): Promise<CgroupSupport>;
 }
 
 /** What the configured runners need from this host; decides which failures are fatal. */

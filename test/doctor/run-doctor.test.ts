@@ -102,16 +102,21 @@ describe('tart doctor', () => {
       );
     const guarded = await isolationOf(qemuUser, 0);
     assert.equal(guarded?.verdict, 'ok', guarded?.fact);
-    assert.match(guarded?.fact ?? '', /-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny/);
     assert.match(guarded?.fact ?? '', /host guard on for network = "user" \(vm\): QEMU as tart-vm/);
+    assert.match(
+      guarded?.fact ?? '',
+      /QEMU jailed per VM \(vm\): -chroot into an empty dir of its VM, -runas tart-vm with no capability, -sandbox on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny/,
+    );
+    assert.doesNotMatch(guarded?.fact ?? '', /not chrooted/);
     assert.doesNotMatch(guarded?.fact ?? '', /reach this host's loopback/);
 
     const open = await isolationOf(`${qemuUser}host_guard = false\n`, 0);
     assert.equal(open?.verdict, 'warn');
     assert.match(
       open?.fact ?? '',
-      /-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny as uid 0/,
+      /-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny as uid 0, not chrooted \(vm\)/,
     );
+    assert.doesNotMatch(open?.fact ?? '', /jailed/);
     assert.match(open?.fact ?? '', /network = "user" lets jobs reach this host's loopback \(vm\)/);
 
     const notRoot = await isolationOf(qemuUser, 1001);
@@ -120,6 +125,46 @@ describe('tart doctor', () => {
 
     const tap = await isolationOf(qemuUser.replace('"user"', '"tap"'), 1001);
     assert.equal(tap?.verdict, 'ok', tap?.fact);
+
+    const jailer = await isolationOf(firecrackerConfig, 0);
+    assert.match(jailer?.fact ?? '', /Firecracker under its jailer: chroot, uid, cgroups \(fc\)/);
+    const noJailer = await isolationOf(firecrackerConfig.replace('use_jailer = true', 'use_jailer = false'), 0);
+    assert.equal(noJailer?.verdict, 'warn');
+    assert.match(noJailer?.fact ?? '', /use_jailer = false: Firecracker runs as uid 0 with no chroot \(fc\)/);
+  });
+
+  it('reports whether each VM gets cgroup v2 CPU and memory limits, as detected on the host', async () => {
+    const cgroupsOf = async (support: Awaited<ReturnType<NonNullable<DoctorHost['cgroupSupport']>>> | undefined, uid = 0) =>
+      byName(
+        (
+          await runDoctor({
+            host: { ...fakeHost({ files: {}, binaries: qemuOnly }), ...(support ? { cgroupSupport: async () => support } : {}) },
+            configPath: '/c',
+            hostFacts: { ...hostFacts, uid },
+          })
+        ).results,
+        'cgroups',
+      );
+    const hybrid = await cgroupsOf({
+      available: false,
+      mount: '/sys/fs/cgroup/unified',
+      controllers: ['hugetlb'],
+      reason: 'lacks',
+    });
+    assert.equal(hybrid?.verdict, 'warn');
+    assert.equal(
+      hybrid?.fact,
+      'cgroup limits: not available (controllers: hugetlb at /sys/fs/cgroup/unified; per-VM limits need cpu and memory): VMs run without CPU and memory limits',
+    );
+    const unified = { available: true as const, mount: '/sys/fs/cgroup', parent: '/sys/fs/cgroup/tart', controllers: ['cpu', 'memory'] };
+    const limited = await cgroupsOf(unified);
+    assert.equal(limited?.verdict, 'ok');
+    assert.equal(
+      limited?.fact,
+      'cgroup limits: each QEMU in /sys/fs/cgroup/tart/<vm> with memory.max (memory_mb + QEMU overhead) and cpu.max (vcpus)',
+    );
+    assert.equal((await cgroupsOf(unified, 1001))?.verdict, 'warn', 'only root can make the cgroups');
+    assert.match((await cgroupsOf(undefined))?.fact ?? '', /not checked/);
   });
 
   it('trusts KVM only after a probe boot succeeds', async () => {
