@@ -29,7 +29,8 @@ export const spawnNetCommand: NetCommandRunner = async ({ argv, input }) => {
   const [file, ...args] = argv;
   if (file === undefined) throw new TartError('NET_COMMAND_FAILED', 'empty command');
   try {
-    const result = await runCollect({ command: file, args, ...(input === undefined ? {} : { input }) });
+    // ip and nft need the CAP_NET_ADMIN a non-root daemon may hold as an ambient capability.
+    const result = await runCollect({ command: file, args, keepCapabilities: true, ...(input === undefined ? {} : { input }) });
     return {
       exitCode: result.exitCode,
       stdout: result.stdout.toString('utf8'),

@@ -1,8 +1,8 @@
 // A daemon given capabilities as a non-root user (systemd's AmbientCapabilities= under User=tart)
 // holds them in its ambient set, which every program it starts inherits, whatever uid that program
-// runs as. A VMM or a shell job must get none of them: such children start through setpriv
-// (util-linux), which clears the inheritable and ambient sets before it runs the program. Tools
-// that need the capability (nft) are started as they are.
+// runs as. A VMM, a shell job or an image tool must get none of them: every child starts through
+// setpriv (util-linux), which clears the inheritable and ambient sets before it runs the program,
+// except src/net's ip and nft, which need CAP_NET_ADMIN (process/spawn.ts spawnCapableChild).
 import { readFileSync } from 'node:fs';
 
 /** util-linux's setpriv; lowering capabilities needs no privilege. */

@@ -1,6 +1,6 @@
 // The collect-output runner for short tools (git, ip, nft, mkfs, `--version` probes): one command
 // to completion, stdout and stderr collected, never a throw for a non-zero exit.
-import { spawnChild } from './spawn.js';
+import { spawnCapableChild, spawnChild } from './spawn.js';
 
 export interface RunRequest {
   command: string;
@@ -13,6 +13,8 @@ export interface RunRequest {
   signal?: AbortSignal;
   /** SIGTERM the command after this long. */
   timeoutMs?: number;
+  /** Keeps this process's ambient capabilities (src/net's ip and nft only; capabilities.ts). */
+  keepCapabilities?: boolean;
 }
 
 export interface RunResult {
@@ -26,7 +28,7 @@ export interface RunResult {
 /** Runs one command; rejects only when it could not be started (the spawn error, e.g. ENOENT). */
 export function runCollect(request: RunRequest): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawnChild(request.command, request.args, {
+    const child = (request.keepCapabilities ? spawnCapableChild : spawnChild)(request.command, request.args, {
       cwd: request.cwd,
       env: request.env ?? process.env,
       stdio: [request.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

@@ -1,6 +1,7 @@
 // Capabilities a non-root daemon holds as ambient ones (the Debian unit's AmbientCapabilities=)
-// never reach a VMM or a shell job: they start through setpriv, which clears them. Checked for
-// real with a daemon stand-in run by setpriv as nobody with CAP_NET_ADMIN and CAP_NET_RAW.
+// never reach a VMM, a shell job or a tool: they start through setpriv, which clears them; only
+// src/net's ip and nft keep them. Checked for real with a daemon stand-in run by setpriv as
+// nobody with CAP_NET_ADMIN and CAP_NET_RAW (before, every child held both).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +32,7 @@ describe('withoutInheritedCapabilities', () => {
 });
 
 describe('a daemon with ambient capabilities', { skip: process.getuid?.() !== 0 && 'setpriv --reuid needs root' }, () => {
-  it('starts VMMs and shell jobs with none of them', async () => {
+  it('starts VMMs, shell jobs and tools with none of them, and ip/nft with CAP_NET_ADMIN and CAP_NET_RAW', async () => {
     const fixture = fileURLToPath(new URL('./fixtures/print-child-capabilities.ts', import.meta.url));
     const { stdout } = await execFileAsync(
       'setpriv',
@@ -42,7 +43,10 @@ describe('a daemon with ambient capabilities', { skip: process.getuid?.() !== 0 
       ],
       { cwd: fileURLToPath(new URL('../..', import.meta.url)), env: { PATH: process.env.PATH, HOME: '/tmp' } },
     );
-    const seen = JSON.parse(stdout) as { vmm: string; shell: string };
+    const { net, ...seen } = JSON.parse(stdout) as { vmm: string; shell: string; tool: string; net: string };
+    assert.deepEqual(Object.keys(seen), ['vmm', 'shell', 'tool']);
+    assert.equal(parseCapabilitySet(net, 'CapEff'), NET_ADMIN_AND_RAW, `src/net's commands keep them:\n${net}`);
+    assert.equal(parseCapabilitySet(net, 'CapAmb'), NET_ADMIN_AND_RAW);
     for (const [seam, status] of Object.entries(seen)) {
       for (const set of ['CapInh', 'CapPrm', 'CapEff', 'CapAmb']) {
         assert.equal(parseCapabilitySet(status, set), 0n, `${seam} child: ${set} in\n${status}`);
