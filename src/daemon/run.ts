@@ -8,6 +8,7 @@ import { buildRunnerInfo, type RunnerInfo } from '../gitlab/runner-info.js';
 import { requestJob, isUnhealthyRequestError } from '../gitlab/request-job.js';
 import { runJob as defaultRunJob } from '../job/run-job.js';
 import type { JobOutcome, RunJobOptions, RunnerSettings } from '../job/types.js';
+import { sharedVmCgroups } from '../vmm/cgroup/vm-cgroups.js';
 import type { Logger } from '../log/logger.js';
 import { createExecutorFor, type ExecutorFactory } from '../executor/factory.js';
 import { poolSettingsOf, reloadEffectOf } from '../executor/pool-settings.js';
@@ -120,6 +121,7 @@ export class Daemon {
     if (!this.config.runners.some((runner) => runner.executor !== 'shell')) return;
     const { reaped, killedPids } = await reapOrphans({
       runtimeRoot: this.options.runtimeRoot ?? defaultRuntimeRoot(),
+      cgroups: sharedVmCgroups((message, fields) => this.options.logger.warn(message, fields)),
     });
     if (reaped.length > 0)
       this.options.logger.warn('reaped VMs left by a previous runner', {

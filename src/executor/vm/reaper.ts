@@ -1,6 +1,8 @@
 // At daemon start: VMs, disks and sockets left by a runner that was killed are removed.
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { VmCgroups } from '../../vmm/cgroup/vm-cgroups.js';
 import { QEMU_OWNED_DIR } from '../../vmm/qemu/qemu-owner.js';
 import { listRuntimeDirs, readState, removeRuntimeDir } from './runtime-dir.js';
 import { processRuns } from '../../process/liveness.js';
@@ -10,8 +12,12 @@ export interface ReapResult {
   killedPids: number[];
 }
 
-/** Kills the VMM of every runtime dir whose runner process is gone, and removes the dir. */
-export async function reapOrphans(options: { runtimeRoot: string; isAlive?: (pid: number) => boolean }): Promise<ReapResult> {
+/** Kills the VMM of every runtime dir whose runner process is gone, and removes the dir (and its VM's cgroup). */
+export async function reapOrphans(options: {
+  runtimeRoot: string;
+  isAlive?: (pid: number) => boolean;
+  cgroups?: Pick<VmCgroups, 'forget'>;
+}): Promise<ReapResult> {
   const isAlive = options.isAlive ?? processRuns;
   const result: ReapResult = { reaped: [], killedPids: [] };
   for (const dir of await listRuntimeDirs(options.runtimeRoot)) {
@@ -31,6 +37,8 @@ export async function reapOrphans(options: { runtimeRoot: string; isAlive?: (pid
       }
     }
     await removeRuntimeDir(dir);
+    // The runtime dir is named by the VM id, as its cgroup is.
+    await options.cgroups?.forget(basename(dir));
     result.reaped.push(dir);
   }
   return result;

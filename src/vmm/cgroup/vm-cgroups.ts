@@ -46,9 +46,16 @@ export class VmCgroups {
   private readonly fs: CgroupFs;
   private prepared: Promise<CgroupSupport> | undefined;
   private warned = false;
+  private log: VmCgroupsOptions['log'];
 
   constructor(private readonly options: VmCgroupsOptions = {}) {
     this.fs = options.fs ?? realCgroupFs;
+    this.log = options.log;
+  }
+
+  /** Where its lines go, when it was made without (the first log handed to sharedVmCgroups). */
+  adoptLog(log: VmCgroupsOptions['log']): void {
+    this.log ??= log;
   }
 
   /** Detected once; a host whose Tart parent cannot be made counts as without limits. */
@@ -68,13 +75,13 @@ export class VmCgroups {
     if (!support.available) {
       if (!this.warned) {
         this.warned = true;
-        this.options.log?.(`cgroup limits: not available (${support.reason}); VMs run without CPU and memory limits`, {
+        this.log?.(`cgroup limits: not available (${support.reason}); VMs run without CPU and memory limits`, {
           controllers: support.controllers.join(' '),
         });
       }
       return undefined;
     }
-    const path = join(support.parent, vmId.replace(/[^\w.-]/g, '_'));
+    const path = join(support.parent, cgroupName(vmId));
     const { memoryMax, cpuMax } = cgroupLimitsFor(limits, this.options.hostMemoryBytes);
     const cgroup: VmCgroup = { path, remove: () => this.remove(path) };
     try {
@@ -87,6 +94,12 @@ export class VmCgroups {
       throw new TartError('VM_CGROUP_FAILED', `cannot limit VM ${vmId} in cgroup ${path}: ${(cause as Error).message}`, { cause });
     }
     return cgroup;
+  }
+
+  /** Removes the cgroup a VM of a killed daemon left (the reaper's part); nothing where there are none. */
+  async forget(vmId: string): Promise<void> {
+    const support = await this.support();
+    if (support.available) await this.remove(join(support.parent, cgroupName(vmId)));
   }
 
   // The parent gets the controllers for its children: the root's subtree_control first.
@@ -119,7 +132,7 @@ export class VmCgroups {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') return;
         if (code !== 'EBUSY' || attempt >= 50) {
-          this.options.log?.(`cannot remove VM cgroup ${path}: ${(error as Error).message}`);
+          this.log?.(`cannot remove VM cgroup ${path}: ${(error as Error).message}`);
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -128,10 +141,16 @@ export class VmCgroups {
   }
 }
 
+// A VM id as a cgroup name: never a path out of the parent.
+function cgroupName(vmId: string): string {
+  return vmId.replace(/[^\w.-]/g, '_');
+}
+
 let shared: VmCgroups | undefined;
 
 /** The process's one VmCgroups (detection and its log line happen once per process). */
 export function sharedVmCgroups(log?: VmCgroupsOptions['log']): VmCgroups {
-  shared ??= new VmCgroups({ log });
+  shared ??= new VmCgroups();
+  shared.adoptLog(log);
   return shared;
 }

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { reapOrphans } from '../../../src/executor/vm/index.js';
 import { writeState } from '../../../src/executor/vm/runtime-dir.js';
+import { VmCgroups } from '../../../src/vmm/cgroup/vm-cgroups.js';
+import { fakeCgroupHost } from '../../support/fake-cgroupfs.js';
 import { processIsAlive } from './support/vm-test-env.js';
 import { waitFor } from '../../support/wait-for.js';
 
@@ -68,6 +70,27 @@ describe('reapOrphans with fake runtime dirs', () => {
     await assert.rejects(access(orphan), { code: 'ENOENT' });
     assert.ok(processIsAlive(ownedVmm.pid!), "a live runner's VM is not touched");
     await access(join(owned, 'scratch.img'));
+  });
+
+  it("removes the orphan's cgroup once its VMM is killed, and leaves a live runner's", async (t) => {
+    const cgroupfs = await mkdtemp(join(tmpdir(), 'tart-reap-cgroupfs-'));
+    t.after(() => rm(cgroupfs, { recursive: true, force: true }));
+    const host = await fakeCgroupHost(cgroupfs, { controllers: ['cpu', 'memory'] });
+    const cgroups = new VmCgroups(host);
+    const orphan = await runtimeDir('job5-orphan');
+    const orphanVmm = await fakeVmm(orphan);
+    await writeState(orphan, { vmId: 'job5-orphan', runnerPid: deadPid, vmmPid: orphanVmm.pid, createdAt: new Date().toISOString() });
+    await cgroups.place('job5-orphan', orphanVmm.pid!, { memoryMb: 128, vcpus: 1, accel: 'kvm' });
+    const owned = await runtimeDir('job6-owned');
+    const ownedVmm = await fakeVmm(owned);
+    const liveRunner = await fakeVmm(join(root, 'unrelated-6'));
+    await writeState(owned, { vmId: 'job6-owned', runnerPid: liveRunner.pid!, vmmPid: ownedVmm.pid, createdAt: new Date().toISOString() });
+    await cgroups.place('job6-owned', ownedVmm.pid!, { memoryMb: 128, vcpus: 1, accel: 'kvm' });
+
+    const result = await reapOrphans({ runtimeRoot: root, cgroups });
+    assert.deepEqual(result.reaped, [orphan]);
+    await assert.rejects(access(join(host.mount, 'tart', 'job5-orphan')), { code: 'ENOENT' });
+    await access(join(host.mount, 'tart', 'job6-owned', 'cgroup.procs'));
   });
 
   it('never kills a recycled pid whose command line does not name the dir, but still removes the dir', async () => {
