@@ -256,6 +256,8 @@ export class Daemon {
     const resized = runner.executor.resizePool?.(pool) ?? true;
     if (effect === 'unchanged') return true;
     if (!resized) return false;
+    // A rotated token is a secret of the logs from now on, as makeRunner makes a new one.
+    this.options.logger.addSecret(config.token);
     runner.config = config;
     runner.state.setLimits(runnerLimits(config));
     this.options.logger.info('runner reloaded in place: its executor and ready VMs stay', {

@@ -1,6 +1,6 @@
 // A runner's warm-pool settings, and what a config reload does to its executor: a change of the
-// pool's size alone (idle_count, idle_time, the VM budget from `limit` and `concurrent`) resizes
-// the running pool in place, as gitlab-runner's autoscaler applies a new idle_count; any other
+// pool's size alone (idle_count, idle_time, the VM budget from `limit` and `concurrent`), or of the
+// runner's token (a rotation), keeps the executor and resizes the running pool in place, as gitlab-runner's autoscaler applies a new idle_count; any other
 // change to the runner entry (image, memory, cpus, network, executor kind, …) builds a new
 // executor, whose VMs boot from zero.
 import { isDeepStrictEqual } from 'node:util';
@@ -32,9 +32,11 @@ export function reloadEffectOf(previous: RunnerConfig, next: RunnerConfig): Relo
   return isDeepStrictEqual(withoutPoolSettings(previous), withoutPoolSettings(next)) ? 'resize' : 'replace';
 }
 
-// The entry with the keys that only size the pool blanked: what the executor is built from besides.
+// The entry with the keys that only size the pool blanked, and the runner's token (rotated by
+// GitLab; the executor never reads it): what the executor is built from besides.
 function withoutPoolSettings(runner: RunnerConfig): RunnerConfig {
-  return { ...runner, limit: 0, vm: { ...runner.vm, idleCount: 0, idleTime: 0 } };
+  const { tokenObtainedAt: _obtained, tokenExpiresAt: _expires, ...rest } = runner;
+  return { ...rest, token: '', limit: 0, vm: { ...runner.vm, idleCount: 0, idleTime: 0 } };
 }
 
 // gitlab-runner's `limit` bounds a runner's machines, idle ones included; `concurrent` bounds all jobs.

@@ -45,13 +45,13 @@ describe('a config reload and the warm pool (in-process daemon, not started)', (
     await rm(dir, { recursive: true, force: true });
   });
 
-  function configOf(options: { concurrent?: number; limit?: number; idleCount: number; idleTime?: number; memoryMb?: number }): TartConfig {
+  function configOf(options: { concurrent?: number; limit?: number; idleCount: number; idleTime?: number; memoryMb?: number; token?: string }): TartConfig {
     const text = [
       `concurrent = ${options.concurrent ?? 4}`,
       '[[runners]]',
       'name = "pooled"',
       'url = "https://gitlab.example.com/"',
-      'token = "glrt-pool-reload-token-0001"',
+      `token = "${options.token ?? 'glrt-pool-reload-token-0001'}"`,
       'executor = "qemu"',
       `limit = ${options.limit ?? 3}`,
       '[runners.vm]',
@@ -62,12 +62,15 @@ describe('a config reload and the warm pool (in-process daemon, not started)', (
     return parseConfig(text, join(dir, 'config.toml'), { imageDir: join(dir, 'image'), hostname: 'test', env: {} });
   }
 
+  /** The logger of the last daemon made. */
+  let logger: ReturnType<typeof createLogger>;
   function daemonFor(config: TartConfig, metrics = createDaemonMetrics({ defaultMetrics: false })): Daemon {
+    logger = createLogger({ level: 'debug', format: 'json', stream: { write: (chunk: string) => (logText += chunk) } });
     return new Daemon({
       config,
       systemId: 's_0123456789ab',
       tartVersion: '0.1.0-test',
-      logger: createLogger({ level: 'debug', format: 'json', stream: { write: (chunk: string) => (logText += chunk) } }),
+      logger,
       defaultCacheDir: join(dir, 'cache'),
       metrics,
       createExecutor: recordingFactory,
@@ -127,5 +130,17 @@ describe('a config reload and the warm pool (in-process daemon, not started)', (
     assert.match(await metrics.render(), /tart_pool_vms\{runner="pooled",state="idle"\} 0\b/, 'the kept pool (not started: empty)');
     daemon.applyConfig(parseConfig('concurrent = 4', join(dir, 'config.toml'), { imageDir: join(dir, 'image'), hostname: 'test', env: {} }));
     assert.doesNotMatch(await metrics.render(), /tart_pool_vms\{runner="pooled"/);
+  });
+
+  it('keeps the executor and its ready VMs across a token rotation, and masks the new token in the log', () => {
+    built = [];
+    const daemon = daemonFor(configOf({ idleCount: 1 }));
+    const [first] = built;
+    const rotated = 'glrt-pool-reload-token-0002';
+    daemon.applyConfig(configOf({ idleCount: 1, token: rotated }), { from: 'glrt-pool-reload-token-0001', to: rotated });
+    assert.equal(built.length, 1, 'no new executor: the pool keeps its VMs');
+    assert.ok(!disposed.has(first as Executor));
+    logger.info(`token is ${rotated}`);
+    assert.ok(!logText.includes(rotated), 'the rotated token is a secret of the log');
   });
 });

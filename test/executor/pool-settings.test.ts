@@ -43,6 +43,8 @@ describe('what a config reload does to a runner executor', () => {
     ['another boot timeout', runnerOf({ vm: ['idle_count = 1', 'idle_time = 600', 'boot_timeout = 30'] }), 'replace'],
     ['a job-image setting (allowed_images)', runnerOf({ vm: ['idle_count = 1', 'idle_time = 600', 'allowed_images = ["alpine:*"]'] }), 'replace'],
     ['a runner setting outside the pool (environment)', runnerOf({ runner: ['limit = 4', 'environment = ["A=1"]'] }), 'replace'],
+    ['a rotated token (the executor never reads it)', { ...runnerOf(), token: 'glrt-pool-settings-token-2', tokenObtainedAt: new Date('2026-12-08T00:00:00Z'), tokenExpiresAt: new Date('2027-01-08T00:00:00Z') }, 'resize'],
+    ['a rotated token and more memory', { ...runnerOf({ memoryMb: 2048 }), token: 'glrt-pool-settings-token-2' }, 'replace'],
   ];
   for (const [change, next, effect] of cases) {
     it(`${change}: ${effect}`, () => assert.equal(reloadEffectOf(previous, next), effect));
