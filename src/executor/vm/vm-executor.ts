@@ -82,7 +82,7 @@ export class VmExecutor implements Executor {
       // The runner's volumes, shared by the job's root and every service's (roots only a job in an image or with services has).
       const shared = sharedVolumesOf(jobImage || services.length > 0 ? (this.jobImages?.volumes ?? []) : []);
       for (const warning of shared.warnings) prepare.log(warning);
-      const root = jobImage ? { ...jobImage.root, sharedVolumes: shared.paths } : undefined;
+      const root = jobImage?.root;
       // The guest image's own tools build the roots: the job image's during boot (the guest's init), each service's after.
       const tools = root || services.length > 0 ? ((await this.provider.guestTools?.()) ?? {}) : {};
       const imageRoot = root ? imageRootSetupCommand('/builds', root, tools) : undefined;
