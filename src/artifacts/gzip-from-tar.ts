@@ -5,11 +5,9 @@
 import { posix } from 'node:path';
 import { Readable, Transform, type Writable } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { crc32 } from './crc32.js';
+import { crc32 } from '../gitlab/crc32.js';
 import { extract as tarExtract, type Header } from 'tar-stream';
 
-/** Kept here for older importers; the implementation lives in crc32.ts. */
-export { crc32 };
 
 const FLAG_NAME = 0x08;
 const FLAG_COMMENT = 0x10;

@@ -7,7 +7,7 @@
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { createDeflateRaw, deflateRaw, type ZlibOptions } from 'node:zlib';
 import { TartError } from '../errors.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from '../gitlab/crc32.js';
 import { DEFLATED, STORED } from './zip-records.js';
 
 /** The most input handed to zlib in one call, and the largest entry compressed whole. */

@@ -8,7 +8,7 @@ import { createInflateRaw } from 'node:zlib';
 import { pack as tarPack, type Pack } from 'tar-stream';
 import yauzl from 'yauzl';
 import { TartError } from '../errors.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from '../gitlab/crc32.js';
 
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;

@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { TartError } from '../errors.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from '../gitlab/crc32.js';
 import { takeEntryData, type EntryData } from './zip-entry-data.js';
 import {
   STORED,

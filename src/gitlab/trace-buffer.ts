@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { TartError } from '../errors.js';
 import { ANSI } from '../model/ansi.js';
 import { DEFAULT_OUTPUT_LIMIT_KIB } from '../model/defaults.js';
-import { crc32Update, formatChecksum } from './crc32.js';
+import { crc32, formatChecksum } from './crc32.js';
 import { Utf8Sanitizer, utf8BoundaryBefore } from './utf8-sanitizer.js';
 
 /** gitlab-runner's default `output_limit` in bytes. */
@@ -174,7 +174,7 @@ export class TraceBuffer extends Writable {
       );
       written += bytesWritten;
     }
-    this.#crc = crc32Update(this.#crc, data);
+    this.#crc = crc32(data, this.#crc);
     this.#size += data.length;
     this.#wake();
   }

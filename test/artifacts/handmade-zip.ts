@@ -1,7 +1,7 @@
 // Writes zip files byte by byte (stored, no compression) so tests can build archives that
 // well-behaved writers refuse to make: `..` names, absolute paths, escaping symlinks.
 import { deflateRawSync } from 'node:zlib';
-import { crc32 } from '../../src/artifacts/gzip-from-tar.js';
+import { crc32 } from '../../src/gitlab/crc32.js';
 
 export interface HandmadeEntry {
   name: string;
